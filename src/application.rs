@@ -1,0 +1,120 @@
+//! The app as a value: `Application::build(settings)` opens the database, migrates, starts
+//! the actors and binds the HTTP server (port 0 picks a free port); `run_until_stopped` serves
+//! until SIGINT/SIGTERM, then lets the stock transaction in hand finish.
+
+use std::net::TcpListener;
+
+use actix::{Actor, Addr, Arbiter};
+use actix_web::dev::Server;
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+use dashmap::DashMap;
+
+use crate::actors::inventory::{Drain, InventoryActor, StockCache};
+use crate::config::{Secret, Settings};
+use crate::db::{self, DatabaseKind, DbPool};
+use crate::http::{self, AppState};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    pool: DbPool,
+    backend: DatabaseKind,
+    inventory: Addr<InventoryActor>,
+    stock_cache: StockCache,
+    generated_admin_token: Option<Secret>,
+}
+
+impl Application {
+    /// Must be called inside an actix `System` (the actors live there).
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let backend = DatabaseKind::from_url(settings.database.url.expose()).map_err(anyhow::Error::msg)?;
+        let db_settings = settings.database.clone();
+        let pool = actix_web::rt::task::spawn_blocking(move || db::build_pool(&db_settings))
+            .await?
+            .with_context(|| format!("cannot open the {} database", backend.name()))?;
+        let configured_token = settings.auth.admin_token.expose().to_string();
+        let (admin_token_sha256, generated) = db::run(&pool, move |conn| {
+            let applied = db::migrate(conn)?;
+            if !applied.is_empty() {
+                tracing::info!(migrations = ?applied, "database migrated");
+            }
+            http::auth::resolve_admin_token(conn, &configured_token)
+        })
+        .await
+        .context("cannot prepare the database")?;
+
+        let stock_cache: StockCache = std::sync::Arc::new(DashMap::new());
+        let inventory = {
+            let (pool, cache, max_batch) = (pool.clone(), stock_cache.clone(), settings.inventory.max_batch);
+            InventoryActor::start_in_arbiter(&Arbiter::new().handle(), move |_| {
+                InventoryActor::new(pool, cache, max_batch)
+            })
+        };
+
+        let addr = settings.bind_addr()?;
+        let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr} (http.bind)"))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            pool: pool.clone(),
+            backend,
+            inventory: inventory.clone(),
+            stock_cache: stock_cache.clone(),
+            admin_token_sha256,
+            max_body_bytes: settings.http.max_body_bytes,
+        });
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .app_data(state.clone())
+                .configure(http::routes)
+        })
+        .shutdown_timeout(10)
+        .listen(listener)?
+        .run();
+
+        Ok(Application {
+            port,
+            server,
+            pool,
+            backend,
+            inventory,
+            stock_cache,
+            generated_admin_token: generated.map(Secret::new),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+    pub fn backend(&self) -> DatabaseKind {
+        self.backend
+    }
+    pub fn pool(&self) -> &DbPool {
+        &self.pool
+    }
+    pub fn inventory(&self) -> Addr<InventoryActor> {
+        self.inventory.clone()
+    }
+    pub fn stock_cache(&self) -> StockCache {
+        self.stock_cache.clone()
+    }
+    /// The admin token generated on this start (first start without `auth.admin_token`).
+    pub fn generated_admin_token(&self) -> Option<&Secret> {
+        self.generated_admin_token.as_ref()
+    }
+    /// Stops the HTTP server gracefully from elsewhere (tests, `demo`).
+    pub fn server_handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until the server stops (SIGINT/SIGTERM or a handle), then waits for the
+    /// InventoryActor to finish what is queued, so no acknowledged change is lost.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        tracing::info!("HTTP server stopped; finishing queued stock changes");
+        let _ = self.inventory.send(Drain).await;
+        tracing::info!("stopped cleanly");
+        result
+    }
+}

@@ -1,0 +1,191 @@
+//! Layered configuration: built-in defaults, then the file named by `CHORUS_CONFIG`, then
+//! `CHORUS__SECTION__KEY` environment variables; validated once into typed settings.
+
+use std::fmt;
+use std::net::SocketAddr;
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use serde::Deserialize;
+
+/// The documented defaults, compiled in so the binary runs from any directory.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// A value that must never reach a log line: `Debug` and `Display` print `[redacted]`.
+#[derive(Clone, Deserialize, Default, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Settings {
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub inventory: InventorySettings,
+    pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct HttpSettings {
+    pub bind: String,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: Secret,
+    pub pool_size: u32,
+    pub busy_timeout_ms: u64,
+    pub sqlite_synchronous: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct AuthSettings {
+    pub admin_token: Secret,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct InventorySettings {
+    pub max_batch: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct LogSettings {
+    pub filter: String,
+    pub format: String,
+}
+
+/// A configuration problem, reported as one line naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("{key}: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, message: impl Into<String>) -> Self {
+        ConfigError { key: key.to_string(), message: message.into() }
+    }
+}
+
+impl Settings {
+    /// Loads defaults → `CHORUS_CONFIG` file → `CHORUS__…` environment, then validates.
+    pub fn load() -> Result<Settings, ConfigError> {
+        let mut figment = Figment::from(Toml::string(DEFAULT_TOML));
+        if let Ok(path) = std::env::var("CHORUS_CONFIG") {
+            if !std::path::Path::new(&path).is_file() {
+                return Err(ConfigError::new("CHORUS_CONFIG", format!("no such file: {path}")));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        figment = figment.merge(Env::prefixed("CHORUS__").split("__"));
+        Self::from_figment(figment)
+    }
+
+    /// The built-in defaults only (tests and tools start from these and override fields).
+    pub fn defaults() -> Settings {
+        Self::from_figment(Figment::from(Toml::string(DEFAULT_TOML)))
+            .unwrap_or_else(|e| panic!("built-in config/default.toml is invalid: {e}"))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
+        let settings: Settings = figment.extract().map_err(|e| {
+            let key = e.path.join(".");
+            let key = if key.is_empty() { "config".to_string() } else { key };
+            ConfigError::new(&key, e.kind.to_string())
+        })?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what the types alone cannot; the first problem found is returned.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.bind_addr()?;
+        if self.http.max_body_bytes < 1024 {
+            return Err(ConfigError::new("http.max_body_bytes", "must be at least 1024"));
+        }
+        crate::db::DatabaseKind::from_url(self.database.url.expose())
+            .map_err(|m| ConfigError::new("database.url", m))?;
+        if self.database.pool_size == 0 {
+            return Err(ConfigError::new("database.pool_size", "must be at least 1"));
+        }
+        if !matches!(self.database.sqlite_synchronous.as_str(), "normal" | "full") {
+            return Err(ConfigError::new(
+                "database.sqlite_synchronous",
+                format!("\"{}\" is not one of \"normal\", \"full\"", self.database.sqlite_synchronous),
+            ));
+        }
+        if self.inventory.max_batch == 0 {
+            return Err(ConfigError::new("inventory.max_batch", "must be at least 1"));
+        }
+        if !matches!(self.log.format.as_str(), "text" | "json") {
+            return Err(ConfigError::new(
+                "log.format",
+                format!("\"{}\" is not one of \"text\", \"json\"", self.log.format),
+            ));
+        }
+        Ok(())
+    }
+
+    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.http.bind.parse().map_err(|_| {
+            ConfigError::new(
+                "http.bind",
+                format!("\"{}\" is not an address like 127.0.0.1:8080", self.http.bind),
+            )
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_documented() {
+        let s = Settings::defaults();
+        assert_eq!(s.http.bind, "127.0.0.1:8080");
+        assert_eq!(s.database.url.expose(), "sqlite://data/chorus.db");
+        assert!(s.auth.admin_token.is_empty());
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "[redacted]");
+    }
+
+    #[test]
+    fn bad_values_name_their_key() {
+        let fig = Figment::from(Toml::string(DEFAULT_TOML))
+            .merge(Toml::string("[http]\nbind = \"nowhere\""));
+        let err = Settings::from_figment(fig).unwrap_err();
+        assert_eq!(err.key, "http.bind");
+        let fig = Figment::from(Toml::string(DEFAULT_TOML))
+            .merge(Toml::string("[database]\npool_size = \"many\""));
+        let err = Settings::from_figment(fig).unwrap_err();
+        assert_eq!(err.key, "database.pool_size");
+        let fig = Figment::from(Toml::string(DEFAULT_TOML))
+            .merge(Toml::string("[database]\nurl = \"mysql://x\""));
+        assert_eq!(Settings::from_figment(fig).unwrap_err().key, "database.url");
+    }
+}

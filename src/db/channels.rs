@@ -1,0 +1,69 @@
+//! Queries over channels (the marketplaces Chorus keeps in step).
+
+use diesel::prelude::*;
+
+use super::schema::channels;
+use super::DbConn;
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = channels)]
+pub struct Channel {
+    pub id: i64,
+    pub name: String,
+    pub kind: String,
+    pub base_url: String,
+    /// JSON object; never leaves Chorus through the API or the logs.
+    pub credentials: String,
+    pub poll_interval_secs: i64,
+    pub import_unpaid: bool,
+    pub import_fulfilled: bool,
+    pub stock_buffer: i64,
+    pub enabled: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, Insertable, AsChangeset)]
+#[diesel(table_name = channels)]
+pub struct ChannelValues {
+    pub name: String,
+    pub kind: String,
+    pub base_url: String,
+    pub credentials: String,
+    pub poll_interval_secs: i64,
+    pub import_unpaid: bool,
+    pub import_fulfilled: bool,
+    pub stock_buffer: i64,
+    pub enabled: bool,
+    pub updated_at: i64,
+}
+
+pub fn insert(conn: &mut DbConn, values: &ChannelValues, now: i64) -> QueryResult<Channel> {
+    crate::per_backend!(conn, c => diesel::insert_into(channels::table)
+        .values((values, channels::created_at.eq(now)))
+        .returning(Channel::as_returning())
+        .get_result(c))
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<Channel>> {
+    channels::table.find(id).select(Channel::as_select()).first(conn).optional()
+}
+
+pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Channel>> {
+    channels::table.order(channels::id).select(Channel::as_select()).load(conn)
+}
+
+pub fn update(conn: &mut DbConn, id: i64, values: &ChannelValues) -> QueryResult<Channel> {
+    let n = diesel::update(channels::table.find(id)).set(values).execute(conn)?;
+    if n == 0 {
+        return Err(diesel::result::Error::NotFound);
+    }
+    channels::table.find(id).select(Channel::as_select()).first(conn)
+}
+
+pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    match diesel::delete(channels::table.find(id)).execute(conn)? {
+        0 => Err(diesel::result::Error::NotFound),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,192 @@
+//! Storage: the connection enum over SQLite and PostgreSQL, the pool, migrations, and the
+//! helper that runs diesel work on the blocking pool. Queries live in one module per aggregate.
+
+pub mod channel_products;
+pub mod channels;
+pub mod inventory;
+pub mod pool;
+pub mod products;
+pub mod schema;
+pub mod settings;
+
+use diesel::connection::{AnsiTransactionManager, TransactionManager};
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+pub use pool::{build_pool, DbPool};
+
+/// One connection type for both backends; the variant is chosen by the URL scheme.
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Pg(PgConnection),
+    Sqlite(SqliteConnection),
+}
+
+/// Runs the same code against whichever backend `conn` is, for the few statements diesel's
+/// multi-backend query builder cannot express (upserts, `RETURNING`, `FOR UPDATE`).
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, $c:ident => $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
+/// Runs an insert-with-`ON CONFLICT` over `rows`: as multi-row statements on PostgreSQL (each
+/// statement is a network round trip), row by row on SQLite (diesel has no multi-row upsert
+/// there, and an in-process prepared statement costs microseconds).
+#[macro_export]
+macro_rules! upsert_rows {
+    ($conn:expr, $rows:expr, |$v:ident| $stmt:expr) => {{
+        match $conn {
+            $crate::db::DbConn::Pg(c) => {
+                for $v in $rows.chunks($crate::db::CHUNK_ROWS) {
+                    $stmt.execute(c)?;
+                }
+            }
+            $crate::db::DbConn::Sqlite(c) => {
+                for $v in $rows.iter() {
+                    $stmt.execute(c)?;
+                }
+            }
+        }
+    }};
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+impl DatabaseKind {
+    /// Picks the backend from the URL scheme alone, so an unreachable PostgreSQL is reported
+    /// as such rather than silently replaced by a new SQLite file.
+    pub fn from_url(url: &str) -> Result<DatabaseKind, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseKind::Postgres)
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                Err("sqlite:// needs a file path, e.g. sqlite://data/chorus.db".into())
+            } else {
+                Ok(DatabaseKind::Sqlite)
+            }
+        } else {
+            let scheme = url.split("://").next().unwrap_or(url);
+            Err(format!(
+                "unsupported scheme \"{scheme}\"; use sqlite://PATH or postgres://USER@HOST/DB"
+            ))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DatabaseKind::Sqlite => "sqlite",
+            DatabaseKind::Postgres => "postgres",
+        }
+    }
+}
+
+/// What can go wrong below the HTTP layer when touching the database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+    #[error("no database connection available: {0}")]
+    Pool(#[from] r2d2::Error),
+    #[error("database task did not finish: {0}")]
+    Join(String),
+    #[error("migration failed: {0}")]
+    Migration(String),
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl DbError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, DbError::Query(diesel::result::Error::NotFound))
+    }
+    pub fn is_unique_violation(&self) -> bool {
+        matches!(
+            self,
+            DbError::Query(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _
+            ))
+        )
+    }
+}
+
+/// Runs `f` with a pooled connection on the blocking pool, never on an arbiter thread.
+pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::rt::task::spawn_blocking(move || {
+        let mut conn = pool.get()?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| DbError::Join(e.to_string()))?
+}
+
+/// A write transaction. On SQLite it begins `IMMEDIATE`, taking the write lock up front so a
+/// transaction that reads before it writes cannot fail to upgrade under concurrency.
+pub fn write_tx<T, E, F>(conn: &mut DbConn, f: F) -> Result<T, E>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    type Tm = <DbConn as Connection>::TransactionManager;
+    match conn {
+        DbConn::Sqlite(inner) => AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?,
+        DbConn::Pg(_) => Tm::begin_transaction(conn)?,
+    }
+    match f(conn) {
+        Ok(value) => match Tm::commit_transaction(conn) {
+            Ok(()) => Ok(value),
+            Err(e) => {
+                let _ = Tm::rollback_transaction(conn);
+                Err(e.into())
+            }
+        },
+        Err(e) => {
+            let _ = Tm::rollback_transaction(conn);
+            Err(e)
+        }
+    }
+}
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+/// Applies every pending migration for this connection's backend; returns the names applied.
+pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
+    let applied = match conn {
+        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect()),
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect()),
+    };
+    applied.map_err(|e| DbError::Migration(e.to_string()))
+}
+
+impl DbConn {
+    pub fn kind(&self) -> DatabaseKind {
+        match self {
+            DbConn::Pg(_) => DatabaseKind::Postgres,
+            DbConn::Sqlite(_) => DatabaseKind::Sqlite,
+        }
+    }
+}
+
+/// Milliseconds since the Unix epoch, UTC: how every time is stored.
+pub fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// Rows per multi-row statement: keeps binds under SQLite's 32,766 and PostgreSQL's 65,535.
+pub const CHUNK_ROWS: usize = 1000;

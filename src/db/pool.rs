@@ -1,0 +1,83 @@
+//! The r2d2 pool: our own manager picks the backend by URL scheme and sets SQLite's pragmas.
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::{PgConnection, SqliteConnection};
+
+use super::{DatabaseKind, DbConn, DbError};
+use crate::config::DatabaseSettings;
+
+pub type DbPool = r2d2::Pool<DbManager>;
+
+#[derive(Debug)]
+pub struct DbManager {
+    kind: DatabaseKind,
+    url: String,
+    sqlite_pragmas: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ManagerError {
+    #[error(transparent)]
+    Connect(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Query(#[from] diesel::result::Error),
+}
+
+impl r2d2::ManageConnection for DbManager {
+    type Connection = DbConn;
+    type Error = ManagerError;
+
+    fn connect(&self) -> Result<DbConn, ManagerError> {
+        match self.kind {
+            DatabaseKind::Postgres => Ok(DbConn::Pg(PgConnection::establish(&self.url)?)),
+            DatabaseKind::Sqlite => {
+                let mut conn = SqliteConnection::establish(&self.url)?;
+                conn.batch_execute(&self.sqlite_pragmas)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), ManagerError> {
+        conn.batch_execute("SELECT 1").map_err(Into::into)
+    }
+
+    fn has_broken(&self, _conn: &mut DbConn) -> bool {
+        false
+    }
+}
+
+/// Builds the pool, creating the SQLite file's folder first; fails if no connection can be made.
+pub fn build_pool(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
+    let url = settings.url.expose();
+    let kind = DatabaseKind::from_url(url).map_err(DbError::Setup)?;
+    let url = match kind {
+        DatabaseKind::Postgres => url.to_string(),
+        DatabaseKind::Sqlite => {
+            let path = url.trim_start_matches("sqlite://");
+            if let Some(dir) = Path::new(path).parent() {
+                if !dir.as_os_str().is_empty() {
+                    std::fs::create_dir_all(dir).map_err(|e| {
+                        DbError::Setup(format!("cannot create {}: {e}", dir.display()))
+                    })?;
+                }
+            }
+            path.to_string()
+        }
+    };
+    let sqlite_pragmas = format!(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
+        settings.sqlite_synchronous.to_uppercase(),
+        settings.busy_timeout_ms
+    );
+    let manager = DbManager { kind, url, sqlite_pragmas };
+    let pool = r2d2::Pool::builder()
+        .max_size(settings.pool_size)
+        .connection_timeout(Duration::from_millis(settings.busy_timeout_ms.max(1000) * 2))
+        .build(manager)?;
+    Ok(pool)
+}

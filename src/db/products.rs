@@ -1,0 +1,115 @@
+//! Queries over products (and the stock row each product is born with).
+
+use diesel::prelude::*;
+
+use super::schema::{products, stock_levels};
+use super::{write_tx, DbConn, CHUNK_ROWS};
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[diesel(table_name = products)]
+pub struct Product {
+    pub sku: String,
+    pub title: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = stock_levels)]
+struct NewStockRow<'a> {
+    sku: &'a str,
+    on_hand: i64,
+    allocated: i64,
+    version: i64,
+    updated_at: i64,
+}
+
+/// Creates a product with an empty stock row. A duplicate SKU is a unique violation.
+pub fn insert(conn: &mut DbConn, sku: &str, title: &str, now: i64) -> QueryResult<Product> {
+    let product = Product { sku: sku.into(), title: title.into(), created_at: now, updated_at: now };
+    write_tx(conn, |conn| {
+        diesel::insert_into(products::table).values(&product).execute(conn)?;
+        diesel::insert_into(stock_levels::table)
+            .values(NewStockRow { sku, on_hand: 0, allocated: 0, version: 0, updated_at: now })
+            .execute(conn)?;
+        Ok(product.clone())
+    })
+}
+
+/// Creates the SKUs that do not exist yet (title = SKU); returns how many were new.
+/// Runs inside the caller's transaction.
+pub fn insert_missing(conn: &mut DbConn, skus: &[&str], now: i64) -> QueryResult<usize> {
+    let existing: std::collections::HashSet<String> = existing(conn, skus)?.into_iter().collect();
+    let mut fresh: Vec<&str> = skus.iter().copied().filter(|s| !existing.contains(*s)).collect();
+    fresh.sort_unstable();
+    fresh.dedup();
+    let rows: Vec<Product> = fresh
+        .iter()
+        .map(|s| Product { sku: s.to_string(), title: s.to_string(), created_at: now, updated_at: now })
+        .collect();
+    let stock: Vec<NewStockRow> = fresh
+        .iter()
+        .map(|s| NewStockRow { sku: s, on_hand: 0, allocated: 0, version: 0, updated_at: now })
+        .collect();
+    crate::upsert_rows!(conn, rows, |v| diesel::insert_into(products::table).values(v).on_conflict_do_nothing());
+    crate::upsert_rows!(conn, stock, |v| diesel::insert_into(stock_levels::table).values(v).on_conflict_do_nothing());
+    Ok(fresh.len())
+}
+
+pub fn find(conn: &mut DbConn, sku: &str) -> QueryResult<Option<Product>> {
+    products::table.find(sku).select(Product::as_select()).first(conn).optional()
+}
+
+/// A page of products in SKU order, starting after `after`.
+pub fn list(conn: &mut DbConn, after: Option<&str>, limit: i64) -> QueryResult<Vec<Product>> {
+    let mut query = products::table.select(Product::as_select()).order(products::sku).limit(limit).into_boxed();
+    if let Some(after) = after {
+        query = query.filter(products::sku.gt(after.to_string()));
+    }
+    query.load(conn)
+}
+
+/// Which of `skus` exist. Runs inside the caller's transaction.
+pub fn existing(conn: &mut DbConn, skus: &[&str]) -> QueryResult<Vec<String>> {
+    let mut found = Vec::with_capacity(skus.len());
+    for chunk in skus.chunks(CHUNK_ROWS) {
+        let mut part: Vec<String> = products::table
+            .select(products::sku)
+            .filter(products::sku.eq_any(chunk.iter().map(|s| s.to_string()).collect::<Vec<_>>()))
+            .load(conn)?;
+        found.append(&mut part);
+    }
+    Ok(found)
+}
+
+pub fn update_title(conn: &mut DbConn, sku: &str, title: &str, now: i64) -> QueryResult<Product> {
+    let n = diesel::update(products::table.find(sku))
+        .set((products::title.eq(title), products::updated_at.eq(now)))
+        .execute(conn)?;
+    if n == 0 {
+        return Err(diesel::result::Error::NotFound);
+    }
+    products::table.find(sku).select(Product::as_select()).first(conn)
+}
+
+pub enum Deleted {
+    Yes,
+    NotFound,
+    /// Open orders hold this many units: deleting would lose track of them.
+    Allocated(i64),
+}
+
+/// Deletes a product with its stock, sources and channel data, unless open orders hold it.
+pub fn delete(conn: &mut DbConn, sku: &str) -> QueryResult<Deleted> {
+    write_tx(conn, |conn| {
+        let allocated: Option<i64> =
+            stock_levels::table.find(sku).select(stock_levels::allocated).first(conn).optional()?;
+        if let Some(n) = allocated.filter(|n| *n != 0) {
+            return Ok(Deleted::Allocated(n));
+        }
+        match diesel::delete(products::table.find(sku)).execute(conn)? {
+            0 => Ok(Deleted::NotFound),
+            _ => Ok(Deleted::Yes),
+        }
+    })
+}

@@ -1,0 +1,107 @@
+//! The portable schema: one definition for SQLite and PostgreSQL (BigInt, Integer, Text, Bool).
+
+diesel::table! {
+    settings (key) {
+        key -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    products (sku) {
+        sku -> Text,
+        title -> Text,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    stock_levels (sku) {
+        sku -> Text,
+        on_hand -> BigInt,
+        allocated -> BigInt,
+        version -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    inventory_sources (sku, source) {
+        sku -> Text,
+        source -> Text,
+        quantity -> BigInt,
+        as_of -> Nullable<BigInt>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    channels (id) {
+        id -> BigInt,
+        name -> Text,
+        kind -> Text,
+        base_url -> Text,
+        credentials -> Text,
+        poll_interval_secs -> BigInt,
+        import_unpaid -> Bool,
+        import_fulfilled -> Bool,
+        stock_buffer -> BigInt,
+        enabled -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    channel_products (channel_id, sku) {
+        channel_id -> BigInt,
+        sku -> Text,
+        listing_id -> Nullable<Text>,
+        variant_id -> Nullable<Text>,
+        inventory_item_id -> Nullable<Text>,
+        location_id -> Nullable<Text>,
+        image_url -> Nullable<Text>,
+        price_minor -> Nullable<BigInt>,
+        price_currency -> Nullable<Text>,
+        weight_grams -> Nullable<BigInt>,
+        length_mm -> Nullable<BigInt>,
+        width_mm -> Nullable<BigInt>,
+        height_mm -> Nullable<BigInt>,
+        hs_code -> Nullable<Text>,
+        country_of_origin -> Nullable<Text>,
+        customs_description -> Nullable<Text>,
+        declared_value_minor -> Nullable<BigInt>,
+        declared_value_currency -> Nullable<Text>,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        target -> Text,
+        kind -> Text,
+        coalesce_key -> Nullable<Text>,
+        payload -> Text,
+        attempts -> Integer,
+        next_attempt_at -> BigInt,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+    }
+}
+
+diesel::joinable!(stock_levels -> products (sku));
+diesel::joinable!(inventory_sources -> products (sku));
+diesel::joinable!(channel_products -> channels (channel_id));
+diesel::joinable!(channel_products -> products (sku));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    settings,
+    products,
+    stock_levels,
+    inventory_sources,
+    channels,
+    channel_products,
+    outbox,
+);

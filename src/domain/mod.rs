@@ -1,0 +1,6 @@
+//! Pure rules: no I/O, no clock. Each module is unit-tested beside its code.
+
+pub mod money;
+pub mod sku;
+pub mod source;
+pub mod stock;

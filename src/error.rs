@@ -1,0 +1,157 @@
+//! The one API error type. Every error leaves as `application/problem+json` with a stable
+//! machine-readable `code` (and `field` for validation). Use:
+//! - `Validation` for a well-formed request with a bad value (422),
+//! - `BadRequest` for a body that is not the JSON we expect (400),
+//! - `NotFound` / `Conflict` for the state of things (404 / 409),
+//! - `Internal` for anything else: the cause chain is logged, the client learns nothing more.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::actors::inventory::InventoryError;
+use crate::db::DbError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{field}: {message}")]
+    Validation { code: &'static str, field: String, message: String },
+    #[error("{message}")]
+    NotFound { code: &'static str, message: String },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("the request body is larger than the {limit} bytes allowed")]
+    PayloadTooLarge { limit: usize },
+    #[error("missing or invalid bearer token")]
+    Unauthorized,
+    #[error("{message}")]
+    Forbidden { message: String },
+    #[error("{message}")]
+    Unavailable { message: String },
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation { code: "invalid_value", field: field.into(), message: message.into() }
+    }
+    pub fn not_found(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::NotFound { code, message: message.into() }
+    }
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Conflict { code, message: message.into() }
+    }
+    pub fn unknown_sku(sku: &str) -> Self {
+        ApiError::not_found("unknown_sku", format!("no product has SKU \"{sku}\""))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest { code, .. }
+            | ApiError::Validation { code, .. }
+            | ApiError::NotFound { code, .. }
+            | ApiError::Conflict { code, .. } => code,
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Forbidden { .. } => "forbidden",
+            ApiError::Unavailable { .. } => "unavailable",
+            ApiError::Internal(_) => "internal",
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    #[serde(rename = "type")]
+    kind: String,
+    title: &'a str,
+    status: u16,
+    detail: String,
+    code: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    field: Option<&'a str>,
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let detail = match self {
+            ApiError::Internal(cause) => {
+                tracing::error!(error = ?cause, "internal error");
+                "an internal error occurred; the cause is in the server log".to_string()
+            }
+            other => other.to_string(),
+        };
+        let field = match self {
+            ApiError::Validation { field, .. } => Some(field.as_str()),
+            _ => None,
+        };
+        let code = self.code();
+        let problem = Problem {
+            kind: format!("https://chorus.dev/problems/{code}"),
+            title: status.canonical_reason().unwrap_or("Error"),
+            status: status.as_u16(),
+            detail,
+            code,
+            field,
+        };
+        let mut builder = HttpResponse::build(status);
+        builder.content_type("application/problem+json");
+        if let ApiError::Unauthorized = self {
+            builder.insert_header(("WWW-Authenticate", "Bearer"));
+        }
+        builder.json(problem)
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        match e {
+            DbError::Pool(_) => ApiError::Unavailable { message: "the database is not reachable right now".into() },
+            other => ApiError::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl From<InventoryError> for ApiError {
+    fn from(e: InventoryError) -> Self {
+        match e {
+            InventoryError::UnknownSku(skus) if skus.len() == 1 => ApiError::unknown_sku(&skus[0]),
+            InventoryError::UnknownSku(skus) => {
+                let shown: Vec<&str> = skus.iter().take(20).map(String::as_str).collect();
+                let more = if skus.len() > shown.len() { format!(" and {} more", skus.len() - shown.len()) } else { String::new() };
+                ApiError::not_found("unknown_sku", format!("no product has SKU {}{more}; nothing was applied", shown.join(", ")))
+            }
+            InventoryError::Rule { sku, error } => {
+                ApiError::conflict("negative_stock", format!("{sku}: {error}; nothing was applied"))
+            }
+            InventoryError::Storage(m) => ApiError::Internal(anyhow::anyhow!("stock transaction failed: {m}")),
+            InventoryError::Stopped => ApiError::Unavailable { message: "Chorus is shutting down".into() },
+        }
+    }
+}
+
+impl From<actix::MailboxError> for ApiError {
+    fn from(e: actix::MailboxError) -> Self {
+        ApiError::Internal(anyhow::Error::new(e).context("actor mailbox"))
+    }
+}

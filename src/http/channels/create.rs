@@ -1,0 +1,62 @@
+//! `POST /api/v1/channels`: registers a marketplace (DESIGN §5 body).
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::*;
+use crate::db::{self, channels::ChannelValues};
+use crate::http::{extract::Body, AppState};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewChannel {
+    name: String,
+    kind: String,
+    base_url: String,
+    credentials: Map<String, Value>,
+    #[serde(default = "default_poll")]
+    poll_interval_secs: i64,
+    #[serde(default)]
+    import: ImportFilter,
+    #[serde(default)]
+    stock_buffer: i64,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn default_poll() -> i64 {
+    180
+}
+fn yes() -> bool {
+    true
+}
+
+#[tracing::instrument(skip(state, body), fields(kind = %body.0.kind))]
+pub async fn create(state: web::Data<AppState>, body: Body<NewChannel>) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    validate_name(&b.name)?;
+    validate_kind(&b.kind)?;
+    let base_url = validate_base_url(&b.base_url)?;
+    let credentials = validate_credentials(&b.kind, &b.credentials)?;
+    validate_poll_interval(b.poll_interval_secs)?;
+    validate_stock_buffer(b.stock_buffer)?;
+    let now = db::now_ms();
+    let values = ChannelValues {
+        name: b.name.trim().to_string(),
+        kind: b.kind,
+        base_url,
+        credentials,
+        poll_interval_secs: b.poll_interval_secs,
+        import_unpaid: b.import.unpaid,
+        import_fulfilled: b.import.fulfilled,
+        stock_buffer: b.stock_buffer,
+        enabled: b.enabled,
+        updated_at: now,
+    };
+    let channel = db::run(&state.pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?;
+    tracing::info!(channel_id = channel.id, "channel created");
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/channels/{}", channel.id)))
+        .json(ChannelView::from(channel)))
+}

@@ -1,0 +1,18 @@
+//! `DELETE /api/v1/channels/{id}`.
+
+use actix_web::{web, HttpResponse};
+
+use super::{parse_id, unknown_channel};
+use crate::db;
+use crate::error::ApiResult;
+use crate::http::AppState;
+
+#[tracing::instrument(skip(state))]
+pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    match db::run(&state.pool, move |conn| Ok(db::channels::delete(conn, id)?)).await {
+        Ok(()) => Ok(HttpResponse::NoContent().finish()),
+        Err(e) if e.is_not_found() => Err(unknown_channel(id)),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,141 @@
+//! `/api/v1/channels`: the marketplaces Chorus keeps in step, and their product data.
+
+mod create;
+mod delete;
+mod list;
+pub mod products;
+mod read;
+mod update;
+
+use actix_web::web;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::db::channels::Channel;
+use crate::error::{ApiError, ApiResult};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/channels").get(list::list).post(create::create))
+        .service(web::resource("/channels/{id}").get(read::read).patch(update::update).delete(delete::delete))
+        .service(web::resource("/channels/{id}/products/{sku}").get(products::read).put(products::put));
+}
+
+#[derive(Debug, Default, Deserialize, Serialize, Clone, Copy)]
+#[serde(deny_unknown_fields)]
+pub struct ImportFilter {
+    #[serde(default)]
+    pub unpaid: bool,
+    #[serde(default)]
+    pub fulfilled: bool,
+}
+
+/// A channel as the API shows it: credentials are never echoed, only which keys are set.
+#[derive(Serialize)]
+pub struct ChannelView {
+    id: i64,
+    name: String,
+    kind: String,
+    base_url: String,
+    credentials_set: Vec<String>,
+    poll_interval_secs: i64,
+    import: ImportFilter,
+    stock_buffer: i64,
+    enabled: bool,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<Channel> for ChannelView {
+    fn from(c: Channel) -> Self {
+        let credentials_set = serde_json::from_str::<Map<String, Value>>(&c.credentials)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        ChannelView {
+            id: c.id,
+            name: c.name,
+            kind: c.kind,
+            base_url: c.base_url,
+            credentials_set,
+            poll_interval_secs: c.poll_interval_secs,
+            import: ImportFilter { unpaid: c.import_unpaid, fulfilled: c.import_fulfilled },
+            stock_buffer: c.stock_buffer,
+            enabled: c.enabled,
+            created_at: super::time(c.created_at),
+            updated_at: super::time(c.updated_at),
+        }
+    }
+}
+
+pub const KINDS: &[&str] = &["shopify", "woocommerce"];
+
+/// The credential keys each kind must have.
+fn required_credentials(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "shopify" => &["access_token"],
+        "woocommerce" => &["consumer_key", "consumer_secret"],
+        _ => &[],
+    }
+}
+
+pub fn validate_kind(kind: &str) -> ApiResult<()> {
+    if KINDS.contains(&kind) {
+        Ok(())
+    } else {
+        Err(ApiError::validation("kind", format!("\"{kind}\" is not one of {}", KINDS.join(", "))))
+    }
+}
+
+pub fn validate_name(name: &str) -> ApiResult<()> {
+    match name.trim().chars().count() {
+        0 => Err(ApiError::validation("name", "must not be empty")),
+        n if n > 200 => Err(ApiError::validation("name", "at most 200 characters")),
+        _ => Ok(()),
+    }
+}
+
+pub fn validate_base_url(raw: &str) -> ApiResult<String> {
+    let url = url::Url::parse(raw).map_err(|e| ApiError::validation("base_url", format!("not a URL: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(ApiError::validation("base_url", "must be an http:// or https:// URL with a host"));
+    }
+    Ok(raw.trim_end_matches('/').to_string())
+}
+
+/// Credentials are a flat object of non-empty strings holding at least the kind's keys.
+pub fn validate_credentials(kind: &str, creds: &Map<String, Value>) -> ApiResult<String> {
+    for (key, value) in creds {
+        if !value.as_str().is_some_and(|s| !s.is_empty()) {
+            return Err(ApiError::validation(format!("credentials.{key}"), "must be a non-empty string"));
+        }
+    }
+    for key in required_credentials(kind) {
+        if !creds.contains_key(*key) {
+            return Err(ApiError::validation(format!("credentials.{key}"), format!("is required for {kind}")));
+        }
+    }
+    serde_json::to_string(creds).map_err(|e| ApiError::Internal(e.into()))
+}
+
+pub fn validate_poll_interval(secs: i64) -> ApiResult<()> {
+    if (1..=86_400).contains(&secs) {
+        Ok(())
+    } else {
+        Err(ApiError::validation("poll_interval_secs", "must be between 1 and 86400"))
+    }
+}
+
+pub fn validate_stock_buffer(buffer: i64) -> ApiResult<()> {
+    if buffer >= 0 {
+        Ok(())
+    } else {
+        Err(ApiError::validation("stock_buffer", "must not be negative"))
+    }
+}
+
+pub fn parse_id(raw: &str) -> ApiResult<i64> {
+    raw.parse().map_err(|_| ApiError::not_found("unknown_channel", format!("no channel has id {raw}")))
+}
+
+pub fn unknown_channel(id: i64) -> ApiError {
+    ApiError::not_found("unknown_channel", format!("no channel has id {id}"))
+}

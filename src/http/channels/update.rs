@@ -1,0 +1,78 @@
+//! `PATCH /api/v1/channels/{id}`: any subset of the creation fields; credentials are
+//! replaced whole when given.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::*;
+use crate::db::{self, channels::ChannelValues};
+use crate::http::{extract::Body, AppState};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelChanges {
+    name: Option<String>,
+    base_url: Option<String>,
+    credentials: Option<Map<String, Value>>,
+    poll_interval_secs: Option<i64>,
+    import: Option<ImportFilter>,
+    stock_buffer: Option<i64>,
+    enabled: Option<bool>,
+}
+
+#[tracing::instrument(skip(state, body))]
+pub async fn update(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    body: Body<ChannelChanges>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let changes = body.0;
+    let current = db::run(&state.pool, move |conn| Ok(db::channels::find(conn, id)?))
+        .await?
+        .ok_or_else(|| unknown_channel(id))?;
+    let mut values = ChannelValues {
+        name: current.name,
+        kind: current.kind,
+        base_url: current.base_url,
+        credentials: current.credentials,
+        poll_interval_secs: current.poll_interval_secs,
+        import_unpaid: current.import_unpaid,
+        import_fulfilled: current.import_fulfilled,
+        stock_buffer: current.stock_buffer,
+        enabled: current.enabled,
+        updated_at: db::now_ms(),
+    };
+    if let Some(name) = changes.name {
+        validate_name(&name)?;
+        values.name = name.trim().to_string();
+    }
+    if let Some(url) = changes.base_url {
+        values.base_url = validate_base_url(&url)?;
+    }
+    if let Some(creds) = changes.credentials {
+        values.credentials = validate_credentials(&values.kind, &creds)?;
+    }
+    if let Some(secs) = changes.poll_interval_secs {
+        validate_poll_interval(secs)?;
+        values.poll_interval_secs = secs;
+    }
+    if let Some(import) = changes.import {
+        values.import_unpaid = import.unpaid;
+        values.import_fulfilled = import.fulfilled;
+    }
+    if let Some(buffer) = changes.stock_buffer {
+        validate_stock_buffer(buffer)?;
+        values.stock_buffer = buffer;
+    }
+    if let Some(enabled) = changes.enabled {
+        values.enabled = enabled;
+    }
+    let updated = db::run(&state.pool, move |conn| Ok(db::channels::update(conn, id, &values)?)).await;
+    match updated {
+        Ok(channel) => Ok(HttpResponse::Ok().json(ChannelView::from(channel))),
+        Err(e) if e.is_not_found() => Err(unknown_channel(id)),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,69 @@
+//! `/api/v1/inventory`: per-SKU stock by source, single changes and bulk sets.
+
+mod adjust;
+mod bulk_set;
+mod read;
+mod set_source;
+
+use std::collections::BTreeMap;
+
+use actix_web::web;
+use serde::Serialize;
+
+use crate::actors::inventory::CachedStock;
+use crate::db;
+use crate::domain::stock::SourceState;
+use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/inventory").put(bulk_set::bulk_set))
+        .service(web::resource("/inventory/{sku}").get(read::read))
+        .service(web::resource("/inventory/{sku}/sources/{source}").put(set_source::set_source))
+        .service(web::resource("/inventory/{sku}/adjustments").post(adjust::adjust));
+}
+
+#[derive(Serialize)]
+pub struct InventoryView {
+    pub sku: String,
+    /// Quantity per source, e.g. `{"api": 10, "plugin:2": 4}`.
+    pub sources: BTreeMap<String, i64>,
+    pub on_hand: i64,
+    pub allocated: i64,
+    pub available: i64,
+    pub version: i64,
+}
+
+impl InventoryView {
+    fn new(sku: String, stock: &CachedStock) -> Self {
+        InventoryView {
+            sku,
+            sources: stock.sources.iter().map(|(k, v)| (k.clone(), v.quantity)).collect(),
+            on_hand: stock.level.on_hand,
+            allocated: stock.level.allocated,
+            available: stock.level.available(),
+            version: stock.level.version,
+        }
+    }
+}
+
+/// A SKU's stock from the cache, or from the database (then cached) on a miss.
+pub async fn view(state: &AppState, sku: &str) -> ApiResult<InventoryView> {
+    if let Some(stock) = state.stock_cache.get(sku) {
+        return Ok(InventoryView::new(sku.to_string(), &stock));
+    }
+    let owned = sku.to_string();
+    let read = db::run(&state.pool, move |conn| Ok(db::inventory::read(conn, &owned)?)).await?;
+    let (level, rows) = read.ok_or_else(|| ApiError::unknown_sku(sku))?;
+    let stock = CachedStock {
+        level,
+        sources: rows.into_iter().map(|r| (r.source, SourceState { quantity: r.quantity, as_of: r.as_of })).collect(),
+    };
+    // A commit may have cached a newer figure meanwhile; keep whichever is newer.
+    let entry = state.stock_cache.entry(sku.to_string()).or_insert(stock);
+    Ok(InventoryView::new(sku.to_string(), &entry))
+}
+
+pub fn parse_source(raw: &str, field: &str) -> ApiResult<crate::domain::source::Source> {
+    raw.parse().map_err(|m: String| ApiError::Validation { code: "invalid_source", field: field.into(), message: m })
+}

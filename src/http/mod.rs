@@ -1,0 +1,55 @@
+//! The HTTP API: `/health`, and the admin API under `/api/v1`, one small file per endpoint.
+
+pub mod auth;
+pub mod cursor;
+pub mod channels;
+pub mod extract;
+pub mod health;
+pub mod inventory;
+pub mod products;
+
+use actix::Addr;
+use actix_web::web;
+
+use crate::actors::inventory::{InventoryActor, StockCache};
+use crate::db::{DatabaseKind, DbPool};
+use crate::error::ApiError;
+
+/// What every handler can reach, handed over as `web::Data<AppState>`.
+pub struct AppState {
+    pub pool: DbPool,
+    pub backend: DatabaseKind,
+    pub inventory: Addr<InventoryActor>,
+    pub stock_cache: StockCache,
+    pub admin_token_sha256: [u8; 32],
+    pub max_body_bytes: usize,
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.app_data(web::PathConfig::default().error_handler(|err, _| {
+        ApiError::not_found("not_found", format!("no such resource: {err}")).into()
+    }))
+    .app_data(web::QueryConfig::default().error_handler(|err, _| {
+        ApiError::Validation { code: "invalid_query", field: "query".into(), message: err.to_string() }.into()
+    }))
+    .route("/health", web::get().to(health::health))
+    .service(
+        web::scope("/api/v1")
+            .wrap(actix_web::middleware::from_fn(auth::require_admin))
+            .configure(products::routes)
+            .configure(inventory::routes)
+            .configure(channels::routes),
+    )
+    .default_service(web::to(not_found));
+}
+
+async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found("not_found", "no such resource or method"))
+}
+
+/// Times leave the API as RFC 3339 UTC strings.
+pub fn time(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .unwrap_or_default()
+}

@@ -1,0 +1,30 @@
+//! `GET /api/v1/products?limit=&cursor=`: SKU order, cursor pagination.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::ProductView;
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[tracing::instrument(skip(state))]
+pub async fn list(state: web::Data<AppState>, page: web::Query<Page>) -> ApiResult<HttpResponse> {
+    let limit = page.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::validation("limit", "must be between 1 and 1000"));
+    }
+    let after = page.cursor.as_deref().map(crate::http::cursor::decode).transpose()?;
+    let products = db::run(&state.pool, move |conn| Ok(db::products::list(conn, after.as_deref(), limit + 1)?)).await?;
+    let more = products.len() as i64 > limit;
+    let items: Vec<ProductView> = products.into_iter().take(limit as usize).map(Into::into).collect();
+    let next_cursor = if more { items.last().map(|p| crate::http::cursor::encode(&p.sku)) } else { None };
+    Ok(HttpResponse::Ok().json(json!({ "items": items, "next_cursor": next_cursor })))
+}

@@ -1,0 +1,14 @@
+//! Chorus keeps a merchant's sales channels in step: one true stock figure per SKU, orders
+//! imported exactly once, figures pushed back to every channel.
+
+pub mod actors;
+pub mod application;
+pub mod bench;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod telemetry;
+
+pub use application::Application;
