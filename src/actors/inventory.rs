@@ -194,7 +194,7 @@ impl Actor for InventoryActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         // Senders may queue far more than one transaction takes; don't make them wait twice.
-        ctx.set_mailbox_capacity(usize::MAX);
+        ctx.set_mailbox_capacity(1 << 20);
     }
 }
 

@@ -1,1 +1,9 @@
-fn main(){}
+//! The integration tests: one binary, the real app on port 0, a real database (SQLite always,
+//! PostgreSQL too when TEST_DATABASE_URL is set).
+
+mod channels;
+mod config;
+mod helpers;
+mod inventory;
+mod products;
+mod storage;

@@ -1,0 +1,211 @@
+//! `TestApp`: starts the real application on port 0 against a fresh database, and offers
+//! typed calls. `backends()` lists the databases every scenario runs against.
+
+use std::time::Duration;
+
+use awc::http::StatusCode;
+use chorus::config::{Secret, Settings};
+use chorus::Application;
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+use serde_json::{json, Value};
+
+pub const TOKEN: &str = "test-admin-token";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// SQLite always; PostgreSQL when TEST_DATABASE_URL names a server to create databases on.
+pub fn backends() -> Vec<Backend> {
+    let mut v = vec![Backend::Sqlite];
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        v.push(Backend::Postgres);
+    }
+    v
+}
+
+/// A database of the test's own, removed when dropped.
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg_admin: Option<(String, String)>,
+}
+
+impl TestDb {
+    pub fn new(backend: Backend) -> TestDb {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}/chorus.db", dir.path().display());
+                TestDb { url, _dir: Some(dir), pg_admin: None }
+            }
+            Backend::Postgres => {
+                let admin_url = std::env::var("TEST_DATABASE_URL").expect("TEST_DATABASE_URL");
+                let name = format!("chorus_test_{}", uuid_like());
+                let mut admin = diesel::PgConnection::establish(&admin_url).expect("connect to TEST_DATABASE_URL");
+                admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                let mut url = url::Url::parse(&admin_url).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(&name);
+                TestDb { url: url.to_string(), _dir: None, pg_admin: Some((admin_url, name)) }
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin_url, name)) = &self.pg_admin {
+            if let Ok(mut admin) = diesel::PgConnection::establish(admin_url) {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..16).map(|_| char::from(b'a' + rng.gen_range(0..26))).collect()
+}
+
+pub fn settings_for(db: &TestDb) -> Settings {
+    let mut s = Settings::defaults();
+    s.http.bind = "127.0.0.1:0".into();
+    s.database.url = Secret::new(db.url.clone());
+    s.database.pool_size = 4;
+    s.auth.admin_token = Secret::new(TOKEN);
+    s
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: awc::Client,
+    pub handle: actix_web::dev::ServerHandle,
+    pub app_inventory: actix::Addr<chorus::actors::inventory::InventoryActor>,
+    pub generated_token: Option<String>,
+    stopped: Option<tokio::sync::oneshot::Receiver<()>>,
+}
+
+pub async fn spawn_app(db: &TestDb) -> TestApp {
+    spawn_with(settings_for(db)).await
+}
+
+pub async fn spawn_with(settings: Settings) -> TestApp {
+    if std::env::var("TEST_LOG").is_ok() {
+        chorus::telemetry::init(&settings.log);
+    }
+    let app = Application::build(settings).await.expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let handle = app.server_handle();
+    let app_inventory = app.inventory();
+    let generated_token = app.generated_admin_token().map(|t| t.expose().to_string());
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    actix_web::rt::spawn(async move {
+        let _ = app.run_until_stopped().await;
+        let _ = tx.send(());
+    });
+    let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+    TestApp { address, client, handle, app_inventory, generated_token, stopped: Some(rx) }
+}
+
+/// A response with its status and JSON body (Null when empty or not JSON).
+pub struct Reply {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub body: Value,
+}
+
+impl TestApp {
+    pub async fn request(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.client.request(method, format!("{}{}", self.address, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let mut resp = match body {
+            Some(b) => req.send_json(&b).await,
+            None => req.send().await,
+        }
+        .expect("request reaches the app");
+        let bytes = resp.body().limit(64 << 20).await.expect("body");
+        Reply {
+            status: resp.status(),
+            content_type: resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    pub async fn raw(&self, method: &str, path: &str, body: Vec<u8>) -> Reply {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut resp = self
+            .client
+            .request(method, format!("{}{}", self.address, path))
+            .bearer_auth(TOKEN)
+            .insert_header(("content-type", "application/json"))
+            .send_body(body)
+            .await
+            .expect("request reaches the app");
+        let bytes = resp.body().limit(64 << 20).await.unwrap_or_default();
+        Reply {
+            status: resp.status(),
+            content_type: resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().into(),
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Reply {
+        self.request("GET", path, None, Some(TOKEN)).await
+    }
+    pub async fn post(&self, path: &str, body: Value) -> Reply {
+        self.request("POST", path, Some(body), Some(TOKEN)).await
+    }
+    pub async fn put(&self, path: &str, body: Value) -> Reply {
+        self.request("PUT", path, Some(body), Some(TOKEN)).await
+    }
+    pub async fn patch(&self, path: &str, body: Value) -> Reply {
+        self.request("PATCH", path, Some(body), Some(TOKEN)).await
+    }
+    pub async fn delete(&self, path: &str) -> Reply {
+        self.request("DELETE", path, None, Some(TOKEN)).await
+    }
+
+    pub async fn create_product(&self, sku: &str) -> Reply {
+        let r = self.post("/api/v1/products", json!({"sku": sku, "title": format!("Product {sku}")})).await;
+        assert_eq!(r.status, StatusCode::CREATED, "create {sku}: {}", r.body);
+        r
+    }
+
+    pub async fn set_stock(&self, sku: &str, quantity: i64) -> Reply {
+        self.put(&format!("/api/v1/inventory/{sku}/sources/api"), json!({"quantity": quantity})).await
+    }
+
+    pub async fn inventory(&self, sku: &str) -> Value {
+        let r = self.get(&format!("/api/v1/inventory/{sku}")).await;
+        assert_eq!(r.status, StatusCode::OK, "inventory {sku}: {}", r.body);
+        r.body
+    }
+
+    /// Stops the server gracefully and waits until the app has finished.
+    pub async fn stop(mut self) {
+        self.handle.stop(true).await;
+        if let Some(rx) = self.stopped.take() {
+            let _ = rx.await;
+        }
+    }
+}
+
+/// Asserts a problem+json error with the given status and code.
+pub fn assert_problem(r: &Reply, status: u16, code: &str) {
+    assert_eq!(r.status.as_u16(), status, "status; body: {}", r.body);
+    assert!(r.content_type.starts_with("application/problem+json"), "content-type {}", r.content_type);
+    assert_eq!(r.body["code"], code, "code; body: {}", r.body);
+    assert_eq!(r.body["status"], status);
+}

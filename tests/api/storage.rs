@@ -1,0 +1,91 @@
+//! Storage: migrations in lockstep on both backends, data surviving a restart, the admin
+//! token generated once, `/health` naming the backend.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+fn migration_names(dir: &str) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{dir}: {e}"))
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[test]
+fn migration_folders_move_in_lockstep() {
+    let sqlite = migration_names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite"));
+    let postgres = migration_names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/postgres"));
+    assert!(!sqlite.is_empty());
+    assert_eq!(sqlite, postgres);
+}
+
+#[actix_web::test]
+async fn migrations_apply_to_an_empty_database_on_each_backend() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
+        let applied = chorus::db::run(&pool, |c| chorus::db::migrate(c)).await.expect("migrates");
+        assert_eq!(applied.len(), migration_names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).len());
+        let again = chorus::db::run(&pool, |c| chorus::db::migrate(c)).await.expect("migrates again");
+        assert!(again.is_empty(), "{backend:?}: second run applied {again:?}");
+    }
+}
+
+#[actix_web::test]
+async fn restart_keeps_products_and_stock() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        app.create_product("KEEP-1").await;
+        app.set_stock("KEEP-1", 12).await;
+        app.put("/api/v1/inventory/KEEP-1/sources/plugin:1", json!({"quantity": 3})).await;
+        app.stop().await;
+
+        let app = spawn_app(&db).await;
+        let inv = app.inventory("KEEP-1").await;
+        assert_eq!(inv["sources"], json!({"api": 12, "plugin:1": 3}), "{backend:?}");
+        assert_eq!(inv["on_hand"], 15);
+        assert_eq!(inv["version"], 2);
+        assert_eq!(app.get("/api/v1/products/KEEP-1").await.body["title"], "Product KEEP-1");
+        app.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn health_names_the_backend() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        let health = app.request("GET", "/health", None, None).await;
+        assert_eq!(health.status.as_u16(), 200);
+        let expected = match backend {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        };
+        assert_eq!(health.body["database"], expected);
+        app.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn a_generated_admin_token_is_made_once_and_works() {
+    let db = TestDb::new(Backend::Sqlite);
+    let mut settings = settings_for(&db);
+    settings.auth.admin_token = chorus::config::Secret::new("");
+    let first = spawn_with(settings.clone()).await;
+    let token = first.generated_token.clone().expect("a token is generated");
+    first.stop().await;
+    let second = spawn_with(settings.clone()).await;
+    assert!(second.generated_token.is_none(), "the token is generated only once");
+    second.stop().await;
+
+    let app = spawn_with(settings).await;
+    let ok = app.request("GET", "/api/v1/products", None, Some(&token)).await;
+    assert_eq!(ok.status.as_u16(), 200);
+    let wrong = app.request("GET", "/api/v1/products", None, Some("chorus_wrong")).await;
+    assert_problem(&wrong, 401, "unauthorized");
+    app.stop().await;
+}
