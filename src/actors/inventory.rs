@@ -112,19 +112,28 @@ pub struct InventoryActor {
     cache: StockCache,
     max_batch: usize,
     queue: Vec<Pending>,
-    in_flight: bool,
+    /// Transactions under way, and how many may be: on PostgreSQL a second one prepares while
+    /// the first waits for its commit (row locks taken in SKU order keep them correct); SQLite
+    /// has one writer, so there it is 1.
+    in_flight: usize,
+    max_in_flight: usize,
     subscribers: Vec<Recipient<StockChanged>>,
     drain_waiters: Vec<oneshot::Sender<()>>,
 }
 
 impl InventoryActor {
     pub fn new(pool: DbPool, cache: StockCache, max_batch: usize) -> Self {
+        let max_in_flight = match pool.get().map(|c| c.kind()) {
+            Ok(db::DatabaseKind::Postgres) => 2,
+            _ => 1,
+        };
         InventoryActor {
             pool,
             cache,
             max_batch: max_batch.max(1),
             queue: Vec::new(),
-            in_flight: false,
+            in_flight: 0,
+            max_in_flight,
             subscribers: Vec::new(),
             drain_waiters: Vec::new(),
         }
@@ -145,14 +154,17 @@ impl InventoryActor {
     /// Starts a transaction with everything queued (up to `max_batch` operations), unless one
     /// is already in flight: then the queue keeps growing and goes out next.
     fn flush(&mut self, ctx: &mut Context<Self>) {
-        if self.in_flight || self.queue.is_empty() {
-            if !self.in_flight {
-                self.drain_waiters.drain(..).for_each(|w| {
-                    let _ = w.send(());
-                });
-            }
-            return;
+        while self.in_flight < self.max_in_flight && !self.queue.is_empty() {
+            self.start_batch(ctx);
         }
+        if self.in_flight == 0 {
+            self.drain_waiters.drain(..).for_each(|w| {
+                let _ = w.send(());
+            });
+        }
+    }
+
+    fn start_batch(&mut self, ctx: &mut Context<Self>) {
         let mut taken = 0;
         let mut split = 0;
         for p in &self.queue {
@@ -163,12 +175,12 @@ impl InventoryActor {
             split += 1;
         }
         let batch: Vec<Pending> = self.queue.drain(..split).collect();
-        self.in_flight = true;
+        self.in_flight += 1;
         let pool = self.pool.clone();
         let cache = self.cache.clone();
         let work = actix_web::rt::task::spawn_blocking(move || commit_and_reply(&pool, &cache, batch));
         ctx.spawn(work.into_actor(self).map(|changed, act, ctx| {
-            act.in_flight = false;
+            act.in_flight -= 1;
             if let Ok(Ok(changed)) = changed {
                 act.broadcast(changed);
             }
@@ -289,7 +301,11 @@ fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> R
     match result {
         Ok(committed) => {
             for (sku, level, sources) in committed.cache_updates {
-                cache.insert(sku, CachedStock { level, sources });
+                // With two transactions in flight, never let an older figure overwrite a newer.
+                let mut entry = cache.entry(sku).or_insert_with(|| CachedStock { level, sources: sources.clone() });
+                if entry.level.version <= level.version {
+                    *entry = CachedStock { level, sources };
+                }
             }
             for (pending, reply) in batch.into_iter().zip(committed.replies) {
                 let mine = match pending.ops.as_slice() {

@@ -6,4 +6,5 @@ mod config;
 mod helpers;
 mod inventory;
 mod products;
+mod sim;
 mod storage;
