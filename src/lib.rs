@@ -9,6 +9,7 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod sim;
 pub mod telemetry;
 
 pub use application::Application;

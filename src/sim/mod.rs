@@ -1,0 +1,94 @@
+//! Simulated marketplaces (Shopify Admin GraphQL, WooCommerce REST v3) speaking the real
+//! protocols on loopback, for `chorus demo`, the tests and the benchmarks. A tester drives them
+//! through `/_sim/` (see `tester`); each runs in-process inside the current actix System.
+
+pub mod faults;
+pub mod server;
+pub mod shopify;
+pub mod store;
+pub mod tester;
+pub mod webhook;
+pub mod woocommerce;
+
+use std::fmt;
+use std::net::SocketAddr;
+
+/// A running simulator.
+pub struct SimHandle {
+    pub port: u16,
+    /// `http://127.0.0.1:PORT`, no trailing slash.
+    pub base_url: String,
+    pub server: actix_web::dev::ServerHandle,
+}
+
+impl SimHandle {
+    /// `base_url` joined with `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base_url, path)
+    }
+
+    /// Stops the simulator, letting requests in flight finish.
+    pub async fn stop(&self) {
+        self.server.stop(true).await;
+    }
+}
+
+/// How a simulator starts.
+#[derive(Clone)]
+pub struct SimOptions {
+    pub bind: SocketAddr,
+    /// Where to send signed order webhooks.
+    pub webhook_url: Option<String>,
+    pub webhook_secret: Option<String>,
+    /// Shopify: the `X-Shopify-Access-Token` required, if any.
+    pub token: Option<String>,
+    /// WooCommerce: the consumer key and secret required, if any.
+    pub key: Option<String>,
+    pub secret: Option<String>,
+    /// Shopify's cost throttle (bucket 2,000 points, 100/s).
+    pub throttle: bool,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        SimOptions {
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            webhook_url: None,
+            webhook_secret: None,
+            token: None,
+            key: None,
+            secret: None,
+            throttle: true,
+        }
+    }
+}
+
+impl fmt::Debug for SimOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let redact = |s: &Option<String>| s.as_ref().map(|_| "[redacted]");
+        f.debug_struct("SimOptions")
+            .field("bind", &self.bind)
+            .field("webhook_url", &self.webhook_url)
+            .field("webhook_secret", &redact(&self.webhook_secret))
+            .field("token", &redact(&self.token))
+            .field("key", &self.key)
+            .field("secret", &redact(&self.secret))
+            .field("throttle", &self.throttle)
+            .finish()
+    }
+}
+
+/// For the CLI (`chorus sim <shopify|woocommerce> --bind ADDR`): starts one simulator and runs
+/// until Ctrl-C.
+pub async fn run_forever(kind: &str, opts: SimOptions) -> anyhow::Result<()> {
+    let handle = match kind {
+        "shopify" => shopify::start(opts).await?,
+        "woocommerce" | "woo" => woocommerce::start(opts).await?,
+        other => anyhow::bail!("unknown simulator {other:?} (expected shopify or woocommerce)"),
+    };
+    tracing::info!(kind, url = %handle.base_url, "simulator listening");
+    println!("{kind} simulator listening on {}", handle.base_url);
+    tokio::signal::ctrl_c().await?;
+    handle.stop().await;
+    Ok(())
+}

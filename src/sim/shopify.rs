@@ -1,0 +1,609 @@
+//! The Shopify simulator: Admin GraphQL (`orders`, `locations`) with the cost throttle, and
+//! order webhooks rendered as Shopify's REST API renders an order, signed with HMAC-SHA256.
+
+use std::cmp::Ordering;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use regex::Regex;
+use serde_json::{json, Value};
+
+use super::server::{self, Bucket, SimState};
+use super::store::{iso_offset, iso_z, parse_time, to_second, Kind, Order};
+use super::webhook::{random_id, sign, Delivery, Event};
+use super::{SimHandle, SimOptions};
+
+/// The API version the simulator claims in webhooks.
+pub const API_VERSION: &str = "2026-04";
+pub const SHOP_DOMAIN: &str = "sim-shop.myshopify.com";
+/// The single query cost ceiling.
+pub const MAX_COST: i64 = 1000;
+const MAX_PAGE: i64 = 250;
+const DEFAULT_FIRST: i64 = 50;
+const DEFAULT_LINE_ITEMS: i64 = 10;
+
+/// Starts a Shopify simulator on `opts.bind` inside the current actix System.
+pub async fn start(opts: SimOptions) -> std::io::Result<SimHandle> {
+    server::start(Kind::Shopify, opts, routes).await
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/api/{version}/graphql.json", web::post().to(graphql));
+}
+
+/// Shopify's error body for an injected fault's status.
+pub fn error_body(status: u16) -> Value {
+    match status {
+        429 => {
+            json!({"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."})
+        }
+        401 => json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}),
+        404 => json!({"errors": "Not Found"}),
+        s if s >= 500 => json!({"errors": "Internal Server Error"}),
+        s => json!({"errors": StatusCode::from_u16(s).ok().and_then(|c| c.canonical_reason()).unwrap_or("Error")}),
+    }
+}
+
+// ---------------------------------------------------------------- rendering
+
+/// `PAID`, `PENDING`, `REFUNDED` (cancelled after payment) or `VOIDED` (cancelled unpaid).
+pub fn financial_status(o: &Order) -> &'static str {
+    match (o.is_cancelled(), o.paid) {
+        (true, true) => "REFUNDED",
+        (true, false) => "VOIDED",
+        (false, true) => "PAID",
+        (false, false) => "PENDING",
+    }
+}
+
+pub fn fulfillment_status(o: &Order) -> &'static str {
+    let shipped: i64 = o.lines.iter().map(|l| l.fulfilled.min(l.quantity)).sum();
+    let ordered: i64 = o.lines.iter().map(|l| l.quantity).sum();
+    if shipped == 0 {
+        "UNFULFILLED"
+    } else if shipped >= ordered {
+        "FULFILLED"
+    } else {
+        "PARTIALLY_FULFILLED"
+    }
+}
+
+/// The order as a GraphQL `Order` node (every field, whatever the selection).
+pub fn order_node(o: &Order) -> Value {
+    let lines: Vec<Value> = o
+        .lines
+        .iter()
+        .map(|l| {
+            json!({
+                "id": format!("gid://shopify/LineItem/{}", l.id),
+                "sku": l.sku,
+                "quantity": l.quantity,
+                "currentQuantity": if o.is_cancelled() { 0 } else { l.quantity },
+                "unfulfilledQuantity": o.unfulfilled(l),
+                "variant": l.listing.as_ref().map(|li| json!({
+                    "id": format!("gid://shopify/ProductVariant/{}", li.variant_id),
+                    "inventoryItem": { "id": format!("gid://shopify/InventoryItem/{}", li.inventory_item_id) },
+                })),
+            })
+        })
+        .collect();
+    json!({
+        "id": format!("gid://shopify/Order/{}", o.id),
+        "legacyResourceId": o.id.to_string(),
+        "name": format!("#{}", 1000 + o.number),
+        "createdAt": iso_z(o.created_at),
+        "updatedAt": iso_z(o.updated_at),
+        "cancelledAt": o.cancelled_at.map(iso_z),
+        "displayFinancialStatus": financial_status(o),
+        "displayFulfillmentStatus": fulfillment_status(o),
+        "lineItems": { "nodes": lines },
+    })
+}
+
+fn money(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
+/// The order as Shopify's REST API renders it (webhook bodies).
+pub fn rest_order(o: &Order) -> Value {
+    let lines: Vec<Value> = o
+        .lines
+        .iter()
+        .map(|l| {
+            json!({
+                "id": l.id,
+                "admin_graphql_api_id": format!("gid://shopify/LineItem/{}", l.id),
+                "sku": l.sku,
+                "quantity": l.quantity,
+                "current_quantity": if o.is_cancelled() { 0 } else { l.quantity },
+                "fulfillable_quantity": o.unfulfilled(l),
+                "price": money(l.price_minor),
+                "variant_id": l.listing.as_ref().map(|li| li.variant_id),
+                "product_id": l.listing.as_ref().map(|li| li.product_id),
+            })
+        })
+        .collect();
+    json!({
+        "id": o.id,
+        "admin_graphql_api_id": format!("gid://shopify/Order/{}", o.id),
+        "name": format!("#{}", 1000 + o.number),
+        "order_number": 1000 + o.number,
+        "currency": "GBP",
+        "total_price": money(o.total_minor()),
+        "financial_status": financial_status(o).to_ascii_lowercase(),
+        "fulfillment_status": match fulfillment_status(o) {
+            "FULFILLED" => Some("fulfilled"),
+            "PARTIALLY_FULFILLED" => Some("partial"),
+            _ => None,
+        },
+        "cancelled_at": o.cancelled_at.map(iso_offset),
+        "cancel_reason": o.cancelled_at.map(|_| "customer"),
+        "created_at": iso_offset(o.created_at),
+        "updated_at": iso_offset(o.updated_at),
+        "line_items": lines,
+    })
+}
+
+/// The webhooks Shopify sends for an order event: the specific topic, then `orders/updated`.
+pub fn webhooks(state: &SimState, o: &Order, event: Event) -> Vec<Delivery> {
+    let topics: &[&str] = match event {
+        Event::Created => &["orders/create"],
+        Event::Paid => &["orders/paid", "orders/updated"],
+        Event::Cancelled => &["orders/cancelled", "orders/updated"],
+    };
+    let body = match serde_json::to_vec(&rest_order(o)) {
+        Ok(b) => b,
+        Err(_) => return Vec::new(),
+    };
+    topics
+        .iter()
+        .map(|topic| {
+            let mut headers = vec![
+                ("X-Shopify-Topic".to_string(), topic.to_string()),
+                ("X-Shopify-Webhook-Id".to_string(), random_id()),
+                ("X-Shopify-Event-Id".to_string(), random_id()),
+                ("X-Shopify-Shop-Domain".to_string(), SHOP_DOMAIN.to_string()),
+                ("X-Shopify-API-Version".to_string(), API_VERSION.to_string()),
+                ("X-Shopify-Triggered-At".to_string(), Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+            ];
+            if let Some(secret) = state.webhook_secret() {
+                headers.push(("X-Shopify-Hmac-Sha256".to_string(), sign(secret, &body)));
+            }
+            Delivery { body: body.clone(), headers }
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- GraphQL plumbing
+
+fn cost_json(requested: i64, actual: Option<i64>, available: f64) -> Value {
+    json!({
+        "requestedQueryCost": requested,
+        "actualQueryCost": actual,
+        "throttleStatus": {
+            "maximumAvailable": Bucket::MAXIMUM,
+            "currentlyAvailable": available.floor(),
+            "restoreRate": Bucket::RESTORE_RATE,
+        }
+    })
+}
+
+/// HTTP 200 with `errors` and no `data`, as GraphQL reports failures.
+fn gql_error(message: impl Into<String>, code: &str) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "errors": [ { "message": message.into(), "extensions": { "code": code } } ] }))
+}
+
+/// The text between `field(` and its closing parenthesis, strings respected.
+fn args_of<'a>(text: &'a str, field: &str) -> Option<&'a str> {
+    let re = Regex::new(&format!(r"\b{}\s*\(", regex::escape(field))).ok()?;
+    let m = re.find(text)?;
+    let rest = &text[m.end()..];
+    let (mut in_str, mut esc) = (false, false);
+    for (i, c) in rest.char_indices() {
+        if in_str {
+            match c {
+                _ if esc => esc = false,
+                '\\' => esc = true,
+                '"' => in_str = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_str = true;
+        } else if c == ')' {
+            return Some(&rest[..i]);
+        }
+    }
+    None
+}
+
+/// An argument's value: a `$variable` (looked up), a string, number, boolean or enum literal.
+fn arg(args: &str, name: &str, vars: &Value) -> Option<Value> {
+    let re = Regex::new(&format!(r#"\b{}\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|\w+)"#, regex::escape(name)))
+        .ok()?;
+    let raw = re.captures(args)?.get(1)?.as_str();
+    if let Some(var) = raw.strip_prefix('$') {
+        return vars.get(var).filter(|v| !v.is_null()).cloned();
+    }
+    if raw.starts_with('"') {
+        return serde_json::from_str(raw).ok();
+    }
+    if let Ok(n) = raw.parse::<i64>() {
+        return Some(json!(n));
+    }
+    match raw {
+        "true" => Some(json!(true)),
+        "false" => Some(json!(false)),
+        "null" => None,
+        other => Some(json!(other)),
+    }
+}
+
+/// A page size argument: absent → `default`; otherwise an integer 0..=250.
+fn page_size(v: Option<Value>, default: i64, what: &str) -> Result<i64, String> {
+    match v {
+        None => Ok(default),
+        Some(v) => match v.as_i64() {
+            Some(n) if (0..=MAX_PAGE).contains(&n) => Ok(n),
+            _ => Err(format!("The value of '{what}' must be an integer between 0 and {MAX_PAGE}; received {v}.")),
+        },
+    }
+}
+
+async fn graphql(state: web::Data<SimState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if let Some(resp) = state.api_gate().await {
+        return resp;
+    }
+    if let Some(token) = &state.token {
+        let given = req.headers().get("X-Shopify-Access-Token").and_then(|v| v.to_str().ok());
+        if given != Some(token.as_str()) {
+            return HttpResponse::Unauthorized().json(error_body(401));
+        }
+    }
+    let bad = || HttpResponse::BadRequest().json(json!({"errors": {"query": "Required parameter missing or invalid"}}));
+    let Ok(payload) = serde_json::from_slice::<Value>(&body) else { return bad() };
+    let Some(query) = payload.get("query").and_then(Value::as_str) else { return bad() };
+    let vars = match payload.get("variables") {
+        None | Some(Value::Null) => json!({}),
+        Some(v @ Value::Object(_)) => v.clone(),
+        Some(_) => return gql_error("Variables must be an object", "BAD_REQUEST"),
+    };
+    // The selection set starts at the first brace; what precedes it is the operation header.
+    let selection = query.find('{').map(|i| &query[i..]).unwrap_or("");
+    if args_of(selection, "orders").is_some() {
+        orders(&state, selection, &vars)
+    } else if args_of(selection, "locations").is_some() {
+        locations(&state, selection, &vars)
+    } else {
+        let field: String = selection
+            .trim_start_matches('{')
+            .trim_start()
+            .chars()
+            .take_while(|c| c.is_alphanumeric() || *c == '_')
+            .collect();
+        let root = if query.trim_start().starts_with("mutation") { "Mutation" } else { "QueryRoot" };
+        HttpResponse::Ok().json(json!({ "errors": [ {
+            "message": format!("Field '{field}' doesn't exist on type '{root}'"),
+            "extensions": { "code": "undefinedField", "typeName": root, "fieldName": field },
+        } ] }))
+    }
+}
+
+/// The refusal for an over-limit or throttled query (nothing charged), if it is refused.
+fn refusal(state: &SimState, requested: i64) -> Option<HttpResponse> {
+    let mut bucket = state.bucket();
+    let available = bucket.refill();
+    if requested > MAX_COST {
+        return Some(HttpResponse::Ok().json(json!({
+            "errors": [ {
+                "message": format!("Query cost is {requested}, which exceeds the single query max cost limit ({MAX_COST})."),
+                "extensions": { "code": "MAX_COST_EXCEEDED", "cost": requested, "maxCost": MAX_COST },
+            } ],
+            "extensions": { "cost": cost_json(requested, None, available) },
+        })));
+    }
+    if state.throttle && requested as f64 > available {
+        let cost = cost_json(requested, None, available);
+        return Some(HttpResponse::Ok().json(json!({
+            "errors": [ { "message": "Throttled", "extensions": { "code": "THROTTLED", "cost": cost.clone() } } ],
+            "extensions": { "cost": cost },
+        })));
+    }
+    None
+}
+
+/// Charges the actual cost and renders `data` with the cost extension.
+fn respond(state: &SimState, requested: i64, actual: i64, data: Value) -> HttpResponse {
+    let mut bucket = state.bucket();
+    bucket.refill();
+    bucket.charge(actual as f64);
+    let available = bucket.refill();
+    HttpResponse::Ok()
+        .json(json!({ "data": data, "extensions": { "cost": cost_json(requested, Some(actual), available) } }))
+}
+
+fn locations(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
+    let args = args_of(selection, "locations").unwrap_or("");
+    let first = match page_size(arg(args, "first", vars), DEFAULT_FIRST, "first") {
+        Ok(n) => n,
+        Err(e) => return gql_error(e, "BAD_REQUEST"),
+    };
+    let requested = 2 + first;
+    if let Some(resp) = refusal(state, requested) {
+        return resp;
+    }
+    let nodes: Vec<Value> = [json!({"id": "gid://shopify/Location/1", "name": "Main warehouse", "isActive": true})]
+        .into_iter()
+        .take(first as usize)
+        .collect();
+    let actual = 2 + nodes.len() as i64;
+    let data = json!({ "locations": {
+        "nodes": nodes,
+        "edges": nodes.iter().map(|n| json!({"node": n, "cursor": "bG9jYXRpb246MQ"})).collect::<Vec<_>>(),
+        "pageInfo": { "hasNextPage": false, "hasPreviousPage": false, "endCursor": nodes.first().map(|_| "bG9jYXRpb246MQ"), "startCursor": nodes.first().map(|_| "bG9jYXRpb246MQ") },
+    } });
+    respond(state, requested, actual, data)
+}
+
+// ---------------------------------------------------------------- orders
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum SortKey {
+    Id,
+    UpdatedAt,
+    CreatedAt,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Cmp {
+    Gt,
+    Ge,
+    Lt,
+    Le,
+    Eq,
+}
+
+impl Cmp {
+    fn holds(self, o: Ordering) -> bool {
+        match self {
+            Cmp::Gt => o == Ordering::Greater,
+            Cmp::Ge => o != Ordering::Less,
+            Cmp::Lt => o == Ordering::Less,
+            Cmp::Le => o != Ordering::Greater,
+            Cmp::Eq => o == Ordering::Equal,
+        }
+    }
+}
+
+/// The parts of Shopify's search syntax the simulator understands; other terms are ignored.
+#[derive(Debug, Default)]
+struct Search {
+    updated: Vec<(Cmp, DateTime<Utc>)>,
+    created: Vec<(Cmp, DateTime<Utc>)>,
+    financial: Option<String>,
+    fulfillment: Option<String>,
+    status: Option<String>,
+}
+
+fn tokens(q: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quote: Option<char> = None;
+    for c in q.chars() {
+        match quote {
+            Some(qc) if c == qc => {
+                quote = None;
+                cur.push(c);
+            }
+            Some(_) => cur.push(c),
+            None if c == '\'' || c == '"' => {
+                quote = Some(c);
+                cur.push(c);
+            }
+            None if c.is_whitespace() => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            None => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+fn parse_search(q: &str) -> Search {
+    let mut s = Search::default();
+    for tok in tokens(q) {
+        let Some((key, value)) = tok.split_once(':') else { continue };
+        let (cmp, value) = if let Some(v) = value.strip_prefix(">=") {
+            (Cmp::Ge, v)
+        } else if let Some(v) = value.strip_prefix("<=") {
+            (Cmp::Le, v)
+        } else if let Some(v) = value.strip_prefix('>') {
+            (Cmp::Gt, v)
+        } else if let Some(v) = value.strip_prefix('<') {
+            (Cmp::Lt, v)
+        } else {
+            (Cmp::Eq, value)
+        };
+        let value = value.trim_matches(|c| c == '\'' || c == '"');
+        match key.to_ascii_lowercase().as_str() {
+            "updated_at" => s.updated.extend(parse_time(value).map(|t| (cmp, t))),
+            "created_at" => s.created.extend(parse_time(value).map(|t| (cmp, t))),
+            "financial_status" => s.financial = Some(value.to_ascii_uppercase()),
+            "fulfillment_status" => s.fulfillment = Some(value.to_ascii_lowercase()),
+            "status" => s.status = Some(value.to_ascii_lowercase()),
+            _ => {}
+        }
+    }
+    s
+}
+
+impl Search {
+    fn admits(&self, o: &Order) -> bool {
+        let updated = to_second(o.updated_at);
+        let created = to_second(o.created_at);
+        if !self.updated.iter().all(|(c, t)| c.holds(updated.cmp(t))) {
+            return false;
+        }
+        if !self.created.iter().all(|(c, t)| c.holds(created.cmp(t))) {
+            return false;
+        }
+        if let Some(f) = &self.financial {
+            if f != "ANY" && financial_status(o) != f {
+                return false;
+            }
+        }
+        if let Some(f) = &self.fulfillment {
+            let want = match f.as_str() {
+                "unfulfilled" | "unshipped" => "UNFULFILLED",
+                "fulfilled" | "shipped" => "FULFILLED",
+                "partial" => "PARTIALLY_FULFILLED",
+                _ => "",
+            };
+            if !want.is_empty() && fulfillment_status(o) != want {
+                return false;
+            }
+        }
+        match self.status.as_deref() {
+            Some("open") => !o.is_cancelled(),
+            Some("cancelled") => o.is_cancelled(),
+            _ => true,
+        }
+    }
+}
+
+fn sort_key(o: &Order, key: SortKey) -> (i64, u64) {
+    match key {
+        SortKey::Id => (0, o.id),
+        SortKey::UpdatedAt => (to_second(o.updated_at).timestamp(), o.id),
+        SortKey::CreatedAt => (to_second(o.created_at).timestamp(), o.id),
+    }
+}
+
+fn encode_cursor(k: (i64, u64)) -> String {
+    base64::engine::general_purpose::STANDARD.encode(json!({"last_id": k.1, "last_value": k.0}).to_string())
+}
+
+fn decode_cursor(c: &str) -> Option<(i64, u64)> {
+    let raw = base64::engine::general_purpose::STANDARD.decode(c).ok()?;
+    let v: Value = serde_json::from_slice(&raw).ok()?;
+    Some((v.get("last_value")?.as_i64()?, v.get("last_id")?.as_u64()?))
+}
+
+fn orders(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
+    let args = args_of(selection, "orders").unwrap_or("");
+    let first = match page_size(
+        arg(args, "first", vars).or_else(|| vars.get("first").filter(|v| !v.is_null()).cloned()),
+        DEFAULT_FIRST,
+        "first",
+    ) {
+        Ok(n) => n,
+        Err(e) => return gql_error(e, "BAD_REQUEST"),
+    };
+    let line_items = args_of(selection, "lineItems")
+        .map(|a| page_size(arg(a, "first", vars), DEFAULT_LINE_ITEMS, "lineItems.first"))
+        .unwrap_or(Ok(DEFAULT_LINE_ITEMS));
+    let line_items = match line_items {
+        Ok(n) => n,
+        Err(e) => return gql_error(e, "BAD_REQUEST"),
+    };
+    let requested = 2 + first * (2 + line_items);
+    if let Some(resp) = refusal(state, requested) {
+        return resp;
+    }
+    let sort = match arg(args, "sortKey", vars).as_ref().map(|v| v.as_str()) {
+        None => SortKey::Id,
+        Some(Some("ID" | "ORDER_NUMBER")) => SortKey::Id,
+        Some(Some("UPDATED_AT")) => SortKey::UpdatedAt,
+        Some(Some("CREATED_AT" | "PROCESSED_AT")) => SortKey::CreatedAt,
+        Some(other) => {
+            return gql_error(
+                format!("Argument 'sortKey' on Field 'orders' has an invalid value ({other:?})."),
+                "argumentLiteralsIncompatible",
+            )
+        }
+    };
+    let reverse = arg(args, "reverse", vars).and_then(|v| v.as_bool()).unwrap_or(false);
+    let after = match arg(args, "after", vars) {
+        None => None,
+        Some(v) => match v.as_str().and_then(decode_cursor) {
+            Some(k) => Some(k),
+            None => return gql_error("Invalid cursor for current pagination.", "BAD_REQUEST"),
+        },
+    };
+    let search = arg(args, "query", vars).and_then(|v| v.as_str().map(parse_search)).unwrap_or_default();
+
+    let (nodes, cursors, has_next) = {
+        let store = state.store();
+        let mut matched: Vec<&Order> = store.orders.iter().filter(|o| search.admits(o)).collect();
+        matched.sort_by_key(|o| sort_key(o, sort));
+        if reverse {
+            matched.reverse();
+        }
+        let rest: Vec<&Order> = matched
+            .into_iter()
+            .filter(|o| match after {
+                None => true,
+                Some(c) if reverse => sort_key(o, sort) < c,
+                Some(c) => sort_key(o, sort) > c,
+            })
+            .collect();
+        let page = &rest[..rest.len().min(first as usize)];
+        let nodes: Vec<Value> = page.iter().map(|o| order_node(o)).collect();
+        let cursors: Vec<String> = page.iter().map(|o| encode_cursor(sort_key(o, sort))).collect();
+        (nodes, cursors, rest.len() > page.len())
+    };
+    let actual = 2 + nodes.len() as i64 * (2 + line_items);
+    let edges: Vec<Value> = nodes.iter().zip(&cursors).map(|(n, c)| json!({"node": n, "cursor": c})).collect();
+    let data = json!({ "orders": {
+        "nodes": nodes,
+        "edges": edges,
+        "pageInfo": {
+            "hasNextPage": has_next,
+            "hasPreviousPage": after.is_some(),
+            "startCursor": cursors.first(),
+            "endCursor": cursors.last(),
+        },
+    } });
+    respond(state, requested, actual, data)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_arguments_in_literals_and_variables() {
+        let q = r#"{ orders(first: $n, query: "updated_at:>'2026-01-01T00:00:00Z' (x)", sortKey: UPDATED_AT) { nodes { lineItems(first: 5) { nodes { id } } } } }"#;
+        let vars = json!({"n": 20});
+        let args = args_of(q, "orders").unwrap();
+        assert_eq!(arg(args, "first", &vars), Some(json!(20)));
+        assert_eq!(arg(args, "sortKey", &vars), Some(json!("UPDATED_AT")));
+        assert_eq!(arg(args, "query", &vars), Some(json!("updated_at:>'2026-01-01T00:00:00Z' (x)")));
+        assert_eq!(arg(args_of(q, "lineItems").unwrap(), "first", &vars), Some(json!(5)));
+        assert_eq!(arg(args, "after", &vars), None);
+    }
+
+    #[test]
+    fn parses_search_terms() {
+        let s = parse_search(
+            "updated_at:>='2026-01-01T00:00:00Z' financial_status:paid fulfillment_status:unfulfilled bogus:1",
+        );
+        assert_eq!(s.updated.len(), 1);
+        assert_eq!(s.financial.as_deref(), Some("PAID"));
+        assert_eq!(s.fulfillment.as_deref(), Some("unfulfilled"));
+        let s = parse_search("updated_at:>2026-01-01T00:00:00Z");
+        assert!(matches!(s.updated[0].0, Cmp::Gt));
+    }
+
+    #[test]
+    fn cursors_round_trip() {
+        assert_eq!(decode_cursor(&encode_cursor((1_700_000_000, 42))), Some((1_700_000_000, 42)));
+        assert_eq!(decode_cursor("not a cursor"), None);
+    }
+}

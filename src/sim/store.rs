@@ -1,0 +1,361 @@
+//! The simulated shop's state, shared by both simulators: listings, stock per SKU, orders with
+//! their lines, received fulfilments, and a clock whose timestamps only move forward.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use serde_json::{json, Value};
+
+/// Which platform a store imitates; it only decides the id ranges handed out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Shopify,
+    WooCommerce,
+}
+
+/// The platform identifiers of one SKU's listing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Listing {
+    pub product_id: u64,
+    pub variant_id: u64,
+    pub inventory_item_id: u64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Line {
+    pub id: u64,
+    pub sku: String,
+    pub quantity: i64,
+    /// Unit price in minor units.
+    pub price_minor: i64,
+    pub listing: Option<Listing>,
+    pub fulfilled: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Order {
+    pub id: u64,
+    /// 1, 2, 3…: the shop's running order number.
+    pub number: u64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub paid: bool,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    /// Whether this order's quantities are currently taken out of stock.
+    pub stock_taken: bool,
+    pub lines: Vec<Line>,
+}
+
+impl Order {
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled_at.is_some()
+    }
+
+    /// Units still to ship on a line (nothing once cancelled).
+    pub fn unfulfilled(&self, line: &Line) -> i64 {
+        if self.is_cancelled() {
+            0
+        } else {
+            (line.quantity - line.fulfilled).max(0)
+        }
+    }
+
+    pub fn total_minor(&self) -> i64 {
+        self.lines.iter().fold(0i64, |acc, l| acc.saturating_add(l.quantity.saturating_mul(l.price_minor)))
+    }
+
+    /// The tester's own view (`GET /_sim/orders`).
+    pub fn to_sim_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "number": self.number,
+            "paid": self.paid,
+            "cancelled": self.is_cancelled(),
+            "cancelled_at": self.cancelled_at.map(iso_z),
+            "created_at": iso_z(self.created_at),
+            "updated_at": iso_z(self.updated_at),
+            "updated_at_ms": self.updated_at.timestamp_millis(),
+            "lines": self.lines.iter().map(|l| json!({
+                "id": l.id,
+                "sku": l.sku,
+                "quantity": l.quantity,
+                "price_minor": l.price_minor,
+                "fulfilled": l.fulfilled,
+                "listed": l.listing.is_some(),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+/// Issues strictly increasing timestamps: real UTC now, or the last one plus 1 ms.
+#[derive(Debug, Default)]
+pub struct Clock {
+    last: Option<DateTime<Utc>>,
+}
+
+impl Clock {
+    pub fn tick(&mut self) -> DateTime<Utc> {
+        let now = Utc::now();
+        let t = match self.last {
+            Some(last) if now <= last => last + TimeDelta::milliseconds(1),
+            _ => now,
+        };
+        self.last = Some(t);
+        t
+    }
+}
+
+/// Truncates to whole seconds: the precision the platforms store and filter on.
+pub fn to_second(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.duration_trunc(TimeDelta::seconds(1)).unwrap_or(t)
+}
+
+/// `2026-11-28T04:00:00Z` (Shopify GraphQL).
+pub fn iso_z(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%SZ").to_string()
+}
+
+/// `2026-11-28T04:00:00` (WooCommerce `_gmt` fields).
+pub fn iso_naive(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S").to_string()
+}
+
+/// `2026-11-28T04:00:00+00:00` (Shopify REST, as in webhooks, for a shop on UTC).
+pub fn iso_offset(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+}
+
+/// Parses `2026-11-28T04:00:00Z`, `…+01:00`, `2026-11-28T04:00:00` (taken as UTC) or `2026-11-28`.
+pub fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    let s = s.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f"] {
+        if let Ok(t) = chrono::NaiveDateTime::parse_from_str(s, f) {
+            return Some(t.and_utc());
+        }
+    }
+    chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
+}
+
+/// Where a platform's id ranges start.
+#[derive(Clone, Copy, Debug)]
+struct IdScheme {
+    order: u64,
+    line: u64,
+    product: u64,
+    variant: u64,
+    inventory_item: u64,
+}
+
+impl IdScheme {
+    fn for_kind(kind: Kind) -> IdScheme {
+        match kind {
+            // Shopify ids are large (13 digits): a client that squeezes them into 32 bits breaks here.
+            Kind::Shopify => IdScheme {
+                order: 5_500_000_000_000,
+                line: 13_600_000_000_000,
+                product: 8_100_000_000_000,
+                variant: 44_700_000_000_000,
+                inventory_item: 46_800_000_000_000,
+            },
+            Kind::WooCommerce => IdScheme { order: 1000, line: 0, product: 100, variant: 0, inventory_item: 100 },
+        }
+    }
+}
+
+/// Unit price of every simulated line unless the tester names one: 6.00.
+pub const DEFAULT_PRICE_MINOR: i64 = 600;
+
+/// Outcome of a tester operation on an existing order.
+#[derive(Debug, PartialEq, Eq)]
+pub enum OrderChange {
+    NotFound,
+    /// The order is not in a state that allows it (already paid, cancelled…).
+    Conflict(&'static str),
+    Done,
+}
+
+/// A new order's line as the tester describes it.
+#[derive(Clone, Debug)]
+pub struct NewLine {
+    pub sku: String,
+    pub quantity: i64,
+    pub price_minor: i64,
+}
+
+#[derive(Debug)]
+pub struct Store {
+    ids: IdScheme,
+    pub clock: Clock,
+    pub listings: BTreeMap<String, Listing>,
+    pub stock: BTreeMap<String, i64>,
+    pub orders: Vec<Order>,
+    pub fulfilments: Vec<Value>,
+    next_listing: u64,
+    next_order: u64,
+    next_line: u64,
+}
+
+impl Store {
+    pub fn new(kind: Kind) -> Store {
+        Store {
+            ids: IdScheme::for_kind(kind),
+            clock: Clock::default(),
+            listings: BTreeMap::new(),
+            stock: BTreeMap::new(),
+            orders: Vec::new(),
+            fulfilments: Vec::new(),
+            next_listing: 1,
+            next_order: 1,
+            next_line: 1,
+        }
+    }
+
+    /// Sets a SKU's stock, creating its listing first if needed.
+    pub fn set_stock(&mut self, sku: &str, quantity: i64) {
+        if !self.listings.contains_key(sku) {
+            let n = self.next_listing;
+            self.next_listing += 1;
+            let listing = Listing {
+                product_id: self.ids.product + n,
+                variant_id: if self.ids.variant == 0 { 0 } else { self.ids.variant + n },
+                inventory_item_id: self.ids.inventory_item + n,
+            };
+            self.listings.insert(sku.to_string(), listing);
+        }
+        self.stock.insert(sku.to_string(), quantity);
+    }
+
+    pub fn create_order(&mut self, lines: Vec<NewLine>, paid: bool) -> u64 {
+        let number = self.next_order;
+        self.next_order += 1;
+        let now = self.clock.tick();
+        let lines = lines
+            .into_iter()
+            .map(|l| {
+                let id = self.ids.line + self.next_line;
+                self.next_line += 1;
+                Line {
+                    id,
+                    listing: self.listings.get(&l.sku).cloned(),
+                    sku: l.sku,
+                    quantity: l.quantity,
+                    price_minor: l.price_minor,
+                    fulfilled: 0,
+                }
+            })
+            .collect();
+        let mut order = Order {
+            id: self.ids.order + number,
+            number,
+            created_at: now,
+            updated_at: now,
+            paid,
+            cancelled_at: None,
+            stock_taken: false,
+            lines,
+        };
+        if paid {
+            take_stock(&mut self.stock, &mut order);
+        }
+        let id = order.id;
+        self.orders.push(order);
+        id
+    }
+
+    pub fn order(&self, id: u64) -> Option<&Order> {
+        self.orders.iter().find(|o| o.id == id)
+    }
+
+    /// Marks an unpaid order paid and takes its stock.
+    pub fn pay(&mut self, id: u64) -> OrderChange {
+        let now = self.clock.tick();
+        let Some(order) = self.orders.iter_mut().find(|o| o.id == id) else { return OrderChange::NotFound };
+        if order.is_cancelled() {
+            return OrderChange::Conflict("order is cancelled");
+        }
+        if order.paid {
+            return OrderChange::Conflict("order is already paid");
+        }
+        order.paid = true;
+        order.updated_at = now;
+        take_stock(&mut self.stock, order);
+        OrderChange::Done
+    }
+
+    /// Cancels an order and gives back the stock it had taken.
+    pub fn cancel(&mut self, id: u64) -> OrderChange {
+        let now = self.clock.tick();
+        let Some(order) = self.orders.iter_mut().find(|o| o.id == id) else { return OrderChange::NotFound };
+        if order.is_cancelled() {
+            return OrderChange::Conflict("order is already cancelled");
+        }
+        order.cancelled_at = Some(now);
+        order.updated_at = now;
+        if order.stock_taken {
+            for line in &order.lines {
+                if let Some(q) = self.stock.get_mut(&line.sku) {
+                    *q = q.saturating_add(line.quantity);
+                }
+            }
+            order.stock_taken = false;
+        }
+        OrderChange::Done
+    }
+}
+
+/// Decrements stock for the order's listed SKUs (platforms let it go negative: oversold).
+fn take_stock(stock: &mut BTreeMap<String, i64>, order: &mut Order) {
+    if order.stock_taken {
+        return;
+    }
+    for line in &order.lines {
+        if let Some(q) = stock.get_mut(&line.sku) {
+            *q = q.saturating_sub(line.quantity);
+        }
+    }
+    order.stock_taken = true;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_is_strictly_increasing() {
+        let mut c = Clock::default();
+        let mut last = c.tick();
+        for _ in 0..1000 {
+            let t = c.tick();
+            assert!(t > last);
+            last = t;
+        }
+    }
+
+    #[test]
+    fn paid_order_takes_stock_and_cancel_restores_it() {
+        let mut s = Store::new(Kind::WooCommerce);
+        s.set_stock("A", 10);
+        let id = s.create_order(vec![NewLine { sku: "A".into(), quantity: 3, price_minor: 600 }], true);
+        assert_eq!(s.stock["A"], 7);
+        assert_eq!(s.cancel(id), OrderChange::Done);
+        assert_eq!(s.stock["A"], 10);
+        assert_eq!(s.cancel(id), OrderChange::Conflict("order is already cancelled"));
+        let unpaid = s.create_order(vec![NewLine { sku: "A".into(), quantity: 2, price_minor: 600 }], false);
+        assert_eq!(s.stock["A"], 10);
+        assert_eq!(s.pay(unpaid), OrderChange::Done);
+        assert_eq!(s.stock["A"], 8);
+        assert_eq!(s.pay(999_999), OrderChange::NotFound);
+    }
+
+    #[test]
+    fn parses_the_time_forms_clients_send() {
+        let want = parse_time("2026-11-28T04:00:00Z");
+        assert!(want.is_some());
+        assert_eq!(parse_time("2026-11-28T04:00:00"), want);
+        assert_eq!(parse_time("2026-11-28T05:00:00+01:00"), want);
+        assert_eq!(parse_time("nonsense"), None);
+    }
+}

@@ -1,0 +1,173 @@
+//! The tester's API under `/_sim/`, the same on every simulator and never authenticated nor
+//! subject to faults: stock, orders and their life cycle, fulfilments received, faults, counts.
+
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Map, Value};
+
+use super::server::SimState;
+use super::store::{Kind, NewLine, OrderChange, DEFAULT_PRICE_MINOR};
+use super::webhook::Event;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/_sim")
+            .route("/stock", web::put().to(put_stock))
+            .route("/stock", web::get().to(get_stock))
+            .route("/orders", web::post().to(create_order))
+            .route("/orders", web::get().to(list_orders))
+            .route("/orders/{id}/cancel", web::post().to(cancel_order))
+            .route("/orders/{id}/pay", web::post().to(pay_order))
+            .route("/fulfilments", web::get().to(fulfilments))
+            .route("/faults", web::post().to(add_faults))
+            .route("/faults", web::get().to(get_faults))
+            .route("/faults", web::delete().to(clear_faults))
+            .route("/requests", web::get().to(requests)),
+    );
+}
+
+fn bad_request(message: impl Into<String>) -> HttpResponse {
+    HttpResponse::BadRequest().json(json!({ "error": message.into() }))
+}
+
+fn parse_json(body: &[u8]) -> Result<Value, String> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON: {e}"))
+}
+
+async fn put_stock(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
+    let v = match parse_json(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(e),
+    };
+    let Some(map) = v.as_object() else { return bad_request("expected {\"SKU\": quantity, …}") };
+    let mut parsed = Vec::with_capacity(map.len());
+    for (sku, q) in map {
+        if sku.is_empty() {
+            return bad_request("SKU must not be empty");
+        }
+        let Some(q) = q.as_i64() else { return bad_request(format!("quantity for {sku} must be an integer")) };
+        parsed.push((sku.clone(), q));
+    }
+    let mut store = state.store();
+    for (sku, q) in parsed {
+        store.set_stock(&sku, q);
+    }
+    HttpResponse::Ok().json(&store.stock)
+}
+
+async fn get_stock(state: web::Data<SimState>) -> HttpResponse {
+    HttpResponse::Ok().json(&state.store().stock)
+}
+
+fn parse_lines(v: &Value) -> Result<(Vec<NewLine>, bool), String> {
+    let lines = v.get("lines").and_then(Value::as_array).ok_or("lines must be an array")?;
+    if lines.is_empty() {
+        return Err("an order needs at least one line".into());
+    }
+    let mut out = Vec::with_capacity(lines.len());
+    for l in lines {
+        let sku = l.get("sku").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or("each line needs a sku")?;
+        let quantity = l
+            .get("quantity")
+            .and_then(Value::as_i64)
+            .filter(|q| (1..=1_000_000).contains(q))
+            .ok_or("quantity must be an integer 1..=1000000")?;
+        let price_minor = match l.get("price") {
+            None | Some(Value::Null) => DEFAULT_PRICE_MINOR,
+            Some(p) => {
+                let p = p.as_f64().filter(|p| (0.0..1e9).contains(p)).ok_or("price must be a non-negative number")?;
+                (p * 100.0).round() as i64
+            }
+        };
+        out.push(NewLine { sku: sku.to_string(), quantity, price_minor });
+    }
+    let paid = match v.get("paid") {
+        None | Some(Value::Null) => true,
+        Some(p) => p.as_bool().ok_or("paid must be a boolean")?,
+    };
+    Ok((out, paid))
+}
+
+async fn create_order(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
+    let v = match parse_json(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(e),
+    };
+    let (lines, paid) = match parse_lines(&v) {
+        Ok(x) => x,
+        Err(e) => return bad_request(e),
+    };
+    let id = state.store().create_order(lines, paid);
+    state.notify(id, Event::Created);
+    let mut out = Map::new();
+    out.insert("id".into(), json!(id));
+    if state.kind == Kind::Shopify {
+        out.insert("gid".into(), json!(format!("gid://shopify/Order/{id}")));
+    }
+    HttpResponse::Created().json(Value::Object(out))
+}
+
+async fn list_orders(state: web::Data<SimState>) -> HttpResponse {
+    let store = state.store();
+    HttpResponse::Ok().json(store.orders.iter().map(|o| o.to_sim_json()).collect::<Vec<_>>())
+}
+
+async fn change(state: web::Data<SimState>, raw: &str, event: Event) -> HttpResponse {
+    let Ok(id) = raw.parse::<u64>() else { return bad_request("order id must be a number") };
+    let outcome = {
+        let mut store = state.store();
+        match event {
+            Event::Paid => store.pay(id),
+            Event::Cancelled => store.cancel(id),
+            Event::Created => OrderChange::Conflict("not a change"),
+        }
+    };
+    match outcome {
+        OrderChange::NotFound => HttpResponse::NotFound().json(json!({ "error": "no such order" })),
+        OrderChange::Conflict(why) => HttpResponse::Conflict().json(json!({ "error": why })),
+        OrderChange::Done => {
+            state.notify(id, event);
+            let store = state.store();
+            match store.order(id) {
+                Some(o) => HttpResponse::Ok().json(o.to_sim_json()),
+                None => HttpResponse::NotFound().json(json!({ "error": "no such order" })),
+            }
+        }
+    }
+}
+
+async fn cancel_order(state: web::Data<SimState>, path: web::Path<String>) -> HttpResponse {
+    change(state, &path, Event::Cancelled).await
+}
+
+async fn pay_order(state: web::Data<SimState>, path: web::Path<String>) -> HttpResponse {
+    change(state, &path, Event::Paid).await
+}
+
+async fn fulfilments(state: web::Data<SimState>) -> HttpResponse {
+    HttpResponse::Ok().json(&state.store().fulfilments)
+}
+
+async fn add_faults(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
+    let v = match parse_json(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(e),
+    };
+    let mut faults = state.faults();
+    match faults.push_json(&v) {
+        Ok(added) => HttpResponse::Ok().json(json!({ "added": added, "pending": faults.pending() })),
+        Err(e) => bad_request(e),
+    }
+}
+
+async fn get_faults(state: web::Data<SimState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "pending": state.faults().pending() }))
+}
+
+async fn clear_faults(state: web::Data<SimState>) -> HttpResponse {
+    state.faults().clear();
+    HttpResponse::Ok().json(json!({ "pending": 0 }))
+}
+
+async fn requests(state: web::Data<SimState>) -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "count": state.requests_served() }))
+}

@@ -1,0 +1,310 @@
+//! The WooCommerce simulator: REST v3 orders (`GET /orders` with its filters and pagination
+//! headers, `GET /orders/{id}`), consumer key/secret auth, and order webhooks whose bodies escape
+//! `/` as WordPress does.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::Engine as _;
+use serde_json::{json, Value};
+
+use super::server::{self, SimState};
+use super::store::{iso_naive, parse_time, to_second, Kind, Order};
+use super::webhook::{sign, Delivery, Event};
+use super::{SimHandle, SimOptions};
+
+const STATUSES: &[&str] =
+    &["pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "trash", "checkout-draft"];
+
+/// Starts a WooCommerce simulator on `opts.bind` inside the current actix System.
+pub async fn start(opts: SimOptions) -> std::io::Result<SimHandle> {
+    server::start(Kind::WooCommerce, opts, routes).await
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/wp-json/wc/v3/orders", web::get().to(list_orders))
+        .route("/wp-json/wc/v3/orders/{id}", web::get().to(get_order));
+}
+
+fn wc_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status).json(json!({ "code": code, "message": message, "data": { "status": status.as_u16() } }))
+}
+
+/// WooCommerce's error body for an injected fault's status.
+pub fn error_body(status: u16) -> Value {
+    let (code, message) = match status {
+        429 => ("too_many_requests", "Too many requests."),
+        s if s >= 500 => ("internal_server_error", "There has been a critical error on this website."),
+        _ => ("rest_error", "Error."),
+    };
+    json!({ "code": code, "message": message, "data": { "status": status } })
+}
+
+// ---------------------------------------------------------------- rendering
+
+/// `cancelled`, `completed` (paid and shipped), `processing` (paid) or `pending` (unpaid).
+pub fn status(o: &Order) -> &'static str {
+    if o.is_cancelled() {
+        "cancelled"
+    } else if o.paid && !o.lines.is_empty() && o.lines.iter().all(|l| l.fulfilled >= l.quantity) {
+        "completed"
+    } else if o.paid {
+        "processing"
+    } else {
+        "pending"
+    }
+}
+
+fn money(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
+/// The order as `GET /wp-json/wc/v3/orders/{id}` renders it.
+pub fn order_json(o: &Order) -> Value {
+    let lines: Vec<Value> = o
+        .lines
+        .iter()
+        .map(|l| {
+            json!({
+                "id": l.id,
+                "product_id": l.listing.as_ref().map(|li| li.product_id).unwrap_or(0),
+                "variation_id": 0,
+                "sku": l.sku,
+                "quantity": l.quantity,
+                "price": l.price_minor as f64 / 100.0,
+                "subtotal": money(l.price_minor * l.quantity),
+                "total": money(l.price_minor * l.quantity),
+            })
+        })
+        .collect();
+    json!({
+        "id": o.id,
+        "number": o.id.to_string(),
+        "status": status(o),
+        "currency": "GBP",
+        "date_created_gmt": iso_naive(o.created_at),
+        "date_modified_gmt": iso_naive(o.updated_at),
+        "date_paid_gmt": if o.paid { Some(iso_naive(o.created_at)) } else { None },
+        "total": money(o.total_minor()),
+        "line_items": lines,
+    })
+}
+
+/// JSON with every `/` written `\/`, as WordPress encodes webhook bodies.
+pub fn wordpress_json(v: &Value) -> Vec<u8> {
+    // A `/` can only occur inside a JSON string, where `\/` is a valid escape of it.
+    v.to_string().replace('/', "\\/").into_bytes()
+}
+
+/// `order.created` on creation, `order.updated` on any later change.
+pub fn webhooks(state: &SimState, o: &Order, event: Event) -> Vec<Delivery> {
+    let (topic, ev) = match event {
+        Event::Created => ("order.created", "created"),
+        Event::Paid | Event::Cancelled => ("order.updated", "updated"),
+    };
+    let body = wordpress_json(&order_json(o));
+    let mut headers = vec![
+        ("X-WC-Webhook-Source".to_string(), format!("http://127.0.0.1:{}/", state.port)),
+        ("X-WC-Webhook-Topic".to_string(), topic.to_string()),
+        ("X-WC-Webhook-Resource".to_string(), "order".to_string()),
+        ("X-WC-Webhook-Event".to_string(), ev.to_string()),
+        ("X-WC-Webhook-ID".to_string(), "1".to_string()),
+        ("X-WC-Webhook-Delivery-ID".to_string(), state.next_delivery_id().to_string()),
+        ("User-Agent".to_string(), "WooCommerce/9.4.0 Hookshot (WordPress/6.7)".to_string()),
+    ];
+    if let Some(secret) = state.webhook_secret() {
+        headers.push(("X-WC-Webhook-Signature".to_string(), sign(secret, &body)));
+    }
+    vec![Delivery { body, headers }]
+}
+
+// ---------------------------------------------------------------- REST
+
+fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect()
+}
+
+fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+}
+
+/// Checks the consumer key/secret (HTTP Basic, or the query string) when the simulator has them.
+fn authorised(state: &SimState, req: &HttpRequest, pairs: &[(String, String)]) -> bool {
+    if state.key.is_none() && state.secret.is_none() {
+        return true;
+    }
+    let basic = req
+        .headers()
+        .get("Authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
+        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
+        .and_then(|b| String::from_utf8(b).ok())
+        .and_then(|s| s.split_once(':').map(|(k, s)| (k.to_string(), s.to_string())));
+    let (key, secret) = match basic {
+        Some(ks) => ks,
+        None => (
+            param(pairs, "consumer_key").unwrap_or_default().to_string(),
+            param(pairs, "consumer_secret").unwrap_or_default().to_string(),
+        ),
+    };
+    state.key.as_deref().is_none_or(|k| k == key) && state.secret.as_deref().is_none_or(|s| s == secret)
+}
+
+fn invalid_param(name: &str, why: impl Into<String>) -> HttpResponse {
+    HttpResponse::BadRequest().json(json!({
+        "code": "rest_invalid_param",
+        "message": format!("Invalid parameter(s): {name}"),
+        "data": { "status": 400, "params": { name: why.into() } },
+    }))
+}
+
+async fn get_order(state: web::Data<SimState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
+    if let Some(resp) = state.api_gate().await {
+        return resp;
+    }
+    let pairs = query_pairs(&req);
+    if !authorised(&state, &req, &pairs) {
+        return wc_error(
+            StatusCode::UNAUTHORIZED,
+            "woocommerce_rest_cannot_view",
+            "Sorry, you cannot view this resource.",
+        );
+    }
+    let store = state.store();
+    match path.parse::<u64>().ok().and_then(|id| store.order(id)) {
+        Some(o) => HttpResponse::Ok().json(order_json(o)),
+        None => wc_error(StatusCode::NOT_FOUND, "woocommerce_rest_shop_order_invalid_id", "Invalid ID."),
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum OrderBy {
+    Date,
+    Id,
+    Modified,
+}
+
+async fn list_orders(state: web::Data<SimState>, req: HttpRequest) -> HttpResponse {
+    if let Some(resp) = state.api_gate().await {
+        return resp;
+    }
+    let pairs = query_pairs(&req);
+    if !authorised(&state, &req, &pairs) {
+        return wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.");
+    }
+    let per_page = match param(&pairs, "per_page").map(|v| v.parse::<u64>()) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => return invalid_param("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)"),
+    };
+    let page = match param(&pairs, "page").map(|v| v.parse::<u64>()) {
+        None => 1,
+        Some(Ok(n)) if n >= 1 => n,
+        Some(_) => return invalid_param("page", "page must be greater than or equal to 1"),
+    };
+    let statuses: Option<Vec<String>> = match param(&pairs, "status") {
+        None | Some("") | Some("any") => None,
+        Some(list) => {
+            let wanted: Vec<String> = list.split(',').map(|s| s.trim().to_string()).collect();
+            if let Some(bad) = wanted.iter().find(|s| s.as_str() != "any" && !STATUSES.contains(&s.as_str())) {
+                return invalid_param(
+                    "status",
+                    format!("status[0] is not one of any, {} ({bad}).", STATUSES.join(", ")),
+                );
+            }
+            if wanted.iter().any(|s| s == "any") {
+                None
+            } else {
+                Some(wanted)
+            }
+        }
+    };
+    let mut bounds = Vec::new();
+    for name in ["modified_after", "modified_before", "after", "before"] {
+        if let Some(raw) = param(&pairs, name) {
+            match parse_time(raw) {
+                Some(t) => bounds.push((name, t)),
+                None => return invalid_param(name, format!("Invalid date ({raw}).")),
+            }
+        }
+    }
+    let orderby = match param(&pairs, "orderby") {
+        None | Some("date") => OrderBy::Date,
+        Some("id" | "include") => OrderBy::Id,
+        Some("modified") => OrderBy::Modified,
+        Some(_) => return invalid_param("orderby", "orderby is not one of date, id, include, title, slug, modified."),
+    };
+    let desc = match param(&pairs, "order") {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(_) => return invalid_param("order", "order is not one of asc, desc."),
+    };
+
+    let (total, body) = {
+        let store = state.store();
+        let mut matched: Vec<&Order> = store
+            .orders
+            .iter()
+            .filter(|o| statuses.as_ref().is_none_or(|s| s.iter().any(|w| w == status(o))))
+            .filter(|o| {
+                let modified = to_second(o.updated_at);
+                let created = to_second(o.created_at);
+                bounds.iter().all(|(name, t)| match *name {
+                    "modified_after" => modified > *t,
+                    "modified_before" => modified < *t,
+                    "after" => created > *t,
+                    _ => created < *t,
+                })
+            })
+            .collect();
+        matched.sort_by_key(|o| match orderby {
+            OrderBy::Date => (to_second(o.created_at).timestamp(), o.id),
+            OrderBy::Modified => (to_second(o.updated_at).timestamp(), o.id),
+            OrderBy::Id => (0, o.id),
+        });
+        if desc {
+            matched.reverse();
+        }
+        let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+        let body: Vec<Value> = matched.iter().skip(start).take(per_page as usize).map(|o| order_json(o)).collect();
+        (matched.len() as u64, body)
+    };
+    let total_pages = total.div_ceil(per_page);
+
+    let link_to = |p: u64| {
+        let mut ser = url::form_urlencoded::Serializer::new(String::new());
+        for (k, v) in pairs.iter().filter(|(k, _)| k != "page") {
+            ser.append_pair(k, v);
+        }
+        ser.append_pair("page", &p.to_string());
+        let info = req.connection_info();
+        format!("{}://{}{}?{}", info.scheme(), info.host(), req.path(), ser.finish())
+    };
+    let mut links = Vec::new();
+    if page > 1 && total_pages > 0 {
+        links.push(format!("<{}>; rel=\"prev\"", link_to((page - 1).min(total_pages))));
+    }
+    if page < total_pages {
+        links.push(format!("<{}>; rel=\"next\"", link_to(page + 1)));
+    }
+    let mut resp = HttpResponse::Ok();
+    resp.insert_header(("X-WP-Total", total.to_string())).insert_header(("X-WP-TotalPages", total_pages.to_string()));
+    if !links.is_empty() {
+        resp.insert_header(("Link", links.join(", ")));
+    }
+    resp.json(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_slashes_like_wordpress() {
+        let body = wordpress_json(&json!({"u": "http://x/y", "n": 1}));
+        let text = String::from_utf8(body.clone()).unwrap();
+        assert!(text.contains(r#""http:\/\/x\/y""#), "{text}");
+        let back: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(back["u"], "http://x/y");
+    }
+}
