@@ -11,6 +11,7 @@ use anyhow::Context;
 use dashmap::DashMap;
 
 use crate::actors::inventory::{Drain, InventoryActor, StockCache};
+use crate::actors::registry::ChannelRegistry;
 use crate::config::{Secret, Settings};
 use crate::db::{self, DatabaseKind, DbPool};
 use crate::http::{self, AppState};
@@ -22,6 +23,7 @@ pub struct Application {
     backend: DatabaseKind,
     inventory: Addr<InventoryActor>,
     stock_cache: StockCache,
+    channels: ChannelRegistry,
     generated_admin_token: Option<Secret>,
 }
 
@@ -52,6 +54,13 @@ impl Application {
             })
         };
 
+        // Channel actors share one arbiter of their own, away from HTTP workers and stock.
+        let channels = ChannelRegistry::new(Arbiter::new().handle(), pool.clone(), inventory.clone());
+        let enabled = db::run(&pool, |conn| Ok(db::channels::list(conn)?)).await?;
+        for channel in enabled.iter().filter(|c| c.enabled) {
+            channels.ensure(channel.id);
+        }
+
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr} (http.bind)"))?;
         let port = listener.local_addr()?.port();
@@ -60,6 +69,7 @@ impl Application {
             backend,
             inventory: inventory.clone(),
             stock_cache: stock_cache.clone(),
+            channels: channels.clone(),
             admin_token_sha256,
             max_body_bytes: settings.http.max_body_bytes,
         });
@@ -80,6 +90,7 @@ impl Application {
             backend,
             inventory,
             stock_cache,
+            channels,
             generated_admin_token: generated.map(Secret::new),
         })
     }
@@ -95,6 +106,9 @@ impl Application {
     }
     pub fn inventory(&self) -> Addr<InventoryActor> {
         self.inventory.clone()
+    }
+    pub fn channels(&self) -> ChannelRegistry {
+        self.channels.clone()
     }
     pub fn stock_cache(&self) -> StockCache {
         self.stock_cache.clone()

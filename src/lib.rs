@@ -5,6 +5,7 @@ pub mod actors;
 pub mod application;
 pub mod bench;
 pub mod config;
+pub mod connectors;
 pub mod db;
 pub mod domain;
 pub mod error;

@@ -1,4 +1,4 @@
-//! The `chorus` command: serve, migrate, bench.
+//! The `chorus` command: serve, migrate, sim, bench.
 
 use clap::{Parser, Subcommand};
 
@@ -18,6 +18,32 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Run one simulated marketplace alone (for trying Chorus against it).
+    Sim {
+        /// shopify | woocommerce
+        kind: String,
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:9001")]
+        bind: std::net::SocketAddr,
+        /// Shopify: the X-Shopify-Access-Token to require (any token is accepted if absent).
+        #[arg(long)]
+        token: Option<String>,
+        /// WooCommerce: the consumer key to require.
+        #[arg(long)]
+        key: Option<String>,
+        /// WooCommerce: the consumer secret to require.
+        #[arg(long)]
+        secret: Option<String>,
+        /// Send signed order webhooks to this URL.
+        #[arg(long)]
+        webhook_url: Option<String>,
+        /// Secret the webhooks are signed with.
+        #[arg(long)]
+        webhook_secret: Option<String>,
+        /// Shopify: turn the cost throttle off.
+        #[arg(long)]
+        no_throttle: bool,
+    },
     /// Run a benchmark and print its figures.
     Bench {
         #[command(subcommand)]
@@ -43,6 +69,19 @@ fn main() {
     let result = match cli.command {
         Command::Serve => with_settings(|s| actix_web::rt::System::new().block_on(serve(s))),
         Command::Migrate => with_settings(migrate),
+        Command::Sim { kind, bind, token, key, secret, webhook_url, webhook_secret, no_throttle } => {
+            let opts = chorus::sim::SimOptions {
+                bind,
+                webhook_url,
+                webhook_secret,
+                token,
+                key,
+                secret,
+                throttle: !no_throttle,
+            };
+            telemetry::init(&chorus::config::Settings::defaults().log);
+            actix_web::rt::System::new().block_on(chorus::sim::run_forever(&kind, opts))
+        }
         Command::Bench { which: BenchKind::Inventory { ops, postgres } } => {
             actix_web::rt::System::new().block_on(chorus::bench::run_inventory_suite(postgres, ops))
         }

@@ -1,4 +1,6 @@
-//! The actors: one InventoryActor serialising every stock mutation; channel, plugin and
-//! webhook actors join as their flows land.
+//! The actors: one InventoryActor serialising every stock mutation, one supervised
+//! ChannelActor per enabled channel (kept by the registry).
 
+pub mod channel;
 pub mod inventory;
+pub mod registry;

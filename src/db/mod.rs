@@ -4,6 +4,7 @@
 pub mod channel_products;
 pub mod channels;
 pub mod inventory;
+pub mod orders;
 pub mod pool;
 pub mod products;
 pub mod schema;
@@ -120,19 +121,22 @@ impl DbError {
     }
 }
 
-/// Runs `f` with a pooled connection on the blocking pool, never on an arbiter thread.
-pub async fn run<T, F>(pool: &DbPool, f: F) -> Result<T, DbError>
+/// Runs `f` with a pooled connection on the blocking pool, never on an arbiter thread. The
+/// future owns what it needs, so actors can hold it across awaits.
+pub fn run<T, F>(pool: &DbPool, f: F) -> impl std::future::Future<Output = Result<T, DbError>> + 'static
 where
     F: FnOnce(&mut DbConn) -> Result<T, DbError> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::rt::task::spawn_blocking(move || {
-        let mut conn = pool.get()?;
-        f(&mut conn)
-    })
-    .await
-    .map_err(|e| DbError::Join(e.to_string()))?
+    async move {
+        actix_web::rt::task::spawn_blocking(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| DbError::Join(e.to_string()))?
+    }
 }
 
 /// A write transaction. On SQLite it begins `IMMEDIATE`, taking the write lock up front so a

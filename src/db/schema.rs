@@ -104,4 +104,72 @@ diesel::allow_tables_to_appear_in_same_query!(
     channels,
     channel_products,
     outbox,
+    orders,
+    order_lines,
+    order_events,
+    channel_state,
+    inbound_webhooks,
 );
+
+diesel::table! {
+    orders (id) {
+        id -> BigInt,
+        channel_id -> BigInt,
+        external_id -> Text,
+        name -> Text,
+        status -> Text,
+        hold_reason -> Nullable<Text>,
+        financial_status -> Text,
+        fulfillment_status -> Text,
+        channel_created_at -> BigInt,
+        channel_updated_at -> BigInt,
+        channel_digest -> Text,
+        cancelled_at -> Nullable<BigInt>,
+        imported_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    order_lines (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        external_id -> Text,
+        sku -> Text,
+        quantity -> BigInt,
+        fulfilled -> BigInt,
+        allocated -> BigInt,
+    }
+}
+
+diesel::table! {
+    order_events (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        at -> BigInt,
+        kind -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    channel_state (channel_id) {
+        channel_id -> BigInt,
+        cursor_updated_at -> Nullable<BigInt>,
+        last_poll_at -> Nullable<BigInt>,
+        last_success_at -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        orders_imported -> BigInt,
+    }
+}
+
+diesel::table! {
+    inbound_webhooks (channel_id, webhook_id) {
+        channel_id -> BigInt,
+        webhook_id -> Text,
+        received_at -> BigInt,
+    }
+}
+
+diesel::joinable!(order_lines -> orders (order_id));
+diesel::joinable!(order_events -> orders (order_id));

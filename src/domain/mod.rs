@@ -1,6 +1,8 @@
 //! Pure rules: no I/O, no clock. Each module is unit-tested beside its code.
 
 pub mod money;
+pub mod order;
+pub mod signature;
 pub mod sku;
 pub mod source;
 pub mod stock;

@@ -27,20 +27,29 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
             if declared.is_some_and(|n| n > limit) {
                 return Err(ApiError::PayloadTooLarge { limit });
             }
-            let mut buf = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|e| ApiError::BadRequest {
-                    code: "unreadable_body",
-                    message: format!("the body could not be read: {e}"),
-                })?;
-                if buf.len() + chunk.len() > limit {
-                    return Err(ApiError::PayloadTooLarge { limit });
-                }
-                buf.extend_from_slice(&chunk);
-            }
+            let buf = read_body(&mut payload, limit).await?;
             parse(&buf).map(Body)
         })
     }
+}
+
+/// Reads a request body up to `limit` bytes (413 beyond it).
+pub async fn read_body<S>(payload: &mut S, limit: usize) -> Result<web::BytesMut, ApiError>
+where
+    S: futures::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
+{
+    let mut buf = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest {
+            code: "unreadable_body",
+            message: format!("the body could not be read: {e}"),
+        })?;
+        if buf.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(buf)
 }
 
 /// Parses JSON, telling syntax errors (400) from shape errors (422, with the field's path).

@@ -5,7 +5,9 @@ pub mod cursor;
 pub mod channels;
 pub mod extract;
 pub mod health;
+pub mod hooks;
 pub mod inventory;
+pub mod orders;
 pub mod products;
 
 use actix::Addr;
@@ -21,6 +23,7 @@ pub struct AppState {
     pub backend: DatabaseKind,
     pub inventory: Addr<InventoryActor>,
     pub stock_cache: StockCache,
+    pub channels: crate::actors::registry::ChannelRegistry,
     pub admin_token_sha256: [u8; 32],
     pub max_body_bytes: usize,
 }
@@ -33,12 +36,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         ApiError::Validation { code: "invalid_query", field: "query".into(), message: err.to_string() }.into()
     }))
     .route("/health", web::get().to(health::health))
+    .route("/hooks/channels/{id}", web::post().to(hooks::channel_webhook))
     .service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::from_fn(auth::require_admin))
             .configure(products::routes)
             .configure(inventory::routes)
-            .configure(channels::routes),
+            .configure(channels::routes)
+            .configure(orders::routes),
     )
     .default_service(web::to(not_found));
 }

@@ -86,6 +86,7 @@ pub struct TestApp {
     pub handle: actix_web::dev::ServerHandle,
     pub app_inventory: actix::Addr<chorus::actors::inventory::InventoryActor>,
     pub generated_token: Option<String>,
+    pub channels: chorus::actors::registry::ChannelRegistry,
     stopped: Option<tokio::sync::oneshot::Receiver<()>>,
 }
 
@@ -102,13 +103,14 @@ pub async fn spawn_with(settings: Settings) -> TestApp {
     let handle = app.server_handle();
     let app_inventory = app.inventory();
     let generated_token = app.generated_admin_token().map(|t| t.expose().to_string());
+    let channels = app.channels();
     let (tx, rx) = tokio::sync::oneshot::channel();
     actix_web::rt::spawn(async move {
         let _ = app.run_until_stopped().await;
         let _ = tx.send(());
     });
     let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-    TestApp { address, client, handle, app_inventory, generated_token, stopped: Some(rx) }
+    TestApp { address, client, handle, app_inventory, generated_token, channels, stopped: Some(rx) }
 }
 
 /// A response with its status and JSON body (Null when empty or not JSON).
@@ -193,6 +195,55 @@ impl TestApp {
         r.body
     }
 
+    /// Creates a channel of `kind` against a simulator; polls only when asked (or webhooked).
+    pub async fn create_channel(&self, kind: &str, base_url: &str, webhook_secret: &str) -> i64 {
+        let credentials = match kind {
+            "shopify" => json!({"access_token": "shpat_test", "webhook_secret": webhook_secret}),
+            _ => json!({"consumer_key": "ck_test", "consumer_secret": "cs_test", "webhook_secret": webhook_secret}),
+        };
+        let r = self
+            .post(
+                "/api/v1/channels",
+                json!({"name": format!("{kind} sim"), "kind": kind, "base_url": base_url,
+                       "credentials": credentials, "poll_interval_secs": 3600}),
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), 201, "create channel: {}", r.body);
+        r.body["id"].as_i64().expect("channel id")
+    }
+
+    pub async fn sync(&self, channel_id: i64) {
+        let r = self.post(&format!("/api/v1/channels/{channel_id}/sync"), json!({})).await;
+        assert_eq!(r.status.as_u16(), 202, "sync: {}", r.body);
+    }
+
+    /// All orders (one page of up to 1000).
+    pub async fn orders(&self, query: &str) -> Vec<Value> {
+        let r = self.get(&format!("/api/v1/orders?limit=1000{query}")).await;
+        assert_eq!(r.status.as_u16(), 200, "orders: {}", r.body);
+        r.body["items"].as_array().cloned().unwrap_or_default()
+    }
+
+    pub async fn channel(&self, id: i64) -> Value {
+        self.get(&format!("/api/v1/channels/{id}")).await.body
+    }
+
+    /// Syncs `channel_id` until `done` holds for its orders; gives up after a bounded number
+    /// of rounds (the channel's poll may already be running: a sync then queues another).
+    pub async fn sync_until(&self, channel_id: i64, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        for round in 0..300 {
+            if round % 10 == 0 {
+                self.sync(channel_id).await;
+            }
+            let orders = self.orders(&format!("&channel_id={channel_id}")).await;
+            if done(&orders) {
+                return orders;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("gave up waiting for {what} on channel {channel_id}: {:?}", self.channel(channel_id).await["status"]);
+    }
+
     /// Stops the server gracefully and waits until the app has finished.
     pub async fn stop(mut self) {
         self.handle.stop(true).await;
@@ -208,4 +259,51 @@ pub fn assert_problem(r: &Reply, status: u16, code: &str) {
     assert!(r.content_type.starts_with("application/problem+json"), "content-type {}", r.content_type);
     assert_eq!(r.body["code"], code, "code; body: {}", r.body);
     assert_eq!(r.body["status"], status);
+}
+
+/// A simulator in this test's process, with typed calls on its `/_sim/` API.
+pub struct Sim {
+    pub handle: chorus::sim::SimHandle,
+    client: awc::Client,
+}
+
+impl Sim {
+    pub async fn start(kind: &str, webhook: Option<(String, String)>) -> Sim {
+        let mut opts = chorus::sim::SimOptions::default();
+        if let Some((url, secret)) = webhook {
+            opts.webhook_url = Some(url);
+            opts.webhook_secret = Some(secret);
+        }
+        let handle = match kind {
+            "shopify" => chorus::sim::shopify::start(opts).await,
+            _ => chorus::sim::woocommerce::start(opts).await,
+        }
+        .expect("simulator starts");
+        Sim { handle, client: awc::Client::builder().timeout(Duration::from_secs(30)).finish() }
+    }
+
+    pub fn url(&self) -> String {
+        self.handle.base_url.clone()
+    }
+
+    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+        let req = self.client.request(method, format!("{}{}", self.handle.base_url, path));
+        let mut resp = match body {
+            Some(b) => req.send_json(&b).await,
+            None => req.send().await,
+        }
+        .expect("simulator answers");
+        assert!(resp.status().is_success(), "sim {path}: {}", resp.status());
+        resp.json::<Value>().limit(64 << 20).await.unwrap_or(Value::Null)
+    }
+
+    /// Creates an order; returns the id Chorus will know it by (Shopify gid / Woo id).
+    pub async fn order(&self, lines: &[(&str, i64)], paid: bool) -> (i64, String) {
+        let lines: Vec<Value> = lines.iter().map(|(s, q)| json!({"sku": s, "quantity": q})).collect();
+        let r = self.call("POST", "/_sim/orders", Some(json!({"lines": lines, "paid": paid}))).await;
+        let id = r["id"].as_i64().expect("sim order id");
+        let external = r["gid"].as_str().map(str::to_string).unwrap_or_else(|| id.to_string());
+        (id, external)
+    }
 }

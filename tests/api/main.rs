@@ -5,6 +5,7 @@ mod channels;
 mod config;
 mod helpers;
 mod inventory;
+mod orders;
 mod products;
 mod sim;
 mod storage;

@@ -14,6 +14,13 @@ use crate::db::{self, DbPool};
 use crate::domain::source::Source;
 use crate::domain::stock::{self, Level, Outcome, SourceChange, SourceState, StockRuleError};
 
+mod orders;
+pub use orders::{ImportOrders, ImportOutcome, OrderAction, OrderOutcome};
+/// The order messages, for the HTTP layer.
+pub mod orders_api {
+    pub use super::orders::{OrderAction, OrderActionKind, OrderOutcome};
+}
+
 /// What the HTTP layer reads instead of the database: kept in step with every commit.
 pub type StockCache = Arc<DashMap<String, CachedStock>>;
 
@@ -44,6 +51,10 @@ pub enum InventoryError {
     Storage(String),
     #[error("the inventory actor has stopped")]
     Stopped,
+    #[error("no order has id {0}")]
+    OrderNotFound(i64),
+    #[error("{0}")]
+    OrderState(String),
 }
 
 /// Sets one source's absolute quantity. A report older than the last applied (`as_of`, ms)
@@ -102,9 +113,32 @@ type Reply = Result<BulkOutcome, InventoryError>;
 
 /// One message's work, waiting for the next transaction.
 struct Pending {
-    ops: Vec<(String, String, SourceChange)>,
-    create_missing: bool,
-    reply: oneshot::Sender<(Reply, Vec<(String, Level)>)>,
+    work: Work,
+    reply: oneshot::Sender<Answer>,
+}
+
+enum Work {
+    Stock { ops: Vec<(String, String, SourceChange)>, create_missing: bool },
+    Import(ImportOrders),
+    Order(OrderAction),
+}
+
+impl Work {
+    /// Rows this work touches: what `max_batch` counts.
+    fn weight(&self) -> usize {
+        match self {
+            Work::Stock { ops, .. } => ops.len(),
+            Work::Import(m) => m.orders.iter().map(|o| o.lines.len() + 1).sum(),
+            Work::Order(_) => 1,
+        }
+    }
+}
+
+/// What a sender is told after the commit.
+enum Answer {
+    Stock(Reply, Option<Level>),
+    Import(Result<ImportOutcome, InventoryError>),
+    Order(Result<OrderOutcome, InventoryError>),
 }
 
 pub struct InventoryActor {
@@ -139,14 +173,9 @@ impl InventoryActor {
         }
     }
 
-    fn enqueue(
-        &mut self,
-        ops: Vec<(String, String, SourceChange)>,
-        create_missing: bool,
-        ctx: &mut Context<Self>,
-    ) -> oneshot::Receiver<(Reply, Vec<(String, Level)>)> {
+    fn enqueue(&mut self, work: Work, ctx: &mut Context<Self>) -> oneshot::Receiver<Answer> {
         let (tx, rx) = oneshot::channel();
-        self.queue.push(Pending { ops, create_missing, reply: tx });
+        self.queue.push(Pending { work, reply: tx });
         self.flush(ctx);
         rx
     }
@@ -168,10 +197,10 @@ impl InventoryActor {
         let mut taken = 0;
         let mut split = 0;
         for p in &self.queue {
-            if split > 0 && taken + p.ops.len() > self.max_batch {
+            if split > 0 && taken + p.work.weight() > self.max_batch {
                 break;
             }
-            taken += p.ops.len();
+            taken += p.work.weight();
             split += 1;
         }
         let batch: Vec<Pending> = self.queue.drain(..split).collect();
@@ -210,15 +239,15 @@ impl Actor for InventoryActor {
     }
 }
 
-fn level_for(rx: oneshot::Receiver<(Reply, Vec<(String, Level)>)>, sku: String) -> ResponseFuture<Result<Level, InventoryError>> {
+fn level_for(rx: oneshot::Receiver<Answer>, sku: String) -> ResponseFuture<Result<Level, InventoryError>> {
     Box::pin(async move {
-        let (reply, levels) = rx.await.map_err(|_| InventoryError::Stopped)?;
-        reply?;
-        levels
-            .into_iter()
-            .find(|(s, _)| *s == sku)
-            .map(|(_, l)| l)
-            .ok_or(InventoryError::UnknownSku(vec![sku]))
+        match rx.await.map_err(|_| InventoryError::Stopped)? {
+            Answer::Stock(reply, level) => {
+                reply?;
+                level.ok_or(InventoryError::UnknownSku(vec![sku]))
+            }
+            _ => Err(InventoryError::Stopped),
+        }
     })
 }
 
@@ -227,7 +256,8 @@ impl Handler<SetSourceQuantity> for InventoryActor {
 
     fn handle(&mut self, msg: SetSourceQuantity, ctx: &mut Self::Context) -> Self::Result {
         let change = SourceChange::Set { quantity: msg.quantity, as_of: msg.as_of };
-        let rx = self.enqueue(vec![(msg.sku.clone(), msg.source.to_string(), change)], false, ctx);
+        let ops = vec![(msg.sku.clone(), msg.source.to_string(), change)];
+        let rx = self.enqueue(Work::Stock { ops, create_missing: false }, ctx);
         level_for(rx, msg.sku)
     }
 }
@@ -237,7 +267,8 @@ impl Handler<AdjustQuantity> for InventoryActor {
 
     fn handle(&mut self, msg: AdjustQuantity, ctx: &mut Self::Context) -> Self::Result {
         let change = SourceChange::Adjust { delta: msg.delta };
-        let rx = self.enqueue(vec![(msg.sku.clone(), msg.source.to_string(), change)], false, ctx);
+        let ops = vec![(msg.sku.clone(), msg.source.to_string(), change)];
+        let rx = self.enqueue(Work::Stock { ops, create_missing: false }, ctx);
         level_for(rx, msg.sku)
     }
 }
@@ -252,8 +283,41 @@ impl Handler<SetMany> for InventoryActor {
             .into_iter()
             .map(|(sku, quantity)| (sku, source.clone(), SourceChange::Set { quantity, as_of: msg.as_of }))
             .collect();
-        let rx = self.enqueue(ops, msg.create_missing, ctx);
-        Box::pin(async move { rx.await.map_err(|_| InventoryError::Stopped)?.0 })
+        let rx = self.enqueue(Work::Stock { ops, create_missing: msg.create_missing }, ctx);
+        Box::pin(async move {
+            match rx.await.map_err(|_| InventoryError::Stopped)? {
+                Answer::Stock(reply, _) => reply,
+                _ => Err(InventoryError::Stopped),
+            }
+        })
+    }
+}
+
+impl Handler<ImportOrders> for InventoryActor {
+    type Result = ResponseFuture<Result<ImportOutcome, InventoryError>>;
+
+    fn handle(&mut self, msg: ImportOrders, ctx: &mut Self::Context) -> Self::Result {
+        let rx = self.enqueue(Work::Import(msg), ctx);
+        Box::pin(async move {
+            match rx.await.map_err(|_| InventoryError::Stopped)? {
+                Answer::Import(reply) => reply,
+                _ => Err(InventoryError::Stopped),
+            }
+        })
+    }
+}
+
+impl Handler<OrderAction> for InventoryActor {
+    type Result = ResponseFuture<Result<OrderOutcome, InventoryError>>;
+
+    fn handle(&mut self, msg: OrderAction, ctx: &mut Self::Context) -> Self::Result {
+        let rx = self.enqueue(Work::Order(msg), ctx);
+        Box::pin(async move {
+            match rx.await.map_err(|_| InventoryError::Stopped)? {
+                Answer::Order(reply) => reply,
+                _ => Err(InventoryError::Stopped),
+            }
+        })
     }
 }
 
@@ -278,10 +342,8 @@ impl Handler<Drain> for InventoryActor {
 
 /// The outcome of one transaction, before anyone is told.
 struct Committed {
-    replies: Vec<Reply>,
-    /// The level of every SKU the batch named, after the batch.
-    levels: HashMap<String, Level>,
-    /// SKUs whose sources were written, with their level and all their sources (for the cache).
+    answers: Vec<Answer>,
+    /// SKUs whose figures were written, with their level and all their sources (for the cache).
     cache_updates: Vec<(String, Level, BTreeMap<String, SourceState>)>,
     /// SKUs whose figures moved: what subscribers hear.
     moved: Vec<StockChanged>,
@@ -290,14 +352,16 @@ struct Committed {
 /// Runs on the blocking pool: one transaction for the whole batch, then the cache, then the
 /// replies. Returns what to broadcast.
 fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> Result<Vec<StockChanged>, ()> {
-    let ops: usize = batch.iter().map(|p| p.ops.len()).sum();
-    let span = tracing::debug_span!("inventory.commit", messages = batch.len(), ops);
+    let weight: usize = batch.iter().map(|p| p.work.weight()).sum();
+    let span = tracing::debug_span!("inventory.commit", messages = batch.len(), weight);
     let _enter = span.enter();
     let now = db::now_ms();
+    let (works, replies): (Vec<Work>, Vec<oneshot::Sender<Answer>>) =
+        batch.into_iter().map(|p| (p.work, p.reply)).unzip();
     let result = pool
         .get()
         .map_err(db::DbError::from)
-        .and_then(|mut conn| db::write_tx(&mut conn, |conn| apply_batch(conn, &batch, now)).map_err(db::DbError::from));
+        .and_then(|mut conn| db::write_tx(&mut conn, |conn| apply_batch(conn, &works, now)).map_err(db::DbError::from));
     match result {
         Ok(committed) => {
             for (sku, level, sources) in committed.cache_updates {
@@ -307,60 +371,91 @@ fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> R
                     *entry = CachedStock { level, sources };
                 }
             }
-            for (pending, reply) in batch.into_iter().zip(committed.replies) {
-                let mine = match pending.ops.as_slice() {
-                    [(sku, _, _)] => committed.levels.get(sku).map(|l| vec![(sku.clone(), *l)]).unwrap_or_default(),
-                    _ => Vec::new(),
-                };
-                let _ = pending.reply.send((reply, mine));
+            for (reply, answer) in replies.into_iter().zip(committed.answers) {
+                let _ = reply.send(answer);
             }
             Ok(committed.moved)
         }
         Err(e) => {
-            tracing::error!(error = %e, ops, "stock transaction failed; every sender in it is told");
-            for pending in batch {
-                let _ = pending.reply.send((Err(InventoryError::Storage(e.to_string())), Vec::new()));
+            tracing::error!(error = %e, weight, "stock transaction failed; every sender in it is told");
+            let failed = InventoryError::Storage(e.to_string());
+            for (reply, work) in replies.into_iter().zip(works) {
+                let answer = match work {
+                    Work::Stock { .. } => Answer::Stock(Err(failed.clone()), None),
+                    Work::Import(_) => Answer::Import(Err(failed.clone())),
+                    Work::Order(_) => Answer::Order(Err(failed.clone())),
+                };
+                let _ = reply.send(answer);
             }
             Err(())
         }
     }
 }
 
-/// The transaction body: read the touched SKUs once, apply every message in order in memory
-/// (a message that breaks a rule fails alone), then write the results as set-based upserts.
-fn apply_batch(conn: &mut db::DbConn, batch: &[Pending], now: i64) -> Result<Committed, diesel::result::Error> {
+/// The transaction body: read and lock every SKU the batch names once, apply each message in
+/// order in memory (one that breaks a rule fails alone), then write the results as set-based
+/// upserts.
+fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Committed, diesel::result::Error> {
     let to_create: Vec<&str> = batch
         .iter()
-        .filter(|p| p.create_missing)
-        .flat_map(|p| p.ops.iter().map(|(sku, _, _)| sku.as_str()))
+        .filter_map(|w| match w {
+            Work::Stock { ops, create_missing: true } => Some(ops.iter().map(|(sku, _, _)| sku.as_str())),
+            _ => None,
+        })
+        .flatten()
         .collect();
     let created = if to_create.is_empty() { 0 } else { db::products::insert_missing(conn, &to_create, now)? };
-    let skus: Vec<&str> = batch.iter().flat_map(|p| p.ops.iter().map(|(sku, _, _)| sku.as_str())).collect();
-    let mut snap = queries::load_for_update(conn, &skus)?;
-    let mut dirty_sources: HashSet<(String, String)> = HashSet::new();
-    let mut replies = Vec::with_capacity(batch.len());
-    for pending in batch {
-        let reply = apply_message(&mut snap, pending, &mut dirty_sources);
-        replies.push(reply.map(|o| BulkOutcome { created: if pending.create_missing { created } else { 0 }, ..o }));
+    let order_lines = orders::lines_for_actions(conn, batch)?;
+    let mut skus: Vec<&str> = Vec::new();
+    for work in batch {
+        match work {
+            Work::Stock { ops, .. } => skus.extend(ops.iter().map(|(sku, _, _)| sku.as_str())),
+            Work::Import(m) => skus.extend(m.orders.iter().flat_map(|o| o.lines.iter().filter_map(|l| l.sku.as_deref()))),
+            Work::Order(_) => {}
+        }
     }
-    // On-hand is recomputed only for SKUs whose sources moved.
-    let touched: HashSet<&str> = dirty_sources.iter().map(|(sku, _)| sku.as_str()).collect();
+    skus.extend(order_lines.values().flatten().map(|l| l.sku.as_str()));
+    let mut snap = queries::load_for_update(conn, &skus)?;
+    let before = snap.levels.clone();
+    let mut dirty_sources: HashSet<(String, String)> = HashSet::new();
+    let mut allocation_moved: HashSet<String> = HashSet::new();
+    let mut answers = Vec::with_capacity(batch.len());
+    for work in batch {
+        let answer = match work {
+            Work::Stock { ops, create_missing } => Answer::Stock(
+                apply_stock(&mut snap, ops, &mut dirty_sources)
+                    .map(|o| BulkOutcome { created: if *create_missing { created } else { 0 }, ..o }),
+                None,
+            ),
+            Work::Import(m) => {
+                Answer::Import(Ok(orders::apply_import(conn, &mut snap.levels, &mut allocation_moved, m, now)?))
+            }
+            Work::Order(a) => {
+                Answer::Order(orders::apply_action(conn, &mut snap.levels, &mut allocation_moved, a, &order_lines, now)?)
+            }
+        };
+        answers.push(answer);
+    }
+    // New figures for SKUs whose sources or allocation moved.
+    let mut touched: HashSet<&str> = dirty_sources.iter().map(|(sku, _)| sku.as_str()).collect();
+    touched.extend(allocation_moved.iter().map(String::as_str));
     let mut sources_by_sku: HashMap<&str, BTreeMap<String, SourceState>> = HashMap::new();
     for ((sku, source), state) in &snap.sources {
         if touched.contains(sku.as_str()) {
             sources_by_sku.entry(sku.as_str()).or_default().insert(source.clone(), *state);
         }
     }
-    let mut cache_updates = Vec::with_capacity(sources_by_sku.len());
+    let mut cache_updates = Vec::with_capacity(touched.len());
     let mut moved = Vec::new();
     let mut level_rows = Vec::new();
-    for (sku, sources) in sources_by_sku {
-        let Some(old) = snap.levels.get(sku).copied() else { continue };
-        let on_hand: i64 = sources.values().map(|s| s.quantity).sum();
-        let level = if on_hand == old.on_hand {
+    for sku in touched {
+        let (Some(old), Some(current)) = (before.get(sku).copied(), snap.levels.get(sku).copied()) else { continue };
+        let sources = sources_by_sku.remove(sku).unwrap_or_default();
+        let on_hand = if sources.is_empty() { current.on_hand } else { sources.values().map(|s| s.quantity).sum() };
+        let level = if on_hand == old.on_hand && current.allocated == old.allocated {
             old
         } else {
-            let level = Level { on_hand, allocated: old.allocated, version: old.version + 1 };
+            let level = Level { on_hand, allocated: current.allocated, version: old.version + 1 };
             level_rows.push(LevelRow {
                 sku: sku.to_string(),
                 on_hand,
@@ -377,6 +472,7 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Pending], now: i64) -> Result<Com
             });
             level
         };
+        snap.levels.insert(sku.to_string(), level);
         cache_updates.push((sku.to_string(), level, sources));
     }
     let source_rows: Vec<SourceRow> = dirty_sources
@@ -388,21 +484,24 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Pending], now: i64) -> Result<Com
         .collect();
     queries::upsert_sources(conn, &source_rows)?;
     queries::upsert_levels(conn, &level_rows)?;
-    let mut levels = snap.levels;
-    for (sku, level, _) in &cache_updates {
-        levels.insert(sku.clone(), *level);
+    // Single-SKU stock senders are told their SKU's level after the batch.
+    for (answer, work) in answers.iter_mut().zip(batch) {
+        if let (Answer::Stock(Ok(_), level), Work::Stock { ops, .. }) = (answer, work) {
+            if let [(sku, _, _)] = ops.as_slice() {
+                *level = snap.levels.get(sku).copied();
+            }
+        }
     }
-    Ok(Committed { replies, levels, cache_updates, moved })
+    Ok(Committed { answers, cache_updates, moved })
 }
 
-/// Applies one message all-or-nothing onto the snapshot.
-fn apply_message(
+/// Applies one stock message all-or-nothing onto the snapshot.
+fn apply_stock(
     snap: &mut Snapshot,
-    pending: &Pending,
+    ops: &[(String, String, SourceChange)],
     dirty: &mut HashSet<(String, String)>,
 ) -> Reply {
-    let unknown: Vec<String> = pending
-        .ops
+    let unknown: Vec<String> = ops
         .iter()
         .filter(|(sku, _, _)| !snap.levels.contains_key(sku))
         .map(|(sku, _, _)| sku.clone())
@@ -414,7 +513,7 @@ fn apply_message(
     }
     let mut overlay: HashMap<(String, String), SourceState> = HashMap::new();
     let mut outcome = BulkOutcome::default();
-    for (sku, source, change) in &pending.ops {
+    for (sku, source, change) in ops {
         let key = (sku.clone(), source.clone());
         let current = overlay.get(&key).or_else(|| snap.sources.get(&key)).copied().unwrap_or_default();
         match stock::apply(current, *change) {

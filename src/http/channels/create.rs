@@ -56,7 +56,10 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewChannel>) -> ApiRe
     };
     let channel = db::run(&state.pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?;
     tracing::info!(channel_id = channel.id, "channel created");
+    if channel.enabled {
+        state.channels.ensure(channel.id);
+    }
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/channels/{}", channel.id)))
-        .json(ChannelView::from(channel)))
+        .json(ChannelView::new(channel, Default::default(), true)))
 }

@@ -11,7 +11,10 @@ use crate::http::AppState;
 pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
     match db::run(&state.pool, move |conn| Ok(db::channels::delete(conn, id)?)).await {
-        Ok(()) => Ok(HttpResponse::NoContent().finish()),
+        Ok(()) => {
+            state.channels.retire(id);
+            Ok(HttpResponse::NoContent().finish())
+        }
         Err(e) if e.is_not_found() => Err(unknown_channel(id)),
         Err(e) => Err(e.into()),
     }

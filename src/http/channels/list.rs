@@ -10,7 +10,17 @@ use crate::http::AppState;
 
 #[tracing::instrument(skip(state))]
 pub async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let channels = db::run(&state.pool, |conn| Ok(db::channels::list(conn)?)).await?;
-    let items: Vec<ChannelView> = channels.into_iter().map(Into::into).collect();
+    let rows = db::run(&state.pool, |conn| {
+        let channels = db::channels::list(conn)?;
+        let mut out = Vec::with_capacity(channels.len());
+        for c in channels {
+            let status = db::orders::channel_state(conn, c.id)?;
+            out.push((c, status));
+        }
+        Ok(out)
+    })
+    .await?;
+    let items: Vec<ChannelView> =
+        rows.into_iter().map(|(c, s)| { let running = state.channels.is_running(c.id); ChannelView::new(c, s, running) }).collect();
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }

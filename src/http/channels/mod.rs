@@ -5,6 +5,7 @@ mod delete;
 mod list;
 pub mod products;
 mod read;
+mod sync;
 mod update;
 
 use actix_web::web;
@@ -12,11 +13,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::db::channels::Channel;
+use crate::db::orders::ChannelStateRow;
 use crate::error::{ApiError, ApiResult};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/channels").get(list::list).post(create::create))
         .service(web::resource("/channels/{id}").get(read::read).patch(update::update).delete(delete::delete))
+        .service(web::resource("/channels/{id}/sync").post(sync::sync))
         .service(web::resource("/channels/{id}/products/{sku}").get(products::read).put(products::put));
 }
 
@@ -43,10 +46,22 @@ pub struct ChannelView {
     enabled: bool,
     created_at: String,
     updated_at: String,
+    status: ChannelStatus,
 }
 
-impl From<Channel> for ChannelView {
-    fn from(c: Channel) -> Self {
+#[derive(Serialize)]
+pub struct ChannelStatus {
+    running: bool,
+    last_poll_at: Option<String>,
+    last_success_at: Option<String>,
+    last_error: Option<String>,
+    orders_imported: i64,
+    cursor: Option<String>,
+    queue_depth: i64,
+}
+
+impl ChannelView {
+    pub fn new(c: Channel, state: ChannelStateRow, running: bool) -> Self {
         let credentials_set = serde_json::from_str::<Map<String, Value>>(&c.credentials)
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
@@ -62,6 +77,15 @@ impl From<Channel> for ChannelView {
             enabled: c.enabled,
             created_at: super::time(c.created_at),
             updated_at: super::time(c.updated_at),
+            status: ChannelStatus {
+                running,
+                last_poll_at: state.last_poll_at.map(super::time),
+                last_success_at: state.last_success_at.map(super::time),
+                last_error: state.last_error,
+                orders_imported: state.orders_imported,
+                cursor: state.cursor_updated_at.map(super::time),
+                queue_depth: 0,
+            },
         }
     }
 }

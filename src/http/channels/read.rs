@@ -1,9 +1,10 @@
-//! `GET /api/v1/channels/{id}`.
+//! `GET /api/v1/channels/{id}`: settings (never credentials) and status — last poll, last
+//! error, orders imported, import cursor, queue depth.
 
 use actix_web::{web, HttpResponse};
 
 use super::{parse_id, unknown_channel, ChannelView};
-use crate::db;
+use crate::db::{self, channels::Channel};
 use crate::error::ApiResult;
 use crate::http::AppState;
 
@@ -11,6 +12,12 @@ use crate::http::AppState;
 pub async fn read(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
     let channel = db::run(&state.pool, move |conn| Ok(db::channels::find(conn, id)?)).await?;
-    let channel = channel.ok_or_else(|| unknown_channel(id))?;
-    Ok(HttpResponse::Ok().json(ChannelView::from(channel)))
+    respond(&state, channel.ok_or_else(|| unknown_channel(id))?).await
+}
+
+pub async fn respond(state: &AppState, channel: Channel) -> ApiResult<HttpResponse> {
+    let id = channel.id;
+    let status = db::run(&state.pool, move |conn| Ok(db::orders::channel_state(conn, id)?)).await?;
+    let running = state.channels.is_running(id);
+    Ok(HttpResponse::Ok().json(ChannelView::new(channel, status, running)))
 }

@@ -58,7 +58,9 @@ pub async fn update(
         validate_poll_interval(secs)?;
         values.poll_interval_secs = secs;
     }
+    let mut widened = false;
     if let Some(import) = changes.import {
+        widened = (import.unpaid && !values.import_unpaid) || (import.fulfilled && !values.import_fulfilled);
         values.import_unpaid = import.unpaid;
         values.import_fulfilled = import.fulfilled;
     }
@@ -69,9 +71,24 @@ pub async fn update(
     if let Some(enabled) = changes.enabled {
         values.enabled = enabled;
     }
-    let updated = db::run(&state.pool, move |conn| Ok(db::channels::update(conn, id, &values)?)).await;
+    let updated = db::run(&state.pool, move |conn| {
+        let channel = db::channels::update(conn, id, &values)?;
+        if widened {
+            // Orders the old filter passed over lie behind the cursor: read them again.
+            db::orders::reset_cursor(conn, id)?;
+        }
+        Ok(channel)
+    })
+    .await;
     match updated {
-        Ok(channel) => Ok(HttpResponse::Ok().json(ChannelView::from(channel))),
+        Ok(channel) => {
+            if channel.enabled {
+                state.channels.ensure(channel.id);
+            } else {
+                state.channels.retire(channel.id);
+            }
+            super::read::respond(&state, channel).await
+        }
         Err(e) if e.is_not_found() => Err(unknown_channel(id)),
         Err(e) => Err(e.into()),
     }

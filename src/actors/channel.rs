@@ -1,0 +1,246 @@
+//! ChannelActor: one per enabled channel. Owns its poll timer and its connector; imports each
+//! page of orders through the InventoryActor. Supervised: a connector that panics stops this
+//! actor alone, and the Supervisor restarts it with its state reloaded, after a back-off.
+
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use futures::FutureExt;
+
+use super::inventory::{ImportOrders, ImportOutcome, InventoryActor};
+use crate::connectors::{self, Connector};
+use crate::db::{self, channels::Channel, DbPool};
+use crate::domain::order::ImportFilter;
+
+/// Re-fetch this far behind the cursor: channels report `updated_at` to the second, and a
+/// change may commit on their side a moment after a later one.
+pub const OVERLAP_MS: i64 = 2_000;
+/// A bound on pages per poll, so one poll cannot run forever.
+const MAX_PAGES: usize = 10_000;
+
+/// Poll now (timer, webhook, operator).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct PollNow;
+
+/// Reload the channel's settings from the database (after an API change).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Reload;
+
+/// Stop for good (the channel was deleted or disabled).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Retire;
+
+/// Test hook: the next poll panics inside the connector call, as a buggy connector would.
+#[doc(hidden)]
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct InjectPanic;
+
+pub struct ChannelActor {
+    id: i64,
+    pool: DbPool,
+    inventory: Addr<InventoryActor>,
+    channel: Option<Channel>,
+    connector: Option<Rc<dyn Connector>>,
+    timer: Option<SpawnHandle>,
+    polling: bool,
+    poll_again: bool,
+    retired: bool,
+    restarts: u32,
+    panic_next: bool,
+}
+
+impl ChannelActor {
+    pub fn new(id: i64, pool: DbPool, inventory: Addr<InventoryActor>) -> Self {
+        ChannelActor {
+            id,
+            pool,
+            inventory,
+            channel: None,
+            connector: None,
+            timer: None,
+            polling: false,
+            poll_again: false,
+            retired: false,
+            restarts: 0,
+            panic_next: false,
+        }
+    }
+
+    /// Loads the channel and (re)arms the timer; the first poll waits out any back-off.
+    fn load(&mut self, ctx: &mut Context<Self>, first_poll_after: Duration) {
+        let pool = self.pool.clone();
+        let id = self.id;
+        let fut = db::run(&pool, move |conn| Ok(db::channels::find(conn, id)?));
+        ctx.spawn(fut.into_actor(self).map(move |found, act, ctx| match found {
+            Ok(Some(channel)) if channel.enabled => {
+                act.connector = match connectors::for_channel(&channel) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        tracing::error!(channel_id = act.id, error = %e, "cannot build connector");
+                        None
+                    }
+                };
+                if let Some(t) = act.timer.take() {
+                    ctx.cancel_future(t);
+                }
+                let every = Duration::from_secs(channel.poll_interval_secs.max(1) as u64);
+                act.channel = Some(channel);
+                act.timer = Some(ctx.run_interval(every, |_, ctx| ctx.notify(PollNow)));
+                ctx.notify_later(PollNow, first_poll_after);
+            }
+            Ok(_) => {
+                tracing::info!(channel_id = act.id, "channel gone or disabled; actor retiring");
+                act.retired = true;
+                ctx.stop();
+            }
+            Err(e) => {
+                tracing::error!(channel_id = act.id, error = %e, "cannot load channel; retrying");
+                ctx.notify_later(Reload, Duration::from_secs(2));
+            }
+        }));
+    }
+}
+
+impl Actor for ChannelActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        if self.retired {
+            ctx.stop();
+            return;
+        }
+        let backoff = if self.restarts == 0 {
+            Duration::ZERO
+        } else {
+            Duration::from_millis((500u64 << self.restarts.min(7)).min(60_000))
+        };
+        self.load(ctx, backoff);
+    }
+}
+
+impl actix::Supervised for ChannelActor {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        self.restarts += 1;
+        self.polling = false;
+        self.timer = None;
+        tracing::warn!(channel_id = self.id, restarts = self.restarts, "channel actor restarting");
+    }
+}
+
+impl Handler<PollNow> for ChannelActor {
+    type Result = ();
+
+    fn handle(&mut self, _: PollNow, ctx: &mut Context<Self>) {
+        if self.polling {
+            self.poll_again = true;
+            return;
+        }
+        let (Some(channel), Some(connector)) = (self.channel.clone(), self.connector.clone()) else { return };
+        self.polling = true;
+        self.poll_again = false;
+        let panic_now = std::mem::take(&mut self.panic_next);
+        let poll = poll_once(channel, connector, self.inventory.clone(), self.pool.clone(), panic_now);
+        let span = tracing::info_span!("channel.poll", channel_id = self.id);
+        let guarded = AssertUnwindSafe(tracing::Instrument::instrument(poll, span)).catch_unwind();
+        ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
+            act.polling = false;
+            let error = match result {
+                Ok(Ok(total)) => {
+                    act.restarts = 0;
+                    if total.new + total.updated > 0 {
+                        tracing::info!(channel_id = act.id, new = total.new, updated = total.updated, on_hold = total.on_hold, "orders imported");
+                    }
+                    None
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(channel_id = act.id, error = %e, "poll failed");
+                    Some(e)
+                }
+                Err(_) => {
+                    tracing::error!(channel_id = act.id, "connector panicked; restarting this channel's actor");
+                    record(&act.pool, act.id, Some("connector panicked; restarted".into()));
+                    ctx.stop();
+                    return;
+                }
+            };
+            record(&act.pool, act.id, error);
+            if act.poll_again {
+                ctx.notify(PollNow);
+            }
+        }));
+    }
+}
+
+fn record(pool: &DbPool, id: i64, error: Option<String>) {
+    let pool = pool.clone();
+    actix_web::rt::spawn(async move {
+        let _ = db::run(&pool, move |conn| Ok(db::orders::record_poll(conn, id, error.as_deref(), db::now_ms())?)).await;
+    });
+}
+
+/// Fetches every page changed since the cursor (less the overlap) and imports each in turn;
+/// the cursor moves with each page's import.
+async fn poll_once(
+    channel: Channel,
+    connector: Rc<dyn Connector>,
+    inventory: Addr<InventoryActor>,
+    pool: DbPool,
+    panic_now: bool,
+) -> Result<ImportOutcome, String> {
+    let id = channel.id;
+    let state = db::run(&pool, move |conn| Ok(db::orders::channel_state(conn, id)?)).await.map_err(|e| e.to_string())?;
+    let since = state.cursor_updated_at.map(|c| c - OVERLAP_MS);
+    let filter = ImportFilter { unpaid: channel.import_unpaid, fulfilled: channel.import_fulfilled };
+    let mut total = ImportOutcome::default();
+    let mut page_token = None;
+    for _ in 0..MAX_PAGES {
+        if panic_now {
+            panic!("injected connector panic (test hook)");
+        }
+        let page = connector.fetch_orders(since, page_token.take()).await.map_err(|e| e.to_string())?;
+        let cursor = page.orders.iter().map(|o| o.updated_at).max();
+        let outcome = inventory
+            .send(ImportOrders { channel_id: id, filter, orders: page.orders, cursor })
+            .await
+            .map_err(|e| e.to_string())?
+            .map_err(|e| e.to_string())?;
+        total.new += outcome.new;
+        total.updated += outcome.updated;
+        total.unchanged += outcome.unchanged;
+        total.skipped += outcome.skipped;
+        total.on_hold += outcome.on_hold;
+        match page.next {
+            Some(next) => page_token = Some(next),
+            None => break,
+        }
+    }
+    Ok(total)
+}
+
+impl Handler<Reload> for ChannelActor {
+    type Result = ();
+    fn handle(&mut self, _: Reload, ctx: &mut Context<Self>) {
+        self.load(ctx, Duration::ZERO);
+    }
+}
+
+impl Handler<Retire> for ChannelActor {
+    type Result = ();
+    fn handle(&mut self, _: Retire, ctx: &mut Context<Self>) {
+        self.retired = true;
+        ctx.stop();
+    }
+}
+
+impl Handler<InjectPanic> for ChannelActor {
+    type Result = ();
+    fn handle(&mut self, _: InjectPanic, _: &mut Context<Self>) {
+        self.panic_next = true;
+    }
+}

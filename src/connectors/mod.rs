@@ -1,0 +1,106 @@
+//! Connectors: one folder per marketplace behind one trait. A connector turns the channel's
+//! API into domain types and paces itself to the channel's rate limits.
+
+pub mod shopify;
+pub mod woocommerce;
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use futures::future::LocalBoxFuture;
+
+use crate::db::channels::Channel;
+use crate::domain::order::ChannelOrder;
+
+/// One page of a channel's orders, oldest change first.
+#[derive(Debug, Default)]
+pub struct OrderPage {
+    pub orders: Vec<ChannelOrder>,
+    /// Where the next page starts; None when this was the last.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConnectorError {
+    #[error("the channel refused our credentials: {0}")]
+    Unauthorized(String),
+    #[error("the channel is rate limiting us (retry after {0:?})")]
+    RateLimited(Duration),
+    #[error("the channel is unavailable: {0}")]
+    Transient(String),
+    #[error("the channel refused the request: {0}")]
+    Permanent(String),
+}
+
+/// What every marketplace connector offers Chorus.
+pub trait Connector {
+    /// Orders changed at or after `since` (ms, UTC), one page at a time: pass the previous
+    /// page's `next` to continue.
+    fn fetch_orders(&self, since: Option<i64>, page: Option<String>) -> LocalBoxFuture<'static, Result<OrderPage, ConnectorError>>;
+}
+
+/// Builds the connector a channel's kind needs from its stored settings.
+pub fn for_channel(channel: &Channel) -> Result<Rc<dyn Connector>, ConnectorError> {
+    let creds: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&channel.credentials)
+        .map_err(|e| ConnectorError::Permanent(format!("stored credentials are unreadable: {e}")))?;
+    let cred = |k: &str| creds.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    match channel.kind.as_str() {
+        "shopify" => Ok(Rc::new(shopify::Shopify::new(&channel.base_url, cred("access_token")))),
+        "woocommerce" => Ok(Rc::new(woocommerce::WooCommerce::new(
+            &channel.base_url,
+            cred("consumer_key"),
+            cred("consumer_secret"),
+        ))),
+        other => Err(ConnectorError::Permanent(format!("no connector for kind \"{other}\""))),
+    }
+}
+
+/// The HTTP client connectors share: TLS through OpenSSL, a bounded wait for every call.
+pub fn http_client() -> awc::Client {
+    awc::Client::builder().timeout(Duration::from_secs(30)).disable_redirects().finish()
+}
+
+/// `Retry-After` as seconds, which Shopify may send fractional ("2.0").
+pub fn retry_after(headers: &awc::http::header::HeaderMap) -> Duration {
+    headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(600.0)))
+        .unwrap_or(Duration::from_secs(1))
+}
+
+/// How often a connector tries one call before giving up on this poll.
+pub const ATTEMPTS: u32 = 6;
+
+/// Parses an RFC 3339 time (or one without a zone, taken as UTC) to ms.
+pub fn parse_time(s: &str) -> Option<i64> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
+        return Some(t.timestamp_millis());
+    }
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
+        .ok()
+        .map(|t| t.and_utc().timestamp_millis())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_accepts_fractions() {
+        let mut h = awc::http::header::HeaderMap::new();
+        h.insert(awc::http::header::RETRY_AFTER, "2.5".parse().unwrap());
+        assert_eq!(retry_after(&h), Duration::from_millis(2500));
+        h.insert(awc::http::header::RETRY_AFTER, "soon".parse().unwrap());
+        assert_eq!(retry_after(&h), Duration::from_secs(1));
+    }
+
+    #[test]
+    fn parses_both_time_shapes() {
+        assert_eq!(parse_time("1970-01-01T00:00:01Z"), Some(1000));
+        assert_eq!(parse_time("1970-01-01T00:00:02"), Some(2000));
+        assert_eq!(parse_time("yesterday"), None);
+    }
+}

@@ -1,0 +1,115 @@
+//! From Shopify's GraphQL order nodes to domain orders.
+
+use serde::Deserialize;
+
+use crate::connectors::parse_time;
+use crate::domain::order::{ChannelLine, ChannelOrder, Financial, Fulfillment};
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderNode {
+    pub id: String,
+    pub name: Option<String>,
+    pub created_at: String,
+    pub updated_at: String,
+    pub cancelled_at: Option<String>,
+    pub display_financial_status: Option<String>,
+    pub display_fulfillment_status: Option<String>,
+    pub line_items: Option<Connection<LineNode>>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Connection<T> {
+    pub nodes: Vec<T>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LineNode {
+    pub id: String,
+    pub sku: Option<String>,
+    pub quantity: i64,
+    pub current_quantity: Option<i64>,
+    pub unfulfilled_quantity: Option<i64>,
+}
+
+pub fn financial(s: Option<&str>) -> Financial {
+    match s.unwrap_or_default() {
+        "PAID" | "PARTIALLY_REFUNDED" => Financial::Paid,
+        "PENDING" | "AUTHORIZED" | "PARTIALLY_PAID" | "EXPIRED" => Financial::Pending,
+        "REFUNDED" => Financial::Refunded,
+        "VOIDED" => Financial::Voided,
+        _ => Financial::Other,
+    }
+}
+
+pub fn fulfillment(s: Option<&str>) -> Fulfillment {
+    match s.unwrap_or_default() {
+        "FULFILLED" => Fulfillment::Fulfilled,
+        "PARTIALLY_FULFILLED" => Fulfillment::PartiallyFulfilled,
+        _ => Fulfillment::Unfulfilled,
+    }
+}
+
+pub fn order(node: OrderNode) -> Option<ChannelOrder> {
+    let lines = node
+        .line_items
+        .map(|c| c.nodes)
+        .unwrap_or_default()
+        .into_iter()
+        .map(|l| {
+            let quantity = l.current_quantity.unwrap_or(l.quantity).max(0);
+            let unfulfilled = l.unfulfilled_quantity.unwrap_or(quantity).clamp(0, quantity);
+            ChannelLine {
+                external_id: l.id,
+                sku: l.sku.filter(|s| !s.is_empty()),
+                quantity,
+                fulfilled: quantity - unfulfilled,
+            }
+        })
+        .collect();
+    Some(ChannelOrder {
+        name: node.name.unwrap_or_else(|| node.id.clone()),
+        external_id: node.id,
+        financial: financial(node.display_financial_status.as_deref()),
+        fulfillment: fulfillment(node.display_fulfillment_status.as_deref()),
+        cancelled_at: node.cancelled_at.as_deref().and_then(parse_time),
+        created_at: parse_time(&node.created_at)?,
+        updated_at: parse_time(&node.updated_at)?,
+        lines,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_a_recorded_order() {
+        let node: OrderNode = serde_json::from_value(serde_json::json!({
+            "id": "gid://shopify/Order/1001", "legacyResourceId": "1001", "name": "#1001",
+            "createdAt": "2026-11-28T04:00:00Z", "updatedAt": "2026-11-28T04:00:05Z", "cancelledAt": null,
+            "displayFinancialStatus": "PAID", "displayFulfillmentStatus": "PARTIALLY_FULFILLED",
+            "lineItems": {"nodes": [
+                {"id": "gid://shopify/LineItem/1", "sku": "SKU-1", "quantity": 3, "currentQuantity": 2, "unfulfilledQuantity": 1},
+                {"id": "gid://shopify/LineItem/2", "sku": "", "quantity": 1, "currentQuantity": 1, "unfulfilledQuantity": 1}
+            ]}
+        }))
+        .unwrap();
+        let o = order(node).unwrap();
+        assert_eq!(o.external_id, "gid://shopify/Order/1001");
+        assert_eq!(o.financial, Financial::Paid);
+        assert_eq!(o.fulfillment, Fulfillment::PartiallyFulfilled);
+        assert_eq!(o.updated_at - o.created_at, 5000);
+        assert_eq!(o.lines[0], ChannelLine { external_id: "gid://shopify/LineItem/1".into(), sku: Some("SKU-1".into()), quantity: 2, fulfilled: 1 });
+        assert_eq!(o.lines[1].sku, None);
+    }
+
+    #[test]
+    fn statuses_map_conservatively() {
+        assert_eq!(financial(Some("AUTHORIZED")), Financial::Pending);
+        assert_eq!(financial(Some("VOIDED")), Financial::Voided);
+        assert_eq!(financial(None), Financial::Other);
+        assert_eq!(fulfillment(Some("ON_HOLD")), Fulfillment::Unfulfilled);
+    }
+}

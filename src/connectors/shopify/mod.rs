@@ -1,0 +1,179 @@
+//! Shopify Admin GraphQL connector: orders by `updated_at` with cursor pagination, paced by
+//! the cost throttle Shopify reports on every response.
+
+pub mod mapping;
+pub mod queries;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use futures::future::LocalBoxFuture;
+use serde_json::{json, Value};
+use tracing::Instrument;
+
+use super::{http_client, retry_after, Connector, ConnectorError, OrderPage, ATTEMPTS};
+
+/// The cost bucket as Shopify last described it.
+#[derive(Clone, Copy, Debug)]
+struct Bucket {
+    available: f64,
+    maximum: f64,
+    restore_rate: f64,
+    seen_at: Instant,
+}
+
+impl Bucket {
+    fn now_available(&self) -> f64 {
+        (self.available + self.restore_rate * self.seen_at.elapsed().as_secs_f64()).min(self.maximum)
+    }
+    /// How long until `cost` points are there.
+    fn wait_for(&self, cost: f64) -> Duration {
+        let short = cost - self.now_available();
+        if short <= 0.0 || self.restore_rate <= 0.0 {
+            Duration::ZERO
+        } else {
+            Duration::from_secs_f64((short / self.restore_rate).min(60.0))
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct Shopify {
+    client: awc::Client,
+    endpoint: String,
+    token: Rc<String>,
+    bucket: Rc<Cell<Option<Bucket>>>,
+}
+
+impl Shopify {
+    pub fn new(base_url: &str, access_token: String) -> Self {
+        Shopify {
+            client: http_client(),
+            endpoint: format!("{}/admin/api/{}/graphql.json", base_url.trim_end_matches('/'), queries::API_VERSION),
+            token: Rc::new(access_token),
+            bucket: Rc::new(Cell::new(None)),
+        }
+    }
+
+    /// One GraphQL call, retried through throttling, 429s and 5xx; returns `data`.
+    async fn graphql(&self, operation: &str, query: &str, variables: Value, cost: f64) -> Result<Value, ConnectorError> {
+        let body = json!({ "query": query, "variables": variables, "operationName": operation });
+        let mut last = ConnectorError::Transient("no attempt made".into());
+        for attempt in 0..ATTEMPTS {
+            if let Some(bucket) = self.bucket.get() {
+                let wait = bucket.wait_for(cost);
+                if !wait.is_zero() {
+                    tracing::debug!(?wait, cost, "waiting for Shopify cost budget");
+                    actix_web::rt::time::sleep(wait).await;
+                }
+            }
+            let sent = self
+                .client
+                .post(&self.endpoint)
+                .insert_header(("X-Shopify-Access-Token", self.token.as_str()))
+                .send_json(&body)
+                .await;
+            let mut resp = match sent {
+                Ok(r) => r,
+                Err(e) => {
+                    last = ConnectorError::Transient(e.to_string());
+                    backoff(attempt).await;
+                    continue;
+                }
+            };
+            let status = resp.status();
+            let bytes = resp.body().limit(32 << 20).await.unwrap_or_default();
+            if status.as_u16() == 401 || status.as_u16() == 403 {
+                return Err(ConnectorError::Unauthorized(String::from_utf8_lossy(&bytes).chars().take(300).collect()));
+            }
+            if status.as_u16() == 429 {
+                let wait = retry_after(resp.headers());
+                tracing::info!(?wait, "Shopify answered 429; waiting as told");
+                last = ConnectorError::RateLimited(wait);
+                actix_web::rt::time::sleep(wait).await;
+                continue;
+            }
+            if status.is_server_error() {
+                last = ConnectorError::Transient(format!("HTTP {status}"));
+                backoff(attempt).await;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(ConnectorError::Permanent(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes))));
+            }
+            let value: Value = serde_json::from_slice(&bytes)
+                .map_err(|e| ConnectorError::Transient(format!("unreadable response: {e}")))?;
+            self.note_cost(&value);
+            if let Some(errors) = value.get("errors").and_then(Value::as_array) {
+                let throttled = errors.iter().any(|e| e["extensions"]["code"] == "THROTTLED");
+                if throttled {
+                    last = ConnectorError::RateLimited(Duration::from_secs(1));
+                    let wait = self.bucket.get().map(|b| b.wait_for(cost)).unwrap_or(Duration::from_secs(1));
+                    tracing::info!(?wait, "Shopify throttled the query; waiting for the bucket to refill");
+                    actix_web::rt::time::sleep(wait.max(Duration::from_millis(100))).await;
+                    continue;
+                }
+                let messages: Vec<&str> = errors.iter().filter_map(|e| e["message"].as_str()).collect();
+                return Err(ConnectorError::Permanent(messages.join("; ")));
+            }
+            return Ok(value.get("data").cloned().unwrap_or(Value::Null));
+        }
+        Err(last)
+    }
+
+    fn note_cost(&self, response: &Value) {
+        let t = &response["extensions"]["cost"]["throttleStatus"];
+        if let (Some(available), Some(maximum), Some(restore_rate)) =
+            (t["currentlyAvailable"].as_f64(), t["maximumAvailable"].as_f64(), t["restoreRate"].as_f64())
+        {
+            self.bucket.set(Some(Bucket { available, maximum, restore_rate, seen_at: Instant::now() }));
+        }
+    }
+
+    async fn orders_page(&self, since: Option<i64>, after: Option<String>) -> Result<OrderPage, ConnectorError> {
+        let query = since.map(|ms| {
+            let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
+            format!("updated_at:>='{}'", t.format("%Y-%m-%dT%H:%M:%SZ"))
+        });
+        let variables = json!({ "first": queries::ORDERS_PER_PAGE, "after": after, "query": query });
+        let data = self
+            .graphql("ChorusOrders", queries::ORDERS, variables, queries::orders_cost(queries::ORDERS_PER_PAGE))
+            .await?;
+        let connection = &data["orders"];
+        let nodes: Vec<mapping::OrderNode> = serde_json::from_value(connection["nodes"].clone())
+            .map_err(|e| ConnectorError::Permanent(format!("unexpected orders shape: {e}")))?;
+        let orders = nodes.into_iter().filter_map(mapping::order).collect();
+        let next = if connection["pageInfo"]["hasNextPage"].as_bool() == Some(true) {
+            connection["pageInfo"]["endCursor"].as_str().map(str::to_string)
+        } else {
+            None
+        };
+        Ok(OrderPage { orders, next })
+    }
+}
+
+async fn backoff(attempt: u32) {
+    actix_web::rt::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
+}
+
+impl Connector for Shopify {
+    fn fetch_orders(&self, since: Option<i64>, page: Option<String>) -> LocalBoxFuture<'static, Result<OrderPage, ConnectorError>> {
+        let this = self.clone();
+        let span = tracing::info_span!("shopify.orders", endpoint = %this.endpoint);
+        Box::pin(async move { this.orders_page(since, page).await }.instrument(span))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_waits_only_for_what_is_missing() {
+        let b = Bucket { available: 100.0, maximum: 2000.0, restore_rate: 100.0, seen_at: Instant::now() };
+        assert!(b.wait_for(50.0).is_zero());
+        let w = b.wait_for(300.0);
+        assert!(w > Duration::from_millis(1900) && w <= Duration::from_secs(2), "{w:?}");
+    }
+}

@@ -1,0 +1,45 @@
+//! The Shopify Admin GraphQL documents Chorus sends, and what each costs.
+
+/// The pinned Admin API version.
+pub const API_VERSION: &str = "2026-04";
+
+/// Line items fetched per order.
+pub const LINES_PER_ORDER: i64 = 20;
+
+/// Orders per page, sized so one query stays under the 1,000-point single-query limit:
+/// cost ≈ 2 + first × (2 + lines).
+pub const ORDERS_PER_PAGE: i64 = 45;
+
+pub fn orders_cost(first: i64) -> f64 {
+    (2 + first * (2 + LINES_PER_ORDER)) as f64
+}
+
+pub const ORDERS: &str = r#"query ChorusOrders($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    nodes {
+      id
+      legacyResourceId
+      name
+      createdAt
+      updatedAt
+      cancelledAt
+      displayFinancialStatus
+      displayFulfillmentStatus
+      lineItems(first: 20) {
+        nodes { id sku quantity currentQuantity unfulfilledQuantity }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_stays_under_the_single_query_limit() {
+        assert!(orders_cost(ORDERS_PER_PAGE) <= 1000.0);
+        assert!(ORDERS.contains(&format!("lineItems(first: {LINES_PER_ORDER})")));
+    }
+}

@@ -1,0 +1,90 @@
+//! From WooCommerce REST v3 orders to domain orders.
+
+use serde::Deserialize;
+
+use crate::connectors::parse_time;
+use crate::domain::order::{ChannelLine, ChannelOrder, Financial, Fulfillment};
+
+#[derive(Debug, Deserialize)]
+pub struct WooOrder {
+    pub id: i64,
+    pub number: Option<String>,
+    pub status: String,
+    pub date_created_gmt: Option<String>,
+    pub date_modified_gmt: Option<String>,
+    #[serde(default)]
+    pub line_items: Vec<WooLine>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WooLine {
+    pub id: i64,
+    pub sku: Option<String>,
+    pub quantity: i64,
+}
+
+/// WooCommerce folds payment and fulfilment into one status.
+pub fn statuses(status: &str) -> (Financial, Fulfillment, bool) {
+    match status {
+        "processing" => (Financial::Paid, Fulfillment::Unfulfilled, false),
+        "completed" => (Financial::Paid, Fulfillment::Fulfilled, false),
+        "on-hold" | "pending" => (Financial::Pending, Fulfillment::Unfulfilled, false),
+        "refunded" => (Financial::Refunded, Fulfillment::Unfulfilled, false),
+        "cancelled" | "failed" | "trash" => (Financial::Voided, Fulfillment::Unfulfilled, true),
+        _ => (Financial::Other, Fulfillment::Unfulfilled, false),
+    }
+}
+
+pub fn order(o: WooOrder) -> Option<ChannelOrder> {
+    let (financial, fulfillment, cancelled) = statuses(&o.status);
+    let updated_at = parse_time(o.date_modified_gmt.as_deref()?)?;
+    let fulfilled = fulfillment == Fulfillment::Fulfilled;
+    Some(ChannelOrder {
+        external_id: o.id.to_string(),
+        name: format!("#{}", o.number.unwrap_or_else(|| o.id.to_string())),
+        financial,
+        fulfillment,
+        cancelled_at: cancelled.then_some(updated_at),
+        created_at: o.date_created_gmt.as_deref().and_then(parse_time).unwrap_or(updated_at),
+        updated_at,
+        lines: o
+            .line_items
+            .into_iter()
+            .map(|l| ChannelLine {
+                external_id: l.id.to_string(),
+                sku: l.sku.filter(|s| !s.is_empty()),
+                quantity: l.quantity.max(0),
+                fulfilled: if fulfilled { l.quantity.max(0) } else { 0 },
+            })
+            .collect(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn maps_a_recorded_order() {
+        let w: WooOrder = serde_json::from_value(serde_json::json!({
+            "id": 42, "number": "42", "status": "processing", "currency": "GBP",
+            "date_created_gmt": "2026-11-28T04:00:00", "date_modified_gmt": "2026-11-28T04:00:03",
+            "total": "12.00",
+            "line_items": [{"id": 7, "product_id": 3, "variation_id": 0, "sku": "SKU-1", "quantity": 2, "price": 6.0}]
+        }))
+        .unwrap();
+        let o = order(w).unwrap();
+        assert_eq!(o.external_id, "42");
+        assert_eq!(o.name, "#42");
+        assert_eq!((o.financial, o.fulfillment, o.cancelled_at), (Financial::Paid, Fulfillment::Unfulfilled, None));
+        assert_eq!(o.updated_at - o.created_at, 3000);
+        assert_eq!(o.lines[0].quantity, 2);
+    }
+
+    #[test]
+    fn cancelled_orders_are_closed() {
+        assert!(statuses("cancelled").2);
+        assert_eq!(statuses("pending").0, Financial::Pending);
+        assert_eq!(statuses("completed").1, Fulfillment::Fulfilled);
+    }
+}

@@ -1,0 +1,287 @@
+//! Queries over orders, their lines and history, and each channel's import state.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+
+use super::schema::{channel_state, inbound_webhooks, order_events, order_lines, orders};
+use super::DbConn;
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = orders)]
+pub struct OrderRow {
+    pub id: i64,
+    pub channel_id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub status: String,
+    pub hold_reason: Option<String>,
+    pub financial_status: String,
+    pub fulfillment_status: String,
+    pub channel_created_at: i64,
+    pub channel_updated_at: i64,
+    pub channel_digest: String,
+    pub cancelled_at: Option<i64>,
+    pub imported_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, Insertable, AsChangeset)]
+#[diesel(table_name = orders, treat_none_as_null = true)]
+pub struct OrderValues {
+    pub channel_id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub status: String,
+    pub hold_reason: Option<String>,
+    pub financial_status: String,
+    pub fulfillment_status: String,
+    pub channel_created_at: i64,
+    pub channel_updated_at: i64,
+    pub channel_digest: String,
+    pub cancelled_at: Option<i64>,
+    pub imported_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = order_lines)]
+pub struct LineRow {
+    pub id: i64,
+    pub order_id: i64,
+    pub external_id: String,
+    pub sku: String,
+    pub quantity: i64,
+    pub fulfilled: i64,
+    pub allocated: i64,
+}
+
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = order_lines)]
+pub struct NewLine {
+    pub order_id: i64,
+    pub external_id: String,
+    pub sku: String,
+    pub quantity: i64,
+    pub fulfilled: i64,
+    pub allocated: i64,
+}
+
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = order_events)]
+pub struct NewEvent {
+    pub order_id: i64,
+    pub at: i64,
+    pub kind: String,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = order_events)]
+pub struct EventRow {
+    #[serde(skip)]
+    pub id: i64,
+    #[serde(skip)]
+    pub order_id: i64,
+    pub at: i64,
+    pub kind: String,
+    pub detail: String,
+}
+
+#[derive(Clone, Debug, Default, Queryable, Selectable)]
+#[diesel(table_name = channel_state)]
+pub struct ChannelStateRow {
+    pub channel_id: i64,
+    pub cursor_updated_at: Option<i64>,
+    pub last_poll_at: Option<i64>,
+    pub last_success_at: Option<i64>,
+    pub last_error: Option<String>,
+    pub orders_imported: i64,
+}
+
+/// The orders of one channel with these external ids, with their lines.
+pub fn load_by_external(
+    conn: &mut DbConn,
+    channel_id: i64,
+    external_ids: &[String],
+) -> QueryResult<HashMap<String, (OrderRow, Vec<LineRow>)>> {
+    let mut out = HashMap::new();
+    for chunk in external_ids.chunks(super::CHUNK_ROWS) {
+        let rows: Vec<OrderRow> = orders::table
+            .filter(orders::channel_id.eq(channel_id))
+            .filter(orders::external_id.eq_any(chunk))
+            .select(OrderRow::as_select())
+            .load(conn)?;
+        let lines = lines_of(conn, &rows.iter().map(|o| o.id).collect::<Vec<_>>())?;
+        let mut by_order: HashMap<i64, Vec<LineRow>> = HashMap::new();
+        for l in lines {
+            by_order.entry(l.order_id).or_default().push(l);
+        }
+        for o in rows {
+            let lines = by_order.remove(&o.id).unwrap_or_default();
+            out.insert(o.external_id.clone(), (o, lines));
+        }
+    }
+    Ok(out)
+}
+
+pub fn lines_of(conn: &mut DbConn, order_ids: &[i64]) -> QueryResult<Vec<LineRow>> {
+    let mut all = Vec::new();
+    for chunk in order_ids.chunks(super::CHUNK_ROWS) {
+        let mut part: Vec<LineRow> = order_lines::table
+            .filter(order_lines::order_id.eq_any(chunk))
+            .order(order_lines::id)
+            .select(LineRow::as_select())
+            .load(conn)?;
+        all.append(&mut part);
+    }
+    Ok(all)
+}
+
+pub fn insert(conn: &mut DbConn, values: &OrderValues) -> QueryResult<i64> {
+    crate::per_backend!(conn, c => diesel::insert_into(orders::table)
+        .values(values)
+        .returning(orders::id)
+        .get_result(c))
+}
+
+pub fn update(conn: &mut DbConn, id: i64, values: &OrderValues) -> QueryResult<()> {
+    diesel::update(orders::table.find(id)).set(values).execute(conn).map(|_| ())
+}
+
+pub fn set_status(conn: &mut DbConn, id: i64, status: &str, hold_reason: Option<&str>, now: i64) -> QueryResult<()> {
+    diesel::update(orders::table.find(id))
+        .set((orders::status.eq(status), orders::hold_reason.eq(hold_reason), orders::updated_at.eq(now)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn insert_lines(conn: &mut DbConn, lines: &[NewLine]) -> QueryResult<()> {
+    crate::upsert_rows!(conn, lines, |v| diesel::insert_into(order_lines::table).values(v));
+    Ok(())
+}
+
+pub fn update_line(conn: &mut DbConn, id: i64, quantity: i64, fulfilled: i64, allocated: i64) -> QueryResult<()> {
+    diesel::update(order_lines::table.find(id))
+        .set((order_lines::quantity.eq(quantity), order_lines::fulfilled.eq(fulfilled), order_lines::allocated.eq(allocated)))
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn add_events(conn: &mut DbConn, events: &[NewEvent]) -> QueryResult<()> {
+    crate::upsert_rows!(conn, events, |v| diesel::insert_into(order_events::table).values(v));
+    Ok(())
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<OrderRow>> {
+    orders::table.find(id).select(OrderRow::as_select()).first(conn).optional()
+}
+
+pub fn events_of(conn: &mut DbConn, order_id: i64) -> QueryResult<Vec<EventRow>> {
+    order_events::table
+        .filter(order_events::order_id.eq(order_id))
+        .order(order_events::id)
+        .select(EventRow::as_select())
+        .load(conn)
+}
+
+/// A page of orders, newest id last, after `after_id`, optionally filtered.
+pub fn list(
+    conn: &mut DbConn,
+    channel_id: Option<i64>,
+    status: Option<&str>,
+    after_id: Option<i64>,
+    limit: i64,
+) -> QueryResult<Vec<OrderRow>> {
+    let mut q = orders::table.select(OrderRow::as_select()).order(orders::id).limit(limit).into_boxed();
+    if let Some(c) = channel_id {
+        q = q.filter(orders::channel_id.eq(c));
+    }
+    if let Some(s) = status {
+        q = q.filter(orders::status.eq(s.to_string()));
+    }
+    if let Some(a) = after_id {
+        q = q.filter(orders::id.gt(a));
+    }
+    q.load(conn)
+}
+
+pub fn channel_state(conn: &mut DbConn, channel_id: i64) -> QueryResult<ChannelStateRow> {
+    Ok(channel_state::table
+        .find(channel_id)
+        .select(ChannelStateRow::as_select())
+        .first(conn)
+        .optional()?
+        .unwrap_or(ChannelStateRow { channel_id, ..Default::default() }))
+}
+
+/// Moves the import cursor forward (never back) and counts new orders; in the import's
+/// transaction.
+pub fn advance_cursor(conn: &mut DbConn, channel_id: i64, cursor: Option<i64>, imported: i64, now: i64) -> QueryResult<()> {
+    let current = channel_state(conn, channel_id)?;
+    let cursor = match (current.cursor_updated_at, cursor) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    };
+    let values = (
+        channel_state::channel_id.eq(channel_id),
+        channel_state::cursor_updated_at.eq(cursor),
+        channel_state::last_success_at.eq(Some(now)),
+        channel_state::orders_imported.eq(current.orders_imported + imported),
+    );
+    crate::per_backend!(conn, c => diesel::insert_into(channel_state::table)
+        .values(values)
+        .on_conflict(channel_state::channel_id)
+        .do_update()
+        .set(values)
+        .execute(c))?;
+    Ok(())
+}
+
+/// Records a poll's outcome (time, and the error or its absence).
+pub fn record_poll(conn: &mut DbConn, channel_id: i64, error: Option<&str>, now: i64) -> QueryResult<()> {
+    let values = (
+        channel_state::channel_id.eq(channel_id),
+        channel_state::last_poll_at.eq(Some(now)),
+        channel_state::last_error.eq(error),
+    );
+    crate::per_backend!(conn, c => diesel::insert_into(channel_state::table)
+        .values(values)
+        .on_conflict(channel_state::channel_id)
+        .do_update()
+        .set((channel_state::last_poll_at.eq(Some(now)), channel_state::last_error.eq(error)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Remembers a webhook id; false if it was seen before.
+pub fn first_sighting(conn: &mut DbConn, channel_id: i64, webhook_id: &str, now: i64) -> QueryResult<bool> {
+    let n = crate::per_backend!(conn, c => diesel::insert_into(inbound_webhooks::table)
+        .values((
+            inbound_webhooks::channel_id.eq(channel_id),
+            inbound_webhooks::webhook_id.eq(webhook_id),
+            inbound_webhooks::received_at.eq(now),
+        ))
+        .on_conflict_do_nothing()
+        .execute(c))?;
+    Ok(n == 1)
+}
+
+/// Σ allocated over lines, per SKU — what stock_levels.allocated must equal (for checks).
+pub fn allocated_by_sku(conn: &mut DbConn) -> QueryResult<HashMap<String, i64>> {
+    let rows: Vec<(String, i64)> = order_lines::table.select((order_lines::sku, order_lines::allocated)).load(conn)?;
+    let mut out: HashMap<String, i64> = HashMap::new();
+    for (sku, n) in rows {
+        *out.entry(sku).or_default() += n;
+    }
+    Ok(out)
+}
+
+/// Forgets how far a channel's import got, so the next poll re-reads its orders (after the
+/// import filter widens; re-reading is harmless, as imports are idempotent).
+pub fn reset_cursor(conn: &mut DbConn, channel_id: i64) -> QueryResult<()> {
+    diesel::update(channel_state::table.find(channel_id))
+        .set(channel_state::cursor_updated_at.eq(None::<i64>))
+        .execute(conn)
+        .map(|_| ())
+}

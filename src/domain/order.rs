@@ -1,0 +1,244 @@
+//! Order rules: what a channel's order looks like to Chorus, which orders are imported, which
+//! hold stock, and when an order goes On Hold.
+
+use serde::Serialize;
+
+/// Payment state as the channel reports it, reduced to what decides import and allocation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Financial {
+    Paid,
+    Pending,
+    Refunded,
+    Voided,
+    Other,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fulfillment {
+    Unfulfilled,
+    PartiallyFulfilled,
+    Fulfilled,
+}
+
+impl Financial {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Financial::Paid => "paid",
+            Financial::Pending => "pending",
+            Financial::Refunded => "refunded",
+            Financial::Voided => "voided",
+            Financial::Other => "other",
+        }
+    }
+}
+
+impl Fulfillment {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Fulfillment::Unfulfilled => "unfulfilled",
+            Fulfillment::PartiallyFulfilled => "partially_fulfilled",
+            Fulfillment::Fulfilled => "fulfilled",
+        }
+    }
+}
+
+/// An order as a connector maps it from the channel's JSON.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelOrder {
+    pub external_id: String,
+    pub name: String,
+    pub financial: Financial,
+    pub fulfillment: Fulfillment,
+    pub cancelled_at: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub lines: Vec<ChannelLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChannelLine {
+    pub external_id: String,
+    /// None when the channel's line names no SKU (a custom item).
+    pub sku: Option<String>,
+    /// The current quantity (after edits and removals).
+    pub quantity: i64,
+    /// Already fulfilled on the channel.
+    pub fulfilled: i64,
+}
+
+/// Which orders a channel imports beyond the default of paid and unfulfilled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ImportFilter {
+    pub unpaid: bool,
+    pub fulfilled: bool,
+}
+
+/// Chorus's own order status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Imported,
+    OnHold,
+    Excluded,
+    Cancelled,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Imported => "imported",
+            Status::OnHold => "on_hold",
+            Status::Excluded => "excluded",
+            Status::Cancelled => "cancelled",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Status> {
+        Some(match s {
+            "imported" => Status::Imported,
+            "on_hold" => Status::OnHold,
+            "excluded" => Status::Excluded,
+            "cancelled" => Status::Cancelled,
+            _ => return None,
+        })
+    }
+    /// Open orders hold stock.
+    pub fn is_open(self) -> bool {
+        matches!(self, Status::Imported | Status::OnHold)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HoldReason {
+    InsufficientStock,
+    UnknownSku,
+}
+
+impl HoldReason {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HoldReason::InsufficientStock => "insufficient_stock",
+            HoldReason::UnknownSku => "unknown_sku",
+        }
+    }
+}
+
+/// Whether a channel order Chorus has not seen yet should be imported.
+pub fn admits(filter: ImportFilter, order: &ChannelOrder) -> bool {
+    if closed_on_channel(order) {
+        return false;
+    }
+    let paid = order.financial == Financial::Paid;
+    let fulfilled = order.fulfillment == Fulfillment::Fulfilled;
+    (paid || filter.unpaid) && (!fulfilled || filter.fulfilled)
+}
+
+/// Cancelled, refunded or voided on the channel: it must hold no stock.
+pub fn closed_on_channel(order: &ChannelOrder) -> bool {
+    order.cancelled_at.is_some() || matches!(order.financial, Financial::Refunded | Financial::Voided)
+}
+
+/// What one line holds: its unfulfilled quantity while the order is open and the SKU known.
+pub fn line_allocation(open: bool, sku_known: bool, quantity: i64, fulfilled: i64) -> i64 {
+    if open && sku_known {
+        (quantity - fulfilled).max(0)
+    } else {
+        0
+    }
+}
+
+/// The hold an order deserves after its lines are allocated, if any. `available` answers for
+/// known SKUs only (None = unknown to Chorus).
+pub fn hold_reason(lines: &[ChannelLine], available: impl Fn(&str) -> Option<i64>) -> Option<HoldReason> {
+    let mut short = false;
+    for line in lines.iter().filter(|l| l.quantity > l.fulfilled) {
+        match line.sku.as_deref().and_then(&available) {
+            None => return Some(HoldReason::UnknownSku),
+            Some(a) if a < 0 => short = true,
+            Some(_) => {}
+        }
+    }
+    short.then_some(HoldReason::InsufficientStock)
+}
+
+/// A stable summary of what the channel said, to notice a change that kept its timestamp
+/// (channels report `updated_at` to the second).
+pub fn digest(order: &ChannelOrder) -> String {
+    let mut s = format!(
+        "{}|{}|{}|{:?}",
+        order.financial.as_str(),
+        order.fulfillment.as_str(),
+        order.name,
+        order.cancelled_at
+    );
+    for l in &order.lines {
+        s.push_str(&format!("|{}:{}:{}:{}", l.external_id, l.sku.as_deref().unwrap_or(""), l.quantity, l.fulfilled));
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn order(financial: Financial, fulfillment: Fulfillment) -> ChannelOrder {
+        ChannelOrder {
+            external_id: "1".into(),
+            name: "#1".into(),
+            financial,
+            fulfillment,
+            cancelled_at: None,
+            created_at: 0,
+            updated_at: 0,
+            lines: vec![line("A", 2, 0)],
+        }
+    }
+
+    fn line(sku: &str, quantity: i64, fulfilled: i64) -> ChannelLine {
+        ChannelLine { external_id: sku.into(), sku: Some(sku.into()), quantity, fulfilled }
+    }
+
+    #[test]
+    fn default_filter_takes_paid_unfulfilled_only() {
+        let f = ImportFilter::default();
+        assert!(admits(f, &order(Financial::Paid, Fulfillment::Unfulfilled)));
+        assert!(admits(f, &order(Financial::Paid, Fulfillment::PartiallyFulfilled)));
+        assert!(!admits(f, &order(Financial::Pending, Fulfillment::Unfulfilled)));
+        assert!(!admits(f, &order(Financial::Paid, Fulfillment::Fulfilled)));
+        let wide = ImportFilter { unpaid: true, fulfilled: true };
+        assert!(admits(wide, &order(Financial::Pending, Fulfillment::Fulfilled)));
+        let mut cancelled = order(Financial::Paid, Fulfillment::Unfulfilled);
+        cancelled.cancelled_at = Some(5);
+        assert!(!admits(wide, &cancelled));
+        assert!(!admits(wide, &order(Financial::Refunded, Fulfillment::Unfulfilled)));
+    }
+
+    #[test]
+    fn lines_allocate_their_unfulfilled_quantity_when_open_and_known() {
+        assert_eq!(line_allocation(true, true, 3, 1), 2);
+        assert_eq!(line_allocation(true, false, 3, 0), 0);
+        assert_eq!(line_allocation(false, true, 3, 0), 0);
+        assert_eq!(line_allocation(true, true, 1, 3), 0);
+    }
+
+    #[test]
+    fn unknown_sku_outranks_short_stock() {
+        let lines = vec![line("A", 1, 0), line("B", 1, 0)];
+        assert_eq!(hold_reason(&lines, |s| (s == "A").then_some(-1)), Some(HoldReason::UnknownSku));
+        assert_eq!(hold_reason(&lines, |_| Some(-1)), Some(HoldReason::InsufficientStock));
+        assert_eq!(hold_reason(&lines, |_| Some(0)), None);
+        // A fully fulfilled line no longer needs stock.
+        assert_eq!(hold_reason(&[line("A", 1, 1)], |_| None), None);
+    }
+
+    #[test]
+    fn digest_notices_changes_within_a_second() {
+        let a = order(Financial::Paid, Fulfillment::Unfulfilled);
+        let mut b = a.clone();
+        assert_eq!(digest(&a), digest(&b));
+        b.cancelled_at = Some(1);
+        assert_ne!(digest(&a), digest(&b));
+    }
+}

@@ -1,0 +1,22 @@
+//! `GET /api/v1/orders/{id}`: the order with its lines and history.
+
+use actix_web::{web, HttpResponse};
+
+use super::{parse_id, OrderView};
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+
+#[tracing::instrument(skip(state))]
+pub async fn read(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let found = db::run(&state.pool, move |conn| {
+        let Some(order) = db::orders::find(conn, id)? else { return Ok(None) };
+        let lines = db::orders::lines_of(conn, &[id])?;
+        let history = db::orders::events_of(conn, id)?;
+        Ok(Some(OrderView::new(order, Some(lines), Some(history))))
+    })
+    .await?;
+    let view = found.ok_or_else(|| ApiError::not_found("unknown_order", format!("no order has id {id}")))?;
+    Ok(HttpResponse::Ok().json(view))
+}
