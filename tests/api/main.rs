@@ -3,6 +3,7 @@
 
 mod channels;
 mod config;
+mod isolation;
 mod helpers;
 mod inventory;
 mod orders;
