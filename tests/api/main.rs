@@ -3,6 +3,7 @@
 
 mod channels;
 mod config;
+mod crash;
 mod isolation;
 mod helpers;
 mod inventory;

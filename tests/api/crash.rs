@@ -1,0 +1,136 @@
+//! Crash safety: SIGKILL the real `chorus serve` process in the middle of importing a few
+//! thousand orders, start it again, and every order is imported exactly once with `allocated`
+//! equal to the sum of open lines for every SKU.
+
+use std::collections::HashMap;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const ORDERS: usize = 3000;
+const SKUS: usize = 20;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn start_chorus(db: &TestDb, port: u16) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_chorus"))
+        .arg("serve")
+        .env("CHORUS__DATABASE__URL", &db.url)
+        .env("CHORUS__HTTP__BIND", format!("127.0.0.1:{port}"))
+        .env("CHORUS__AUTH__ADMIN_TOKEN", TOKEN)
+        .env("CHORUS__LOG__FILTER", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chorus starts")
+}
+
+struct Remote {
+    base: String,
+    client: awc::Client,
+}
+
+impl Remote {
+    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Option<Value> {
+        let method = awc::http::Method::from_bytes(method.as_bytes()).ok()?;
+        let req = self.client.request(method, format!("{}{}", self.base, path)).bearer_auth(TOKEN);
+        let mut resp = match body {
+            Some(b) => req.send_json(&b).await.ok()?,
+            None => req.send().await.ok()?,
+        };
+        resp.json::<Value>().limit(64 << 20).await.ok()
+    }
+
+    async fn wait_healthy(&self) {
+        for _ in 0..400 {
+            if self.call("GET", "/health", None).await.is_some_and(|h| h["status"] == "ok") {
+                return;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("chorus did not become healthy");
+    }
+}
+
+#[actix_web::test]
+async fn sigkill_mid_import_loses_and_doubles_nothing() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let woo = Sim::start("woocommerce", None).await;
+        let skus: Vec<String> = (0..SKUS).map(|i| format!("K-{i:02}")).collect();
+        let mut expected: HashMap<String, i64> = HashMap::new();
+        for n in 0..ORDERS {
+            let lines: Vec<(&str, i64)> = (0..3).map(|j| (skus[(n + j * 7) % SKUS].as_str(), 1 + (n % 3) as i64)).collect();
+            for (sku, q) in &lines {
+                *expected.entry(sku.to_string()).or_default() += q;
+            }
+            woo.order(&lines, true).await;
+        }
+
+        let port = free_port();
+        let remote = Remote { base: format!("http://127.0.0.1:{port}"), client: awc::Client::builder().timeout(Duration::from_secs(30)).finish() };
+        let mut child = start_chorus(&db, port);
+        remote.wait_healthy().await;
+        let items: Vec<Value> = skus.iter().map(|s| json!({"sku": s, "quantity": 1_000_000})).collect();
+        remote.call("PUT", "/api/v1/inventory", Some(json!({"items": items, "create_missing": true}))).await.unwrap();
+        let channel = remote
+            .call("POST", "/api/v1/channels", Some(json!({"name": "woo", "kind": "woocommerce", "base_url": woo.url(),
+                "credentials": {"consumer_key": "ck", "consumer_secret": "cs"}, "poll_interval_secs": 3600})))
+            .await
+            .unwrap();
+        let id = channel["id"].as_i64().unwrap();
+        // Kill it as soon as the import is under way.
+        let mut seen_before_kill = 0;
+        for _ in 0..2000 {
+            seen_before_kill = remote.call("GET", &format!("/api/v1/channels/{id}"), None).await
+                .and_then(|c| c["status"]["orders_imported"].as_i64()).unwrap_or(0);
+            if seen_before_kill > 0 {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+        }
+        child.kill().expect("SIGKILL");
+        child.wait().unwrap();
+        eprintln!("{backend:?}: killed with {seen_before_kill} of {ORDERS} orders imported");
+
+        let mut child = start_chorus(&db, port);
+        remote.wait_healthy().await;
+        let mut imported = 0;
+        for _ in 0..1200 {
+            imported = remote.call("GET", &format!("/api/v1/channels/{id}"), None).await
+                .and_then(|c| c["status"]["orders_imported"].as_i64()).unwrap_or(0);
+            if imported as usize >= ORDERS {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert_eq!(imported as usize, ORDERS, "{backend:?}: import did not finish after restart");
+
+        // Every order once: walk all pages and count external ids.
+        let mut externals = Vec::new();
+        let mut path = "/api/v1/orders?limit=1000".to_string();
+        for _ in 0..10 {
+            let page = remote.call("GET", &path, None).await.unwrap();
+            externals.extend(page["items"].as_array().unwrap().iter().map(|o| o["external_id"].as_str().unwrap().to_string()));
+            match page["next_cursor"].as_str() {
+                Some(c) => path = format!("/api/v1/orders?limit=1000&cursor={c}"),
+                None => break,
+            }
+        }
+        let total = externals.len();
+        externals.sort();
+        externals.dedup();
+        assert_eq!((total, externals.len()), (ORDERS, ORDERS), "{backend:?}: orders missing or doubled");
+        for sku in &skus {
+            let inv = remote.call("GET", &format!("/api/v1/inventory/{sku}"), None).await.unwrap();
+            assert_eq!(inv["allocated"].as_i64(), Some(expected[sku]), "{backend:?}: {sku}");
+        }
+        child.kill().ok();
+        child.wait().ok();
+    }
+}
