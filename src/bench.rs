@@ -117,3 +117,80 @@ pub async fn run_inventory_suite(postgres_url: Option<String>, ops: usize) -> an
     }
     Ok(())
 }
+
+/// Orders/s imported from a WooCommerce simulator through the whole path: HTTP pages, the
+/// connector's mapping, the ChannelActor, the InventoryActor's transaction. 3 lines an order.
+pub async fn import(database_url: &str, orders: usize) -> anyhow::Result<f64> {
+    use crate::sim::{woocommerce, SimOptions};
+    let sim = woocommerce::start(SimOptions::default()).await?;
+    eprintln!("bench: simulator on {}; creating {orders} orders", sim.base_url);
+    let client = awc::Client::builder().timeout(std::time::Duration::from_secs(30)).finish();
+    let skus: Vec<String> = (0..100).map(|i| format!("IMP-{i:03}")).collect();
+    for n in 0..orders {
+        let lines: Vec<_> = (0..3).map(|j| serde_json::json!({"sku": skus[(n * 3 + j) % skus.len()], "quantity": 1})).collect();
+        let mut resp = client
+            .post(sim.url("/_sim/orders"))
+            .send_json(&serde_json::json!({"lines": lines, "paid": true}))
+            .await
+            .map_err(|e| anyhow::anyhow!("simulator: {e}"))?;
+        let _ = resp.body().await;
+    }
+    let mut settings = Settings::defaults();
+    settings.database.url = Secret::new(database_url);
+    settings.http.bind = "127.0.0.1:0".into();
+    settings.auth.admin_token = Secret::new("bench");
+    eprintln!("bench: orders created; starting Chorus");
+    let app = crate::Application::build(settings).await?;
+    let pool = app.pool().clone();
+    let (handle, channels, inventory) = (app.server_handle(), app.channels(), app.inventory());
+    actix_web::rt::spawn(app.run_until_stopped());
+    inventory
+        .send(SetMany { source: Source::Api, items: skus.iter().map(|s| (s.clone(), 1_000_000)).collect(), as_of: None, create_missing: true })
+        .await??;
+    let now = db::now_ms();
+    let values = db::channels::ChannelValues {
+        name: "bench".into(),
+        kind: "woocommerce".into(),
+        base_url: sim.base_url.clone(),
+        credentials: r#"{"consumer_key":"ck","consumer_secret":"cs"}"#.into(),
+        poll_interval_secs: 3600,
+        import_unpaid: false,
+        import_fulfilled: false,
+        stock_buffer: 0,
+        enabled: true,
+        updated_at: now,
+    };
+    let channel = db::run(&pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?;
+    eprintln!("bench: importing");
+    let started = Instant::now();
+    channels.ensure(channel.id);
+    loop {
+        let id = channel.id;
+        let state = db::run(&pool, move |conn| Ok(db::orders::channel_state(conn, id)?)).await?;
+        if state.orders_imported as usize >= orders {
+            break;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(600) {
+            anyhow::bail!("import did not finish in 10 minutes ({} of {orders})", state.orders_imported);
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    let rate = orders as f64 / started.elapsed().as_secs_f64();
+    handle.stop(true).await;
+    sim.stop().await;
+    Ok(rate)
+}
+
+/// Runs the import benchmark on SQLite, and on PostgreSQL when a URL is given.
+pub async fn run_import_suite(postgres_url: Option<String>, orders: usize) -> anyhow::Result<()> {
+    let (url, dir) = temp_sqlite_url();
+    let rate = import(&url, orders).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("Order import, WooCommerce simulator → Chorus, {orders} orders × 3 lines");
+    println!("  sqlite:     {:>8.0} orders/s", rate?);
+    match postgres_url {
+        Some(pg) => println!("  postgres:   {:>8.0} orders/s", import(&pg, orders).await?),
+        None => println!("  (PostgreSQL skipped: pass --postgres URL or set TEST_DATABASE_URL)"),
+    }
+    Ok(())
+}

@@ -62,6 +62,15 @@ enum BenchKind {
         #[arg(long, env = "CHORUS_BENCH_POSTGRES_URL")]
         postgres: Option<String>,
     },
+    /// Orders/s imported from a simulator through the full path (3 lines an order).
+    Import {
+        /// Orders to import.
+        #[arg(long, default_value_t = 10_000)]
+        orders: usize,
+        /// Also run on this PostgreSQL database (postgres://…); it must be empty of Chorus data.
+        #[arg(long, env = "CHORUS_BENCH_POSTGRES_URL")]
+        postgres: Option<String>,
+    },
 }
 
 fn main() {
@@ -84,6 +93,10 @@ fn main() {
         }
         Command::Bench { which: BenchKind::Inventory { ops, postgres } } => {
             actix_web::rt::System::new().block_on(chorus::bench::run_inventory_suite(postgres, ops))
+        }
+        Command::Bench { which: BenchKind::Import { orders, postgres } } => {
+            telemetry::init(&chorus::config::LogSettings { filter: "warn".into(), format: "text".into() });
+            actix_web::rt::System::new().block_on(chorus::bench::run_import_suite(postgres, orders))
         }
     };
     if let Err(e) = result {

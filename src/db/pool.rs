@@ -66,13 +66,19 @@ pub fn build_pool(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
                     })?;
                 }
             }
+            // WAL is a property of the file: set it once, before the pool opens its connections
+            // all at once (switching modes takes a lock they would otherwise contend for).
+            let mut first = SqliteConnection::establish(path).map_err(|e| DbError::Setup(format!("cannot open {path}: {e}")))?;
+            first
+                .batch_execute(&format!("PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;", settings.busy_timeout_ms))
+                .map_err(|e| DbError::Setup(format!("cannot switch {path} to WAL: {e}")))?;
             path.to_string()
         }
     };
     let sqlite_pragmas = format!(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON;",
-        settings.sqlite_synchronous.to_uppercase(),
-        settings.busy_timeout_ms
+        "PRAGMA busy_timeout = {}; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+        settings.busy_timeout_ms,
+        settings.sqlite_synchronous.to_uppercase()
     );
     let manager = DbManager { kind, url, sqlite_pragmas };
     let pool = r2d2::Pool::builder()
