@@ -102,10 +102,6 @@ pub fn order_node(o: &Order) -> Value {
     })
 }
 
-fn money(minor: i64) -> String {
-    format!("{}.{:02}", minor / 100, minor % 100)
-}
-
 /// The order as Shopify's REST API renders it (webhook bodies).
 pub fn rest_order(o: &Order) -> Value {
     let lines: Vec<Value> = o
@@ -119,7 +115,7 @@ pub fn rest_order(o: &Order) -> Value {
                 "quantity": l.quantity,
                 "current_quantity": if o.is_cancelled() { 0 } else { l.quantity },
                 "fulfillable_quantity": o.unfulfilled(l),
-                "price": money(l.price_minor),
+                "price": super::store::money(l.price_minor),
                 "variant_id": l.listing.as_ref().map(|li| li.variant_id),
                 "product_id": l.listing.as_ref().map(|li| li.product_id),
             })
@@ -131,7 +127,7 @@ pub fn rest_order(o: &Order) -> Value {
         "name": format!("#{}", 1000 + o.number),
         "order_number": 1000 + o.number,
         "currency": "GBP",
-        "total_price": money(o.total_minor()),
+        "total_price": super::store::money(o.total_minor()),
         "financial_status": financial_status(o).to_ascii_lowercase(),
         "fulfillment_status": match fulfillment_status(o) {
             "FULFILLED" => Some("fulfilled"),

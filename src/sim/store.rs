@@ -359,3 +359,8 @@ mod tests {
         assert_eq!(parse_time("nonsense"), None);
     }
 }
+
+/// Minor units as the platforms render money: "12.00".
+pub fn money(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor % 100)
+}

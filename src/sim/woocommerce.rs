@@ -54,10 +54,6 @@ pub fn status(o: &Order) -> &'static str {
     }
 }
 
-fn money(minor: i64) -> String {
-    format!("{}.{:02}", minor / 100, minor % 100)
-}
-
 /// The order as `GET /wp-json/wc/v3/orders/{id}` renders it.
 pub fn order_json(o: &Order) -> Value {
     let lines: Vec<Value> = o
@@ -71,8 +67,8 @@ pub fn order_json(o: &Order) -> Value {
                 "sku": l.sku,
                 "quantity": l.quantity,
                 "price": l.price_minor as f64 / 100.0,
-                "subtotal": money(l.price_minor * l.quantity),
-                "total": money(l.price_minor * l.quantity),
+                "subtotal": super::store::money(l.price_minor * l.quantity),
+                "total": super::store::money(l.price_minor * l.quantity),
             })
         })
         .collect();
@@ -84,7 +80,7 @@ pub fn order_json(o: &Order) -> Value {
         "date_created_gmt": iso_naive(o.created_at),
         "date_modified_gmt": iso_naive(o.updated_at),
         "date_paid_gmt": if o.paid { Some(iso_naive(o.created_at)) } else { None },
-        "total": money(o.total_minor()),
+        "total": super::store::money(o.total_minor()),
         "line_items": lines,
     })
 }

@@ -239,15 +239,18 @@ impl Actor for InventoryActor {
     }
 }
 
+/// Waits for the commit and takes this sender's answer out of it.
+fn answer<T: 'static>(
+    rx: oneshot::Receiver<Answer>,
+    pick: impl FnOnce(Answer) -> Option<Result<T, InventoryError>> + 'static,
+) -> ResponseFuture<Result<T, InventoryError>> {
+    Box::pin(async move { rx.await.ok().and_then(pick).unwrap_or(Err(InventoryError::Stopped)) })
+}
+
 fn level_for(rx: oneshot::Receiver<Answer>, sku: String) -> ResponseFuture<Result<Level, InventoryError>> {
-    Box::pin(async move {
-        match rx.await.map_err(|_| InventoryError::Stopped)? {
-            Answer::Stock(reply, level) => {
-                reply?;
-                level.ok_or(InventoryError::UnknownSku(vec![sku]))
-            }
-            _ => Err(InventoryError::Stopped),
-        }
+    answer(rx, move |a| match a {
+        Answer::Stock(reply, level) => Some(reply.and_then(|_| level.ok_or(InventoryError::UnknownSku(vec![sku])))),
+        _ => None,
     })
 }
 
@@ -284,11 +287,9 @@ impl Handler<SetMany> for InventoryActor {
             .map(|(sku, quantity)| (sku, source.clone(), SourceChange::Set { quantity, as_of: msg.as_of }))
             .collect();
         let rx = self.enqueue(Work::Stock { ops, create_missing: msg.create_missing }, ctx);
-        Box::pin(async move {
-            match rx.await.map_err(|_| InventoryError::Stopped)? {
-                Answer::Stock(reply, _) => reply,
-                _ => Err(InventoryError::Stopped),
-            }
+        answer(rx, |a| match a {
+            Answer::Stock(reply, _) => Some(reply),
+            _ => None,
         })
     }
 }
@@ -298,11 +299,9 @@ impl Handler<ImportOrders> for InventoryActor {
 
     fn handle(&mut self, msg: ImportOrders, ctx: &mut Self::Context) -> Self::Result {
         let rx = self.enqueue(Work::Import(msg), ctx);
-        Box::pin(async move {
-            match rx.await.map_err(|_| InventoryError::Stopped)? {
-                Answer::Import(reply) => reply,
-                _ => Err(InventoryError::Stopped),
-            }
+        answer(rx, |a| match a {
+            Answer::Import(reply) => Some(reply),
+            _ => None,
         })
     }
 }
@@ -312,11 +311,9 @@ impl Handler<OrderAction> for InventoryActor {
 
     fn handle(&mut self, msg: OrderAction, ctx: &mut Self::Context) -> Self::Result {
         let rx = self.enqueue(Work::Order(msg), ctx);
-        Box::pin(async move {
-            match rx.await.map_err(|_| InventoryError::Stopped)? {
-                Answer::Order(reply) => reply,
-                _ => Err(InventoryError::Stopped),
-            }
+        answer(rx, |a| match a {
+            Answer::Order(reply) => Some(reply),
+            _ => None,
         })
     }
 }
