@@ -141,6 +141,9 @@ impl From<InventoryError> for ApiError {
                 let more = if skus.len() > shown.len() { format!(" and {} more", skus.len() - shown.len()) } else { String::new() };
                 ApiError::not_found("unknown_sku", format!("no product has SKU {}{more}; nothing was applied", shown.join(", ")))
             }
+            InventoryError::Rule { sku, error: error @ crate::domain::stock::StockRuleError::TooLarge(_) } => {
+                ApiError::validation("quantity", format!("{sku}: {error}; nothing was applied"))
+            }
             InventoryError::Rule { sku, error } => {
                 ApiError::conflict("negative_stock", format!("{sku}: {error}; nothing was applied"))
             }

@@ -15,8 +15,9 @@ use crate::db::{self, channels::Channel, DbPool};
 use crate::domain::order::ImportFilter;
 
 /// Re-fetch this far behind the cursor: channels report `updated_at` to the second, and a
-/// change may commit on their side a moment after a later one.
-pub const OVERLAP_MS: i64 = 2_000;
+/// change may show up in their search index a while after a later one. Re-reading is cheap:
+/// an unchanged order is recognised and skipped.
+pub const OVERLAP_MS: i64 = 10_000;
 /// A bound on pages per poll, so one poll cannot run forever.
 const MAX_PAGES: usize = 10_000;
 
@@ -74,6 +75,9 @@ impl ChannelActor {
 
     /// Loads the channel and (re)arms the timer; the first poll waits out any back-off.
     fn load(&mut self, ctx: &mut Context<Self>, first_poll_after: Duration) {
+        if self.retired {
+            return;
+        }
         let pool = self.pool.clone();
         let id = self.id;
         let fut = db::run(&pool, move |conn| Ok(db::channels::find(conn, id)?));
@@ -86,18 +90,21 @@ impl ChannelActor {
                         None
                     }
                 };
-                if let Some(t) = act.timer.take() {
-                    ctx.cancel_future(t);
-                }
+                act.go_dormant(ctx);
                 let every = Duration::from_secs(channel.poll_interval_secs.max(1) as u64);
                 act.channel = Some(channel);
-                act.timer = Some(ctx.run_interval(every, |_, ctx| ctx.notify(PollNow)));
-                ctx.notify_later(PollNow, first_poll_after);
+                // The interval starts only after the first (backed-off) poll, so a connector that
+                // keeps panicking is not polled faster than its back-off allows.
+                act.timer = Some(ctx.run_later(first_poll_after, move |act, ctx| {
+                    ctx.notify(PollNow);
+                    act.timer = Some(ctx.run_interval(every, |_, ctx| ctx.notify(PollNow)));
+                }));
             }
             Ok(_) => {
-                tracing::info!(channel_id = act.id, "channel gone or disabled; actor retiring");
-                act.retired = true;
-                ctx.stop();
+                tracing::info!(channel_id = act.id, "channel gone or disabled; actor going dormant");
+                act.go_dormant(ctx);
+                act.channel = None;
+                act.connector = None;
             }
             Err(e) => {
                 tracing::error!(channel_id = act.id, error = %e, "cannot load channel; retrying");
@@ -107,12 +114,21 @@ impl ChannelActor {
     }
 }
 
+impl ChannelActor {
+    /// No timer, nothing scheduled: the actor ends once the registry lets go of its address
+    /// (stopping it outright would make its Supervisor start it again).
+    fn go_dormant(&mut self, ctx: &mut Context<Self>) {
+        if let Some(t) = self.timer.take() {
+            ctx.cancel_future(t);
+        }
+    }
+}
+
 impl Actor for ChannelActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
         if self.retired {
-            ctx.stop();
             return;
         }
         let backoff = if self.restarts == 0 {
@@ -234,7 +250,9 @@ impl Handler<Retire> for ChannelActor {
     type Result = ();
     fn handle(&mut self, _: Retire, ctx: &mut Context<Self>) {
         self.retired = true;
-        ctx.stop();
+        self.go_dormant(ctx);
+        self.channel = None;
+        self.connector = None;
     }
 }
 

@@ -61,6 +61,16 @@ pub fn update(conn: &mut DbConn, id: i64, values: &ChannelValues) -> QueryResult
     channels::table.find(id).select(Channel::as_select()).first(conn)
 }
 
+/// Open orders of the channel: while there are any, deleting it would lose their allocation.
+pub fn open_orders(conn: &mut DbConn, id: i64) -> QueryResult<i64> {
+    use super::schema::orders;
+    orders::table
+        .filter(orders::channel_id.eq(id))
+        .filter(orders::status.eq_any(["imported", "on_hold"]))
+        .count()
+        .get_result(conn)
+}
+
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
     match diesel::delete(channels::table.find(id)).execute(conn)? {
         0 => Err(diesel::result::Error::NotFound),

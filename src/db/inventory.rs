@@ -54,14 +54,15 @@ pub fn load_for_update(conn: &mut DbConn, skus: &[&str]) -> QueryResult<Snapshot
     for chunk in sorted.chunks(CHUNK_ROWS) {
         macro_rules! levels {
             () => {
-                stock_levels::table
-                    .filter(stock_levels::sku.eq_any(chunk))
-                    .order(stock_levels::sku)
-                    .select(LevelRow::as_select())
+                stock_levels::table.filter(stock_levels::sku.eq_any(chunk)).select(LevelRow::as_select())
             };
         }
         let levels: Vec<LevelRow> = match conn {
-            DbConn::Pg(c) => levels!().for_update().load(c)?,
+            // Byte order, as the chunks are sorted: every writer locks in the same sequence.
+            DbConn::Pg(c) => levels!()
+                .then_order_by(diesel::dsl::sql::<diesel::sql_types::Text>(r#"sku COLLATE "C""#))
+                .for_update()
+                .load(c)?,
             // SQLite has one writer at a time: the IMMEDIATE transaction is the lock.
             DbConn::Sqlite(c) => levels!().load(c)?,
         };

@@ -161,9 +161,14 @@ pub fn insert_lines(conn: &mut DbConn, lines: &[NewLine]) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn update_line(conn: &mut DbConn, id: i64, quantity: i64, fulfilled: i64, allocated: i64) -> QueryResult<()> {
+pub fn update_line(conn: &mut DbConn, id: i64, sku: &str, quantity: i64, fulfilled: i64, allocated: i64) -> QueryResult<()> {
     diesel::update(order_lines::table.find(id))
-        .set((order_lines::quantity.eq(quantity), order_lines::fulfilled.eq(fulfilled), order_lines::allocated.eq(allocated)))
+        .set((
+            order_lines::sku.eq(sku),
+            order_lines::quantity.eq(quantity),
+            order_lines::fulfilled.eq(fulfilled),
+            order_lines::allocated.eq(allocated),
+        ))
         .execute(conn)
         .map(|_| ())
 }

@@ -102,8 +102,11 @@ pub enum Deleted {
 /// Deletes a product with its stock, sources and channel data, unless open orders hold it.
 pub fn delete(conn: &mut DbConn, sku: &str) -> QueryResult<Deleted> {
     write_tx(conn, |conn| {
-        let allocated: Option<i64> =
-            stock_levels::table.find(sku).select(stock_levels::allocated).first(conn).optional()?;
+        // Locked on PostgreSQL, so an import in flight finishes before we look.
+        let allocated: Option<i64> = match conn {
+            DbConn::Pg(c) => stock_levels::table.find(sku).select(stock_levels::allocated).for_update().first(c).optional()?,
+            DbConn::Sqlite(c) => stock_levels::table.find(sku).select(stock_levels::allocated).first(c).optional()?,
+        };
         if let Some(n) = allocated.filter(|n| *n != 0) {
             return Ok(Deleted::Allocated(n));
         }

@@ -3,6 +3,10 @@
 
 use serde::Serialize;
 
+/// The largest quantity (or adjustment) Chorus accepts for one source: far above any real
+/// stock, far below where sums over sources and orders could overflow.
+pub const MAX_QUANTITY: i64 = 1_000_000_000_000;
+
 /// The figures kept per SKU.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Level {
@@ -50,6 +54,8 @@ pub enum Outcome {
 pub enum StockRuleError {
     #[error("quantity must not be negative (got {0})")]
     NegativeQuantity(i64),
+    #[error("quantity {0} is above the largest accepted, {MAX_QUANTITY}")]
+    TooLarge(i64),
     #[error("adjusting {current} by {delta} would leave a negative quantity")]
     WouldGoNegative { current: i64, delta: i64 },
 }
@@ -58,11 +64,13 @@ pub enum StockRuleError {
 pub fn apply(state: SourceState, change: SourceChange) -> Result<Outcome, StockRuleError> {
     match change {
         SourceChange::Set { quantity, .. } if quantity < 0 => Err(StockRuleError::NegativeQuantity(quantity)),
+        SourceChange::Set { quantity, .. } if quantity > MAX_QUANTITY => Err(StockRuleError::TooLarge(quantity)),
         SourceChange::Set { quantity, as_of } => match (as_of, state.as_of) {
             (Some(new), Some(old)) if new < old => Ok(Outcome::Stale),
             _ => Ok(Outcome::Applied(SourceState { quantity, as_of: as_of.or(state.as_of) })),
         },
         SourceChange::Adjust { delta } => match state.quantity.checked_add(delta) {
+            Some(q) if q > MAX_QUANTITY => Err(StockRuleError::TooLarge(q)),
             Some(q) if q >= 0 => Ok(Outcome::Applied(SourceState { quantity: q, as_of: state.as_of })),
             _ => Err(StockRuleError::WouldGoNegative { current: state.quantity, delta }),
         },
@@ -108,6 +116,8 @@ mod tests {
         assert!(apply(s, SourceChange::Adjust { delta: -2 }).is_err());
         assert!(apply(s, SourceChange::Set { quantity: -1, as_of: None }).is_err());
         assert!(apply(SourceState { quantity: i64::MAX, as_of: None }, SourceChange::Adjust { delta: 1 }).is_err());
+        assert!(apply(s, SourceChange::Set { quantity: MAX_QUANTITY + 1, as_of: None }).is_err());
+        assert!(apply(s, SourceChange::Adjust { delta: MAX_QUANTITY }).is_err());
     }
 
     #[test]

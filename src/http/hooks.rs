@@ -23,12 +23,13 @@ pub async fn channel_webhook(
     id: web::Path<String>,
     mut payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let id: i64 = id.parse().map_err(|_| ApiError::not_found("unknown_channel", "no such channel"))?;
+    // Unknown channels get the same 401 as bad signatures: no probing for which ids exist.
+    let id: i64 = id.parse().map_err(|_| ApiError::Unauthorized)?;
     tracing::Span::current().record("channel_id", id);
     let body = read_body(&mut payload, state.max_body_bytes).await?;
     let channel = db::run(&state.pool, move |conn| Ok(db::channels::find(conn, id)?))
         .await?
-        .ok_or_else(|| ApiError::not_found("unknown_channel", format!("no channel has id {id}")))?;
+        .ok_or(ApiError::Unauthorized)?;
     let creds: serde_json::Value = serde_json::from_str(&channel.credentials).unwrap_or_default();
     let secret = creds["webhook_secret"].as_str().unwrap_or_default().to_string();
 
@@ -55,8 +56,8 @@ pub async fn channel_webhook(
             return Ok(HttpResponse::Ok().json(json!({"duplicate": true})));
         }
     }
-    if channel.enabled {
-        state.channels.poll_now(id);
+    if channel.enabled && !state.channels.poll_now(id) {
+        state.channels.ensure(id);
     }
     Ok(HttpResponse::Ok().json(json!({"accepted": true})))
 }

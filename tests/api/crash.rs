@@ -132,5 +132,6 @@ async fn sigkill_mid_import_loses_and_doubles_nothing() {
         }
         child.kill().ok();
         child.wait().ok();
+        assert_allocation_invariant(&db).await;
     }
 }

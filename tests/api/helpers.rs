@@ -307,3 +307,21 @@ impl Sim {
         (id, external)
     }
 }
+
+/// DESIGN §2: for every SKU, `allocated` equals the sum of what its order lines hold.
+pub async fn assert_allocation_invariant(db: &TestDb) {
+    use diesel::prelude::*;
+    let pool = chorus::db::build_pool(&settings_for(db).database).expect("pool");
+    let (lines, levels) = chorus::db::run(&pool, |conn| {
+        let lines = chorus::db::orders::allocated_by_sku(conn)?;
+        let levels: Vec<(String, i64)> = chorus::db::schema::stock_levels::table
+            .select((chorus::db::schema::stock_levels::sku, chorus::db::schema::stock_levels::allocated))
+            .load(conn)?;
+        Ok((lines, levels))
+    })
+    .await
+    .expect("reads");
+    for (sku, allocated) in levels {
+        assert_eq!(allocated, lines.get(&sku).copied().unwrap_or(0), "allocated of {sku} differs from its order lines");
+    }
+}

@@ -57,6 +57,7 @@ async fn orders_import_once_and_allocate_exactly() {
         assert_eq!(app.orders("").await.len(), 4, "{backend:?}");
         assert_eq!(app.inventory("A").await["allocated"], 4);
         app.stop().await;
+        assert_allocation_invariant(&db).await;
     }
 }
 
@@ -104,6 +105,7 @@ async fn a_paid_order_is_imported_and_a_cancellation_restocks() {
         let inv = app.inventory("A").await;
         assert_eq!((inv["allocated"].as_i64(), inv["available"].as_i64()), (Some(0), Some(10)), "{backend:?}");
         app.stop().await;
+        assert_allocation_invariant(&db).await;
     }
 }
 
@@ -151,6 +153,9 @@ async fn short_stock_and_unknown_skus_go_on_hold_until_released() {
         let kinds: Vec<&str> = history.as_array().unwrap().iter().filter_map(|e| e["kind"].as_str()).collect();
         assert_eq!(kinds, ["imported", "on_hold", "still_on_hold", "released", "excluded"]);
         assert_problem(&app.post("/api/v1/orders/999999/exclude", json!({})).await, 404, "unknown_order");
+        // A channel whose open orders hold stock cannot be deleted.
+        assert_problem(&app.delete(&format!("/api/v1/channels/{id}")).await, 409, "channel_has_open_orders");
         app.stop().await;
+        assert_allocation_invariant(&db).await;
     }
 }

@@ -151,6 +151,7 @@ pub struct InventoryActor {
     /// has one writer, so there it is 1.
     in_flight: usize,
     max_in_flight: usize,
+    exclusive_in_flight: bool,
     subscribers: Vec<Recipient<StockChanged>>,
     drain_waiters: Vec<oneshot::Sender<()>>,
 }
@@ -168,6 +169,7 @@ impl InventoryActor {
             queue: Vec::new(),
             in_flight: 0,
             max_in_flight,
+            exclusive_in_flight: false,
             subscribers: Vec::new(),
             drain_waiters: Vec::new(),
         }
@@ -183,8 +185,16 @@ impl InventoryActor {
     /// Starts a transaction with everything queued (up to `max_batch` operations), unless one
     /// is already in flight: then the queue keeps growing and goes out next.
     fn flush(&mut self, ctx: &mut Context<Self>) {
-        while self.in_flight < self.max_in_flight && !self.queue.is_empty() {
-            self.start_batch(ctx);
+        // Batches that touch orders run alone: they read order lines before taking the stock
+        // locks, so no other transaction of ours may change lines meanwhile. Pure stock
+        // batches may overlap (on PostgreSQL), serialised by the row locks.
+        while self.in_flight < self.max_in_flight && !self.exclusive_in_flight {
+            let Some(head) = self.queue.first() else { break };
+            let touches_orders = !matches!(head.work, Work::Stock { .. });
+            if touches_orders && self.in_flight > 0 {
+                break;
+            }
+            self.start_batch(ctx, touches_orders);
         }
         if self.in_flight == 0 {
             self.drain_waiters.drain(..).for_each(|w| {
@@ -193,11 +203,14 @@ impl InventoryActor {
         }
     }
 
-    fn start_batch(&mut self, ctx: &mut Context<Self>) {
+    fn start_batch(&mut self, ctx: &mut Context<Self>, exclusive: bool) {
         let mut taken = 0;
         let mut split = 0;
         for p in &self.queue {
             if split > 0 && taken + p.work.weight() > self.max_batch {
+                break;
+            }
+            if !exclusive && !matches!(p.work, Work::Stock { .. }) {
                 break;
             }
             taken += p.work.weight();
@@ -205,11 +218,15 @@ impl InventoryActor {
         }
         let batch: Vec<Pending> = self.queue.drain(..split).collect();
         self.in_flight += 1;
+        self.exclusive_in_flight = exclusive;
         let pool = self.pool.clone();
         let cache = self.cache.clone();
         let work = actix_web::rt::task::spawn_blocking(move || commit_and_reply(&pool, &cache, batch));
-        ctx.spawn(work.into_actor(self).map(|changed, act, ctx| {
+        ctx.spawn(work.into_actor(self).map(move |changed, act, ctx| {
             act.in_flight -= 1;
+            if exclusive {
+                act.exclusive_in_flight = false;
+            }
             if let Ok(Ok(changed)) = changed {
                 act.broadcast(changed);
             }
@@ -355,19 +372,32 @@ fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> R
     let now = db::now_ms();
     let (works, replies): (Vec<Work>, Vec<oneshot::Sender<Answer>>) =
         batch.into_iter().map(|p| (p.work, p.reply)).unzip();
-    let result = pool
-        .get()
-        .map_err(db::DbError::from)
-        .and_then(|mut conn| db::write_tx(&mut conn, |conn| apply_batch(conn, &works, now)).map_err(db::DbError::from));
-    match result {
-        Ok(committed) => {
-            for (sku, level, sources) in committed.cache_updates {
+    // The cache takes the new figures just before the commit, so nobody can read an order the
+    // commit made visible beside an older stock figure; if the commit fails, those SKUs are
+    // dropped from the cache and the next read goes to the database.
+    let mut cached_skus: Vec<String> = Vec::new();
+    let result = pool.get().map_err(db::DbError::from).and_then(|mut conn| {
+        db::write_tx(&mut conn, |conn| {
+            let committed = apply_batch(conn, &works, now)?;
+            for (sku, level, sources) in &committed.cache_updates {
+                cached_skus.push(sku.clone());
                 // With two transactions in flight, never let an older figure overwrite a newer.
-                let mut entry = cache.entry(sku).or_insert_with(|| CachedStock { level, sources: sources.clone() });
+                let mut entry = cache.entry(sku.clone()).or_insert_with(|| CachedStock { level: *level, sources: sources.clone() });
                 if entry.level.version <= level.version {
-                    *entry = CachedStock { level, sources };
+                    *entry = CachedStock { level: *level, sources: sources.clone() };
                 }
             }
+            Ok::<_, diesel::result::Error>(committed)
+        })
+        .map_err(db::DbError::from)
+    });
+    if result.is_err() {
+        for sku in &cached_skus {
+            cache.remove(sku);
+        }
+    }
+    match result {
+        Ok(committed) => {
             for (reply, answer) in replies.into_iter().zip(committed.answers) {
                 let _ = reply.send(answer);
             }
@@ -402,7 +432,7 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
         .flatten()
         .collect();
     let created = if to_create.is_empty() { 0 } else { db::products::insert_missing(conn, &to_create, now)? };
-    let order_lines = orders::lines_for_actions(conn, batch)?;
+    let stored_skus = orders::stored_skus(conn, batch)?;
     let mut skus: Vec<&str> = Vec::new();
     for work in batch {
         match work {
@@ -411,7 +441,7 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
             Work::Order(_) => {}
         }
     }
-    skus.extend(order_lines.values().flatten().map(|l| l.sku.as_str()));
+    skus.extend(stored_skus.iter().map(String::as_str));
     let mut snap = queries::load_for_update(conn, &skus)?;
     let before = snap.levels.clone();
     let mut dirty_sources: HashSet<(String, String)> = HashSet::new();
@@ -428,7 +458,7 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
                 Answer::Import(Ok(orders::apply_import(conn, &mut snap.levels, &mut allocation_moved, m, now)?))
             }
             Work::Order(a) => {
-                Answer::Order(orders::apply_action(conn, &mut snap.levels, &mut allocation_moved, a, &order_lines, now)?)
+                Answer::Order(orders::apply_action(conn, &mut snap.levels, &mut allocation_moved, a, now)?)
             }
         };
         answers.push(answer);

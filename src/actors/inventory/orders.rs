@@ -54,33 +54,45 @@ pub struct OrderOutcome {
     pub hold_reason: Option<HoldReason>,
 }
 
-/// The lines of the orders named by release/exclude actions, read before the stock lock so
-/// their SKUs can be locked with the rest.
-pub(super) fn lines_for_actions(conn: &mut DbConn, batch: &[Work]) -> diesel::QueryResult<HashMap<i64, Vec<LineRow>>> {
-    let ids: Vec<i64> = batch
+/// SKUs named by the stored lines of the orders this batch will touch (imports and actions),
+/// read before the stock lock so they are locked with the rest: a line the channel dropped
+/// must release stock on a SKU the incoming page may not name.
+pub(super) fn stored_skus(conn: &mut DbConn, batch: &[Work]) -> diesel::QueryResult<Vec<String>> {
+    let mut skus = Vec::new();
+    let action_ids: Vec<i64> = batch
         .iter()
         .filter_map(|w| match w {
             Work::Order(a) => Some(a.order_id),
             _ => None,
         })
         .collect();
-    if ids.is_empty() {
-        return Ok(HashMap::new());
+    skus.extend(q::lines_of(conn, &action_ids)?.into_iter().map(|l| l.sku));
+    for work in batch {
+        if let Work::Import(m) = work {
+            let ids: Vec<String> = m.orders.iter().map(|o| o.external_id.clone()).collect();
+            for (_, (_, lines)) in q::load_by_external(conn, m.channel_id, &ids)? {
+                skus.extend(lines.into_iter().map(|l| l.sku));
+            }
+        }
     }
-    let mut out: HashMap<i64, Vec<LineRow>> = HashMap::new();
-    for line in q::lines_of(conn, &ids)? {
-        out.entry(line.order_id).or_default().push(line);
-    }
-    Ok(out)
+    Ok(skus)
 }
 
-fn allocate(levels: &mut HashMap<String, Level>, moved: &mut HashSet<String>, sku: &str, delta: i64) {
+/// Moves a SKU's allocation. Every SKU with stock is locked before the batch starts; one that
+/// is not would mean a figure changed without its row being written, so the batch fails.
+fn allocate(levels: &mut HashMap<String, Level>, moved: &mut HashSet<String>, sku: &str, delta: i64) -> diesel::QueryResult<()> {
     if delta == 0 {
-        return;
+        return Ok(());
     }
-    if let Some(level) = levels.get_mut(sku) {
-        level.allocated += delta;
-        moved.insert(sku.to_string());
+    match levels.get_mut(sku) {
+        Some(level) => {
+            level.allocated += delta;
+            moved.insert(sku.to_string());
+            Ok(())
+        }
+        None => Err(diesel::result::Error::QueryBuilderError(
+            format!("allocation change of {delta} for SKU {sku:?}, which this transaction did not lock").into(),
+        )),
     }
 }
 
@@ -107,7 +119,15 @@ pub(super) fn apply_import(
     let mut outcome = ImportOutcome::default();
     let mut events = Vec::new();
     let mut new_lines = Vec::new();
-    for incoming in &msg.orders {
+    // A page that lists an order twice counts it once (the later copy wins).
+    let mut last_index: HashMap<&str, usize> = HashMap::new();
+    for (i, o) in msg.orders.iter().enumerate() {
+        last_index.insert(o.external_id.as_str(), i);
+    }
+    for (i, incoming) in msg.orders.iter().enumerate() {
+        if last_index.get(incoming.external_id.as_str()) != Some(&i) {
+            continue;
+        }
         let digest = order::digest(incoming);
         match existing.remove(&incoming.external_id) {
             None => {
@@ -118,7 +138,7 @@ pub(super) fn apply_import(
                 for line in &incoming.lines {
                     if let Some(sku) = &line.sku {
                         let known = levels.contains_key(sku);
-                        allocate(levels, moved, sku, order::line_allocation(true, known, line.quantity, line.fulfilled));
+                        allocate(levels, moved, sku, order::line_allocation(true, known, line.quantity, line.fulfilled))?;
                     }
                 }
                 let hold = order::hold_reason(&incoming.lines, |s| available(levels, s));
@@ -162,15 +182,18 @@ pub(super) fn apply_import(
                     let target = order::line_allocation(open, known, line.quantity, line.fulfilled);
                     match by_external.remove(line.external_id.as_str()) {
                         Some(old) => {
-                            allocate(levels, moved, &old.sku, target - old.allocated);
-                            if (old.quantity, old.fulfilled, old.allocated) != (line.quantity, line.fulfilled, target) {
-                                lines_changed |= old.quantity != line.quantity;
-                                q::update_line(conn, old.id, line.quantity, line.fulfilled, target)?;
+                            // Release what the line held on its old SKU, then hold the target on
+                            // its current one (the same SKU, unless the channel changed it).
+                            allocate(levels, moved, &old.sku, -old.allocated)?;
+                            allocate(levels, moved, &sku, target)?;
+                            if (old.sku.as_str(), old.quantity, old.fulfilled, old.allocated) != (sku.as_str(), line.quantity, line.fulfilled, target) {
+                                lines_changed |= old.quantity != line.quantity || old.sku != sku;
+                                q::update_line(conn, old.id, &sku, line.quantity, line.fulfilled, target)?;
                             }
                         }
                         None => {
                             lines_changed = true;
-                            allocate(levels, moved, &sku, target);
+                            allocate(levels, moved, &sku, target)?;
                             new_lines.push(NewLine {
                                 order_id: row.id,
                                 external_id: line.external_id.clone(),
@@ -185,8 +208,8 @@ pub(super) fn apply_import(
                 // Lines the channel no longer lists (removed in an edit) hold nothing.
                 for old in by_external.into_values() {
                     lines_changed = true;
-                    allocate(levels, moved, &old.sku, -old.allocated);
-                    q::update_line(conn, old.id, 0, old.fulfilled, 0)?;
+                    allocate(levels, moved, &old.sku, -old.allocated)?;
+                    q::update_line(conn, old.id, &old.sku, 0, old.fulfilled, 0)?;
                 }
                 let mut hold = row.hold_reason.as_deref().and_then(parse_hold);
                 let mut status = status;
@@ -258,22 +281,22 @@ pub(super) fn apply_action(
     levels: &mut HashMap<String, Level>,
     moved: &mut HashSet<String>,
     action: &OrderAction,
-    lines_by_order: &HashMap<i64, Vec<LineRow>>,
     now: i64,
 ) -> diesel::QueryResult<Result<OrderOutcome, InventoryError>> {
     let Some(row) = q::find(conn, action.order_id)? else {
         return Ok(Err(InventoryError::OrderNotFound(action.order_id)));
     };
     let status = Status::parse(&row.status).unwrap_or(Status::Imported);
-    let lines = lines_by_order.get(&row.id).cloned().unwrap_or_default();
+    // Read now, inside the transaction: earlier messages in this batch may have changed them.
+    let lines = q::lines_of(conn, &[row.id])?;
     match action.kind {
         OrderActionKind::Exclude => {
             if !status.is_open() {
                 return Ok(Err(InventoryError::OrderState(format!("order {} is {}; only open orders can be excluded", row.id, status.as_str()))));
             }
             for line in &lines {
-                allocate(levels, moved, &line.sku, -line.allocated);
-                q::update_line(conn, line.id, line.quantity, line.fulfilled, 0)?;
+                allocate(levels, moved, &line.sku, -line.allocated)?;
+                q::update_line(conn, line.id, &line.sku, line.quantity, line.fulfilled, 0)?;
             }
             q::set_status(conn, row.id, Status::Excluded.as_str(), None, now)?;
             q::add_events(conn, &[event(row.id, now, "excluded", "excluded by an operator; stock released".into())])?;
@@ -287,8 +310,8 @@ pub(super) fn apply_action(
             for line in &lines {
                 let target = order::line_allocation(true, levels.contains_key(&line.sku), line.quantity, line.fulfilled);
                 if target != line.allocated {
-                    allocate(levels, moved, &line.sku, target - line.allocated);
-                    q::update_line(conn, line.id, line.quantity, line.fulfilled, target)?;
+                    allocate(levels, moved, &line.sku, target - line.allocated)?;
+                    q::update_line(conn, line.id, &line.sku, line.quantity, line.fulfilled, target)?;
                 }
             }
             let as_channel_lines: Vec<order::ChannelLine> = lines

@@ -7,8 +7,8 @@ pub const API_VERSION: &str = "2026-04";
 pub const LINES_PER_ORDER: i64 = 20;
 
 /// Orders per page, sized so one query stays under the 1,000-point single-query limit:
-/// cost ≈ 2 + first × (2 + lines).
-pub const ORDERS_PER_PAGE: i64 = 45;
+/// cost ≈ 2 + first × (2 + lines) = 882, with room for the stricter 2 + first × (3 + lines).
+pub const ORDERS_PER_PAGE: i64 = 40;
 
 pub fn orders_cost(first: i64) -> f64 {
     (2 + first * (2 + LINES_PER_ORDER)) as f64

@@ -1,15 +1,22 @@
-//! `DELETE /api/v1/channels/{id}`.
+//! `DELETE /api/v1/channels/{id}`: refused while the channel's open orders hold stock.
 
 use actix_web::{web, HttpResponse};
 
 use super::{parse_id, unknown_channel};
 use crate::db;
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 
 #[tracing::instrument(skip(state))]
 pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
+    let open = db::run(&state.pool, move |conn| Ok(db::channels::open_orders(conn, id)?)).await?;
+    if open > 0 {
+        return Err(ApiError::conflict(
+            "channel_has_open_orders",
+            format!("channel {id} has {open} open orders holding stock; exclude them, or disable the channel instead"),
+        ));
+    }
     match db::run(&state.pool, move |conn| Ok(db::channels::delete(conn, id)?)).await {
         Ok(()) => {
             state.channels.retire(id);

@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use crate::actors::inventory::AdjustQuantity;
+use crate::domain::stock::MAX_QUANTITY;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{extract::Body, AppState};
 
@@ -27,8 +28,8 @@ pub async fn adjust(
 ) -> ApiResult<HttpResponse> {
     let sku = sku.into_inner();
     let source = super::parse_source(&body.0.source, "source")?;
-    if body.0.delta == 0 {
-        return Err(ApiError::validation("delta", "must not be zero"));
+    if body.0.delta == 0 || body.0.delta.abs() > MAX_QUANTITY {
+        return Err(ApiError::validation("delta", format!("must be non-zero and at most {MAX_QUANTITY} either way")));
     }
     state.inventory.send(AdjustQuantity { sku: sku.clone(), source, delta: body.0.delta }).await??;
     Ok(HttpResponse::Ok().json(super::view(&state, &sku).await?))

@@ -7,6 +7,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use crate::actors::inventory::SetMany;
+use crate::domain::stock::MAX_QUANTITY;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{extract::Body, AppState};
 
@@ -48,8 +49,8 @@ pub async fn bulk_set(state: web::Data<AppState>, body: Body<BulkSet>) -> ApiRes
     for (i, item) in items.iter().enumerate() {
         crate::domain::sku::validate(&item.sku)
             .map_err(|m| ApiError::validation(format!("items[{i}].sku"), format!("SKU {m}")))?;
-        if item.quantity < 0 {
-            return Err(ApiError::validation(format!("items[{i}].quantity"), "must not be negative"));
+        if !(0..=MAX_QUANTITY).contains(&item.quantity) {
+            return Err(ApiError::validation(format!("items[{i}].quantity"), format!("must be between 0 and {MAX_QUANTITY}")));
         }
         if !seen.insert(item.sku.as_str()) {
             return Err(ApiError::validation(format!("items[{i}].sku"), format!("\"{}\" appears twice", item.sku)));

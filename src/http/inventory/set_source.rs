@@ -4,6 +4,7 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
 use crate::actors::inventory::SetSourceQuantity;
+use crate::domain::stock::MAX_QUANTITY;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{extract::Body, AppState};
 
@@ -21,8 +22,8 @@ pub async fn set_source(
 ) -> ApiResult<HttpResponse> {
     let (sku, source) = path.into_inner();
     let source = super::parse_source(&source, "source")?;
-    if body.0.quantity < 0 {
-        return Err(ApiError::validation("quantity", "must not be negative"));
+    if !(0..=MAX_QUANTITY).contains(&body.0.quantity) {
+        return Err(ApiError::validation("quantity", format!("must be between 0 and {MAX_QUANTITY}")));
     }
     state
         .inventory
