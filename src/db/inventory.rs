@@ -83,6 +83,9 @@ pub fn load_for_update(conn: &mut DbConn, skus: &[&str]) -> QueryResult<Snapshot
 
 /// Writes absolute source quantities (insert or replace).
 pub fn upsert_sources(conn: &mut DbConn, rows: &[SourceRow]) -> QueryResult<()> {
+    if let DbConn::Sqlite(c) = conn {
+        return sqlite::upsert_sources(c, rows);
+    }
     crate::upsert_rows!(conn, rows, |chunk| diesel::insert_into(inventory_sources::table)
             .values(chunk)
             .on_conflict((inventory_sources::sku, inventory_sources::source))
@@ -97,6 +100,9 @@ pub fn upsert_sources(conn: &mut DbConn, rows: &[SourceRow]) -> QueryResult<()> 
 
 /// Writes absolute levels for SKUs whose rows were locked by [`load_for_update`].
 pub fn upsert_levels(conn: &mut DbConn, rows: &[LevelRow]) -> QueryResult<()> {
+    if let DbConn::Sqlite(c) = conn {
+        return sqlite::upsert_levels(c, rows);
+    }
     crate::upsert_rows!(conn, rows, |chunk| diesel::insert_into(stock_levels::table)
             .values(chunk)
             .on_conflict(stock_levels::sku)
@@ -137,4 +143,65 @@ pub fn adjust_row_by_row(conn: &mut DbConn, sku: &str, source: &str, delta: i64,
         ))
         .execute(conn)?;
     Ok(())
+}
+
+/// Multi-row upserts for SQLite, which diesel's query builder cannot express there: one
+/// statement per 200 rows instead of one per row (the hot path of every stock commit).
+mod sqlite {
+    use diesel::sql_types::{BigInt, Nullable, Text};
+    use diesel::sqlite::Sqlite;
+    use diesel::{QueryResult, RunQueryDsl, SqliteConnection};
+
+    use super::{LevelRow, SourceRow};
+
+    const ROWS: usize = 200;
+
+    fn values(columns: usize, rows: usize) -> String {
+        let one = format!("({})", vec!["?"; columns].join(", "));
+        vec![one; rows].join(", ")
+    }
+
+    pub fn upsert_sources(c: &mut SqliteConnection, rows: &[SourceRow]) -> QueryResult<()> {
+        for chunk in rows.chunks(ROWS) {
+            let sql = format!(
+                "INSERT INTO inventory_sources (sku, source, quantity, as_of, updated_at) VALUES {} \
+                 ON CONFLICT (sku, source) DO UPDATE SET quantity = excluded.quantity, \
+                 as_of = excluded.as_of, updated_at = excluded.updated_at",
+                values(5, chunk.len())
+            );
+            let mut q = diesel::sql_query(sql).into_boxed::<Sqlite>();
+            for r in chunk {
+                q = q
+                    .bind::<Text, _>(&r.sku)
+                    .bind::<Text, _>(&r.source)
+                    .bind::<BigInt, _>(r.quantity)
+                    .bind::<Nullable<BigInt>, _>(r.as_of)
+                    .bind::<BigInt, _>(r.updated_at);
+            }
+            q.execute(c)?;
+        }
+        Ok(())
+    }
+
+    pub fn upsert_levels(c: &mut SqliteConnection, rows: &[LevelRow]) -> QueryResult<()> {
+        for chunk in rows.chunks(ROWS) {
+            let sql = format!(
+                "INSERT INTO stock_levels (sku, on_hand, allocated, version, updated_at) VALUES {} \
+                 ON CONFLICT (sku) DO UPDATE SET on_hand = excluded.on_hand, allocated = excluded.allocated, \
+                 version = excluded.version, updated_at = excluded.updated_at",
+                values(5, chunk.len())
+            );
+            let mut q = diesel::sql_query(sql).into_boxed::<Sqlite>();
+            for r in chunk {
+                q = q
+                    .bind::<Text, _>(&r.sku)
+                    .bind::<BigInt, _>(r.on_hand)
+                    .bind::<BigInt, _>(r.allocated)
+                    .bind::<BigInt, _>(r.version)
+                    .bind::<BigInt, _>(r.updated_at);
+            }
+            q.execute(c)?;
+        }
+        Ok(())
+    }
 }
