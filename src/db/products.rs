@@ -36,9 +36,9 @@ pub fn insert(conn: &mut DbConn, sku: &str, title: &str, now: i64) -> QueryResul
     })
 }
 
-/// Creates the SKUs that do not exist yet (title = SKU); returns how many were new.
+/// Creates the SKUs that do not exist yet (title = SKU); returns those it created.
 /// Runs inside the caller's transaction.
-pub fn insert_missing(conn: &mut DbConn, skus: &[&str], now: i64) -> QueryResult<usize> {
+pub fn insert_missing(conn: &mut DbConn, skus: &[&str], now: i64) -> QueryResult<Vec<String>> {
     let existing: std::collections::HashSet<String> = existing(conn, skus)?.into_iter().collect();
     let mut fresh: Vec<&str> = skus.iter().copied().filter(|s| !existing.contains(*s)).collect();
     fresh.sort_unstable();
@@ -53,7 +53,7 @@ pub fn insert_missing(conn: &mut DbConn, skus: &[&str], now: i64) -> QueryResult
         .collect();
     crate::upsert_rows!(conn, rows, |v| diesel::insert_into(products::table).values(v).on_conflict_do_nothing());
     crate::upsert_rows!(conn, stock, |v| diesel::insert_into(stock_levels::table).values(v).on_conflict_do_nothing());
-    Ok(fresh.len())
+    Ok(fresh.into_iter().map(str::to_string).collect())
 }
 
 pub fn find(conn: &mut DbConn, sku: &str) -> QueryResult<Option<Product>> {

@@ -431,7 +431,8 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
         })
         .flatten()
         .collect();
-    let created = if to_create.is_empty() { 0 } else { db::products::insert_missing(conn, &to_create, now)? };
+    let created: HashSet<String> =
+        if to_create.is_empty() { HashSet::new() } else { db::products::insert_missing(conn, &to_create, now)?.into_iter().collect() };
     let stored_skus = orders::stored_skus(conn, batch)?;
     let mut skus: Vec<&str> = Vec::new();
     for work in batch {
@@ -451,7 +452,10 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
         let answer = match work {
             Work::Stock { ops, create_missing } => Answer::Stock(
                 apply_stock(&mut snap, ops, &mut dirty_sources)
-                    .map(|o| BulkOutcome { created: if *create_missing { created } else { 0 }, ..o }),
+                    .map(|o| BulkOutcome {
+                        created: if *create_missing { ops.iter().filter(|(sku, _, _)| created.contains(sku)).count() } else { 0 },
+                        ..o
+                    }),
                 None,
             ),
             Work::Import(m) => {
