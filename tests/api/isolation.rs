@@ -10,6 +10,26 @@ fn imported(orders: &[serde_json::Value], external: &str) -> bool {
     orders.iter().any(|o| o["external_id"] == external && o["status"] == "imported")
 }
 
+/// Chorus with SKU "A" in stock and one Shopify and one WooCommerce channel on simulators.
+struct TwoChannels {
+    app: TestApp,
+    shop: Sim,
+    woo: Sim,
+    shop_id: i64,
+    woo_id: i64,
+}
+
+async fn two_channels(db: &TestDb) -> TwoChannels {
+    let app = spawn_app(db).await;
+    app.create_product("A").await;
+    app.set_stock("A", 50).await;
+    let shop = Sim::start("shopify", None).await;
+    let woo = Sim::start("woocommerce", None).await;
+    let shop_id = app.create_channel("shopify", &shop.url(), "s").await;
+    let woo_id = app.create_channel("woocommerce", &woo.url(), "w").await;
+    TwoChannels { app, shop, woo, shop_id, woo_id }
+}
+
 /// Waits, without asking for a sync, until the order shows up.
 async fn wait_for_order(app: &TestApp, channel_id: i64, external: &str) -> bool {
     for _ in 0..200 {
@@ -76,13 +96,7 @@ async fn signed_webhooks_import_at_once_and_forged_ones_are_refused() {
 async fn a_failing_channel_does_not_hold_up_another() {
     for backend in backends() {
         let db = TestDb::new(backend);
-        let app = spawn_app(&db).await;
-        app.create_product("A").await;
-        app.set_stock("A", 50).await;
-        let shop = Sim::start("shopify", None).await;
-        let woo = Sim::start("woocommerce", None).await;
-        let woo_id = app.create_channel("woocommerce", &woo.url(), "w").await;
-        let shop_id = app.create_channel("shopify", &shop.url(), "s").await;
+        let TwoChannels { app, shop, woo, shop_id, woo_id } = two_channels(&db).await;
         // WooCommerce answers 500s, then slow 429s with Retry-After, for a long while.
         let faults: Vec<_> = (0..4)
             .map(|_| json!({"status": 500, "count": 1}))
@@ -110,13 +124,7 @@ async fn a_failing_channel_does_not_hold_up_another() {
 async fn a_panicking_connector_restarts_only_its_actor() {
     for backend in backends() {
         let db = TestDb::new(backend);
-        let app = spawn_app(&db).await;
-        app.create_product("A").await;
-        app.set_stock("A", 50).await;
-        let shop = Sim::start("shopify", None).await;
-        let woo = Sim::start("woocommerce", None).await;
-        let shop_id = app.create_channel("shopify", &shop.url(), "s").await;
-        let woo_id = app.create_channel("woocommerce", &woo.url(), "w").await;
+        let TwoChannels { app, shop, woo, shop_id, woo_id } = two_channels(&db).await;
 
         app.channels.inject_panic(shop_id);
         app.sync(shop_id).await;
