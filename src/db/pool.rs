@@ -56,7 +56,14 @@ pub fn build_pool(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
     let url = settings.url.expose();
     let kind = DatabaseKind::from_url(url).map_err(DbError::Setup)?;
     let url = match kind {
-        DatabaseKind::Postgres => url.to_string(),
+        DatabaseKind::Postgres => {
+            // One attempt up front, so an unreachable server is one clear line, not a minute of
+            // pool retries.
+            PgConnection::establish(url).map_err(|e| {
+                DbError::Setup(format!("cannot connect to PostgreSQL: {}", e.to_string().trim().replace('\n', " ")))
+            })?;
+            url.to_string()
+        }
         DatabaseKind::Sqlite => {
             let path = url.trim_start_matches("sqlite://");
             if let Some(dir) = Path::new(path).parent() {
@@ -83,6 +90,8 @@ pub fn build_pool(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
     let manager = DbManager { kind, url, sqlite_pragmas };
     let pool = r2d2::Pool::builder()
         .max_size(settings.pool_size)
+        // Failures reach whoever asked for a connection, and are logged there once.
+        .error_handler(Box::new(r2d2::NopErrorHandler))
         .connection_timeout(Duration::from_millis(settings.busy_timeout_ms.max(1000) * 2))
         .build(manager)?;
     Ok(pool)
