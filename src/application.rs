@@ -50,7 +50,7 @@ impl Application {
         let inventory = {
             let (pool, cache, max_batch) = (pool.clone(), stock_cache.clone(), settings.inventory.max_batch);
             InventoryActor::start_in_arbiter(&Arbiter::new().handle(), move |_| {
-                InventoryActor::new(pool, cache, max_batch)
+                InventoryActor::new(pool, backend, cache, max_batch)
             })
         };
 

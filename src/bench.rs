@@ -31,7 +31,7 @@ pub async fn inventory(database_url: &str, senders: &[usize], ops: usize, skus: 
     let cache = std::sync::Arc::new(DashMap::new());
     let actor = {
         let (pool, cache) = (pool.clone(), cache.clone());
-        InventoryActor::start_in_arbiter(&Arbiter::new().handle(), move |_| InventoryActor::new(pool, cache, 4096))
+        InventoryActor::start_in_arbiter(&Arbiter::new().handle(), move |_| InventoryActor::new(pool, backend, cache, 4096))
     };
     let sku_names: Vec<String> = (0..skus).map(|i| format!("BENCH-{i:06}")).collect();
     actor

@@ -157,10 +157,10 @@ pub struct InventoryActor {
 }
 
 impl InventoryActor {
-    pub fn new(pool: DbPool, cache: StockCache, max_batch: usize) -> Self {
-        let max_in_flight = match pool.get().map(|c| c.kind()) {
-            Ok(db::DatabaseKind::Postgres) => 2,
-            _ => 1,
+    pub fn new(pool: DbPool, backend: db::DatabaseKind, cache: StockCache, max_batch: usize) -> Self {
+        let max_in_flight = match backend {
+            db::DatabaseKind::Postgres => 2,
+            db::DatabaseKind::Sqlite => 1,
         };
         InventoryActor {
             pool,
