@@ -1,7 +1,8 @@
 //! The simulated shop's state, shared by both simulators: listings, stock per SKU, orders with
-//! their lines, received fulfilments, and a clock whose timestamps only move forward.
+//! their lines, received fulfilments, stock pushes received, and a clock whose timestamps only
+//! move forward.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use serde_json::{json, Value};
@@ -16,9 +17,25 @@ pub enum Kind {
 /// The platform identifiers of one SKU's listing.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Listing {
+    /// 1, 2, 3…: the order in which listings were created.
+    pub number: u64,
     pub product_id: u64,
     pub variant_id: u64,
     pub inventory_item_id: u64,
+}
+
+/// Every listing's shipping weight, in kilograms.
+pub const LISTING_WEIGHT_KG: f64 = 0.25;
+
+impl Listing {
+    /// Customs data: every second listing has it, so clients meet both cases.
+    pub fn hs_code(&self) -> Option<&'static str> {
+        (self.number % 2 == 0).then_some("610910")
+    }
+
+    pub fn country_of_origin(&self) -> Option<&'static str> {
+        (self.number % 2 == 0).then_some("PT")
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -193,6 +210,10 @@ pub struct Store {
     pub stock: BTreeMap<String, i64>,
     pub orders: Vec<Order>,
     pub fulfilments: Vec<Value>,
+    /// Every accepted stock push through a platform API (`GET /_sim/stock_calls`).
+    pub stock_calls: Vec<Value>,
+    /// Shopify `@idempotent` keys: the input first seen with each key, and the reply given.
+    pub idempotency: HashMap<String, (Value, Value)>,
     next_listing: u64,
     next_order: u64,
     next_line: u64,
@@ -207,6 +228,8 @@ impl Store {
             stock: BTreeMap::new(),
             orders: Vec::new(),
             fulfilments: Vec::new(),
+            stock_calls: Vec::new(),
+            idempotency: HashMap::new(),
             next_listing: 1,
             next_order: 1,
             next_line: 1,
@@ -219,6 +242,7 @@ impl Store {
             let n = self.next_listing;
             self.next_listing += 1;
             let listing = Listing {
+                number: n,
                 product_id: self.ids.product + n,
                 variant_id: if self.ids.variant == 0 { 0 } else { self.ids.variant + n },
                 inventory_item_id: self.ids.inventory_item + n,
@@ -226,6 +250,41 @@ impl Store {
             self.listings.insert(sku.to_string(), listing);
         }
         self.stock.insert(sku.to_string(), quantity);
+    }
+
+    /// The SKU listed under a product id.
+    pub fn sku_by_product(&self, product_id: u64) -> Option<String> {
+        self.listings.iter().find(|(_, l)| l.product_id == product_id).map(|(s, _)| s.clone())
+    }
+
+    /// The SKU whose listing has this inventory item.
+    pub fn sku_by_inventory_item(&self, item_id: u64) -> Option<String> {
+        self.listings.iter().find(|(_, l)| l.inventory_item_id == item_id).map(|(s, _)| s.clone())
+    }
+
+    /// Current stock of a SKU (0 when it has none recorded).
+    pub fn stock_of(&self, sku: &str) -> i64 {
+        self.stock.get(sku).copied().unwrap_or(0)
+    }
+
+    /// Applies stock figures pushed through a platform API to listed SKUs and records the call.
+    /// Unlisted SKUs are skipped; nothing is recorded when no item applies.
+    pub fn push_stock(&mut self, items: &[(String, i64)]) {
+        let applied: Vec<Value> = items
+            .iter()
+            .filter(|(sku, _)| self.listings.contains_key(sku))
+            .map(|(sku, q)| json!({ "sku": sku, "quantity": q }))
+            .collect();
+        if applied.is_empty() {
+            return;
+        }
+        for (sku, q) in items {
+            if self.listings.contains_key(sku) {
+                self.stock.insert(sku.clone(), *q);
+            }
+        }
+        let at_ms = self.clock.tick().timestamp_millis();
+        self.stock_calls.push(json!({ "at_ms": at_ms, "items": applied }));
     }
 
     pub fn create_order(&mut self, lines: Vec<NewLine>, paid: bool) -> u64 {
@@ -319,6 +378,11 @@ fn take_stock(stock: &mut BTreeMap<String, i64>, order: &mut Order) {
     order.stock_taken = true;
 }
 
+/// Minor units as the platforms render money: "12.00".
+pub fn money(minor: i64) -> String {
+    format!("{}.{:02}", minor / 100, minor % 100)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -358,9 +422,4 @@ mod tests {
         assert_eq!(parse_time("2026-11-28T05:00:00+01:00"), want);
         assert_eq!(parse_time("nonsense"), None);
     }
-}
-
-/// Minor units as the platforms render money: "12.00".
-pub fn money(minor: i64) -> String {
-    format!("{}.{:02}", minor / 100, minor % 100)
 }

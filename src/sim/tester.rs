@@ -1,5 +1,5 @@
 //! The tester's API under `/_sim/`, the same on every simulator and never authenticated nor
-//! subject to faults: stock, orders and their life cycle, fulfilments received, faults, counts.
+//! subject to faults: stock, orders and their life cycle, stock pushes and fulfilments received, faults, counts.
 
 use actix_web::{web, HttpResponse};
 use serde_json::{json, Map, Value};
@@ -17,6 +17,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/orders", web::get().to(list_orders))
             .route("/orders/{id}/cancel", web::post().to(cancel_order))
             .route("/orders/{id}/pay", web::post().to(pay_order))
+            .route("/stock_calls", web::get().to(stock_calls))
             .route("/fulfilments", web::get().to(fulfilments))
             .route("/faults", web::post().to(add_faults))
             .route("/faults", web::get().to(get_faults))
@@ -141,6 +142,10 @@ async fn cancel_order(state: web::Data<SimState>, path: web::Path<String>) -> Ht
 
 async fn pay_order(state: web::Data<SimState>, path: web::Path<String>) -> HttpResponse {
     change(state, &path, Event::Paid).await
+}
+
+async fn stock_calls(state: web::Data<SimState>) -> HttpResponse {
+    HttpResponse::Ok().json(&state.store().stock_calls)
 }
 
 async fn fulfilments(state: web::Data<SimState>) -> HttpResponse {

@@ -1,5 +1,6 @@
 //! The WooCommerce simulator: REST v3 orders (`GET /orders` with its filters and pagination
-//! headers, `GET /orders/{id}`), consumer key/secret auth, and order webhooks whose bodies escape
+//! headers, `GET /orders/{id}`), products and their stock (`GET /products?sku=`,
+//! `PUT /products/{id}`, `POST /products/batch`), consumer key/secret auth, and order webhooks whose bodies escape
 //! `/` as WordPress does.
 
 use actix_web::http::StatusCode;
@@ -8,7 +9,9 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::server::{self, SimState};
-use super::store::{iso_naive, parse_time, to_second, Kind, Order};
+use super::store::{
+    iso_naive, money, parse_time, to_second, Kind, Listing, Order, DEFAULT_PRICE_MINOR, LISTING_WEIGHT_KG,
+};
 use super::webhook::{sign, Delivery, Event};
 use super::{SimHandle, SimOptions};
 
@@ -22,7 +25,10 @@ pub async fn start(opts: SimOptions) -> std::io::Result<SimHandle> {
 
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/wp-json/wc/v3/orders", web::get().to(list_orders))
-        .route("/wp-json/wc/v3/orders/{id}", web::get().to(get_order));
+        .route("/wp-json/wc/v3/orders/{id}", web::get().to(get_order))
+        .route("/wp-json/wc/v3/products", web::get().to(list_products))
+        .route("/wp-json/wc/v3/products/batch", web::post().to(batch_products))
+        .route("/wp-json/wc/v3/products/{id}", web::put().to(put_product));
 }
 
 fn wc_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
@@ -188,15 +194,9 @@ async fn list_orders(state: web::Data<SimState>, req: HttpRequest) -> HttpRespon
     if !authorised(&state, &req, &pairs) {
         return wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.");
     }
-    let per_page = match param(&pairs, "per_page").map(|v| v.parse::<u64>()) {
-        None => 10,
-        Some(Ok(n)) if (1..=100).contains(&n) => n,
-        Some(_) => return invalid_param("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)"),
-    };
-    let page = match param(&pairs, "page").map(|v| v.parse::<u64>()) {
-        None => 1,
-        Some(Ok(n)) if n >= 1 => n,
-        Some(_) => return invalid_param("page", "page must be greater than or equal to 1"),
+    let (page, per_page) = match paging(&pairs) {
+        Ok(x) => x,
+        Err((name, why)) => return invalid_param(name, why),
     };
     let statuses: Option<Vec<String>> = match param(&pairs, "status") {
         None | Some("") | Some("any") => None,
@@ -265,6 +265,34 @@ async fn list_orders(state: web::Data<SimState>, req: HttpRequest) -> HttpRespon
         let body: Vec<Value> = matched.iter().skip(start).take(per_page as usize).map(|o| order_json(o)).collect();
         (matched.len() as u64, body)
     };
+    paged(&req, &pairs, page, per_page, total, body)
+}
+
+/// `page` and `per_page` (1..=100, default 10) from the query string.
+/// `Err` names the bad parameter and why, for `invalid_param`.
+fn paging(pairs: &[(String, String)]) -> Result<(u64, u64), (&'static str, &'static str)> {
+    let per_page = match param(pairs, "per_page").map(|v| v.parse::<u64>()) {
+        None => 10,
+        Some(Ok(n)) if (1..=100).contains(&n) => n,
+        Some(_) => return Err(("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)")),
+    };
+    let page = match param(pairs, "page").map(|v| v.parse::<u64>()) {
+        None => 1,
+        Some(Ok(n)) if n >= 1 => n,
+        Some(_) => return Err(("page", "page must be greater than or equal to 1")),
+    };
+    Ok((page, per_page))
+}
+
+/// A page of a collection with `X-WP-Total`, `X-WP-TotalPages` and `Link` headers.
+fn paged(
+    req: &HttpRequest,
+    pairs: &[(String, String)],
+    page: u64,
+    per_page: u64,
+    total: u64,
+    body: Vec<Value>,
+) -> HttpResponse {
     let total_pages = total.div_ceil(per_page);
 
     let link_to = |p: u64| {
@@ -289,6 +317,207 @@ async fn list_orders(state: web::Data<SimState>, req: HttpRequest) -> HttpRespon
         resp.insert_header(("Link", links.join(", ")));
     }
     resp.json(body)
+}
+
+// ---------------------------------------------------------------- products and stock
+
+/// Most items (`create` + `update` + `delete`) one batch request may carry.
+pub const MAX_BATCH: usize = 100;
+
+/// A listing as `GET /products` renders it (a simple product whose stock is managed).
+fn product_json(port: u16, sku: &str, l: &Listing, stock: i64) -> Value {
+    json!({
+        "id": l.product_id,
+        "name": format!("Sim product {sku}"),
+        "sku": sku,
+        "type": "simple",
+        "status": "publish",
+        "manage_stock": true,
+        "stock_quantity": stock,
+        "stock_status": if stock > 0 { "instock" } else { "outofstock" },
+        "price": money(DEFAULT_PRICE_MINOR),
+        "regular_price": money(DEFAULT_PRICE_MINOR),
+        "weight": LISTING_WEIGHT_KG.to_string(),
+        "dimensions": { "length": "30", "width": "20", "height": "2" },
+        "images": [ { "src": format!("http://127.0.0.1:{port}/wp-content/uploads/p{}.jpg", l.product_id) } ],
+    })
+}
+
+fn invalid_product() -> Value {
+    json!({ "code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID.", "data": { "status": 404 } })
+}
+
+/// Fault gate and consumer key check shared by the product routes.
+async fn product_gate(state: &SimState, req: &HttpRequest, edit: bool) -> Result<Vec<(String, String)>, HttpResponse> {
+    if let Some(resp) = state.api_gate().await {
+        return Err(resp);
+    }
+    let pairs = query_pairs(req);
+    if !authorised(state, req, &pairs) {
+        let (code, message) = if edit {
+            ("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource.")
+        } else {
+            ("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
+        };
+        return Err(wc_error(StatusCode::UNAUTHORIZED, code, message));
+    }
+    Ok(pairs)
+}
+
+/// A JSON object body; `None` when the body is not one.
+fn json_body(body: &[u8]) -> Option<Value> {
+    serde_json::from_slice::<Value>(body).ok().filter(Value::is_object)
+}
+
+fn invalid_json() -> HttpResponse {
+    wc_error(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.")
+}
+
+/// The stock figure an update carries, if it applies: `stock_quantity` counts unless the body
+/// turns `manage_stock` off (every simulated product already manages stock).
+/// `Err` when `stock_quantity` is not an integer.
+fn stock_update(item: &Value) -> Result<Option<i64>, &'static str> {
+    if item.get("manage_stock").and_then(Value::as_bool) == Some(false) {
+        return Ok(None);
+    }
+    match item.get("stock_quantity") {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => match v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())) {
+            Some(q) => Ok(Some(q)),
+            None => Err("stock_quantity is not of type integer."),
+        },
+    }
+}
+
+async fn list_products(state: web::Data<SimState>, req: HttpRequest) -> HttpResponse {
+    let pairs = match product_gate(&state, &req, false).await {
+        Ok(p) => p,
+        Err(resp) => return resp,
+    };
+    let (page, per_page) = match paging(&pairs) {
+        Ok(x) => x,
+        Err((name, why)) => return invalid_param(name, why),
+    };
+    let skus: Option<Vec<&str>> = param(&pairs, "sku")
+        .filter(|s| !s.trim().is_empty())
+        .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect());
+    let (total, body) = {
+        let store = state.store();
+        let mut matched: Vec<(&String, &Listing)> = store
+            .listings
+            .iter()
+            .filter(|(sku, _)| skus.as_ref().is_none_or(|want| want.contains(&sku.as_str())))
+            .collect();
+        // WooCommerce lists newest first.
+        matched.sort_by_key(|(_, l)| std::cmp::Reverse(l.product_id));
+        let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+        let body: Vec<Value> = matched
+            .iter()
+            .skip(start)
+            .take(per_page as usize)
+            .map(|(sku, l)| product_json(state.port, sku, l, store.stock_of(sku)))
+            .collect();
+        (matched.len() as u64, body)
+    };
+    paged(&req, &pairs, page, per_page, total, body)
+}
+
+async fn put_product(
+    state: web::Data<SimState>,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> HttpResponse {
+    if let Err(resp) = product_gate(&state, &req, true).await {
+        return resp;
+    }
+    let Some(v) = json_body(&body) else { return invalid_json() };
+    let update = match stock_update(&v) {
+        Ok(u) => u,
+        Err(why) => return invalid_param("stock_quantity", why),
+    };
+    let mut store = state.store();
+    let Some(sku) = path.parse::<u64>().ok().and_then(|id| store.sku_by_product(id)) else {
+        return HttpResponse::NotFound().json(invalid_product());
+    };
+    if let Some(q) = update {
+        store.push_stock(&[(sku.clone(), q)]);
+    }
+    match store.listings.get(&sku) {
+        Some(l) => HttpResponse::Ok().json(product_json(state.port, &sku, l, store.stock_of(&sku))),
+        None => HttpResponse::NotFound().json(invalid_product()),
+    }
+}
+
+fn items<'a>(v: &'a Value, key: &str) -> &'a [Value] {
+    v.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
+}
+
+async fn batch_products(state: web::Data<SimState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
+    if let Err(resp) = product_gate(&state, &req, true).await {
+        return resp;
+    }
+    let Some(v) = json_body(&body) else { return invalid_json() };
+    let (create, update, delete) = (items(&v, "create"), items(&v, "update"), items(&v, "delete"));
+    if create.len() + update.len() + delete.len() > MAX_BATCH {
+        return wc_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "woocommerce_rest_request_entity_too_large",
+            &format!("Unable to accept more than {MAX_BATCH} items for this request."),
+        );
+    }
+    let mut store = state.store();
+    // First resolve every update, then apply the valid ones as one stock push, then render.
+    let mut resolved: Vec<Result<String, Value>> = Vec::with_capacity(update.len());
+    let mut pushes: Vec<(String, i64)> = Vec::new();
+    for item in update {
+        let id = item.get("id").cloned().unwrap_or(Value::Null);
+        let Some(sku) = id.as_u64().and_then(|n| store.sku_by_product(n)) else {
+            resolved.push(Err(json!({ "id": id, "error": invalid_product() })));
+            continue;
+        };
+        match stock_update(item) {
+            Ok(Some(q)) => pushes.push((sku.clone(), q)),
+            Ok(None) => {}
+            Err(_) => {
+                resolved.push(Err(json!({ "id": id, "error": {
+                    "code": "rest_invalid_param",
+                    "message": "Invalid parameter(s): stock_quantity",
+                    "data": { "status": 400 },
+                } })));
+                continue;
+            }
+        }
+        resolved.push(Ok(sku));
+    }
+    store.push_stock(&pushes);
+    let unsupported = |id: Value| {
+        json!({ "id": id, "error": {
+            "code": "woocommerce_rest_sim_unsupported",
+            "message": "The simulator only updates products; list them with PUT /_sim/stock.",
+            "data": { "status": 400 },
+        } })
+    };
+    let updated: Vec<Value> = resolved
+        .into_iter()
+        .map(|r| match r {
+            Ok(sku) => match store.listings.get(&sku) {
+                Some(l) => product_json(state.port, &sku, l, store.stock_of(&sku)),
+                None => json!({ "id": Value::Null, "error": invalid_product() }),
+            },
+            Err(e) => e,
+        })
+        .collect();
+    let created: Vec<Value> = create.iter().map(|_| unsupported(json!(0))).collect();
+    let deleted: Vec<Value> =
+        delete.iter().map(|d| unsupported(d.get("id").cloned().unwrap_or_else(|| d.clone()))).collect();
+    let mut out = serde_json::Map::new();
+    for (key, list, given) in [("create", created, create), ("update", updated, update), ("delete", deleted, delete)] {
+        if !given.is_empty() {
+            out.insert(key.to_string(), Value::Array(list));
+        }
+    }
+    HttpResponse::Ok().json(Value::Object(out))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Simulators: protocol behaviour through real HTTP on loopback (Shopify GraphQL paging, search,
 //! cost and throttle, auth, faults; WooCommerce paging headers, filters, auth; stock bookkeeping;
-//! signed webhooks verified independently).
+//! signed webhooks verified independently; catalogue and stock pushes: Shopify `productVariants`
+//! and `inventorySetQuantities`, WooCommerce products, `PUT /products/{id}` and the batch).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
@@ -589,4 +590,298 @@ async fn simulators_send_signed_order_webhooks() {
     shop.stop().await;
     woo.stop().await;
     receiver.stop(true).await;
+}
+
+// ---------------------------------------------------------------- catalogue and stock pushes
+
+const VARIANTS_QUERY: &str = "query Variants($first: Int!, $after: String) {
+  productVariants(first: $first, after: $after) {
+    nodes { id sku price product { id title }
+      inventoryItem { id harmonizedSystemCode countryCodeOfOrigin measurement { weight { value unit } } } }
+    pageInfo { hasNextPage endCursor }
+  }
+}";
+
+/// Every listing's SKU → inventory item gid, read page by page through `productVariants`.
+async fn shopify_catalogue(sim: &SimHandle, first: i64) -> (Vec<Value>, usize) {
+    let mut nodes = Vec::new();
+    let mut after = Value::Null;
+    let mut pages = 0;
+    loop {
+        pages += 1;
+        assert!(pages <= 20, "catalogue pagination does not end");
+        let body = gql(sim, VARIANTS_QUERY, json!({"first": first, "after": after})).await;
+        assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 2 + first * 3, "{body}");
+        let conn = &body["data"]["productVariants"];
+        nodes.extend(conn["nodes"].as_array().expect("nodes").iter().cloned());
+        if conn["pageInfo"]["hasNextPage"] == false {
+            break;
+        }
+        after = conn["pageInfo"]["endCursor"].clone();
+        assert!(after.is_string(), "{body}");
+    }
+    (nodes, pages)
+}
+
+fn item_ids(nodes: &[Value]) -> HashMap<String, String> {
+    nodes
+        .iter()
+        .map(|n| {
+            (
+                n["sku"].as_str().expect("sku").to_string(),
+                n["inventoryItem"]["id"].as_str().expect("inventory item id").to_string(),
+            )
+        })
+        .collect()
+}
+
+async fn stock_calls(sim: &SimHandle) -> Vec<Value> {
+    get_json(&sim.url("/_sim/stock_calls")).await.as_array().expect("stock calls").clone()
+}
+
+#[actix_web::test]
+async fn shopify_catalogue_lists_every_listing_once() {
+    let sim = shopify::start(shopify_opts()).await.expect("start");
+    set_stock(&sim, json!({"A": 1, "B": 2, "C": 3, "D": 4, "E": 5})).await;
+    let (nodes, pages) = shopify_catalogue(&sim, 2).await;
+    assert_eq!(pages, 3);
+    let items = item_ids(&nodes);
+    assert_eq!(nodes.len(), 5, "{nodes:?}");
+    assert_eq!(items.keys().cloned().collect::<BTreeSet<_>>(), ["A", "B", "C", "D", "E"].map(String::from).into());
+    assert_eq!(items.values().collect::<BTreeSet<_>>().len(), 5, "inventory items are distinct");
+    for n in &nodes {
+        assert!(n["id"].as_str().expect("id").starts_with("gid://shopify/ProductVariant/"), "{n}");
+        assert!(n["inventoryItem"]["id"].as_str().expect("item").starts_with("gid://shopify/InventoryItem/"), "{n}");
+        assert!(n["product"]["id"].as_str().expect("product").starts_with("gid://shopify/Product/"), "{n}");
+        assert_eq!(n["price"], "6.00");
+        assert_eq!(n["inventoryItem"]["measurement"]["weight"], json!({"value": 0.25, "unit": "KILOGRAMS"}));
+    }
+    // Both customs cases occur.
+    let codes: BTreeSet<String> =
+        nodes.iter().map(|n| n["inventoryItem"]["harmonizedSystemCode"].to_string()).collect();
+    assert_eq!(codes, ["null".to_string(), "\"610910\"".to_string()].into());
+    sim.stop().await;
+}
+
+const SET_WITH_VARIABLE_KEY: &str = "mutation Set($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {
+    inventoryAdjustmentGroup { reason changes { name delta quantityAfterChange } }
+    userErrors { field message code }
+  }
+}";
+
+fn set_with_literal_key(key: &str) -> String {
+    format!(
+        "mutation Set($input: InventorySetQuantitiesInput!) {{
+  inventorySetQuantities(input: $input) @idempotent(key: \"{key}\") {{
+    inventoryAdjustmentGroup {{ reason changes {{ name delta quantityAfterChange }} }}
+    userErrors {{ field message code }}
+  }}
+}}"
+    )
+}
+
+fn set_input(quantities: Vec<Value>) -> Value {
+    json!({"name": "available", "reason": "correction", "referenceDocumentUri": "chorus://push/1", "quantities": quantities})
+}
+
+fn qty(item: &str, quantity: i64, change_from: Value) -> Value {
+    json!({"inventoryItemId": item, "locationId": "gid://shopify/Location/1", "quantity": quantity, "changeFromQuantity": change_from})
+}
+
+#[actix_web::test]
+async fn shopify_sets_quantities_with_compare_and_set_and_idempotency() {
+    let sim = shopify::start(shopify_opts()).await.expect("start");
+    set_stock(&sim, json!({"A": 10, "B": 5})).await;
+    let (nodes, _) = shopify_catalogue(&sim, 10).await;
+    let items = item_ids(&nodes);
+    let (a, b) = (items["A"].clone(), items["B"].clone());
+
+    // Applied: one compare-and-set, one opt-out; key as a directive literal.
+    let input = set_input(vec![qty(&a, 7, json!(10)), qty(&b, 3, Value::Null)]);
+    let first = gql(&sim, &set_with_literal_key("push-1"), json!({"input": input})).await;
+    let result = &first["data"]["inventorySetQuantities"];
+    assert_eq!(result["userErrors"], json!([]), "{first}");
+    assert_eq!(result["inventoryAdjustmentGroup"]["reason"], "correction");
+    let changes = &result["inventoryAdjustmentGroup"]["changes"];
+    assert_eq!(changes[0]["delta"], -3, "{first}");
+    assert_eq!(changes[0]["quantityAfterChange"], 7);
+    assert_eq!(changes[1]["delta"], -2);
+    assert_eq!(changes[1]["name"], "available");
+    assert_eq!(first["extensions"]["cost"]["actualQueryCost"], 10);
+    assert_eq!(sim_stock(&sim).await, json!({"A": 7, "B": 3}));
+    let calls = stock_calls(&sim).await;
+    assert_eq!(calls.len(), 1);
+    assert_eq!(calls[0]["items"], json!([{"sku": "A", "quantity": 7}, {"sku": "B", "quantity": 3}]));
+    assert!(calls[0]["at_ms"].is_i64());
+
+    // The same key and input again (now stale, were it re-run): the first result, nothing re-applied.
+    set_stock(&sim, json!({"A": 8})).await;
+    let again = gql(&sim, &set_with_literal_key("push-1"), json!({"input": input})).await;
+    assert_eq!(again["data"], first["data"], "{again}");
+    assert_eq!(stock_calls(&sim).await.len(), 1);
+    assert_eq!(sim_stock(&sim).await, json!({"A": 8, "B": 3}));
+
+    // The same key with different input.
+    let other = set_input(vec![qty(&a, 1, json!(8))]);
+    let mismatch = gql(&sim, &set_with_literal_key("push-1"), json!({"input": other})).await;
+    assert_eq!(mismatch["errors"][0]["extensions"]["code"], "IDEMPOTENCY_KEY_PARAMETER_MISMATCH", "{mismatch}");
+    assert!(mismatch.get("data").is_none_or(Value::is_null));
+    assert_eq!(sim_stock(&sim).await["A"], 8);
+
+    // A stale compare refuses the whole call, the valid item included; key as a variable.
+    let stale_input = set_input(vec![qty(&a, 1, json!(8)), qty(&b, 1, json!(99))]);
+    let stale = gql(&sim, SET_WITH_VARIABLE_KEY, json!({"input": stale_input, "idempotencyKey": "push-2"})).await;
+    let result = &stale["data"]["inventorySetQuantities"];
+    assert_eq!(result["inventoryAdjustmentGroup"], Value::Null, "{stale}");
+    assert_eq!(
+        result["userErrors"],
+        json!([{
+            "field": ["input", "quantities", "1", "changeFromQuantity"],
+            "message": "The specified compare quantity does not match the current quantity.",
+            "code": "CHANGE_FROM_QUANTITY_STALE",
+        }])
+    );
+    assert_eq!(sim_stock(&sim).await, json!({"A": 8, "B": 3}));
+    assert_eq!(stock_calls(&sim).await.len(), 1);
+
+    // Unknown inventory item and location also apply nothing.
+    let bad = set_input(vec![
+        qty(&a, 2, json!(8)),
+        qty("gid://shopify/InventoryItem/1", 1, Value::Null),
+        json!({"inventoryItemId": b, "locationId": "gid://shopify/Location/2", "quantity": 1, "changeFromQuantity": null}),
+    ]);
+    let body = gql(&sim, SET_WITH_VARIABLE_KEY, json!({"input": bad, "idempotencyKey": "push-3"})).await;
+    let codes: Vec<&str> = body["data"]["inventorySetQuantities"]["userErrors"]
+        .as_array()
+        .expect("userErrors")
+        .iter()
+        .map(|e| e["code"].as_str().expect("code"))
+        .collect();
+    assert_eq!(codes, ["INVALID_INVENTORY_ITEM", "INVALID_LOCATION"], "{body}");
+    assert_eq!(sim_stock(&sim).await, json!({"A": 8, "B": 3}));
+
+    // Shape errors: changeFromQuantity missing, too many quantities, no idempotency key.
+    let missing = json!({"inventoryItemId": a, "locationId": "gid://shopify/Location/1", "quantity": 1});
+    let body =
+        gql(&sim, SET_WITH_VARIABLE_KEY, json!({"input": set_input(vec![missing]), "idempotencyKey": "push-4"})).await;
+    assert_eq!(body["errors"][0]["message"], "changeFromQuantity is required", "{body}");
+    let many: Vec<Value> = (0..251).map(|_| qty(&a, 1, Value::Null)).collect();
+    let body = gql(&sim, SET_WITH_VARIABLE_KEY, json!({"input": set_input(many), "idempotencyKey": "push-5"})).await;
+    assert_eq!(body["errors"][0]["message"], "quantities: too many (max 250)", "{body}");
+    let no_key = SET_WITH_VARIABLE_KEY.replace(" @idempotent(key: $idempotencyKey)", "");
+    let body = gql(&sim, &no_key, json!({"input": set_input(vec![qty(&a, 1, Value::Null)])})).await;
+    assert!(body["errors"].is_array(), "{body}");
+    assert_eq!(sim_stock(&sim).await, json!({"A": 8, "B": 3}));
+    assert_eq!(stock_calls(&sim).await.len(), 1);
+    sim.stop().await;
+}
+
+async fn woo_send(sim: &SimHandle, method: &str, path: &str, body: Value) -> (StatusCode, Value) {
+    let c = client();
+    let req = match method {
+        "PUT" => c.put(sim.url(path)),
+        _ => c.post(sim.url(path)),
+    };
+    let mut resp = req.basic_auth("ck_test", "cs_test").send_json(&body).await.expect("woo request");
+    let status = resp.status();
+    (status, resp.json::<Value>().limit(16 * 1024 * 1024).await.unwrap_or(Value::Null))
+}
+
+fn product_ids(body: &Value) -> HashMap<String, u64> {
+    body.as_array()
+        .expect("products")
+        .iter()
+        .map(|p| (p["sku"].as_str().expect("sku").to_string(), p["id"].as_u64().expect("id")))
+        .collect()
+}
+
+#[actix_web::test]
+async fn woocommerce_finds_products_and_updates_their_stock() {
+    let sim = woocommerce::start(woo_opts()).await.expect("start");
+    set_stock(&sim, json!({"A": 1, "B": 2, "C": 3})).await;
+
+    let (status, headers, body) = woo_get(&sim, "/wp-json/wc/v3/products?sku=A,C&per_page=100").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(header(&headers, "X-WP-Total").as_deref(), Some("2"));
+    let ids = product_ids(&body);
+    assert_eq!(ids.keys().cloned().collect::<BTreeSet<_>>(), ["A", "C"].map(String::from).into());
+    let a = body.as_array().expect("products").iter().find(|p| p["sku"] == "A").expect("A").clone();
+    assert_eq!(a["type"], "simple");
+    assert_eq!(a["manage_stock"], true);
+    assert_eq!(a["stock_quantity"], 1);
+    assert_eq!(a["price"], "6.00");
+    assert_eq!(a["weight"], "0.25");
+    assert_eq!(a["dimensions"], json!({"length": "30", "width": "20", "height": "2"}));
+    assert!(a["images"][0]["src"].as_str().expect("image").starts_with("http://"));
+
+    let (_, headers, body) = woo_get(&sim, "/wp-json/wc/v3/products?per_page=2&page=1").await;
+    assert_eq!(header(&headers, "X-WP-Total").as_deref(), Some("3"));
+    assert_eq!(header(&headers, "X-WP-TotalPages").as_deref(), Some("2"));
+    assert_eq!(body.as_array().expect("page").len(), 2);
+    let (_, _, all) = woo_get(&sim, "/wp-json/wc/v3/products?per_page=100").await;
+    let ids = product_ids(&all);
+    assert_eq!(ids.len(), 3);
+
+    // Single PUT.
+    let (status, body) = woo_send(
+        &sim,
+        "PUT",
+        &format!("/wp-json/wc/v3/products/{}", ids["B"]),
+        json!({"manage_stock": true, "stock_quantity": 42}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["stock_quantity"], 42);
+    assert_eq!(sim_stock(&sim).await["B"], 42);
+    let (status, body) = woo_send(&sim, "PUT", "/wp-json/wc/v3/products/999999", json!({"stock_quantity": 1})).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        body,
+        json!({"code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID.", "data": {"status": 404}})
+    );
+    let (status, _) = client()
+        .put(sim.url(&format!("/wp-json/wc/v3/products/{}", ids["B"])))
+        .send_json(&json!({"stock_quantity": 1}))
+        .await
+        .map(|r| (r.status(), ()))
+        .expect("request");
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert_eq!(sim_stock(&sim).await["B"], 42);
+
+    // Batch: over 100 items is refused whole.
+    let many: Vec<Value> = (0..101).map(|_| json!({"id": ids["A"], "stock_quantity": 9})).collect();
+    let (status, body) = woo_send(&sim, "POST", "/wp-json/wc/v3/products/batch", json!({"update": many})).await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(body["code"], "woocommerce_rest_request_entity_too_large");
+    assert_eq!(body["message"], "Unable to accept more than 100 items for this request.");
+    assert_eq!(sim_stock(&sim).await["A"], 1);
+
+    // Batch: each item on its own.
+    let (status, body) = woo_send(
+        &sim,
+        "POST",
+        "/wp-json/wc/v3/products/batch",
+        json!({"update": [
+            {"id": ids["A"], "stock_quantity": 11},
+            {"id": 999999, "stock_quantity": 5},
+            {"id": ids["C"], "stock_quantity": 33},
+        ], "create": [], "delete": []}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let update = body["update"].as_array().expect("update");
+    assert_eq!(update.len(), 3);
+    assert_eq!(update[0]["stock_quantity"], 11);
+    assert_eq!(update[1]["id"], 999999);
+    assert_eq!(update[1]["error"]["code"], "woocommerce_rest_product_invalid_id");
+    assert_eq!(update[1]["error"]["data"]["status"], 404);
+    assert_eq!(update[2]["stock_quantity"], 33);
+    assert_eq!(sim_stock(&sim).await, json!({"A": 11, "B": 42, "C": 33}));
+
+    let calls = stock_calls(&sim).await;
+    assert_eq!(calls.len(), 2, "{calls:?}");
+    assert_eq!(calls[0]["items"], json!([{"sku": "B", "quantity": 42}]));
+    assert_eq!(calls[1]["items"], json!([{"sku": "A", "quantity": 11}, {"sku": "C", "quantity": 33}]));
+    sim.stop().await;
 }
