@@ -26,6 +26,14 @@ const MAX_PAGES: usize = 10_000;
 #[rtype(result = "()")]
 pub struct PollNow;
 
+/// Read the channel's catalogue and store its listings as channel product data.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SyncCatalogue;
+
+/// How often the catalogue is read again (listings change far less often than orders).
+const CATALOGUE_EVERY: Duration = Duration::from_secs(3600);
+
 /// Reload the channel's settings from the database (after an API change).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -49,6 +57,7 @@ pub struct ChannelActor {
     channel: Option<Channel>,
     connector: Option<Rc<dyn Connector>>,
     timer: Option<SpawnHandle>,
+    catalogue_timer: Option<SpawnHandle>,
     polling: bool,
     poll_again: bool,
     retired: bool,
@@ -65,6 +74,7 @@ impl ChannelActor {
             channel: None,
             connector: None,
             timer: None,
+            catalogue_timer: None,
             polling: false,
             poll_again: false,
             retired: false,
@@ -91,6 +101,8 @@ impl ChannelActor {
                     }
                 };
                 act.go_dormant(ctx);
+                ctx.notify_later(SyncCatalogue, first_poll_after);
+                act.catalogue_timer = Some(ctx.run_interval(CATALOGUE_EVERY, |_, ctx| ctx.notify(SyncCatalogue)));
                 let every = Duration::from_secs(channel.poll_interval_secs.max(1) as u64);
                 act.channel = Some(channel);
                 // The interval starts only after the first (backed-off) poll, so a connector that
@@ -118,7 +130,7 @@ impl ChannelActor {
     /// No timer, nothing scheduled: the actor ends once the registry lets go of its address
     /// (stopping it outright would make its Supervisor start it again).
     fn go_dormant(&mut self, ctx: &mut Context<Self>) {
-        if let Some(t) = self.timer.take() {
+        for t in [self.timer.take(), self.catalogue_timer.take()].into_iter().flatten() {
             ctx.cancel_future(t);
         }
     }
@@ -237,6 +249,52 @@ async fn poll_once(
         }
     }
     Ok(total)
+}
+
+impl Handler<SyncCatalogue> for ChannelActor {
+    type Result = ();
+
+    fn handle(&mut self, _: SyncCatalogue, ctx: &mut Context<Self>) {
+        let Some(connector) = self.connector.clone() else { return };
+        let (id, pool) = (self.id, self.pool.clone());
+        let span = tracing::info_span!("channel.catalogue", channel_id = id);
+        let work = AssertUnwindSafe(tracing::Instrument::instrument(sync_catalogue(id, connector, pool), span)).catch_unwind();
+        ctx.spawn(work.into_actor(self).map(|result, act, ctx| match result {
+            Ok(Ok(stored)) => tracing::info!(channel_id = act.id, stored, "catalogue read"),
+            Ok(Err(e)) => tracing::warn!(channel_id = act.id, error = %e, "catalogue read failed"),
+            Err(_) => {
+                tracing::error!(channel_id = act.id, "connector panicked reading the catalogue; restarting");
+                ctx.stop();
+            }
+        }));
+    }
+}
+
+/// Reads every catalogue page and stores the listings whose SKU Chorus knows.
+async fn sync_catalogue(channel_id: i64, connector: Rc<dyn Connector>, pool: DbPool) -> Result<usize, String> {
+    let mut listings = Vec::new();
+    let mut page = None;
+    for _ in 0..MAX_PAGES {
+        let got = connector.fetch_catalogue(page.take()).await.map_err(|e| e.to_string())?;
+        listings.extend(got.listings);
+        match got.next {
+            Some(next) => page = Some(next),
+            None => break,
+        }
+    }
+    db::run(&pool, move |conn| {
+        let skus: Vec<&str> = listings.iter().map(|l| l.sku.as_str()).collect();
+        let known: std::collections::HashSet<String> = db::products::existing(conn, &skus)?.into_iter().collect();
+        let now = db::now_ms();
+        let mut stored = 0;
+        for listing in listings.iter().filter(|l| known.contains(&l.sku)) {
+            db::channel_products::merge_listing(conn, channel_id, listing, now)?;
+            stored += 1;
+        }
+        Ok(stored)
+    })
+    .await
+    .map_err(|e| e.to_string())
 }
 
 impl Handler<Reload> for ChannelActor {

@@ -37,6 +37,9 @@ pub trait Connector {
     /// Orders changed at or after `since` (ms, UTC), one page at a time: pass the previous
     /// page's `next` to continue.
     fn fetch_orders(&self, since: Option<i64>, page: Option<String>) -> LocalBoxFuture<'static, Result<OrderPage, ConnectorError>>;
+
+    /// The channel's listings (SKU, ids, and what it says about the item), a page at a time.
+    fn fetch_catalogue(&self, page: Option<String>) -> LocalBoxFuture<'static, Result<CataloguePage, ConnectorError>>;
 }
 
 /// Builds the connector a channel's kind needs from its stored settings.
@@ -103,4 +106,26 @@ mod tests {
         assert_eq!(parse_time("1970-01-01T00:00:02"), Some(2000));
         assert_eq!(parse_time("yesterday"), None);
     }
+}
+
+/// One listing as a channel's catalogue describes it, mapped to Chorus's channel product data.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listing {
+    pub sku: String,
+    pub listing_id: Option<String>,
+    pub variant_id: Option<String>,
+    pub inventory_item_id: Option<String>,
+    pub location_id: Option<String>,
+    pub image_url: Option<String>,
+    pub weight_grams: Option<i64>,
+    /// Length, width, height in millimetres.
+    pub dimensions_mm: Option<(i64, i64, i64)>,
+    pub hs_code: Option<String>,
+    pub country_of_origin: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct CataloguePage {
+    pub listings: Vec<Listing>,
+    pub next: Option<String>,
 }

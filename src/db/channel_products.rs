@@ -57,3 +57,28 @@ pub fn list_for_sku(conn: &mut DbConn, sku: &str) -> QueryResult<Vec<ChannelProd
         .select(ChannelProduct::as_select())
         .load(conn)
 }
+
+/// Stores what a channel's catalogue says about a listing; what it leaves out (e.g. a price set
+/// by hand) is kept. Returns whether the row was new.
+pub fn merge_listing(conn: &mut DbConn, channel_id: i64, l: &crate::connectors::Listing, now: i64) -> QueryResult<bool> {
+    let old = find(conn, channel_id, &l.sku)?.unwrap_or_default();
+    let pick = |new: &Option<String>, old: Option<String>| new.clone().or(old);
+    let row = ChannelProduct {
+        channel_id,
+        sku: l.sku.clone(),
+        listing_id: pick(&l.listing_id, old.listing_id),
+        variant_id: pick(&l.variant_id, old.variant_id),
+        inventory_item_id: pick(&l.inventory_item_id, old.inventory_item_id),
+        location_id: pick(&l.location_id, old.location_id),
+        image_url: pick(&l.image_url, old.image_url),
+        weight_grams: l.weight_grams.or(old.weight_grams),
+        length_mm: l.dimensions_mm.map(|d| d.0).or(old.length_mm),
+        width_mm: l.dimensions_mm.map(|d| d.1).or(old.width_mm),
+        height_mm: l.dimensions_mm.map(|d| d.2).or(old.height_mm),
+        hs_code: pick(&l.hs_code, old.hs_code),
+        country_of_origin: pick(&l.country_of_origin, old.country_of_origin),
+        updated_at: now,
+        ..old
+    };
+    upsert(conn, &row)
+}

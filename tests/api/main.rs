@@ -1,6 +1,7 @@
 //! The integration tests: one binary, the real app on port 0, a real database (SQLite always,
 //! PostgreSQL too when TEST_DATABASE_URL is set).
 
+mod catalogue;
 mod channels;
 mod config;
 mod crash;

@@ -113,3 +113,56 @@ mod tests {
         assert_eq!(fulfillment(Some("ON_HOLD")), Fulfillment::Unfulfilled);
     }
 }
+
+/// Grams from Shopify's `Weight { value unit }`.
+pub fn grams(value: f64, unit: &str) -> Option<i64> {
+    let factor = match unit {
+        "GRAMS" => 1.0,
+        "KILOGRAMS" => 1000.0,
+        "POUNDS" => 453.592_37,
+        "OUNCES" => 28.349_523,
+        _ => return None,
+    };
+    Some((value * factor).round() as i64)
+}
+
+/// A variant node from the catalogue query, as channel product data.
+pub fn listing(node: &serde_json::Value, location_id: Option<&str>) -> Option<crate::connectors::Listing> {
+    let sku = node["sku"].as_str().filter(|s| !s.is_empty())?.to_string();
+    let item = &node["inventoryItem"];
+    let weight = &item["measurement"]["weight"];
+    let text = |v: &serde_json::Value| v.as_str().filter(|s| !s.is_empty()).map(str::to_string);
+    Some(crate::connectors::Listing {
+        sku,
+        listing_id: text(&node["product"]["id"]),
+        variant_id: text(&node["id"]),
+        inventory_item_id: text(&item["id"]),
+        location_id: location_id.map(str::to_string),
+        image_url: None,
+        weight_grams: weight["value"].as_f64().and_then(|v| grams(v, weight["unit"].as_str().unwrap_or_default())),
+        dimensions_mm: None,
+        hs_code: text(&item["harmonizedSystemCode"]),
+        country_of_origin: text(&item["countryCodeOfOrigin"]),
+    })
+}
+
+#[cfg(test)]
+mod catalogue_tests {
+    use super::*;
+
+    #[test]
+    fn maps_a_variant_with_customs_and_weight() {
+        let node = serde_json::json!({
+            "id": "gid://shopify/ProductVariant/7", "sku": "SKU-1",
+            "product": {"id": "gid://shopify/Product/3", "title": "Shirt"},
+            "inventoryItem": {"id": "gid://shopify/InventoryItem/9", "harmonizedSystemCode": "610910",
+                "countryCodeOfOrigin": "PT", "measurement": {"weight": {"value": 0.25, "unit": "KILOGRAMS"}}}
+        });
+        let l = listing(&node, Some("gid://shopify/Location/1")).unwrap();
+        assert_eq!(l.inventory_item_id.as_deref(), Some("gid://shopify/InventoryItem/9"));
+        assert_eq!(l.weight_grams, Some(250));
+        assert_eq!(l.hs_code.as_deref(), Some("610910"));
+        assert!(listing(&serde_json::json!({"sku": ""}), None).is_none());
+        assert_eq!(grams(1.0, "POUNDS"), Some(454));
+    }
+}

@@ -44,6 +44,8 @@ pub struct Shopify {
     endpoint: String,
     token: Rc<String>,
     bucket: Rc<Cell<Option<Bucket>>>,
+    /// The location stock lives at, discovered from the shop itself.
+    location: Rc<Cell<Option<String>>>,
 }
 
 impl Shopify {
@@ -53,6 +55,7 @@ impl Shopify {
             endpoint: format!("{}/admin/api/{}/graphql.json", base_url.trim_end_matches('/'), queries::API_VERSION),
             token: Rc::new(access_token),
             bucket: Rc::new(Cell::new(None)),
+            location: Rc::new(Cell::new(None)),
         }
     }
 
@@ -153,6 +156,34 @@ impl Shopify {
     }
 }
 
+impl Shopify {
+    async fn catalogue_page(&self, after: Option<String>) -> Result<super::CataloguePage, ConnectorError> {
+        let location = match self.location.take() {
+            Some(l) => Some(l),
+            None => {
+                let data = self.graphql("ChorusLocations", queries::LOCATIONS, json!({}), 3.0).await?;
+                data["locations"]["nodes"][0]["id"].as_str().map(str::to_string)
+            }
+        };
+        self.location.set(location.clone());
+        let variables = json!({ "first": queries::VARIANTS_PER_PAGE, "after": after });
+        let data = self
+            .graphql("ChorusVariants", queries::VARIANTS, variables, queries::variants_cost(queries::VARIANTS_PER_PAGE))
+            .await?;
+        let connection = &data["productVariants"];
+        let listings = connection["nodes"]
+            .as_array()
+            .map(|nodes| nodes.iter().filter_map(|n| mapping::listing(n, location.as_deref())).collect())
+            .unwrap_or_default();
+        let next = if connection["pageInfo"]["hasNextPage"].as_bool() == Some(true) {
+            connection["pageInfo"]["endCursor"].as_str().map(str::to_string)
+        } else {
+            None
+        };
+        Ok(super::CataloguePage { listings, next })
+    }
+}
+
 async fn backoff(attempt: u32) {
     actix_web::rt::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
 }
@@ -162,6 +193,12 @@ impl Connector for Shopify {
         let this = self.clone();
         let span = tracing::info_span!("shopify.orders", endpoint = %this.endpoint);
         Box::pin(async move { this.orders_page(since, page).await }.instrument(span))
+    }
+
+    fn fetch_catalogue(&self, page: Option<String>) -> LocalBoxFuture<'static, Result<super::CataloguePage, ConnectorError>> {
+        let this = self.clone();
+        let span = tracing::info_span!("shopify.catalogue", endpoint = %this.endpoint);
+        Box::pin(async move { this.catalogue_page(page).await }.instrument(span))
     }
 }
 

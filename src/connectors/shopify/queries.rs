@@ -43,3 +43,29 @@ mod tests {
         assert!(ORDERS.contains(&format!("lineItems(first: {LINES_PER_ORDER})")));
     }
 }
+
+/// Variants per catalogue page: cost 2 + first × 3.
+pub const VARIANTS_PER_PAGE: i64 = 100;
+
+pub fn variants_cost(first: i64) -> f64 {
+    (2 + first * 3) as f64
+}
+
+pub const LOCATIONS: &str = r#"query ChorusLocations { locations(first: 1) { nodes { id name } } }"#;
+
+pub const VARIANTS: &str = r#"query ChorusVariants($first: Int!, $after: String) {
+  productVariants(first: $first, after: $after) {
+    nodes {
+      id
+      sku
+      product { id title }
+      inventoryItem {
+        id
+        harmonizedSystemCode
+        countryCodeOfOrigin
+        measurement { weight { value unit } }
+      }
+    }
+    pageInfo { hasNextPage endCursor }
+  }
+}"#;

@@ -105,10 +105,34 @@ impl WooCommerce {
     }
 }
 
+impl WooCommerce {
+    async fn catalogue_page(&self, token: Option<String>) -> Result<super::CataloguePage, ConnectorError> {
+        let page: u32 = token.and_then(|t| t.parse().ok()).unwrap_or(1);
+        let (bytes, headers) = self.get(&format!("/products?per_page={PER_PAGE}&page={page}")).await?;
+        let products: Vec<serde_json::Value> = serde_json::from_slice(&bytes)
+            .map_err(|e| ConnectorError::Permanent(format!("unexpected products shape: {e}")))?;
+        let pages: u32 = headers
+            .get("x-wp-totalpages")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(page);
+        Ok(super::CataloguePage {
+            listings: products.iter().filter_map(mapping::listing).collect(),
+            next: (page < pages).then(|| (page + 1).to_string()),
+        })
+    }
+}
+
 impl Connector for WooCommerce {
     fn fetch_orders(&self, since: Option<i64>, page: Option<String>) -> LocalBoxFuture<'static, Result<OrderPage, ConnectorError>> {
         let this = self.clone();
         let span = tracing::info_span!("woocommerce.orders", base = %this.base);
         Box::pin(async move { this.orders_page(since, page).await }.instrument(span))
+    }
+
+    fn fetch_catalogue(&self, page: Option<String>) -> LocalBoxFuture<'static, Result<super::CataloguePage, ConnectorError>> {
+        let this = self.clone();
+        let span = tracing::info_span!("woocommerce.catalogue", base = %this.base);
+        Box::pin(async move { this.catalogue_page(page).await }.instrument(span))
     }
 }

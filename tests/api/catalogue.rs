@@ -1,0 +1,48 @@
+//! Catalogue read: when a channel is added, its listings are linked to products by SKU and
+//! what the channel says about them is stored as channel product data.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[actix_web::test]
+async fn a_new_channel_links_its_listings_by_sku() {
+    for backend in backends() {
+        for kind in ["shopify", "woocommerce"] {
+            let db = TestDb::new(backend);
+            let app = spawn_app(&db).await;
+            for sku in ["SKU-1", "SKU-2"] {
+                app.create_product(sku).await;
+            }
+            let sim = Sim::start(kind, None).await;
+            // SKU-3 is listed on the channel but unknown to Chorus: it is not linked.
+            sim.call("PUT", "/_sim/stock", Some(json!({"SKU-1": 5, "SKU-2": 0, "SKU-3": 1}))).await;
+            let id = app.create_channel(kind, &sim.url(), "s").await;
+            let path = |sku: &str| format!("/api/v1/channels/{id}/products/{sku}");
+            let mut found = None;
+            for _ in 0..200 {
+                let r = app.get(&path("SKU-2")).await;
+                if r.status.as_u16() == 200 {
+                    found = Some(r.body);
+                    break;
+                }
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(25)).await;
+            }
+            let data = found.unwrap_or_else(|| panic!("{backend:?} {kind}: listings were not linked"));
+            assert_eq!(data["weight_grams"], 250, "{backend:?} {kind}: {data}");
+            match kind {
+                "shopify" => {
+                    assert!(data["inventory_item_id"].as_str().is_some_and(|s| s.starts_with("gid://shopify/InventoryItem/")));
+                    assert_eq!(data["location_id"], "gid://shopify/Location/1");
+                }
+                _ => {
+                    assert!(data["listing_id"].as_str().is_some(), "{data}");
+                    assert_eq!(data["dimensions_mm"], json!({"length": 300, "width": 200, "height": 20}));
+                }
+            }
+            assert_eq!(app.get(&path("SKU-1")).await.status.as_u16(), 200);
+            assert_problem(&app.get(&path("SKU-3")).await, 404, "unknown_channel_product");
+            app.stop().await;
+        }
+    }
+}
