@@ -78,6 +78,21 @@ pub fn fulfillment_status(o: &Order) -> &'static str {
     }
 }
 
+/// A GraphQL connection: nodes, edges with their cursors, and pageInfo.
+fn connection(nodes: Vec<Value>, cursors: &[String], has_next: bool, has_previous: bool) -> Value {
+    let edges: Vec<Value> = nodes.iter().zip(cursors).map(|(n, c)| json!({"node": n, "cursor": c})).collect();
+    json!({
+        "nodes": nodes,
+        "edges": edges,
+        "pageInfo": {
+            "hasNextPage": has_next,
+            "hasPreviousPage": has_previous,
+            "startCursor": cursors.first(),
+            "endCursor": cursors.last(),
+        },
+    })
+}
+
 /// The order as a GraphQL `Order` node (every field, whatever the selection).
 pub fn order_node(o: &Order) -> Value {
     let lines: Vec<Value> = o
@@ -404,17 +419,7 @@ fn product_variants(state: &SimState, selection: &str, vars: &Value) -> HttpResp
         (nodes, cursors, rest.len() > page.len())
     };
     let actual = 2 + nodes.len() as i64 * 3;
-    let edges: Vec<Value> = nodes.iter().zip(&cursors).map(|(n, c)| json!({"node": n, "cursor": c})).collect();
-    let data = json!({ "productVariants": {
-        "nodes": nodes,
-        "edges": edges,
-        "pageInfo": {
-            "hasNextPage": has_next,
-            "hasPreviousPage": after.is_some(),
-            "startCursor": cursors.first(),
-            "endCursor": cursors.last(),
-        },
-    } });
+    let data = json!({ "productVariants": connection(nodes, &cursors, has_next, after.is_some()) });
     respond(state, requested, actual, data)
 }
 
@@ -794,17 +799,7 @@ fn orders(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
         (nodes, cursors, rest.len() > page.len())
     };
     let actual = 2 + nodes.len() as i64 * (2 + line_items);
-    let edges: Vec<Value> = nodes.iter().zip(&cursors).map(|(n, c)| json!({"node": n, "cursor": c})).collect();
-    let data = json!({ "orders": {
-        "nodes": nodes,
-        "edges": edges,
-        "pageInfo": {
-            "hasNextPage": has_next,
-            "hasPreviousPage": after.is_some(),
-            "startCursor": cursors.first(),
-            "endCursor": cursors.last(),
-        },
-    } });
+    let data = json!({ "orders": connection(nodes, &cursors, has_next, after.is_some()) });
     respond(state, requested, actual, data)
 }
 
