@@ -94,9 +94,11 @@ fn connection(nodes: Vec<Value>, cursors: &[String], has_next: bool, has_previou
 }
 
 /// The order as a GraphQL `Order` node (every field, whatever the selection).
-pub fn order_node(o: &Order) -> Value {
-    let lines: Vec<Value> = o
-        .lines
+/// An order's line items as a connection page: `first` lines after line index `after`.
+fn line_items(o: &Order, first: usize, after: Option<u64>) -> Value {
+    let start = after.map(|a| a as usize + 1).unwrap_or(0).min(o.lines.len());
+    let end = (start + first).min(o.lines.len());
+    let nodes: Vec<Value> = o.lines[start..end]
         .iter()
         .map(|l| {
             json!({
@@ -112,6 +114,12 @@ pub fn order_node(o: &Order) -> Value {
             })
         })
         .collect();
+    let cursors: Vec<String> = (start..end).map(|i| encode_cursor((0, i as u64))).collect();
+    connection(nodes, &cursors, end < o.lines.len(), start > 0)
+}
+
+/// The order as a GraphQL `Order` node, with its first `line_first` line items.
+pub fn order_node(o: &Order, line_first: usize) -> Value {
     json!({
         "id": format!("gid://shopify/Order/{}", o.id),
         "legacyResourceId": o.id.to_string(),
@@ -121,8 +129,31 @@ pub fn order_node(o: &Order) -> Value {
         "cancelledAt": o.cancelled_at.map(iso_z),
         "displayFinancialStatus": financial_status(o),
         "displayFulfillmentStatus": fulfillment_status(o),
-        "lineItems": { "nodes": lines },
+        "lineItems": line_items(o, line_first, None),
     })
+}
+
+/// `order(id:) { lineItems(first:, after:) }`: the rest of a long order's lines.
+fn order(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
+    let args = args_of(selection, "order").unwrap_or("");
+    let id = arg(args, "id", vars).and_then(|v| v.as_str().and_then(|s| s.rsplit('/').next()).and_then(|n| n.parse::<u64>().ok()));
+    let lines_args = args_of(selection, "lineItems").unwrap_or("");
+    let first = match page_size(arg(lines_args, "first", vars), DEFAULT_LINE_ITEMS, "lineItems.first") {
+        Ok(n) => n,
+        Err(e) => return gql_error(e, "BAD_REQUEST"),
+    };
+    let after = arg(lines_args, "after", vars).and_then(|v| v.as_str().and_then(decode_cursor)).map(|(_, i)| i);
+    let requested = 3 + first;
+    if let Some(resp) = refusal(state, requested) {
+        return resp;
+    }
+    let node = {
+        let store = state.store();
+        store.orders.iter().find(|o| Some(o.id) == id).map(|o| {
+            json!({ "id": format!("gid://shopify/Order/{}", o.id), "lineItems": line_items(o, first as usize, after) })
+        })
+    };
+    respond(state, requested, requested, json!({ "order": node }))
 }
 
 /// The order as Shopify's REST API renders it (webhook bodies).
@@ -296,6 +327,8 @@ async fn graphql(state: web::Data<SimState>, req: HttpRequest, body: web::Bytes)
         product_variants(&state, selection, &vars)
     } else if args_of(selection, "orders").is_some() {
         orders(&state, selection, &vars)
+    } else if args_of(selection, "order").is_some() {
+        order(&state, selection, &vars)
     } else if args_of(selection, "locations").is_some() {
         locations(&state, selection, &vars)
     } else {
@@ -794,7 +827,7 @@ fn orders(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
             })
             .collect();
         let page = &rest[..rest.len().min(first as usize)];
-        let nodes: Vec<Value> = page.iter().map(|o| order_node(o)).collect();
+        let nodes: Vec<Value> = page.iter().map(|o| order_node(o, line_items as usize)).collect();
         let cursors: Vec<String> = page.iter().map(|o| encode_cursor(sort_key(o, sort))).collect();
         (nodes, cursors, rest.len() > page.len())
     };

@@ -159,3 +159,27 @@ async fn short_stock_and_unknown_skus_go_on_hold_until_released() {
         assert_allocation_invariant(&db).await;
     }
 }
+
+#[actix_web::test]
+async fn a_shopify_order_longer_than_a_page_of_lines_allocates_every_line() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        let skus: Vec<String> = (0..25).map(|i| format!("L-{i:02}")).collect();
+        let items: Vec<Value> = skus.iter().map(|s| json!({"sku": s, "quantity": 10})).collect();
+        let r = app.put("/api/v1/inventory", json!({"items": items, "create_missing": true})).await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+        let shop = Sim::start("shopify", None).await;
+        let lines: Vec<(&str, i64)> = skus.iter().map(|s| (s.as_str(), 1)).collect();
+        let (_, ext) = shop.order(&lines, true).await;
+        let id = app.create_channel("shopify", &shop.url(), "s").await;
+        let orders = app.sync_until(id, "the long order", |o| status_of(o, &ext) == "imported").await;
+        let order = app.get(&format!("/api/v1/orders/{}", orders[0]["id"])).await.body;
+        assert_eq!(order["lines"].as_array().map(Vec::len), Some(25), "{backend:?}");
+        for sku in &skus {
+            assert_eq!(app.inventory(sku).await["allocated"], 1, "{backend:?} {sku}");
+        }
+        app.stop().await;
+        assert_allocation_invariant(&db).await;
+    }
+}

@@ -144,8 +144,11 @@ impl Shopify {
             .graphql("ChorusOrders", queries::ORDERS, variables, queries::orders_cost(queries::ORDERS_PER_PAGE))
             .await?;
         let connection = &data["orders"];
-        let nodes: Vec<mapping::OrderNode> = serde_json::from_value(connection["nodes"].clone())
+        let mut nodes: Vec<mapping::OrderNode> = serde_json::from_value(connection["nodes"].clone())
             .map_err(|e| ConnectorError::Permanent(format!("unexpected orders shape: {e}")))?;
+        for node in &mut nodes {
+            self.complete_lines(node).await?;
+        }
         let orders = nodes.into_iter().filter_map(mapping::order).collect();
         let next = if connection["pageInfo"]["hasNextPage"].as_bool() == Some(true) {
             connection["pageInfo"]["endCursor"].as_str().map(str::to_string)
@@ -157,6 +160,27 @@ impl Shopify {
 }
 
 impl Shopify {
+    /// An order with more lines than the page query takes gets the rest, page by page, so
+    /// every line is allocated.
+    async fn complete_lines(&self, node: &mut mapping::OrderNode) -> Result<(), ConnectorError> {
+        let Some(lines) = node.line_items.as_mut() else { return Ok(()) };
+        for _ in 0..100 {
+            let after = match &lines.page_info {
+                Some(p) if p.has_next_page => p.end_cursor.clone(),
+                _ => return Ok(()),
+            };
+            let variables = json!({ "id": node.id, "first": queries::MORE_LINES_PER_PAGE, "after": after });
+            let data = self
+                .graphql("ChorusOrderLines", queries::ORDER_LINES, variables, (3 + queries::MORE_LINES_PER_PAGE) as f64)
+                .await?;
+            let more: mapping::Connection<mapping::LineNode> = serde_json::from_value(data["order"]["lineItems"].clone())
+                .map_err(|e| ConnectorError::Permanent(format!("unexpected line items shape: {e}")))?;
+            lines.nodes.extend(more.nodes);
+            lines.page_info = more.page_info;
+        }
+        Err(ConnectorError::Permanent(format!("order {} has more line items than Chorus reads", node.id)))
+    }
+
     async fn catalogue_page(&self, after: Option<String>) -> Result<super::CataloguePage, ConnectorError> {
         let location = match self.location.take() {
             Some(l) => Some(l),

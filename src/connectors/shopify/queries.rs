@@ -27,6 +27,7 @@ pub const ORDERS: &str = r#"query ChorusOrders($first: Int!, $after: String, $qu
       displayFulfillmentStatus
       lineItems(first: 20) {
         nodes { id sku quantity currentQuantity unfulfilledQuantity }
+        pageInfo { hasNextPage endCursor }
       }
     }
     pageInfo { hasNextPage endCursor }
@@ -43,6 +44,19 @@ mod tests {
         assert!(ORDERS.contains(&format!("lineItems(first: {LINES_PER_ORDER})")));
     }
 }
+
+/// Lines per follow-up page for an order with more than [`LINES_PER_ORDER`] lines.
+pub const MORE_LINES_PER_PAGE: i64 = 100;
+
+pub const ORDER_LINES: &str = r#"query ChorusOrderLines($id: ID!, $first: Int!, $after: String) {
+  order(id: $id) {
+    id
+    lineItems(first: $first, after: $after) {
+      nodes { id sku quantity currentQuantity unfulfilledQuantity }
+      pageInfo { hasNextPage endCursor }
+    }
+  }
+}"#;
 
 /// Variants per catalogue page: cost 2 + first × 3.
 pub const VARIANTS_PER_PAGE: i64 = 100;
