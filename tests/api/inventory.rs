@@ -161,3 +161,41 @@ async fn commits_are_broadcast_as_stock_changed() {
         app.stop().await;
     }
 }
+
+#[actix_web::test]
+async fn a_failing_order_message_does_not_fail_its_batch() {
+    use chorus::actors::inventory::{AdjustQuantity, ImportOrders, InventoryError};
+    use chorus::domain::order::{ChannelLine, ChannelOrder, Financial, Fulfillment, ImportFilter};
+    use chorus::domain::source::Source;
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        app.create_product("A").await;
+        app.set_stock("A", 5).await;
+        let orphan = ChannelOrder {
+            external_id: "X-1".into(),
+            name: "#1".into(),
+            financial: Financial::Paid,
+            fulfillment: Fulfillment::Unfulfilled,
+            cancelled_at: None,
+            created_at: 0,
+            updated_at: 0,
+            lines: vec![ChannelLine { external_id: "1".into(), sku: Some("A".into()), quantity: 2, fulfilled: 0 }],
+        };
+        // A channel that does not exist: the database refuses the order (foreign key).
+        let import = app.app_inventory.send(ImportOrders {
+            channel_id: 999,
+            filter: ImportFilter::default(),
+            orders: vec![orphan],
+            cursor: None,
+        });
+        let adjust = app.app_inventory.send(AdjustQuantity { sku: "A".into(), source: Source::Api, delta: 1 });
+        let (import, adjust) = futures::join!(import, adjust);
+        assert!(matches!(import.unwrap(), Err(InventoryError::Storage(_))), "{backend:?}");
+        assert_eq!(adjust.unwrap().unwrap().on_hand, 6, "{backend:?}");
+        let inv = app.inventory("A").await;
+        assert_eq!((inv["on_hand"].as_i64(), inv["allocated"].as_i64()), (Some(6), Some(0)), "{backend:?}");
+        app.stop().await;
+        assert_allocation_invariant(&db).await;
+    }
+}

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use actix::prelude::*;
+use diesel::Connection;
 use dashmap::DashMap;
 use tokio::sync::oneshot;
 
@@ -458,12 +459,12 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
                     }),
                 None,
             ),
-            Work::Import(m) => {
-                Answer::Import(Ok(orders::apply_import(conn, &mut snap.levels, &mut allocation_moved, m, now)?))
-            }
-            Work::Order(a) => {
-                Answer::Order(orders::apply_action(conn, &mut snap.levels, &mut allocation_moved, a, now)?)
-            }
+            Work::Import(m) => Answer::Import(isolated(conn, &mut snap.levels, &mut allocation_moved, |c, l, mv| {
+                orders::apply_import(c, l, mv, m, now).map(Ok)
+            })),
+            Work::Order(a) => Answer::Order(isolated(conn, &mut snap.levels, &mut allocation_moved, |c, l, mv| {
+                orders::apply_action(c, l, mv, a, now)
+            })),
         };
         answers.push(answer);
     }
@@ -524,6 +525,47 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
         }
     }
     Ok(Committed { answers, cache_updates, moved })
+}
+
+/// Runs one order message under a savepoint: if the database refuses it, that message alone
+/// fails (its writes and its in-memory allocation changes undone) and the batch goes on.
+fn isolated<T>(
+    conn: &mut db::DbConn,
+    levels: &mut HashMap<String, Level>,
+    moved: &mut HashSet<String>,
+    f: impl FnOnce(&mut db::DbConn, &mut HashMap<String, Level>, &mut HashSet<String>) -> diesel::QueryResult<Result<T, InventoryError>>,
+) -> Result<T, InventoryError> {
+    let (levels_before, moved_before) = (levels.clone(), moved.clone());
+    let outcome = conn.transaction(|c| match f(c, levels, moved)? {
+        Ok(v) => Ok(Ok(v)),
+        // A refusal by the rules changes nothing either: roll its savepoint back too.
+        Err(refused) => Err(Refused::Rule(refused)),
+    });
+    match outcome {
+        Ok(result) => result,
+        Err(failure) => {
+            *levels = levels_before;
+            *moved = moved_before;
+            match failure {
+                Refused::Rule(e) => Err(e),
+                Refused::Db(e) => {
+                    tracing::error!(error = %e, "an order message failed; the rest of its batch goes on");
+                    Err(InventoryError::Storage(e.to_string()))
+                }
+            }
+        }
+    }
+}
+
+enum Refused {
+    Rule(InventoryError),
+    Db(diesel::result::Error),
+}
+
+impl From<diesel::result::Error> for Refused {
+    fn from(e: diesel::result::Error) -> Self {
+        Refused::Db(e)
+    }
 }
 
 /// Applies one stock message all-or-nothing onto the snapshot.
