@@ -74,10 +74,7 @@ impl Application {
             max_body_bytes: settings.http.max_body_bytes,
         });
         let server = HttpServer::new(move || {
-            App::new()
-                .wrap(tracing_actix_web::TracingLogger::default())
-                .app_data(state.clone())
-                .configure(http::routes)
+            App::new().wrap(tracing_actix_web::TracingLogger::default()).app_data(state.clone()).configure(http::routes)
         })
         .shutdown_timeout(10)
         .listen(listener)?

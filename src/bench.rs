@@ -27,11 +27,13 @@ pub async fn inventory(database_url: &str, senders: &[usize], ops: usize, skus: 
     let backend = DatabaseKind::from_url(database_url).map_err(anyhow::Error::msg)?;
     let db_settings = settings.database.clone();
     let pool = actix_web::rt::task::spawn_blocking(move || db::build_pool(&db_settings)).await??;
-    db::run(&pool, |conn| db::migrate(conn)).await.context("migrating the benchmark database")?;
+    db::run(&pool, db::migrate).await.context("migrating the benchmark database")?;
     let cache = std::sync::Arc::new(DashMap::new());
     let actor = {
         let (pool, cache) = (pool.clone(), cache.clone());
-        InventoryActor::start_in_arbiter(&Arbiter::new().handle(), move |_| InventoryActor::new(pool, backend, cache, 4096))
+        InventoryActor::start_in_arbiter(&Arbiter::new().handle(), move |_| {
+            InventoryActor::new(pool, backend, cache, 4096)
+        })
     };
     let sku_names: Vec<String> = (0..skus).map(|i| format!("BENCH-{i:06}")).collect();
     actor
@@ -127,7 +129,8 @@ pub async fn import(database_url: &str, orders: usize) -> anyhow::Result<f64> {
     let client = awc::Client::builder().timeout(std::time::Duration::from_secs(30)).finish();
     let skus: Vec<String> = (0..100).map(|i| format!("IMP-{i:03}")).collect();
     for n in 0..orders {
-        let lines: Vec<_> = (0..3).map(|j| serde_json::json!({"sku": skus[(n * 3 + j) % skus.len()], "quantity": 1})).collect();
+        let lines: Vec<_> =
+            (0..3).map(|j| serde_json::json!({"sku": skus[(n * 3 + j) % skus.len()], "quantity": 1})).collect();
         let mut resp = client
             .post(sim.url("/_sim/orders"))
             .send_json(&serde_json::json!({"lines": lines, "paid": true}))
@@ -145,7 +148,12 @@ pub async fn import(database_url: &str, orders: usize) -> anyhow::Result<f64> {
     let (handle, channels, inventory) = (app.server_handle(), app.channels(), app.inventory());
     actix_web::rt::spawn(app.run_until_stopped());
     inventory
-        .send(SetMany { source: Source::Api, items: skus.iter().map(|s| (s.clone(), 1_000_000)).collect(), as_of: None, create_missing: true })
+        .send(SetMany {
+            source: Source::Api,
+            items: skus.iter().map(|s| (s.clone(), 1_000_000)).collect(),
+            as_of: None,
+            create_missing: true,
+        })
         .await??;
     let now = db::now_ms();
     let values = db::channels::ChannelValues {

@@ -148,10 +148,7 @@ impl Settings {
 
     pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
         self.http.bind.parse().map_err(|_| {
-            ConfigError::new(
-                "http.bind",
-                format!("\"{}\" is not an address like 127.0.0.1:8080", self.http.bind),
-            )
+            ConfigError::new("http.bind", format!("\"{}\" is not an address like 127.0.0.1:8080", self.http.bind))
         })
     }
 }
@@ -176,16 +173,13 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_key() {
-        let fig = Figment::from(Toml::string(DEFAULT_TOML))
-            .merge(Toml::string("[http]\nbind = \"nowhere\""));
+        let fig = Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string("[http]\nbind = \"nowhere\""));
         let err = Settings::from_figment(fig).unwrap_err();
         assert_eq!(err.key, "http.bind");
-        let fig = Figment::from(Toml::string(DEFAULT_TOML))
-            .merge(Toml::string("[database]\npool_size = \"many\""));
+        let fig = Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string("[database]\npool_size = \"many\""));
         let err = Settings::from_figment(fig).unwrap_err();
         assert_eq!(err.key, "database.pool_size");
-        let fig = Figment::from(Toml::string(DEFAULT_TOML))
-            .merge(Toml::string("[database]\nurl = \"mysql://x\""));
+        let fig = Figment::from(Toml::string(DEFAULT_TOML)).merge(Toml::string("[database]\nurl = \"mysql://x\""));
         assert_eq!(Settings::from_figment(fig).unwrap_err().key, "database.url");
     }
 }

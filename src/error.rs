@@ -138,8 +138,15 @@ impl From<InventoryError> for ApiError {
             InventoryError::UnknownSku(skus) if skus.len() == 1 => ApiError::unknown_sku(&skus[0]),
             InventoryError::UnknownSku(skus) => {
                 let shown: Vec<&str> = skus.iter().take(20).map(String::as_str).collect();
-                let more = if skus.len() > shown.len() { format!(" and {} more", skus.len() - shown.len()) } else { String::new() };
-                ApiError::not_found("unknown_sku", format!("no product has SKU {}{more}; nothing was applied", shown.join(", ")))
+                let more = if skus.len() > shown.len() {
+                    format!(" and {} more", skus.len() - shown.len())
+                } else {
+                    String::new()
+                };
+                ApiError::not_found(
+                    "unknown_sku",
+                    format!("no product has SKU {}{more}; nothing was applied", shown.join(", ")),
+                )
             }
             InventoryError::Rule { sku, error: error @ crate::domain::stock::StockRuleError::TooLarge(_) } => {
                 ApiError::validation("quantity", format!("{sku}: {error}; nothing was applied"))

@@ -182,7 +182,13 @@ impl Handler<PollNow> for ChannelActor {
                 Ok(Ok(total)) => {
                     act.restarts = 0;
                     if total.new + total.updated > 0 {
-                        tracing::info!(channel_id = act.id, new = total.new, updated = total.updated, on_hold = total.on_hold, "orders imported");
+                        tracing::info!(
+                            channel_id = act.id,
+                            new = total.new,
+                            updated = total.updated,
+                            on_hold = total.on_hold,
+                            "orders imported"
+                        );
                     }
                     None
                 }
@@ -208,7 +214,8 @@ impl Handler<PollNow> for ChannelActor {
 fn record(pool: &DbPool, id: i64, error: Option<String>) {
     let pool = pool.clone();
     actix_web::rt::spawn(async move {
-        let _ = db::run(&pool, move |conn| Ok(db::orders::record_poll(conn, id, error.as_deref(), db::now_ms())?)).await;
+        let _ =
+            db::run(&pool, move |conn| Ok(db::orders::record_poll(conn, id, error.as_deref(), db::now_ms())?)).await;
     });
 }
 
@@ -222,7 +229,8 @@ async fn poll_once(
     panic_now: bool,
 ) -> Result<ImportOutcome, String> {
     let id = channel.id;
-    let state = db::run(&pool, move |conn| Ok(db::orders::channel_state(conn, id)?)).await.map_err(|e| e.to_string())?;
+    let state =
+        db::run(&pool, move |conn| Ok(db::orders::channel_state(conn, id)?)).await.map_err(|e| e.to_string())?;
     let since = state.cursor_updated_at.map(|c| c - OVERLAP_MS);
     let filter = ImportFilter { unpaid: channel.import_unpaid, fulfilled: channel.import_fulfilled };
     let mut total = ImportOutcome::default();
@@ -258,7 +266,8 @@ impl Handler<SyncCatalogue> for ChannelActor {
         let Some(connector) = self.connector.clone() else { return };
         let (id, pool) = (self.id, self.pool.clone());
         let span = tracing::info_span!("channel.catalogue", channel_id = id);
-        let work = AssertUnwindSafe(tracing::Instrument::instrument(sync_catalogue(id, connector, pool), span)).catch_unwind();
+        let work =
+            AssertUnwindSafe(tracing::Instrument::instrument(sync_catalogue(id, connector, pool), span)).catch_unwind();
         ctx.spawn(work.into_actor(self).map(|result, act, ctx| match result {
             Ok(Ok(stored)) => tracing::info!(channel_id = act.id, stored, "catalogue read"),
             Ok(Err(e)) => tracing::warn!(channel_id = act.id, error = %e, "catalogue read failed"),

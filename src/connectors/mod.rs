@@ -36,7 +36,11 @@ pub enum ConnectorError {
 pub trait Connector {
     /// Orders changed at or after `since` (ms, UTC), one page at a time: pass the previous
     /// page's `next` to continue.
-    fn fetch_orders(&self, since: Option<i64>, page: Option<String>) -> LocalBoxFuture<'static, Result<OrderPage, ConnectorError>>;
+    fn fetch_orders(
+        &self,
+        since: Option<i64>,
+        page: Option<String>,
+    ) -> LocalBoxFuture<'static, Result<OrderPage, ConnectorError>>;
 
     /// The channel's listings (SKU, ids, and what it says about the item), a page at a time.
     fn fetch_catalogue(&self, page: Option<String>) -> LocalBoxFuture<'static, Result<CataloguePage, ConnectorError>>;
@@ -49,11 +53,9 @@ pub fn for_channel(channel: &Channel) -> Result<Rc<dyn Connector>, ConnectorErro
     let cred = |k: &str| creds.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
     match channel.kind.as_str() {
         "shopify" => Ok(Rc::new(shopify::Shopify::new(&channel.base_url, cred("access_token")))),
-        "woocommerce" => Ok(Rc::new(woocommerce::WooCommerce::new(
-            &channel.base_url,
-            cred("consumer_key"),
-            cred("consumer_secret"),
-        ))),
+        "woocommerce" => {
+            Ok(Rc::new(woocommerce::WooCommerce::new(&channel.base_url, cred("consumer_key"), cred("consumer_secret"))))
+        }
         other => Err(ConnectorError::Permanent(format!("no connector for kind \"{other}\""))),
     }
 }
@@ -82,9 +84,7 @@ pub fn parse_time(s: &str) -> Option<i64> {
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s) {
         return Some(t.timestamp_millis());
     }
-    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S")
-        .ok()
-        .map(|t| t.and_utc().timestamp_millis())
+    chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S").ok().map(|t| t.and_utc().timestamp_millis())
 }
 
 #[cfg(test)]

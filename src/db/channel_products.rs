@@ -43,11 +43,7 @@ pub fn upsert(conn: &mut DbConn, row: &ChannelProduct) -> QueryResult<bool> {
 }
 
 pub fn find(conn: &mut DbConn, channel_id: i64, sku: &str) -> QueryResult<Option<ChannelProduct>> {
-    channel_products::table
-        .find((channel_id, sku))
-        .select(ChannelProduct::as_select())
-        .first(conn)
-        .optional()
+    channel_products::table.find((channel_id, sku)).select(ChannelProduct::as_select()).first(conn).optional()
 }
 
 pub fn list_for_sku(conn: &mut DbConn, sku: &str) -> QueryResult<Vec<ChannelProduct>> {
@@ -60,7 +56,12 @@ pub fn list_for_sku(conn: &mut DbConn, sku: &str) -> QueryResult<Vec<ChannelProd
 
 /// Stores what a channel's catalogue says about a listing; what it leaves out (e.g. a price set
 /// by hand) is kept. Returns whether the row was new.
-pub fn merge_listing(conn: &mut DbConn, channel_id: i64, l: &crate::connectors::Listing, now: i64) -> QueryResult<bool> {
+pub fn merge_listing(
+    conn: &mut DbConn,
+    channel_id: i64,
+    l: &crate::connectors::Listing,
+    now: i64,
+) -> QueryResult<bool> {
     let old = find(conn, channel_id, &l.sku)?.unwrap_or_default();
     let pick = |new: &Option<String>, old: Option<String>| new.clone().or(old);
     let row = ChannelProduct {

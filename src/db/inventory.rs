@@ -8,8 +8,8 @@ use diesel::upsert::excluded;
 
 use super::schema::{inventory_sources, stock_levels};
 use super::{DbConn, CHUNK_ROWS};
-use diesel::RunQueryDsl;
 use crate::domain::stock::{Level, SourceState};
+use diesel::RunQueryDsl;
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = inventory_sources)]
@@ -87,14 +87,14 @@ pub fn upsert_sources(conn: &mut DbConn, rows: &[SourceRow]) -> QueryResult<()> 
         return sqlite::upsert_sources(c, rows);
     }
     crate::upsert_rows!(conn, rows, |chunk| diesel::insert_into(inventory_sources::table)
-            .values(chunk)
-            .on_conflict((inventory_sources::sku, inventory_sources::source))
-            .do_update()
-            .set((
-                inventory_sources::quantity.eq(excluded(inventory_sources::quantity)),
-                inventory_sources::as_of.eq(excluded(inventory_sources::as_of)),
-                inventory_sources::updated_at.eq(excluded(inventory_sources::updated_at)),
-            )));
+        .values(chunk)
+        .on_conflict((inventory_sources::sku, inventory_sources::source))
+        .do_update()
+        .set((
+            inventory_sources::quantity.eq(excluded(inventory_sources::quantity)),
+            inventory_sources::as_of.eq(excluded(inventory_sources::as_of)),
+            inventory_sources::updated_at.eq(excluded(inventory_sources::updated_at)),
+        )));
     Ok(())
 }
 
@@ -104,22 +104,21 @@ pub fn upsert_levels(conn: &mut DbConn, rows: &[LevelRow]) -> QueryResult<()> {
         return sqlite::upsert_levels(c, rows);
     }
     crate::upsert_rows!(conn, rows, |chunk| diesel::insert_into(stock_levels::table)
-            .values(chunk)
-            .on_conflict(stock_levels::sku)
-            .do_update()
-            .set((
-                stock_levels::on_hand.eq(excluded(stock_levels::on_hand)),
-                stock_levels::allocated.eq(excluded(stock_levels::allocated)),
-                stock_levels::version.eq(excluded(stock_levels::version)),
-                stock_levels::updated_at.eq(excluded(stock_levels::updated_at)),
-            )));
+        .values(chunk)
+        .on_conflict(stock_levels::sku)
+        .do_update()
+        .set((
+            stock_levels::on_hand.eq(excluded(stock_levels::on_hand)),
+            stock_levels::allocated.eq(excluded(stock_levels::allocated)),
+            stock_levels::version.eq(excluded(stock_levels::version)),
+            stock_levels::updated_at.eq(excluded(stock_levels::updated_at)),
+        )));
     Ok(())
 }
 
 /// One SKU's level and sources, or `None` if the product does not exist.
 pub fn read(conn: &mut DbConn, sku: &str) -> QueryResult<Option<(Level, Vec<SourceRow>)>> {
-    let level: Option<LevelRow> =
-        stock_levels::table.find(sku).select(LevelRow::as_select()).first(conn).optional()?;
+    let level: Option<LevelRow> = stock_levels::table.find(sku).select(LevelRow::as_select()).first(conn).optional()?;
     let Some(level) = level else { return Ok(None) };
     let sources = inventory_sources::table
         .filter(inventory_sources::sku.eq(sku))
@@ -133,7 +132,10 @@ pub fn read(conn: &mut DbConn, sku: &str) -> QueryResult<Option<(Level, Vec<Sour
 /// the actor (one statement per mutation, in the caller's transaction).
 pub fn adjust_row_by_row(conn: &mut DbConn, sku: &str, source: &str, delta: i64, now: i64) -> QueryResult<()> {
     diesel::update(inventory_sources::table.find((sku, source)))
-        .set((inventory_sources::quantity.eq(inventory_sources::quantity + delta), inventory_sources::updated_at.eq(now)))
+        .set((
+            inventory_sources::quantity.eq(inventory_sources::quantity + delta),
+            inventory_sources::updated_at.eq(now),
+        ))
         .execute(conn)?;
     diesel::update(stock_levels::table.find(sku))
         .set((

@@ -77,9 +77,7 @@ impl DatabaseKind {
             }
         } else {
             let scheme = url.split("://").next().unwrap_or(url);
-            Err(format!(
-                "unsupported scheme \"{scheme}\"; use sqlite://PATH or postgres://USER@HOST/DB"
-            ))
+            Err(format!("unsupported scheme \"{scheme}\"; use sqlite://PATH or postgres://USER@HOST/DB"))
         }
     }
 
@@ -113,10 +111,7 @@ impl DbError {
     pub fn is_unique_violation(&self) -> bool {
         matches!(
             self,
-            DbError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::UniqueViolation,
-                _
-            ))
+            DbError::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
         )
     }
 }
@@ -172,8 +167,12 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 /// Applies every pending migration for this connection's backend; returns the names applied.
 pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     let applied = match conn {
-        DbConn::Pg(c) => c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect()),
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect()),
+        DbConn::Pg(c) => {
+            c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect())
+        }
+        DbConn::Sqlite(c) => {
+            c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect())
+        }
     };
     applied.map_err(|e| DbError::Migration(e.to_string()))
 }

@@ -161,7 +161,14 @@ pub fn insert_lines(conn: &mut DbConn, lines: &[NewLine]) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn update_line(conn: &mut DbConn, id: i64, sku: &str, quantity: i64, fulfilled: i64, allocated: i64) -> QueryResult<()> {
+pub fn update_line(
+    conn: &mut DbConn,
+    id: i64,
+    sku: &str,
+    quantity: i64,
+    fulfilled: i64,
+    allocated: i64,
+) -> QueryResult<()> {
     diesel::update(order_lines::table.find(id))
         .set((
             order_lines::sku.eq(sku),
@@ -222,7 +229,13 @@ pub fn channel_state(conn: &mut DbConn, channel_id: i64) -> QueryResult<ChannelS
 
 /// Moves the import cursor forward (never back) and counts new orders; in the import's
 /// transaction.
-pub fn advance_cursor(conn: &mut DbConn, channel_id: i64, cursor: Option<i64>, imported: i64, now: i64) -> QueryResult<()> {
+pub fn advance_cursor(
+    conn: &mut DbConn,
+    channel_id: i64,
+    cursor: Option<i64>,
+    imported: i64,
+    now: i64,
+) -> QueryResult<()> {
     let current = channel_state(conn, channel_id)?;
     let cursor = match (current.cursor_updated_at, cursor) {
         (Some(a), Some(b)) => Some(a.max(b)),

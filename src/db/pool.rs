@@ -68,16 +68,19 @@ pub fn build_pool(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
             let path = url.trim_start_matches("sqlite://");
             if let Some(dir) = Path::new(path).parent() {
                 if !dir.as_os_str().is_empty() {
-                    std::fs::create_dir_all(dir).map_err(|e| {
-                        DbError::Setup(format!("cannot create {}: {e}", dir.display()))
-                    })?;
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| DbError::Setup(format!("cannot create {}: {e}", dir.display())))?;
                 }
             }
             // WAL is a property of the file: set it once, before the pool opens its connections
             // all at once (switching modes takes a lock they would otherwise contend for).
-            let mut first = SqliteConnection::establish(path).map_err(|e| DbError::Setup(format!("cannot open {path}: {e}")))?;
+            let mut first =
+                SqliteConnection::establish(path).map_err(|e| DbError::Setup(format!("cannot open {path}: {e}")))?;
             first
-                .batch_execute(&format!("PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;", settings.busy_timeout_ms))
+                .batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA journal_mode = WAL;",
+                    settings.busy_timeout_ms
+                ))
                 .map_err(|e| DbError::Setup(format!("cannot switch {path} to WAL: {e}")))?;
             path.to_string()
         }

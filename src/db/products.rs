@@ -47,10 +47,8 @@ pub fn insert_missing(conn: &mut DbConn, skus: &[&str], now: i64) -> QueryResult
         .iter()
         .map(|s| Product { sku: s.to_string(), title: s.to_string(), created_at: now, updated_at: now })
         .collect();
-    let stock: Vec<NewStockRow> = fresh
-        .iter()
-        .map(|s| NewStockRow { sku: s, on_hand: 0, allocated: 0, version: 0, updated_at: now })
-        .collect();
+    let stock: Vec<NewStockRow> =
+        fresh.iter().map(|s| NewStockRow { sku: s, on_hand: 0, allocated: 0, version: 0, updated_at: now }).collect();
     crate::upsert_rows!(conn, rows, |v| diesel::insert_into(products::table).values(v).on_conflict_do_nothing());
     crate::upsert_rows!(conn, stock, |v| diesel::insert_into(stock_levels::table).values(v).on_conflict_do_nothing());
     Ok(fresh.into_iter().map(str::to_string).collect())
@@ -104,7 +102,9 @@ pub fn delete(conn: &mut DbConn, sku: &str) -> QueryResult<Deleted> {
     write_tx(conn, |conn| {
         // Locked on PostgreSQL, so an import in flight finishes before we look.
         let allocated: Option<i64> = match conn {
-            DbConn::Pg(c) => stock_levels::table.find(sku).select(stock_levels::allocated).for_update().first(c).optional()?,
+            DbConn::Pg(c) => {
+                stock_levels::table.find(sku).select(stock_levels::allocated).for_update().first(c).optional()?
+            }
             DbConn::Sqlite(c) => stock_levels::table.find(sku).select(stock_levels::allocated).first(c).optional()?,
         };
         if let Some(n) = allocated.filter(|n| *n != 0) {

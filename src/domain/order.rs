@@ -166,13 +166,8 @@ pub fn hold_reason(lines: &[ChannelLine], available: impl Fn(&str) -> Option<i64
 /// A stable summary of what the channel said, to notice a change that kept its timestamp
 /// (channels report `updated_at` to the second).
 pub fn digest(order: &ChannelOrder) -> String {
-    let mut s = format!(
-        "{}|{}|{}|{:?}",
-        order.financial.as_str(),
-        order.fulfillment.as_str(),
-        order.name,
-        order.cancelled_at
-    );
+    let mut s =
+        format!("{}|{}|{}|{:?}", order.financial.as_str(), order.fulfillment.as_str(), order.name, order.cancelled_at);
     for l in &order.lines {
         s.push_str(&format!("|{}:{}:{}:{}", l.external_id, l.sku.as_deref().unwrap_or(""), l.quantity, l.fulfilled));
     }

@@ -41,10 +41,7 @@ pub async fn require_admin(
 
 /// The admin token's digest: from the configured token, else from the database, else a new
 /// token is generated, its digest stored, and the token returned so it can be shown once.
-pub fn resolve_admin_token(
-    conn: &mut DbConn,
-    configured: &str,
-) -> Result<([u8; 32], Option<String>), DbError> {
+pub fn resolve_admin_token(conn: &mut DbConn, configured: &str) -> Result<([u8; 32], Option<String>), DbError> {
     if !configured.is_empty() {
         return Ok((sha256(configured), None));
     }

@@ -12,7 +12,9 @@ pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let backend = state.backend.name();
     let ok = db::run(&state.pool, |conn| conn.batch_execute("SELECT 1").map_err(Into::into)).await;
     match ok {
-        Ok(()) => HttpResponse::Ok().json(json!({"status": "ok", "database": backend, "version": env!("CARGO_PKG_VERSION")})),
+        Ok(()) => {
+            HttpResponse::Ok().json(json!({"status": "ok", "database": backend, "version": env!("CARGO_PKG_VERSION")}))
+        }
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unreachable");
             HttpResponse::ServiceUnavailable().json(json!({"status": "unavailable", "database": backend}))

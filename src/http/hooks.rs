@@ -27,9 +27,8 @@ pub async fn channel_webhook(
     let id: i64 = id.parse().map_err(|_| ApiError::Unauthorized)?;
     tracing::Span::current().record("channel_id", id);
     let body = read_body(&mut payload, state.max_body_bytes).await?;
-    let channel = db::run(&state.pool, move |conn| Ok(db::channels::find(conn, id)?))
-        .await?
-        .ok_or(ApiError::Unauthorized)?;
+    let channel =
+        db::run(&state.pool, move |conn| Ok(db::channels::find(conn, id)?)).await?.ok_or(ApiError::Unauthorized)?;
     let creds: serde_json::Value = serde_json::from_str(&channel.credentials).unwrap_or_default();
     let secret = creds["webhook_secret"].as_str().unwrap_or_default().to_string();
 
@@ -44,14 +43,19 @@ pub async fn channel_webhook(
             (signature, header(&req, "x-wc-webhook-delivery-id"))
         }
     };
-    let valid = !secret.is_empty()
-        && signature.is_some_and(|sig| signature::verify(secret.as_bytes(), &body, sig));
+    let valid = !secret.is_empty() && signature.is_some_and(|sig| signature::verify(secret.as_bytes(), &body, sig));
     if !valid {
-        tracing::warn!(channel_id = id, has_signature = signature.is_some(), "webhook refused: bad or missing signature");
+        tracing::warn!(
+            channel_id = id,
+            has_signature = signature.is_some(),
+            "webhook refused: bad or missing signature"
+        );
         return Err(ApiError::Unauthorized);
     }
     if let Some(webhook_id) = webhook_id.map(str::to_string) {
-        let first = db::run(&state.pool, move |conn| Ok(db::orders::first_sighting(conn, id, &webhook_id, db::now_ms())?)).await?;
+        let first =
+            db::run(&state.pool, move |conn| Ok(db::orders::first_sighting(conn, id, &webhook_id, db::now_ms())?))
+                .await?;
         if !first {
             return Ok(HttpResponse::Ok().json(json!({"duplicate": true})));
         }

@@ -1,8 +1,8 @@
 //! The HTTP API: `/health`, and the admin API under `/api/v1`, one small file per endpoint.
 
 pub mod auth;
-pub mod cursor;
 pub mod channels;
+pub mod cursor;
 pub mod extract;
 pub mod health;
 pub mod hooks;
@@ -29,9 +29,10 @@ pub struct AppState {
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::PathConfig::default().error_handler(|err, _| {
-        ApiError::not_found("not_found", format!("no such resource: {err}")).into()
-    }))
+    cfg.app_data(
+        web::PathConfig::default()
+            .error_handler(|err, _| ApiError::not_found("not_found", format!("no such resource: {err}")).into()),
+    )
     .app_data(web::QueryConfig::default().error_handler(|err, _| {
         ApiError::Validation { code: "invalid_query", field: "query".into(), message: err.to_string() }.into()
     }))

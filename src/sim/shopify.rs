@@ -136,7 +136,8 @@ pub fn order_node(o: &Order, line_first: usize) -> Value {
 /// `order(id:) { lineItems(first:, after:) }`: the rest of a long order's lines.
 fn order(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
     let args = args_of(selection, "order").unwrap_or("");
-    let id = arg(args, "id", vars).and_then(|v| v.as_str().and_then(|s| s.rsplit('/').next()).and_then(|n| n.parse::<u64>().ok()));
+    let id = arg(args, "id", vars)
+        .and_then(|v| v.as_str().and_then(|s| s.rsplit('/').next()).and_then(|n| n.parse::<u64>().ok()));
     let lines_args = args_of(selection, "lineItems").unwrap_or("");
     let first = match page_size(arg(lines_args, "first", vars), DEFAULT_LINE_ITEMS, "lineItems.first") {
         Ok(n) => n,

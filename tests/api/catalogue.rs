@@ -32,7 +32,9 @@ async fn a_new_channel_links_its_listings_by_sku() {
             assert_eq!(data["weight_grams"], 250, "{backend:?} {kind}: {data}");
             match kind {
                 "shopify" => {
-                    assert!(data["inventory_item_id"].as_str().is_some_and(|s| s.starts_with("gid://shopify/InventoryItem/")));
+                    assert!(data["inventory_item_id"]
+                        .as_str()
+                        .is_some_and(|s| s.starts_with("gid://shopify/InventoryItem/")));
                     assert_eq!(data["location_id"], "gid://shopify/Location/1");
                 }
                 _ => {

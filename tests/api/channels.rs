@@ -40,7 +40,9 @@ async fn channels_never_echo_credentials() {
             .await;
         assert_problem(&woo_missing, 422, "invalid_value");
         assert_eq!(woo_missing.body["field"], "credentials.consumer_secret");
-        let bad_kind = app.post("/api/v1/channels", json!({"name":"A","kind":"amazon","base_url":"https://a","credentials":{}})).await;
+        let bad_kind = app
+            .post("/api/v1/channels", json!({"name":"A","kind":"amazon","base_url":"https://a","credentials":{}}))
+            .await;
         assert_eq!(bad_kind.body["field"], "kind");
 
         assert_eq!(app.delete(&format!("/api/v1/channels/{id}")).await.status.as_u16(), 204);

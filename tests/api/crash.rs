@@ -65,7 +65,8 @@ async fn sigkill_mid_import_loses_and_doubles_nothing() {
         let skus: Vec<String> = (0..SKUS).map(|i| format!("K-{i:02}")).collect();
         let mut expected: HashMap<String, i64> = HashMap::new();
         for n in 0..ORDERS {
-            let lines: Vec<(&str, i64)> = (0..3).map(|j| (skus[(n + j * 7) % SKUS].as_str(), 1 + (n % 3) as i64)).collect();
+            let lines: Vec<(&str, i64)> =
+                (0..3).map(|j| (skus[(n + j * 7) % SKUS].as_str(), 1 + (n % 3) as i64)).collect();
             for (sku, q) in &lines {
                 *expected.entry(sku.to_string()).or_default() += q;
             }
@@ -73,22 +74,32 @@ async fn sigkill_mid_import_loses_and_doubles_nothing() {
         }
 
         let port = free_port();
-        let remote = Remote { base: format!("http://127.0.0.1:{port}"), client: awc::Client::builder().timeout(Duration::from_secs(30)).finish() };
+        let remote = Remote {
+            base: format!("http://127.0.0.1:{port}"),
+            client: awc::Client::builder().timeout(Duration::from_secs(30)).finish(),
+        };
         let mut child = start_chorus(&db, port);
         remote.wait_healthy().await;
         let items: Vec<Value> = skus.iter().map(|s| json!({"sku": s, "quantity": 1_000_000})).collect();
         remote.call("PUT", "/api/v1/inventory", Some(json!({"items": items, "create_missing": true}))).await.unwrap();
         let channel = remote
-            .call("POST", "/api/v1/channels", Some(json!({"name": "woo", "kind": "woocommerce", "base_url": woo.url(),
-                "credentials": {"consumer_key": "ck", "consumer_secret": "cs"}, "poll_interval_secs": 3600})))
+            .call(
+                "POST",
+                "/api/v1/channels",
+                Some(json!({"name": "woo", "kind": "woocommerce", "base_url": woo.url(),
+                "credentials": {"consumer_key": "ck", "consumer_secret": "cs"}, "poll_interval_secs": 3600})),
+            )
             .await
             .unwrap();
         let id = channel["id"].as_i64().unwrap();
         // Kill it as soon as the import is under way.
         let mut seen_before_kill = 0;
         for _ in 0..2000 {
-            seen_before_kill = remote.call("GET", &format!("/api/v1/channels/{id}"), None).await
-                .and_then(|c| c["status"]["orders_imported"].as_i64()).unwrap_or(0);
+            seen_before_kill = remote
+                .call("GET", &format!("/api/v1/channels/{id}"), None)
+                .await
+                .and_then(|c| c["status"]["orders_imported"].as_i64())
+                .unwrap_or(0);
             if seen_before_kill > 0 {
                 break;
             }
@@ -102,8 +113,11 @@ async fn sigkill_mid_import_loses_and_doubles_nothing() {
         remote.wait_healthy().await;
         let mut imported = 0;
         for _ in 0..1200 {
-            imported = remote.call("GET", &format!("/api/v1/channels/{id}"), None).await
-                .and_then(|c| c["status"]["orders_imported"].as_i64()).unwrap_or(0);
+            imported = remote
+                .call("GET", &format!("/api/v1/channels/{id}"), None)
+                .await
+                .and_then(|c| c["status"]["orders_imported"].as_i64())
+                .unwrap_or(0);
             if imported as usize >= ORDERS {
                 break;
             }
@@ -116,7 +130,9 @@ async fn sigkill_mid_import_loses_and_doubles_nothing() {
         let mut path = "/api/v1/orders?limit=1000".to_string();
         for _ in 0..10 {
             let page = remote.call("GET", &path, None).await.unwrap();
-            externals.extend(page["items"].as_array().unwrap().iter().map(|o| o["external_id"].as_str().unwrap().to_string()));
+            externals.extend(
+                page["items"].as_array().unwrap().iter().map(|o| o["external_id"].as_str().unwrap().to_string()),
+            );
             match page["next_cursor"].as_str() {
                 Some(c) => path = format!("/api/v1/orders?limit=1000&cursor={c}"),
                 None => break,

@@ -112,7 +112,9 @@ async fn bulk_set_takes_ten_thousand_skus_in_one_call() {
         assert_eq!(app.inventory("B-00049").await["on_hand"], 49);
         assert_eq!(app.inventory("B-09999").await["on_hand"], 9_999 % 50);
 
-        let dup = app.put("/api/v1/inventory", json!({"items": [{"sku":"B-00001","quantity":1},{"sku":"B-00001","quantity":2}]})).await;
+        let dup = app
+            .put("/api/v1/inventory", json!({"items": [{"sku":"B-00001","quantity":1},{"sku":"B-00001","quantity":2}]}))
+            .await;
         assert_problem(&dup, 422, "invalid_value");
         assert_eq!(dup.body["field"], "items[1].sku");
         app.stop().await;
@@ -144,7 +146,7 @@ async fn commits_are_broadcast_as_stock_changed() {
         app.set_stock("SKU-9", 5).await;
         app.post("/api/v1/inventory/SKU-9/adjustments", json!({"delta": 2})).await;
         app.set_stock("SKU-9", 7).await; // no change: no event
-        // Broadcasts follow commit order, so once SKU-10's event is in, SKU-9's are all in.
+                                         // Broadcasts follow commit order, so once SKU-10's event is in, SKU-9's are all in.
         app.set_stock("SKU-10", 1).await;
         for _ in 0..250 {
             if seen.lock().unwrap().iter().any(|e| e.sku == "SKU-10") {

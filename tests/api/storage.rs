@@ -27,9 +27,9 @@ async fn migrations_apply_to_an_empty_database_on_each_backend() {
     for backend in backends() {
         let db = TestDb::new(backend);
         let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
-        let applied = chorus::db::run(&pool, |c| chorus::db::migrate(c)).await.expect("migrates");
+        let applied = chorus::db::run(&pool, chorus::db::migrate).await.expect("migrates");
         assert_eq!(applied.len(), migration_names(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations/sqlite")).len());
-        let again = chorus::db::run(&pool, |c| chorus::db::migrate(c)).await.expect("migrates again");
+        let again = chorus::db::run(&pool, chorus::db::migrate).await.expect("migrates again");
         assert!(again.is_empty(), "{backend:?}: second run applied {again:?}");
     }
 }

@@ -6,11 +6,11 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use actix::prelude::*;
-use diesel::Connection;
 use dashmap::DashMap;
+use diesel::Connection;
 use tokio::sync::oneshot;
 
-use crate::db::inventory::{self as queries, LevelRow, SourceRow, Snapshot};
+use crate::db::inventory::{self as queries, LevelRow, Snapshot, SourceRow};
 use crate::db::{self, DbPool};
 use crate::domain::source::Source;
 use crate::domain::stock::{self, Level, Outcome, SourceChange, SourceState, StockRuleError};
@@ -383,7 +383,8 @@ fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> R
             for (sku, level, sources) in &committed.cache_updates {
                 cached_skus.push(sku.clone());
                 // With two transactions in flight, never let an older figure overwrite a newer.
-                let mut entry = cache.entry(sku.clone()).or_insert_with(|| CachedStock { level: *level, sources: sources.clone() });
+                let mut entry =
+                    cache.entry(sku.clone()).or_insert_with(|| CachedStock { level: *level, sources: sources.clone() });
                 if entry.level.version <= level.version {
                     *entry = CachedStock { level: *level, sources: sources.clone() };
                 }
@@ -432,14 +433,19 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
         })
         .flatten()
         .collect();
-    let created: HashSet<String> =
-        if to_create.is_empty() { HashSet::new() } else { db::products::insert_missing(conn, &to_create, now)?.into_iter().collect() };
+    let created: HashSet<String> = if to_create.is_empty() {
+        HashSet::new()
+    } else {
+        db::products::insert_missing(conn, &to_create, now)?.into_iter().collect()
+    };
     let stored_skus = orders::stored_skus(conn, batch)?;
     let mut skus: Vec<&str> = Vec::new();
     for work in batch {
         match work {
             Work::Stock { ops, .. } => skus.extend(ops.iter().map(|(sku, _, _)| sku.as_str())),
-            Work::Import(m) => skus.extend(m.orders.iter().flat_map(|o| o.lines.iter().filter_map(|l| l.sku.as_deref()))),
+            Work::Import(m) => {
+                skus.extend(m.orders.iter().flat_map(|o| o.lines.iter().filter_map(|l| l.sku.as_deref())))
+            }
             Work::Order(_) => {}
         }
     }
@@ -452,11 +458,14 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
     for work in batch {
         let answer = match work {
             Work::Stock { ops, create_missing } => Answer::Stock(
-                apply_stock(&mut snap, ops, &mut dirty_sources)
-                    .map(|o| BulkOutcome {
-                        created: if *create_missing { ops.iter().filter(|(sku, _, _)| created.contains(sku)).count() } else { 0 },
-                        ..o
-                    }),
+                apply_stock(&mut snap, ops, &mut dirty_sources).map(|o| BulkOutcome {
+                    created: if *create_missing {
+                        ops.iter().filter(|(sku, _, _)| created.contains(sku)).count()
+                    } else {
+                        0
+                    },
+                    ..o
+                }),
                 None,
             ),
             Work::Import(m) => Answer::Import(isolated(conn, &mut snap.levels, &mut allocation_moved, |c, l, mv| {
@@ -533,7 +542,11 @@ fn isolated<T>(
     conn: &mut db::DbConn,
     levels: &mut HashMap<String, Level>,
     moved: &mut HashSet<String>,
-    f: impl FnOnce(&mut db::DbConn, &mut HashMap<String, Level>, &mut HashSet<String>) -> diesel::QueryResult<Result<T, InventoryError>>,
+    f: impl FnOnce(
+        &mut db::DbConn,
+        &mut HashMap<String, Level>,
+        &mut HashSet<String>,
+    ) -> diesel::QueryResult<Result<T, InventoryError>>,
 ) -> Result<T, InventoryError> {
     let (levels_before, moved_before) = (levels.clone(), moved.clone());
     let outcome = conn.transaction(|c| match f(c, levels, moved)? {

@@ -80,7 +80,12 @@ pub(super) fn stored_skus(conn: &mut DbConn, batch: &[Work]) -> diesel::QueryRes
 
 /// Moves a SKU's allocation. Every SKU with stock is locked before the batch starts; one that
 /// is not would mean a figure changed without its row being written, so the batch fails.
-fn allocate(levels: &mut HashMap<String, Level>, moved: &mut HashSet<String>, sku: &str, delta: i64) -> diesel::QueryResult<()> {
+fn allocate(
+    levels: &mut HashMap<String, Level>,
+    moved: &mut HashSet<String>,
+    sku: &str,
+    delta: i64,
+) -> diesel::QueryResult<()> {
     if delta == 0 {
         return Ok(());
     }
@@ -138,7 +143,12 @@ pub(super) fn apply_import(
                 for line in &incoming.lines {
                     if let Some(sku) = &line.sku {
                         let known = levels.contains_key(sku);
-                        allocate(levels, moved, sku, order::line_allocation(true, known, line.quantity, line.fulfilled))?;
+                        allocate(
+                            levels,
+                            moved,
+                            sku,
+                            order::line_allocation(true, known, line.quantity, line.fulfilled),
+                        )?;
                     }
                 }
                 let hold = order::hold_reason(&incoming.lines, |s| available(levels, s));
@@ -174,7 +184,8 @@ pub(super) fn apply_import(
                 let closing = order::closed_on_channel(incoming) && current.is_open();
                 let status = if closing { Status::Cancelled } else { current };
                 let open = status.is_open();
-                let mut by_external: HashMap<&str, &LineRow> = lines.iter().map(|l| (l.external_id.as_str(), l)).collect();
+                let mut by_external: HashMap<&str, &LineRow> =
+                    lines.iter().map(|l| (l.external_id.as_str(), l)).collect();
                 let mut lines_changed = false;
                 for line in &incoming.lines {
                     let sku = line.sku.clone().unwrap_or_default();
@@ -186,7 +197,9 @@ pub(super) fn apply_import(
                             // its current one (the same SKU, unless the channel changed it).
                             allocate(levels, moved, &old.sku, -old.allocated)?;
                             allocate(levels, moved, &sku, target)?;
-                            if (old.sku.as_str(), old.quantity, old.fulfilled, old.allocated) != (sku.as_str(), line.quantity, line.fulfilled, target) {
+                            if (old.sku.as_str(), old.quantity, old.fulfilled, old.allocated)
+                                != (sku.as_str(), line.quantity, line.fulfilled, target)
+                            {
                                 lines_changed |= old.quantity != line.quantity || old.sku != sku;
                                 q::update_line(conn, old.id, &sku, line.quantity, line.fulfilled, target)?;
                             }
@@ -224,12 +237,20 @@ pub(super) fn apply_import(
                 if !status.is_open() {
                     hold = None;
                 }
-                q::update(conn, row.id, &values(msg.channel_id, incoming, status, hold, &digest, row.imported_at, now))?;
+                q::update(
+                    conn,
+                    row.id,
+                    &values(msg.channel_id, incoming, status, hold, &digest, row.imported_at, now),
+                )?;
                 events.push(event(
                     row.id,
                     now,
                     if closing { "cancelled" } else { "updated" },
-                    if closing { "cancelled on the channel; stock released".into() } else { "updated from channel".into() },
+                    if closing {
+                        "cancelled on the channel; stock released".into()
+                    } else {
+                        "updated from channel".into()
+                    },
                 ));
                 outcome.updated += 1;
             }
@@ -292,7 +313,11 @@ pub(super) fn apply_action(
     match action.kind {
         OrderActionKind::Exclude => {
             if !status.is_open() {
-                return Ok(Err(InventoryError::OrderState(format!("order {} is {}; only open orders can be excluded", row.id, status.as_str()))));
+                return Ok(Err(InventoryError::OrderState(format!(
+                    "order {} is {}; only open orders can be excluded",
+                    row.id,
+                    status.as_str()
+                ))));
             }
             for line in &lines {
                 allocate(levels, moved, &line.sku, -line.allocated)?;
@@ -304,11 +329,16 @@ pub(super) fn apply_action(
         }
         OrderActionKind::Release => {
             if status != Status::OnHold {
-                return Ok(Err(InventoryError::OrderState(format!("order {} is {}, not on_hold", row.id, status.as_str()))));
+                return Ok(Err(InventoryError::OrderState(format!(
+                    "order {} is {}, not on_hold",
+                    row.id,
+                    status.as_str()
+                ))));
             }
             // Lines whose SKU has since been created now allocate.
             for line in &lines {
-                let target = order::line_allocation(true, levels.contains_key(&line.sku), line.quantity, line.fulfilled);
+                let target =
+                    order::line_allocation(true, levels.contains_key(&line.sku), line.quantity, line.fulfilled);
                 if target != line.allocated {
                     allocate(levels, moved, &line.sku, target - line.allocated)?;
                     q::update_line(conn, line.id, &line.sku, line.quantity, line.fulfilled, target)?;

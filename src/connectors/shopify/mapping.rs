@@ -111,7 +111,15 @@ mod tests {
         assert_eq!(o.financial, Financial::Paid);
         assert_eq!(o.fulfillment, Fulfillment::PartiallyFulfilled);
         assert_eq!(o.updated_at - o.created_at, 5000);
-        assert_eq!(o.lines[0], ChannelLine { external_id: "gid://shopify/LineItem/1".into(), sku: Some("SKU-1".into()), quantity: 2, fulfilled: 1 });
+        assert_eq!(
+            o.lines[0],
+            ChannelLine {
+                external_id: "gid://shopify/LineItem/1".into(),
+                sku: Some("SKU-1".into()),
+                quantity: 2,
+                fulfilled: 1
+            }
+        );
         assert_eq!(o.lines[1].sku, None);
     }
 

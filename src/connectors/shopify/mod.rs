@@ -60,7 +60,13 @@ impl Shopify {
     }
 
     /// One GraphQL call, retried through throttling, 429s and 5xx; returns `data`.
-    async fn graphql(&self, operation: &str, query: &str, variables: Value, cost: f64) -> Result<Value, ConnectorError> {
+    async fn graphql(
+        &self,
+        operation: &str,
+        query: &str,
+        variables: Value,
+        cost: f64,
+    ) -> Result<Value, ConnectorError> {
         let body = json!({ "query": query, "variables": variables, "operationName": operation });
         let mut last = ConnectorError::Transient("no attempt made".into());
         for attempt in 0..ATTEMPTS {
@@ -173,8 +179,9 @@ impl Shopify {
             let data = self
                 .graphql("ChorusOrderLines", queries::ORDER_LINES, variables, (3 + queries::MORE_LINES_PER_PAGE) as f64)
                 .await?;
-            let more: mapping::Connection<mapping::LineNode> = serde_json::from_value(data["order"]["lineItems"].clone())
-                .map_err(|e| ConnectorError::Permanent(format!("unexpected line items shape: {e}")))?;
+            let more: mapping::Connection<mapping::LineNode> =
+                serde_json::from_value(data["order"]["lineItems"].clone())
+                    .map_err(|e| ConnectorError::Permanent(format!("unexpected line items shape: {e}")))?;
             lines.nodes.extend(more.nodes);
             lines.page_info = more.page_info;
         }
@@ -213,13 +220,20 @@ async fn backoff(attempt: u32) {
 }
 
 impl Connector for Shopify {
-    fn fetch_orders(&self, since: Option<i64>, page: Option<String>) -> LocalBoxFuture<'static, Result<OrderPage, ConnectorError>> {
+    fn fetch_orders(
+        &self,
+        since: Option<i64>,
+        page: Option<String>,
+    ) -> LocalBoxFuture<'static, Result<OrderPage, ConnectorError>> {
         let this = self.clone();
         let span = tracing::info_span!("shopify.orders", endpoint = %this.endpoint);
         Box::pin(async move { this.orders_page(since, page).await }.instrument(span))
     }
 
-    fn fetch_catalogue(&self, page: Option<String>) -> LocalBoxFuture<'static, Result<super::CataloguePage, ConnectorError>> {
+    fn fetch_catalogue(
+        &self,
+        page: Option<String>,
+    ) -> LocalBoxFuture<'static, Result<super::CataloguePage, ConnectorError>> {
         let this = self.clone();
         let span = tracing::info_span!("shopify.catalogue", endpoint = %this.endpoint);
         Box::pin(async move { this.catalogue_page(page).await }.instrument(span))

@@ -34,17 +34,6 @@ pub const ORDERS: &str = r#"query ChorusOrders($first: Int!, $after: String, $qu
   }
 }"#;
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_page_stays_under_the_single_query_limit() {
-        assert!(orders_cost(ORDERS_PER_PAGE) <= 1000.0);
-        assert!(ORDERS.contains(&format!("lineItems(first: {LINES_PER_ORDER})")));
-    }
-}
-
 /// Lines per follow-up page for an order with more than [`LINES_PER_ORDER`] lines.
 pub const MORE_LINES_PER_PAGE: i64 = 100;
 
@@ -83,3 +72,14 @@ pub const VARIANTS: &str = r#"query ChorusVariants($first: Int!, $after: String)
     pageInfo { hasNextPage endCursor }
   }
 }"#;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_stays_under_the_single_query_limit() {
+        assert!(orders_cost(ORDERS_PER_PAGE) <= 1000.0);
+        assert!(ORDERS.contains(&format!("lineItems(first: {LINES_PER_ORDER})")));
+    }
+}

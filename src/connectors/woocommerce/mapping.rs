@@ -96,7 +96,9 @@ pub fn listing(p: &serde_json::Value) -> Option<crate::connectors::Listing> {
     let number = |v: &serde_json::Value| v.as_str().and_then(|s| s.trim().parse::<f64>().ok());
     let dims = &p["dimensions"];
     let dimensions_mm = match (number(&dims["length"]), number(&dims["width"]), number(&dims["height"])) {
-        (Some(l), Some(w), Some(h)) => Some(((l * 10.0).round() as i64, (w * 10.0).round() as i64, (h * 10.0).round() as i64)),
+        (Some(l), Some(w), Some(h)) => {
+            Some(((l * 10.0).round() as i64, (w * 10.0).round() as i64, (h * 10.0).round() as i64))
+        }
         _ => None,
     };
     Some(crate::connectors::Listing {
@@ -116,7 +118,10 @@ mod catalogue_tests {
         let p = serde_json::json!({"id": 101, "sku": "SKU-1", "weight": "0.25",
             "dimensions": {"length": "30", "width": "20", "height": "2"}, "images": [{"src": "http://x/p.jpg"}]});
         let l = super::listing(&p).unwrap();
-        assert_eq!((l.listing_id.as_deref(), l.weight_grams, l.dimensions_mm), (Some("101"), Some(250), Some((300, 200, 20))));
+        assert_eq!(
+            (l.listing_id.as_deref(), l.weight_grams, l.dimensions_mm),
+            (Some("101"), Some(250), Some((300, 200, 20)))
+        );
         assert!(super::listing(&serde_json::json!({"id": 1, "sku": ""})).is_none());
     }
 }

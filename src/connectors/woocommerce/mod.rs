@@ -55,7 +55,9 @@ impl WooCommerce {
             match status.as_u16() {
                 200..=299 => return Ok((bytes, resp.headers().clone())),
                 401 | 403 => {
-                    return Err(ConnectorError::Unauthorized(String::from_utf8_lossy(&bytes).chars().take(300).collect()))
+                    return Err(ConnectorError::Unauthorized(
+                        String::from_utf8_lossy(&bytes).chars().take(300).collect(),
+                    ))
                 }
                 429 => {
                     let wait = retry_after(resp.headers());
@@ -67,7 +69,12 @@ impl WooCommerce {
                     last = ConnectorError::Transient(format!("HTTP {status}"));
                     actix_web::rt::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
                 }
-                _ => return Err(ConnectorError::Permanent(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes)))),
+                _ => {
+                    return Err(ConnectorError::Permanent(format!(
+                        "HTTP {status}: {}",
+                        String::from_utf8_lossy(&bytes)
+                    )))
+                }
             }
         }
         Err(last)
@@ -79,7 +86,8 @@ impl WooCommerce {
             Some((s, p)) => (s.parse::<i64>().ok(), p.parse::<u32>().unwrap_or(1)),
             None => (since, 1),
         };
-        let mut query = format!("/orders?status=any&dates_are_gmt=true&per_page={PER_PAGE}&page={page}&orderby=modified&order=asc");
+        let mut query =
+            format!("/orders?status=any&dates_are_gmt=true&per_page={PER_PAGE}&page={page}&orderby=modified&order=asc");
         if let Some(ms) = since {
             let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
             query.push_str(&format!("&modified_after={}", t.format("%Y-%m-%dT%H:%M:%S")));
@@ -111,11 +119,8 @@ impl WooCommerce {
         let (bytes, headers) = self.get(&format!("/products?per_page={PER_PAGE}&page={page}")).await?;
         let products: Vec<serde_json::Value> = serde_json::from_slice(&bytes)
             .map_err(|e| ConnectorError::Permanent(format!("unexpected products shape: {e}")))?;
-        let pages: u32 = headers
-            .get("x-wp-totalpages")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(page);
+        let pages: u32 =
+            headers.get("x-wp-totalpages").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(page);
         Ok(super::CataloguePage {
             listings: products.iter().filter_map(mapping::listing).collect(),
             next: (page < pages).then(|| (page + 1).to_string()),
@@ -124,13 +129,20 @@ impl WooCommerce {
 }
 
 impl Connector for WooCommerce {
-    fn fetch_orders(&self, since: Option<i64>, page: Option<String>) -> LocalBoxFuture<'static, Result<OrderPage, ConnectorError>> {
+    fn fetch_orders(
+        &self,
+        since: Option<i64>,
+        page: Option<String>,
+    ) -> LocalBoxFuture<'static, Result<OrderPage, ConnectorError>> {
         let this = self.clone();
         let span = tracing::info_span!("woocommerce.orders", base = %this.base);
         Box::pin(async move { this.orders_page(since, page).await }.instrument(span))
     }
 
-    fn fetch_catalogue(&self, page: Option<String>) -> LocalBoxFuture<'static, Result<super::CataloguePage, ConnectorError>> {
+    fn fetch_catalogue(
+        &self,
+        page: Option<String>,
+    ) -> LocalBoxFuture<'static, Result<super::CataloguePage, ConnectorError>> {
         let this = self.clone();
         let span = tracing::info_span!("woocommerce.catalogue", base = %this.base);
         Box::pin(async move { this.catalogue_page(page).await }.instrument(span))

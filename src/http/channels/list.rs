@@ -20,7 +20,12 @@ pub async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         Ok(out)
     })
     .await?;
-    let items: Vec<ChannelView> =
-        rows.into_iter().map(|(c, s)| { let running = state.channels.is_running(c.id); ChannelView::new(c, s, running) }).collect();
+    let items: Vec<ChannelView> = rows
+        .into_iter()
+        .map(|(c, s)| {
+            let running = state.channels.is_running(c.id);
+            ChannelView::new(c, s, running)
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }

@@ -128,7 +128,7 @@ pub fn validate_base_url(raw: &str) -> ApiResult<String> {
 /// Credentials are a flat object of non-empty strings holding at least the kind's keys.
 pub fn validate_credentials(kind: &str, creds: &Map<String, Value>) -> ApiResult<String> {
     for (key, value) in creds {
-        if !value.as_str().is_some_and(|s| !s.is_empty()) {
+        if value.as_str().is_none_or(|s| s.is_empty()) {
             return Err(ApiError::validation(format!("credentials.{key}"), "must be a non-empty string"));
         }
     }

@@ -124,7 +124,10 @@ pub fn validate(d: &ChannelProductData) -> ApiResult<()> {
     }
     if let Some(country) = &d.customs.country_of_origin {
         if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
-            return Err(ApiError::validation("customs.country_of_origin", "must be an ISO 3166-1 alpha-2 code such as \"GB\""));
+            return Err(ApiError::validation(
+                "customs.country_of_origin",
+                "must be an ISO 3166-1 alpha-2 code such as \"GB\"",
+            ));
         }
     }
     if let Some(url) = &d.image_url {

@@ -50,7 +50,10 @@ pub async fn bulk_set(state: web::Data<AppState>, body: Body<BulkSet>) -> ApiRes
         crate::domain::sku::validate(&item.sku)
             .map_err(|m| ApiError::validation(format!("items[{i}].sku"), format!("SKU {m}")))?;
         if !(0..=MAX_QUANTITY).contains(&item.quantity) {
-            return Err(ApiError::validation(format!("items[{i}].quantity"), format!("must be between 0 and {MAX_QUANTITY}")));
+            return Err(ApiError::validation(
+                format!("items[{i}].quantity"),
+                format!("must be between 0 and {MAX_QUANTITY}"),
+            ));
         }
         if !seen.insert(item.sku.as_str()) {
             return Err(ApiError::validation(format!("items[{i}].sku"), format!("\"{}\" appears twice", item.sku)));

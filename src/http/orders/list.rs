@@ -38,10 +38,9 @@ pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> Api
         ),
         None => None,
     };
-    let rows = db::run(&state.pool, move |conn| {
-        Ok(db::orders::list(conn, channel_id, status.as_deref(), after, limit + 1)?)
-    })
-    .await?;
+    let rows =
+        db::run(&state.pool, move |conn| Ok(db::orders::list(conn, channel_id, status.as_deref(), after, limit + 1)?))
+            .await?;
     let more = rows.len() as i64 > limit;
     let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
     let next_cursor = if more { rows.last().map(|o| crate::http::cursor::encode(&o.id.to_string())) } else { None };

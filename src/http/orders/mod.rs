@@ -84,7 +84,9 @@ impl OrderView {
                     })
                     .collect()
             }),
-            history: history.map(|h| h.into_iter().map(|e| HistoryView { at: time(e.at), kind: e.kind, detail: e.detail }).collect()),
+            history: history.map(|h| {
+                h.into_iter().map(|e| HistoryView { at: time(e.at), kind: e.kind, detail: e.detail }).collect()
+            }),
         }
     }
 }
