@@ -83,3 +83,22 @@ pub fn merge_listing(
     };
     upsert(conn, &row)
 }
+
+/// A page of one channel's product data in SKU order, after `after`.
+pub fn list_for_channel(
+    conn: &mut DbConn,
+    channel_id: i64,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<ChannelProduct>> {
+    let mut q = channel_products::table
+        .filter(channel_products::channel_id.eq(channel_id))
+        .order(channel_products::sku)
+        .limit(limit)
+        .select(ChannelProduct::as_select())
+        .into_boxed();
+    if let Some(after) = after {
+        q = q.filter(channel_products::sku.gt(after.to_string()));
+    }
+    q.load(conn)
+}

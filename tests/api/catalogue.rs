@@ -44,6 +44,12 @@ async fn a_new_channel_links_its_listings_by_sku() {
             }
             assert_eq!(app.get(&path("SKU-1")).await.status.as_u16(), 200);
             assert_problem(&app.get(&path("SKU-3")).await, 404, "unknown_channel_product");
+            let listed = app.get(&format!("/api/v1/channels/{id}/products?limit=1")).await.body;
+            assert_eq!(listed["items"][0]["sku"], "SKU-1", "{listed}");
+            let next = listed["next_cursor"].as_str().expect("a second page");
+            let rest = app.get(&format!("/api/v1/channels/{id}/products?limit=1&cursor={next}")).await.body;
+            assert_eq!(rest["items"][0]["sku"], "SKU-2");
+            assert!(rest["next_cursor"].is_null());
             app.stop().await;
         }
     }

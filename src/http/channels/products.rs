@@ -165,6 +165,40 @@ pub fn to_row(channel_id: i64, sku: String, d: ChannelProductData, now: i64) -> 
     }
 }
 
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// `GET /api/v1/channels/{id}/products?limit=&cursor=`: the channel's listings linked to
+/// products, with their data, in SKU order.
+#[tracing::instrument(skip(state))]
+pub async fn list(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let limit = page.limit.unwrap_or(100);
+    if !(1..=1000).contains(&limit) {
+        return Err(ApiError::validation("limit", "must be between 1 and 1000"));
+    }
+    let after = page.cursor.as_deref().map(crate::http::cursor::decode).transpose()?;
+    let rows = db::run(&state.pool, move |conn| {
+        if db::channels::find(conn, id)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(db::channel_products::list_for_channel(conn, id, after.as_deref(), limit + 1)?))
+    })
+    .await?
+    .ok_or_else(|| unknown_channel(id))?;
+    let more = rows.len() as i64 > limit;
+    let items: Vec<ChannelProductView> = rows.into_iter().take(limit as usize).map(Into::into).collect();
+    let next_cursor = if more { items.last().map(|p| crate::http::cursor::encode(&p.sku)) } else { None };
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "next_cursor": next_cursor })))
+}
+
 #[tracing::instrument(skip(state))]
 pub async fn read(state: web::Data<AppState>, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (id, sku) = path.into_inner();
