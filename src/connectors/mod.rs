@@ -76,6 +76,11 @@ pub fn retry_after(headers: &awc::http::header::HeaderMap) -> Duration {
         .unwrap_or(Duration::from_secs(1))
 }
 
+/// The pause before retry `attempt` after a transient failure: 200 ms doubling, capped at 6.4 s.
+pub async fn backoff(attempt: u32) {
+    actix_web::rt::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
+}
+
 /// How often a connector tries one call before giving up on this poll.
 pub const ATTEMPTS: u32 = 6;
 

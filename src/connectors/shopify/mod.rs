@@ -12,7 +12,7 @@ use futures::future::LocalBoxFuture;
 use serde_json::{json, Value};
 use tracing::Instrument;
 
-use super::{http_client, retry_after, Connector, ConnectorError, OrderPage, ATTEMPTS};
+use super::{backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, ATTEMPTS};
 
 /// The cost bucket as Shopify last described it.
 #[derive(Clone, Copy, Debug)]
@@ -213,10 +213,6 @@ impl Shopify {
         };
         Ok(super::CataloguePage { listings, next })
     }
-}
-
-async fn backoff(attempt: u32) {
-    actix_web::rt::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
 }
 
 impl Connector for Shopify {

@@ -9,12 +9,11 @@
 pub mod mapping;
 
 use std::rc::Rc;
-use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
 use tracing::Instrument;
 
-use super::{http_client, retry_after, Connector, ConnectorError, OrderPage, ATTEMPTS};
+use super::{backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, ATTEMPTS};
 
 pub const PER_PAGE: usize = 100;
 
@@ -46,7 +45,7 @@ impl WooCommerce {
                 Ok(r) => r,
                 Err(e) => {
                     last = ConnectorError::Transient(e.to_string());
-                    actix_web::rt::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
+                    backoff(attempt).await;
                     continue;
                 }
             };
@@ -67,7 +66,7 @@ impl WooCommerce {
                 }
                 500..=599 => {
                     last = ConnectorError::Transient(format!("HTTP {status}"));
-                    actix_web::rt::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
+                    backoff(attempt).await;
                 }
                 _ => {
                     return Err(ConnectorError::Permanent(format!(
