@@ -56,6 +56,12 @@ impl Application {
 
         // Channel actors share one arbiter of their own, away from HTTP workers and stock.
         let channels = ChannelRegistry::new(Arbiter::new().handle(), pool.clone(), inventory.clone());
+        {
+            let channels = channels.clone();
+            inventory.do_send(crate::actors::inventory::NotifyPushes(Box::new(move |ids| {
+                ids.iter().for_each(|id| channels.push_now(*id))
+            })));
+        }
         let enabled = db::run(&pool, |conn| Ok(db::channels::list(conn)?)).await?;
         for channel in enabled.iter().filter(|c| c.enabled) {
             channels.ensure(channel.id);

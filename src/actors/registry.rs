@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix::{Addr, ArbiterHandle, Supervisor};
 use dashmap::DashMap;
 
-use super::channel::{ChannelActor, InjectPanic, PollNow, Reload, Retire};
+use super::channel::{ChannelActor, InjectPanic, PollNow, PushNow, Reload, Retire};
 use super::inventory::InventoryActor;
 use crate::db::DbPool;
 
@@ -51,6 +51,13 @@ impl ChannelRegistry {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Sends the channel's queued stock pushes now (a no-op if no actor serves it).
+    pub fn push_now(&self, id: i64) {
+        if let Some(addr) = self.actors.get(&id) {
+            addr.do_send(PushNow);
         }
     }
 

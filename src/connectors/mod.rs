@@ -44,6 +44,46 @@ pub trait Connector {
 
     /// The channel's listings (SKU, ids, and what it says about the item), a page at a time.
     fn fetch_catalogue(&self, page: Option<String>) -> LocalBoxFuture<'static, Result<CataloguePage, ConnectorError>>;
+
+    /// Sets stock figures on listings, at most [`Connector::max_push_batch`] at once; one
+    /// outcome per item, in order.
+    fn push_stock(&self, items: Vec<StockPush>) -> LocalBoxFuture<'static, Result<Vec<PushOutcome>, ConnectorError>>;
+
+    /// The most figures one push call may carry.
+    fn max_push_batch(&self) -> usize;
+
+    /// Whether the channel refuses a push whose `compare_from` is stale. Without it, Chorus
+    /// imports the channel's new orders right before each push.
+    fn compares_on_push(&self) -> bool;
+
+    /// The figures the channel shows now for these listings (after a stale compare).
+    fn read_quantities(&self, skus: Vec<String>)
+        -> LocalBoxFuture<'static, Result<Vec<(String, i64)>, ConnectorError>>;
+}
+
+/// One stock figure for one listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StockPush {
+    pub sku: String,
+    pub listing_id: Option<String>,
+    pub variant_id: Option<String>,
+    pub inventory_item_id: Option<String>,
+    pub location_id: Option<String>,
+    pub quantity: i64,
+    /// The figure Chorus last saw on the channel (compare-and-set), when known.
+    pub compare_from: Option<i64>,
+}
+
+/// What became of one item of a push.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PushOutcome {
+    Applied,
+    /// The channel's figure is not the one compared against: it has a sale Chorus has not seen.
+    Stale,
+    /// The channel refused this item for good (e.g. the listing no longer exists).
+    Rejected(String),
+    /// Not applied because another item of the same call was refused; send again.
+    NotApplied,
 }
 
 /// Builds the connector a channel's kind needs from its stored settings.
@@ -127,6 +167,8 @@ pub struct Listing {
     pub dimensions_mm: Option<(i64, i64, i64)>,
     pub hs_code: Option<String>,
     pub country_of_origin: Option<String>,
+    /// The stock figure the channel shows for the listing.
+    pub channel_quantity: Option<i64>,
 }
 
 #[derive(Debug, Default)]

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use super::schema::channel_products;
 use super::DbConn;
 
-#[derive(Clone, Debug, Default, PartialEq, Queryable, Selectable, Insertable, AsChangeset)]
+#[derive(Clone, Debug, Default, PartialEq, Queryable, Selectable, Insertable, AsChangeset, serde::Serialize)]
 #[diesel(table_name = channel_products, treat_none_as_null = true)]
 pub struct ChannelProduct {
     pub channel_id: i64,
@@ -28,22 +28,99 @@ pub struct ChannelProduct {
     pub declared_value_minor: Option<i64>,
     pub declared_value_currency: Option<String>,
     pub updated_at: i64,
+    /// The stock figure the channel last showed for this listing (read from its catalogue, or
+    /// confirmed by a push): Shopify's `changeFromQuantity`.
+    pub channel_quantity: Option<i64>,
 }
 
-/// Inserts or replaces the row; returns whether it was new (for created/updated events).
-pub fn upsert(conn: &mut DbConn, row: &ChannelProduct) -> QueryResult<bool> {
-    let existed = find(conn, row.channel_id, &row.sku)?.is_some();
+/// What saving channel product data did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Saved {
+    Created,
+    Updated,
+    Unchanged,
+}
+
+/// Inserts or replaces the row (keeping the last figure seen on the channel when the row does
+/// not carry one), in the caller's transaction: records `channels.products.created/updated`,
+/// and queues a stock push when the listing is new or its ids changed, so the channel gets
+/// Chorus's figure.
+pub fn save(conn: &mut DbConn, row: &ChannelProduct, now: i64) -> QueryResult<Saved> {
+    let old = find(conn, row.channel_id, &row.sku)?;
+    let mut row = row.clone();
+    row.channel_quantity = row.channel_quantity.or(old.as_ref().and_then(|o| o.channel_quantity));
+    // The figure on the channel moves with every sale: not a change to the product data.
+    let same = |o: &ChannelProduct| {
+        ChannelProduct { updated_at: row.updated_at, channel_quantity: row.channel_quantity, ..o.clone() } == row
+    };
+    let saved = match &old {
+        None => Saved::Created,
+        Some(o) if same(o) => {
+            if let (Some(q), true) = (row.channel_quantity, o.channel_quantity != row.channel_quantity) {
+                set_channel_quantities(conn, row.channel_id, &[(row.sku.clone(), q)])?;
+            }
+            return Ok(Saved::Unchanged);
+        }
+        Some(_) => Saved::Updated,
+    };
     crate::per_backend!(conn, c => diesel::insert_into(channel_products::table)
-        .values(row)
+        .values(&row)
         .on_conflict((channel_products::channel_id, channel_products::sku))
         .do_update()
-        .set(row)
+        .set(&row)
         .execute(c))?;
-    Ok(!existed)
+    super::unlinked::forget(conn, row.channel_id, &row.sku)?;
+    let ids = |r: &ChannelProduct| {
+        (r.listing_id.clone(), r.variant_id.clone(), r.inventory_item_id.clone(), r.location_id.clone())
+    };
+    let relisted = old.as_ref().is_none_or(|o| ids(o) != ids(&row));
+    let kind = if saved == Saved::Created { "channels.products.created" } else { "channels.products.updated" };
+    let subject = format!("channel:{}/sku:{}", row.channel_id, row.sku);
+    let payload = serde_json::to_value(&row).unwrap_or_default();
+    super::events::record(conn, kind, Some(row.channel_id), &subject, &payload, now)?;
+    if relisted {
+        super::outbox::queue_channel_listings(conn, row.channel_id, Some(std::slice::from_ref(&row.sku)), now)?;
+    }
+    Ok(saved)
 }
 
 pub fn find(conn: &mut DbConn, channel_id: i64, sku: &str) -> QueryResult<Option<ChannelProduct>> {
     channel_products::table.find((channel_id, sku)).select(ChannelProduct::as_select()).first(conn).optional()
+}
+
+/// The listings of one channel for these SKUs.
+pub fn for_skus(conn: &mut DbConn, channel_id: i64, skus: &[&str]) -> QueryResult<Vec<ChannelProduct>> {
+    channel_products::table
+        .filter(channel_products::channel_id.eq(channel_id))
+        .filter(channel_products::sku.eq_any(skus))
+        .select(ChannelProduct::as_select())
+        .load(conn)
+}
+
+/// Remembers the figures a channel now shows (after a confirmed push, or read from it).
+pub fn set_channel_quantities(conn: &mut DbConn, channel_id: i64, figures: &[(String, i64)]) -> QueryResult<()> {
+    for (sku, q) in figures {
+        diesel::update(channel_products::table.find((channel_id, sku)))
+            .set(channel_products::channel_quantity.eq(Some(*q)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Moves the figures Chorus last saw on a channel by what the channel did itself (its sales
+/// take stock, its cancellations restore it). Unknown figures stay unknown.
+pub fn shift_channel_quantities(
+    conn: &mut DbConn,
+    channel_id: i64,
+    shifts: &std::collections::HashMap<String, i64>,
+) -> QueryResult<()> {
+    for (sku, delta) in shifts.iter().filter(|(_, d)| **d != 0) {
+        diesel::update(channel_products::table.find((channel_id, sku)))
+            .filter(channel_products::channel_quantity.is_not_null())
+            .set(channel_products::channel_quantity.eq(channel_products::channel_quantity + *delta))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 pub fn list_for_sku(conn: &mut DbConn, sku: &str) -> QueryResult<Vec<ChannelProduct>> {
@@ -55,13 +132,13 @@ pub fn list_for_sku(conn: &mut DbConn, sku: &str) -> QueryResult<Vec<ChannelProd
 }
 
 /// Stores what a channel's catalogue says about a listing; what it leaves out (e.g. a price set
-/// by hand) is kept. Returns whether the row was new.
+/// by hand) is kept.
 pub fn merge_listing(
     conn: &mut DbConn,
     channel_id: i64,
     l: &crate::connectors::Listing,
     now: i64,
-) -> QueryResult<bool> {
+) -> QueryResult<Saved> {
     let old = find(conn, channel_id, &l.sku)?.unwrap_or_default();
     let pick = |new: &Option<String>, old: Option<String>| new.clone().or(old);
     let row = ChannelProduct {
@@ -78,10 +155,11 @@ pub fn merge_listing(
         height_mm: l.dimensions_mm.map(|d| d.2).or(old.height_mm),
         hs_code: pick(&l.hs_code, old.hs_code),
         country_of_origin: pick(&l.country_of_origin, old.country_of_origin),
+        channel_quantity: l.channel_quantity.or(old.channel_quantity),
         updated_at: now,
         ..old
     };
-    upsert(conn, &row)
+    save(conn, &row, now)
 }
 
 /// A page of one channel's product data in SKU order, after `after`.

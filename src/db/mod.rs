@@ -3,12 +3,15 @@
 
 pub mod channel_products;
 pub mod channels;
+pub mod events;
 pub mod inventory;
 pub mod orders;
+pub mod outbox;
 pub mod pool;
 pub mod products;
 pub mod schema;
 pub mod settings;
+pub mod unlinked;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;

@@ -97,6 +97,9 @@ pub struct ChannelStateRow {
     pub last_success_at: Option<i64>,
     pub last_error: Option<String>,
     pub orders_imported: i64,
+    pub last_push_at: Option<i64>,
+    pub last_push_error: Option<String>,
+    pub pushes_sent: i64,
 }
 
 /// The orders of one channel with these external ids, with their lines.
@@ -268,6 +271,27 @@ pub fn record_poll(conn: &mut DbConn, channel_id: i64, error: Option<&str>, now:
         .on_conflict(channel_state::channel_id)
         .do_update()
         .set((channel_state::last_poll_at.eq(Some(now)), channel_state::last_error.eq(error)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Records a stock push's outcome: figures confirmed, and the error or its absence.
+pub fn record_push(conn: &mut DbConn, channel_id: i64, sent: i64, error: Option<&str>, now: i64) -> QueryResult<()> {
+    let values = (
+        channel_state::channel_id.eq(channel_id),
+        channel_state::last_push_at.eq(Some(now)),
+        channel_state::last_push_error.eq(error),
+        channel_state::pushes_sent.eq(sent),
+    );
+    crate::per_backend!(conn, c => diesel::insert_into(channel_state::table)
+        .values(values)
+        .on_conflict(channel_state::channel_id)
+        .do_update()
+        .set((
+            channel_state::last_push_at.eq(Some(now)),
+            channel_state::last_push_error.eq(error),
+            channel_state::pushes_sent.eq(channel_state::pushes_sent + sent),
+        ))
         .execute(c))?;
     Ok(())
 }

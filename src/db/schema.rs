@@ -74,6 +74,7 @@ diesel::table! {
         declared_value_minor -> Nullable<BigInt>,
         declared_value_currency -> Nullable<Text>,
         updated_at -> BigInt,
+        channel_quantity -> Nullable<BigInt>,
     }
 }
 
@@ -109,6 +110,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     order_events,
     channel_state,
     inbound_webhooks,
+    unlinked_listings,
+    events,
 );
 
 diesel::table! {
@@ -160,6 +163,33 @@ diesel::table! {
         last_success_at -> Nullable<BigInt>,
         last_error -> Nullable<Text>,
         orders_imported -> BigInt,
+        last_push_at -> Nullable<BigInt>,
+        last_push_error -> Nullable<Text>,
+        pushes_sent -> BigInt,
+    }
+}
+
+diesel::table! {
+    unlinked_listings (channel_id, sku) {
+        channel_id -> BigInt,
+        sku -> Text,
+        listing_id -> Nullable<Text>,
+        variant_id -> Nullable<Text>,
+        inventory_item_id -> Nullable<Text>,
+        location_id -> Nullable<Text>,
+        channel_quantity -> Nullable<BigInt>,
+        seen_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        kind -> Text,
+        channel_id -> Nullable<BigInt>,
+        subject -> Text,
+        payload -> Text,
+        created_at -> BigInt,
     }
 }
 

@@ -54,6 +54,7 @@ pub struct SimState {
     pub throttle: bool,
     store: Mutex<Store>,
     faults: Mutex<FaultQueue>,
+    request_log: Mutex<Vec<Value>>,
     bucket: Mutex<Bucket>,
     requests: AtomicU64,
     deliveries: AtomicU64,
@@ -79,6 +80,11 @@ impl SimState {
         lock(&self.bucket)
     }
 
+    /// The latest API requests: when each arrived (wall clock, ms) and the fault status it got.
+    pub fn request_log(&self) -> Vec<Value> {
+        lock(&self.request_log).clone()
+    }
+
     pub fn requests_served(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
@@ -96,7 +102,16 @@ impl SimState {
     /// queued fault. `Some(response)` means answer with that instead.
     pub async fn api_gate(&self) -> Option<HttpResponse> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let applied = self.faults().take()?;
+        let applied = self.faults().take();
+        {
+            let mut log = lock(&self.request_log);
+            if log.len() >= REQUEST_LOG_MAX {
+                log.remove(0);
+            }
+            let at_ms = chrono::Utc::now().timestamp_millis();
+            log.push(serde_json::json!({ "at_ms": at_ms, "fault_status": applied.as_ref().and_then(|a| a.status) }));
+        }
+        let applied = applied?;
         let body: fn(u16) -> Value = match self.kind {
             Kind::Shopify => shopify::error_body,
             Kind::WooCommerce => woocommerce::error_body,
@@ -122,6 +137,9 @@ impl SimState {
     }
 }
 
+/// API requests remembered for `GET /_sim/requests`.
+const REQUEST_LOG_MAX: usize = 10_000;
+
 /// Binds, builds the state, and spawns the server on the current actix System.
 pub async fn start(kind: Kind, opts: SimOptions, routes: fn(&mut web::ServiceConfig)) -> std::io::Result<SimHandle> {
     let listener = TcpListener::bind(opts.bind)?;
@@ -142,6 +160,7 @@ pub async fn start(kind: Kind, opts: SimOptions, routes: fn(&mut web::ServiceCon
         throttle: opts.throttle,
         store: Mutex::new(Store::new(kind)),
         faults: Mutex::new(FaultQueue::default()),
+        request_log: Mutex::new(Vec::new()),
         bucket: Mutex::new(Bucket::new()),
         requests: AtomicU64::new(0),
         deliveries: AtomicU64::new(0),

@@ -374,7 +374,10 @@ fn refusal(state: &SimState, requested: i64) -> Option<HttpResponse> {
 fn respond(state: &SimState, requested: i64, actual: i64, data: Value) -> HttpResponse {
     let mut bucket = state.bucket();
     bucket.refill();
-    bucket.charge(actual as f64);
+    // Unthrottled, the bucket never drains, so clients pacing by it never wait.
+    if state.throttle {
+        bucket.charge(actual as f64);
+    }
     let available = bucket.refill();
     HttpResponse::Ok()
         .json(json!({ "data": data, "extensions": { "cost": cost_json(requested, Some(actual), available) } }))
@@ -441,9 +444,18 @@ fn product_variants(state: &SimState, selection: &str, vars: &Value) -> HttpResp
             None => return gql_error("Invalid cursor for current pagination.", "BAD_REQUEST"),
         },
     };
+    let wanted = match arg(args, "query", vars) {
+        None | Some(Value::Null) => None,
+        Some(Value::String(q)) => Some(sku_terms(&q)),
+        Some(_) => return gql_error("query must be a string", "BAD_REQUEST"),
+    };
     let (nodes, cursors, has_next) = {
         let store = state.store();
-        let mut listed: Vec<(&String, &Listing)> = store.listings.iter().collect();
+        let mut listed: Vec<(&String, &Listing)> = store
+            .listings
+            .iter()
+            .filter(|(sku, _)| wanted.as_ref().is_none_or(|w| w.iter().any(|x| x == *sku)))
+            .collect();
         listed.sort_by_key(|(_, l)| l.variant_id);
         let rest: Vec<(&String, &Listing)> =
             listed.into_iter().filter(|(_, l)| after.is_none_or(|a| l.variant_id > a)).collect();
@@ -455,6 +467,41 @@ fn product_variants(state: &SimState, selection: &str, vars: &Value) -> HttpResp
     let actual = 2 + nodes.len() as i64 * 3;
     let data = json!({ "productVariants": connection(nodes, &cursors, has_next, after.is_some()) });
     respond(state, requested, actual, data)
+}
+
+/// The SKUs a `productVariants` search names: `sku:X` terms (quoted or bare) joined by OR.
+fn sku_terms(q: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = q;
+    while let Some(at) = rest.find("sku:") {
+        rest = &rest[at + 4..];
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let mut value = String::new();
+            let mut chars = quoted.char_indices();
+            let mut end = quoted.len();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '\\' => {
+                        if let Some((_, n)) = chars.next() {
+                            value.push(n);
+                        }
+                    }
+                    '"' => {
+                        end = i + 1;
+                        break;
+                    }
+                    c => value.push(c),
+                }
+            }
+            out.push(value);
+            rest = &quoted[end.min(quoted.len())..];
+        } else {
+            let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            out.push(rest[..end].to_string());
+            rest = &rest[end..];
+        }
+    }
+    out
 }
 
 /// One entry of `inventorySetQuantities(input: {quantities: [...]})`.
@@ -863,6 +910,11 @@ mod tests {
         assert_eq!(s.fulfillment.as_deref(), Some("unfulfilled"));
         let s = parse_search("updated_at:>2026-01-01T00:00:00Z");
         assert!(matches!(s.updated[0].0, Cmp::Gt));
+    }
+
+    #[test]
+    fn reads_sku_searches() {
+        assert_eq!(sku_terms(r#"sku:"A" OR sku:"B \"x\"" OR sku:C"#), vec!["A", "B \"x\"", "C"]);
     }
 
     #[test]

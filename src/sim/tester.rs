@@ -174,5 +174,5 @@ async fn clear_faults(state: web::Data<SimState>) -> HttpResponse {
 }
 
 async fn requests(state: web::Data<SimState>) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "count": state.requests_served() }))
+    HttpResponse::Ok().json(json!({ "count": state.requests_served(), "recent": state.request_log() }))
 }

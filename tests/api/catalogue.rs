@@ -44,12 +44,24 @@ async fn a_new_channel_links_its_listings_by_sku() {
             }
             assert_eq!(app.get(&path("SKU-1")).await.status.as_u16(), 200);
             assert_problem(&app.get(&path("SKU-3")).await, 404, "unknown_channel_product");
-            let listed = app.get(&format!("/api/v1/channels/{id}/products?limit=1")).await.body;
+            assert_eq!(data["channel_quantity"], 0, "{backend:?} {kind}: the figure the channel shows: {data}");
+            let listed = app.get(&format!("/api/v1/channels/{id}/products?limit=1&linked=true")).await.body;
             assert_eq!(listed["items"][0]["sku"], "SKU-1", "{listed}");
             let next = listed["next_cursor"].as_str().expect("a second page");
-            let rest = app.get(&format!("/api/v1/channels/{id}/products?limit=1&cursor={next}")).await.body;
+            let rest = app.get(&format!("/api/v1/channels/{id}/products?limit=1&linked=true&cursor={next}")).await.body;
             assert_eq!(rest["items"][0]["sku"], "SKU-2");
             assert!(rest["next_cursor"].is_null());
+            // The listing Chorus cannot link is shown as such, beside the linked ones.
+            let all = app.get(&format!("/api/v1/channels/{id}/products")).await.body;
+            let shown: Vec<(&str, bool)> = all["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| (i["sku"].as_str().unwrap(), i["linked"].as_bool().unwrap()))
+                .collect();
+            assert_eq!(shown, vec![("SKU-1", true), ("SKU-2", true), ("SKU-3", false)], "{backend:?} {kind}");
+            let events = app.get(&format!("/api/v1/channels/{id}/products?linked=false")).await.body;
+            assert_eq!(events["items"][0]["channel_quantity"], 1, "{events}");
             app.stop().await;
         }
     }

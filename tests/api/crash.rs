@@ -151,3 +151,65 @@ async fn sigkill_mid_import_loses_and_doubles_nothing() {
         assert_allocation_invariant(&db).await;
     }
 }
+
+#[actix_web::test]
+async fn a_push_interrupted_by_sigkill_is_sent_after_restart() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let shopify = Sim::start("shopify", None).await;
+        shopify.call("PUT", "/_sim/stock", Some(json!({"P-1": 5}))).await;
+        let port = free_port();
+        let remote = Remote {
+            base: format!("http://127.0.0.1:{port}"),
+            client: awc::Client::builder().timeout(Duration::from_secs(30)).finish(),
+        };
+        let mut child = start_chorus(&db, port);
+        remote.wait_healthy().await;
+        let items = json!({"items": [{"sku": "P-1", "quantity": 5}], "create_missing": true});
+        remote.call("PUT", "/api/v1/inventory", Some(items)).await.unwrap();
+        let channel = remote
+            .call(
+                "POST",
+                "/api/v1/channels",
+                Some(json!({"name": "shop", "kind": "shopify", "base_url": shopify.url(),
+                "credentials": {"access_token": "t"}, "poll_interval_secs": 3600})),
+            )
+            .await
+            .unwrap();
+        let id = channel["id"].as_i64().unwrap();
+        eventually(30, "the first push", || async {
+            let depth = remote.call("GET", &format!("/api/v1/channels/{id}"), None).await.map(|c| c["status"].clone());
+            match depth {
+                Some(s) if s["pushes_sent"].as_i64() >= Some(1) && s["queue_depth"] == 0 => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        })
+        .await;
+        // The next push hangs for 3 s and then fails: Chorus is killed while it waits.
+        shopify.call("POST", "/_sim/faults", Some(json!({"status": 503, "delay_ms": 3000}))).await;
+        remote.call("PUT", "/api/v1/inventory/P-1/sources/api", Some(json!({"quantity": 77}))).await.unwrap();
+        eventually(30, "the push to be in flight", || async {
+            let log = shopify.call("GET", "/_sim/requests", None).await["recent"].clone();
+            match log.as_array().and_then(|l| l.last()) {
+                Some(last) if last["fault_status"] == 503 => Ok(()),
+                other => Err(format!("{other:?}")),
+            }
+        })
+        .await;
+        child.kill().expect("SIGKILL");
+        child.wait().unwrap();
+        assert_eq!(shopify.stock().await.get("P-1"), Some(&5), "{backend:?}: nothing applied before the kill");
+
+        let mut child = start_chorus(&db, port);
+        remote.wait_healthy().await;
+        eventually(60, "the push after restart", || async {
+            match shopify.stock().await.get("P-1") {
+                Some(77) => Ok(()),
+                other => Err(format!("{backend:?}: sim has {other:?}")),
+            }
+        })
+        .await;
+        child.kill().ok();
+        child.wait().ok();
+    }
+}

@@ -274,6 +274,10 @@ impl Sim {
             opts.webhook_url = Some(url);
             opts.webhook_secret = Some(secret);
         }
+        Sim::start_with(kind, opts).await
+    }
+
+    pub async fn start_with(kind: &str, opts: chorus::sim::SimOptions) -> Sim {
         let handle = match kind {
             "shopify" => chorus::sim::shopify::start(opts).await,
             _ => chorus::sim::woocommerce::start(opts).await,
@@ -298,6 +302,16 @@ impl Sim {
         resp.json::<Value>().limit(64 << 20).await.unwrap_or(Value::Null)
     }
 
+    /// The simulator's stock per SKU.
+    pub async fn stock(&self) -> std::collections::BTreeMap<String, i64> {
+        serde_json::from_value(self.call("GET", "/_sim/stock", None).await).expect("stock map")
+    }
+
+    /// The stock pushes the simulator accepted, oldest first.
+    pub async fn stock_calls(&self) -> Vec<Value> {
+        self.call("GET", "/_sim/stock_calls", None).await.as_array().cloned().unwrap_or_default()
+    }
+
     /// Creates an order; returns the id Chorus will know it by (Shopify gid / Woo id).
     pub async fn order(&self, lines: &[(&str, i64)], paid: bool) -> (i64, String) {
         let lines: Vec<Value> = lines.iter().map(|(s, q)| json!({"sku": s, "quantity": q})).collect();
@@ -306,6 +320,24 @@ impl Sim {
         let external = r["gid"].as_str().map(str::to_string).unwrap_or_else(|| id.to_string());
         (id, external)
     }
+}
+
+/// Polls `check` every 50 ms until it returns Some, for at most `secs` seconds; panics with
+/// `what` and the last value seen otherwise.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, String>>,
+{
+    let mut last = String::new();
+    for _ in 0..secs * 20 {
+        match check().await {
+            Ok(v) => return v,
+            Err(seen) => last = seen,
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("gave up waiting for {what}; last seen: {last}");
 }
 
 /// DESIGN §2: for every SKU, `allocated` equals the sum of what its order lines hold.

@@ -11,4 +11,5 @@ mod isolation;
 mod orders;
 mod products;
 mod sim;
+mod stock_sync;
 mod storage;

@@ -2,7 +2,7 @@
 //! flight and are then committed together (group commit), so the batch — and throughput —
 //! grows with load. Each sender is answered after the commit; then `StockChanged` goes out.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use actix::prelude::*;
@@ -105,6 +105,14 @@ pub struct BulkOutcome {
 #[rtype(result = "()")]
 pub struct Subscribe(pub Recipient<StockChanged>);
 
+/// Called after each commit that queued stock pushes, with the channels concerned.
+pub type PushNotifier = Box<dyn Fn(&BTreeSet<i64>) + Send>;
+
+/// Tells the actor whom to wake when pushes are queued (the channel registry).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct NotifyPushes(pub PushNotifier);
+
 /// Resolves once nothing is queued or in flight (used at shutdown).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -154,6 +162,7 @@ pub struct InventoryActor {
     max_in_flight: usize,
     exclusive_in_flight: bool,
     subscribers: Vec<Recipient<StockChanged>>,
+    pushes_queued: Option<PushNotifier>,
     drain_waiters: Vec<oneshot::Sender<()>>,
 }
 
@@ -172,6 +181,7 @@ impl InventoryActor {
             max_in_flight,
             exclusive_in_flight: false,
             subscribers: Vec::new(),
+            pushes_queued: None,
             drain_waiters: Vec::new(),
         }
     }
@@ -228,8 +238,13 @@ impl InventoryActor {
             if exclusive {
                 act.exclusive_in_flight = false;
             }
-            if let Ok(Ok(changed)) = changed {
-                act.broadcast(changed);
+            if let Ok(Ok(committed)) = changed {
+                if !committed.push_channels.is_empty() {
+                    if let Some(notify) = &act.pushes_queued {
+                        notify(&committed.push_channels);
+                    }
+                }
+                act.broadcast(committed.moved);
             }
             act.flush(ctx);
         }));
@@ -343,6 +358,13 @@ impl Handler<Subscribe> for InventoryActor {
     }
 }
 
+impl Handler<NotifyPushes> for InventoryActor {
+    type Result = ();
+    fn handle(&mut self, msg: NotifyPushes, _: &mut Self::Context) {
+        self.pushes_queued = Some(msg.0);
+    }
+}
+
 impl Handler<Drain> for InventoryActor {
     type Result = ResponseFuture<()>;
     fn handle(&mut self, _: Drain, ctx: &mut Self::Context) -> Self::Result {
@@ -362,11 +384,13 @@ struct Committed {
     cache_updates: Vec<(String, Level, BTreeMap<String, SourceState>)>,
     /// SKUs whose figures moved: what subscribers hear.
     moved: Vec<StockChanged>,
+    /// Channels with stock pushes newly queued.
+    push_channels: BTreeSet<i64>,
 }
 
 /// Runs on the blocking pool: one transaction for the whole batch, then the cache, then the
 /// replies. Returns what to broadcast.
-fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> Result<Vec<StockChanged>, ()> {
+fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> Result<Committed, ()> {
     let weight: usize = batch.iter().map(|p| p.work.weight()).sum();
     let span = tracing::debug_span!("inventory.commit", messages = batch.len(), weight);
     let _enter = span.enter();
@@ -400,10 +424,11 @@ fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> R
     }
     match result {
         Ok(committed) => {
-            for (reply, answer) in replies.into_iter().zip(committed.answers) {
+            let mut committed = committed;
+            for (reply, answer) in replies.into_iter().zip(std::mem::take(&mut committed.answers)) {
                 let _ = reply.send(answer);
             }
-            Ok(committed.moved)
+            Ok(committed)
         }
         Err(e) => {
             tracing::error!(error = %e, weight, "stock transaction failed; every sender in it is told");
@@ -488,6 +513,7 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
     }
     let mut cache_updates = Vec::with_capacity(touched.len());
     let mut moved = Vec::new();
+    let mut new_available: Vec<(String, i64)> = Vec::new();
     let mut level_rows = Vec::new();
     for sku in touched {
         let (Some(old), Some(current)) = (before.get(sku).copied(), snap.levels.get(sku).copied()) else { continue };
@@ -504,6 +530,9 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
                 version: level.version,
                 updated_at: now,
             });
+            if level.available() != old.available() {
+                new_available.push((sku.to_string(), level.available()));
+            }
             moved.push(StockChanged {
                 sku: sku.to_string(),
                 on_hand,
@@ -525,6 +554,13 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
         .collect();
     queries::upsert_sources(conn, &source_rows)?;
     queries::upsert_levels(conn, &level_rows)?;
+    // The channels hear of every new `available` through the outbox, written in this same
+    // transaction so no committed figure can miss its push.
+    let mut push_channels = db::outbox::queue_stock_pushes(conn, &new_available, now)?;
+    push_channels.extend(batch.iter().filter_map(|w| match w {
+        Work::Import(m) => Some(m.channel_id),
+        _ => None,
+    }));
     // Single-SKU stock senders are told their SKU's level after the batch.
     for (answer, work) in answers.iter_mut().zip(batch) {
         if let (Answer::Stock(Ok(_), level), Work::Stock { ops, .. }) = (answer, work) {
@@ -533,7 +569,7 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
             }
         }
     }
-    Ok(Committed { answers, cache_updates, moved })
+    Ok(Committed { answers, cache_updates, moved, push_channels })
 }
 
 /// Runs one order message under a savepoint: if the database refuses it, that message alone

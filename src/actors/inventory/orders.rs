@@ -124,6 +124,9 @@ pub(super) fn apply_import(
     let mut outcome = ImportOutcome::default();
     let mut events = Vec::new();
     let mut new_lines = Vec::new();
+    // The channel takes its own stock when it sells and restores it on cancellation: follow
+    // that in the figure Chorus last saw there, so its next push compares against the truth.
+    let mut channel_shift: HashMap<String, i64> = HashMap::new();
     // A page that lists an order twice counts it once (the later copy wins).
     let mut last_index: HashMap<&str, usize> = HashMap::new();
     for (i, o) in msg.orders.iter().enumerate() {
@@ -142,6 +145,7 @@ pub(super) fn apply_import(
                 }
                 for line in &incoming.lines {
                     if let Some(sku) = &line.sku {
+                        *channel_shift.entry(sku.clone()).or_default() -= line.quantity;
                         let known = levels.contains_key(sku);
                         allocate(
                             levels,
@@ -183,6 +187,11 @@ pub(super) fn apply_import(
                 let current = Status::parse(&row.status).unwrap_or(Status::Imported);
                 let closing = order::closed_on_channel(incoming) && current.is_open();
                 let status = if closing { Status::Cancelled } else { current };
+                if closing {
+                    for line in incoming.lines.iter().filter(|l| l.sku.is_some()) {
+                        *channel_shift.entry(line.sku.clone().unwrap_or_default()).or_default() += line.quantity;
+                    }
+                }
                 let open = status.is_open();
                 let mut by_external: HashMap<&str, &LineRow> =
                     lines.iter().map(|l| (l.external_id.as_str(), l)).collect();
@@ -258,6 +267,10 @@ pub(super) fn apply_import(
     }
     q::insert_lines(conn, &new_lines)?;
     q::add_events(conn, &events)?;
+    crate::db::channel_products::shift_channel_quantities(conn, msg.channel_id, &channel_shift)?;
+    let figures: Vec<(String, i64)> =
+        channel_shift.keys().filter_map(|sku| Some((sku.clone(), available(levels, sku)?))).collect();
+    crate::db::outbox::queue_for_channel(conn, msg.channel_id, &figures, now)?;
     q::advance_cursor(conn, msg.channel_id, msg.cursor, outcome.new as i64, now)?;
     Ok(outcome)
 }

@@ -161,6 +161,7 @@ pub fn listing(node: &serde_json::Value, location_id: Option<&str>) -> Option<cr
         dimensions_mm: None,
         hs_code: text(&item["harmonizedSystemCode"]),
         country_of_origin: text(&item["countryCodeOfOrigin"]),
+        channel_quantity: node["inventoryQuantity"].as_i64(),
     })
 }
 

@@ -12,7 +12,9 @@ use futures::future::LocalBoxFuture;
 use serde_json::{json, Value};
 use tracing::Instrument;
 
-use super::{backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, ATTEMPTS};
+use super::{
+    backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, PushOutcome, StockPush, ATTEMPTS,
+};
 
 /// The cost bucket as Shopify last described it.
 #[derive(Clone, Copy, Debug)]
@@ -215,6 +217,84 @@ impl Shopify {
     }
 }
 
+impl Shopify {
+    /// One `inventorySetQuantities` call with compare-and-set; the key is fixed for this call's
+    /// retries, so a reply lost in transit is answered from Shopify's record, not applied twice.
+    async fn set_quantities(&self, items: Vec<StockPush>) -> Result<Vec<PushOutcome>, ConnectorError> {
+        let mut outcomes = vec![PushOutcome::NotApplied; items.len()];
+        let mut sent: Vec<usize> = Vec::with_capacity(items.len());
+        let mut quantities = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            let (Some(inventory_item), Some(location)) = (&item.inventory_item_id, &item.location_id) else {
+                outcomes[i] = PushOutcome::Rejected(
+                    "the listing has no Shopify inventory item or location id; read the catalogue again".into(),
+                );
+                continue;
+            };
+            sent.push(i);
+            quantities.push(json!({
+                "inventoryItemId": inventory_item,
+                "locationId": location,
+                "quantity": item.quantity,
+                "changeFromQuantity": item.compare_from,
+            }));
+        }
+        if sent.is_empty() {
+            return Ok(outcomes);
+        }
+        let variables = json!({
+            "input": { "name": "available", "reason": "correction",
+                       "referenceDocumentUri": "chorus://stock-sync", "quantities": quantities },
+            "idempotencyKey": uuid_like(),
+        });
+        let data = self.graphql("ChorusSetStock", queries::SET_QUANTITIES, variables, queries::MUTATION_COST).await?;
+        let errors = data["inventorySetQuantities"]["userErrors"].as_array().cloned().unwrap_or_default();
+        if errors.is_empty() {
+            for i in sent {
+                outcomes[i] = PushOutcome::Applied;
+            }
+            return Ok(outcomes);
+        }
+        // Shopify applies nothing of a call with any user error: the items it names get their
+        // verdict, the rest are sent again.
+        for e in &errors {
+            let index = e["field"].as_array().and_then(|f| f.get(2)).and_then(|v| v.as_str()?.parse::<usize>().ok());
+            let message = e["message"].as_str().unwrap_or("refused").to_string();
+            let Some(&item) = index.and_then(|k| sent.get(k)) else {
+                return Err(ConnectorError::Permanent(format!("inventorySetQuantities refused: {message}")));
+            };
+            outcomes[item] = if e["code"] == "CHANGE_FROM_QUANTITY_STALE" {
+                PushOutcome::Stale
+            } else {
+                PushOutcome::Rejected(format!("{}: {message}", e["code"].as_str().unwrap_or("USER_ERROR")))
+            };
+        }
+        Ok(outcomes)
+    }
+
+    async fn quantities(&self, skus: Vec<String>) -> Result<Vec<(String, i64)>, ConnectorError> {
+        let mut out = Vec::with_capacity(skus.len());
+        for chunk in skus.chunks(queries::READ_QUANTITIES_PER_CALL) {
+            let variables = json!({ "first": chunk.len(), "query": queries::sku_search(chunk) });
+            let cost = queries::variants_cost(chunk.len() as i64);
+            let data = self.graphql("ChorusQuantities", queries::VARIANT_QUANTITIES, variables, cost).await?;
+            for node in data["productVariants"]["nodes"].as_array().into_iter().flatten() {
+                if let (Some(sku), Some(q)) = (node["sku"].as_str(), node["inventoryQuantity"].as_i64()) {
+                    if chunk.iter().any(|s| s == sku) {
+                        out.push((sku.to_string(), q));
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// A random idempotency key (128 bits, hex).
+fn uuid_like() -> String {
+    hex::encode(rand::random::<[u8; 16]>())
+}
+
 impl Connector for Shopify {
     fn fetch_orders(
         &self,
@@ -233,6 +313,29 @@ impl Connector for Shopify {
         let this = self.clone();
         let span = tracing::info_span!("shopify.catalogue", endpoint = %this.endpoint);
         Box::pin(async move { this.catalogue_page(page).await }.instrument(span))
+    }
+
+    fn push_stock(&self, items: Vec<StockPush>) -> LocalBoxFuture<'static, Result<Vec<PushOutcome>, ConnectorError>> {
+        let this = self.clone();
+        let span = tracing::info_span!("shopify.push_stock", endpoint = %this.endpoint, items = items.len());
+        Box::pin(async move { this.set_quantities(items).await }.instrument(span))
+    }
+
+    fn max_push_batch(&self) -> usize {
+        queries::SET_QUANTITIES_MAX
+    }
+
+    fn compares_on_push(&self) -> bool {
+        true
+    }
+
+    fn read_quantities(
+        &self,
+        skus: Vec<String>,
+    ) -> LocalBoxFuture<'static, Result<Vec<(String, i64)>, ConnectorError>> {
+        let this = self.clone();
+        let span = tracing::info_span!("shopify.read_quantities", endpoint = %this.endpoint, skus = skus.len());
+        Box::pin(async move { this.quantities(skus).await }.instrument(span))
     }
 }
 

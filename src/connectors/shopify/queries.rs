@@ -61,6 +61,7 @@ pub const VARIANTS: &str = r#"query ChorusVariants($first: Int!, $after: String)
     nodes {
       id
       sku
+      inventoryQuantity
       product { id title }
       inventoryItem {
         id
@@ -73,9 +74,43 @@ pub const VARIANTS: &str = r#"query ChorusVariants($first: Int!, $after: String)
   }
 }"#;
 
+/// Quantities per `inventorySetQuantities` call: Shopify's limit.
+pub const SET_QUANTITIES_MAX: usize = 250;
+/// A mutation's cost.
+pub const MUTATION_COST: f64 = 10.0;
+
+pub const SET_QUANTITIES: &str = r#"mutation ChorusSetStock($input: InventorySetQuantitiesInput!, $idempotencyKey: String!) {
+  inventorySetQuantities(input: $input) @idempotent(key: $idempotencyKey) {
+    inventoryAdjustmentGroup { createdAt changes { name delta quantityAfterChange } }
+    userErrors { field message code }
+  }
+}"#;
+
+/// SKUs per quantity read.
+pub const READ_QUANTITIES_PER_CALL: usize = 50;
+
+pub const VARIANT_QUANTITIES: &str = r#"query ChorusQuantities($first: Int!, $query: String!) {
+  productVariants(first: $first, query: $query) {
+    nodes { sku inventoryQuantity }
+  }
+}"#;
+
+/// A `productVariants` search matching any of these SKUs exactly.
+pub fn sku_search(skus: &[String]) -> String {
+    skus.iter()
+        .map(|s| format!("sku:\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn searches_skus_quoted() {
+        assert_eq!(sku_search(&["A".into(), "B \"x\"".into()]), r#"sku:"A" OR sku:"B \"x\"""#);
+    }
 
     #[test]
     fn a_page_stays_under_the_single_query_limit() {

@@ -107,6 +107,7 @@ pub fn listing(p: &serde_json::Value) -> Option<crate::connectors::Listing> {
         image_url: p["images"][0]["src"].as_str().map(str::to_string),
         weight_grams: number(&p["weight"]).map(|kg| (kg * 1000.0).round() as i64),
         dimensions_mm,
+        channel_quantity: p["stock_quantity"].as_i64(),
         ..Default::default()
     })
 }

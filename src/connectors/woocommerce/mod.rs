@@ -13,7 +13,9 @@ use std::rc::Rc;
 use futures::future::LocalBoxFuture;
 use tracing::Instrument;
 
-use super::{backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, ATTEMPTS};
+use super::{
+    backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, PushOutcome, StockPush, ATTEMPTS,
+};
 
 pub const PER_PAGE: usize = 100;
 
@@ -37,10 +39,24 @@ impl WooCommerce {
 
     /// A GET retried through 429s and 5xx; returns the body.
     async fn get(&self, path_and_query: &str) -> Result<(Vec<u8>, awc::http::header::HeaderMap), ConnectorError> {
+        self.call(awc::http::Method::GET, path_and_query, None).await
+    }
+
+    /// A call retried through 429s (waiting as `Retry-After` says) and 5xx; returns the body.
+    async fn call(
+        &self,
+        method: awc::http::Method,
+        path_and_query: &str,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(Vec<u8>, awc::http::header::HeaderMap), ConnectorError> {
         let url = format!("{}{}", self.base, path_and_query);
         let mut last = ConnectorError::Transient("no attempt made".into());
         for attempt in 0..ATTEMPTS {
-            let sent = self.client.get(&url).basic_auth(self.key.as_str(), self.secret.as_str()).send().await;
+            let request = self.client.request(method.clone(), &url).basic_auth(self.key.as_str(), self.secret.as_str());
+            let sent = match body {
+                Some(b) => request.send_json(b).await,
+                None => request.send().await,
+            };
             let mut resp = match sent {
                 Ok(r) => r,
                 Err(e) => {
@@ -127,6 +143,66 @@ impl WooCommerce {
     }
 }
 
+impl WooCommerce {
+    /// One `POST /products/batch`; each item succeeds or fails on its own.
+    async fn batch_stock(&self, items: Vec<StockPush>) -> Result<Vec<PushOutcome>, ConnectorError> {
+        let mut outcomes = vec![PushOutcome::NotApplied; items.len()];
+        let mut sent: Vec<(usize, i64)> = Vec::with_capacity(items.len());
+        let mut update = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            match item.listing_id.as_deref().and_then(|id| id.parse::<i64>().ok()) {
+                Some(id) => {
+                    sent.push((i, id));
+                    update.push(serde_json::json!({ "id": id, "manage_stock": true, "stock_quantity": item.quantity }));
+                }
+                None => {
+                    outcomes[i] = PushOutcome::Rejected(
+                        "the listing has no WooCommerce product id; read the catalogue again".into(),
+                    )
+                }
+            }
+        }
+        if sent.is_empty() {
+            return Ok(outcomes);
+        }
+        let body = serde_json::json!({ "update": update });
+        let (bytes, _) = self.call(awc::http::Method::POST, "/products/batch", Some(&body)).await?;
+        let reply: serde_json::Value = serde_json::from_slice(&bytes)
+            .map_err(|e| ConnectorError::Transient(format!("unreadable batch response: {e}")))?;
+        let results = reply["update"].as_array().cloned().unwrap_or_default();
+        for (k, (i, id)) in sent.into_iter().enumerate() {
+            // Results come back in request order; match by id too, in case one is missing.
+            let result = results.get(k).filter(|r| r["id"].as_i64() == Some(id) || r.get("error").is_some());
+            outcomes[i] = match result {
+                Some(r) if r.get("error").is_some() => {
+                    PushOutcome::Rejected(r["error"]["message"].as_str().unwrap_or("refused").to_string())
+                }
+                Some(r) if r["stock_quantity"].as_i64() == Some(items[i].quantity) => PushOutcome::Applied,
+                Some(r) => PushOutcome::Rejected(format!(
+                    "WooCommerce kept stock_quantity {} (is stock management off for this product?)",
+                    r["stock_quantity"]
+                )),
+                None => PushOutcome::NotApplied,
+            };
+        }
+        Ok(outcomes)
+    }
+
+    async fn quantities(&self, skus: Vec<String>) -> Result<Vec<(String, i64)>, ConnectorError> {
+        let mut out = Vec::with_capacity(skus.len());
+        for chunk in skus.chunks(PER_PAGE) {
+            let list = chunk.iter().map(|s| urlencoding::encode(s).into_owned()).collect::<Vec<_>>().join(",");
+            let (bytes, _) = self.get(&format!("/products?per_page={PER_PAGE}&sku={list}")).await?;
+            let products: Vec<serde_json::Value> = serde_json::from_slice(&bytes)
+                .map_err(|e| ConnectorError::Permanent(format!("unexpected products shape: {e}")))?;
+            out.extend(
+                products.iter().filter_map(|p| Some((p["sku"].as_str()?.to_string(), p["stock_quantity"].as_i64()?))),
+            );
+        }
+        Ok(out)
+    }
+}
+
 impl Connector for WooCommerce {
     fn fetch_orders(
         &self,
@@ -145,5 +221,28 @@ impl Connector for WooCommerce {
         let this = self.clone();
         let span = tracing::info_span!("woocommerce.catalogue", base = %this.base);
         Box::pin(async move { this.catalogue_page(page).await }.instrument(span))
+    }
+
+    fn push_stock(&self, items: Vec<StockPush>) -> LocalBoxFuture<'static, Result<Vec<PushOutcome>, ConnectorError>> {
+        let this = self.clone();
+        let span = tracing::info_span!("woocommerce.push_stock", base = %this.base, items = items.len());
+        Box::pin(async move { this.batch_stock(items).await }.instrument(span))
+    }
+
+    fn max_push_batch(&self) -> usize {
+        PER_PAGE
+    }
+
+    fn compares_on_push(&self) -> bool {
+        false
+    }
+
+    fn read_quantities(
+        &self,
+        skus: Vec<String>,
+    ) -> LocalBoxFuture<'static, Result<Vec<(String, i64)>, ConnectorError>> {
+        let this = self.clone();
+        let span = tracing::info_span!("woocommerce.read_quantities", base = %this.base, skus = skus.len());
+        Box::pin(async move { this.quantities(skus).await }.instrument(span))
     }
 }

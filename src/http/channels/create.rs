@@ -61,5 +61,5 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewChannel>) -> ApiRe
     }
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/channels/{}", channel.id)))
-        .json(ChannelView::new(channel, Default::default(), true)))
+        .json(ChannelView::new(channel, Default::default(), 0, true)))
 }

@@ -17,7 +17,14 @@ pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> ApiRes
             format!("channel {id} has {open} open orders holding stock; exclude them, or disable the channel instead"),
         ));
     }
-    match db::run(&state.pool, move |conn| Ok(db::channels::delete(conn, id)?)).await {
+    let deleted = db::run(&state.pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            db::channels::delete(conn, id)?;
+            db::outbox::clear_target(conn, &db::outbox::channel_target(id))?;
+            Ok::<_, db::DbError>(())
+        })
+    });
+    match deleted.await {
         Ok(()) => {
             state.channels.retire(id);
             Ok(HttpResponse::NoContent().finish())

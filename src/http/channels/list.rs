@@ -15,16 +15,17 @@ pub async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         let mut out = Vec::with_capacity(channels.len());
         for c in channels {
             let status = db::orders::channel_state(conn, c.id)?;
-            out.push((c, status));
+            let depth = db::outbox::depth(conn, &db::outbox::channel_target(c.id))?;
+            out.push((c, status, depth));
         }
         Ok(out)
     })
     .await?;
     let items: Vec<ChannelView> = rows
         .into_iter()
-        .map(|(c, s)| {
+        .map(|(c, s, depth)| {
             let running = state.channels.is_running(c.id);
-            ChannelView::new(c, s, running)
+            ChannelView::new(c, s, depth, running)
         })
         .collect();
     Ok(HttpResponse::Ok().json(json!({ "items": items })))

@@ -58,11 +58,16 @@ pub struct ChannelStatus {
     last_error: Option<String>,
     orders_imported: i64,
     cursor: Option<String>,
+    /// Stock pushes waiting to go out.
     queue_depth: i64,
+    last_push_at: Option<String>,
+    last_push_error: Option<String>,
+    /// Figures the channel confirmed since it was added.
+    pushes_sent: i64,
 }
 
 impl ChannelView {
-    pub fn new(c: Channel, state: ChannelStateRow, running: bool) -> Self {
+    pub fn new(c: Channel, state: ChannelStateRow, queue_depth: i64, running: bool) -> Self {
         let credentials_set = serde_json::from_str::<Map<String, Value>>(&c.credentials)
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
@@ -85,7 +90,10 @@ impl ChannelView {
                 last_error: state.last_error,
                 orders_imported: state.orders_imported,
                 cursor: state.cursor_updated_at.map(super::time),
-                queue_depth: 0,
+                queue_depth,
+                last_push_at: state.last_push_at.map(super::time),
+                last_push_error: state.last_push_error,
+                pushes_sent: state.pushes_sent,
             },
         }
     }

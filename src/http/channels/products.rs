@@ -5,7 +5,7 @@ use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use super::{parse_id, unknown_channel};
-use crate::db::{self, channel_products::ChannelProduct};
+use crate::db::{self, channel_products::ChannelProduct, unlinked::UnlinkedListing};
 use crate::domain::money::validate_currency;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{extract::Body, AppState};
@@ -56,6 +56,9 @@ pub struct ChannelProductView {
     sku: String,
     #[serde(flatten)]
     data: ChannelProductData,
+    /// The stock figure Chorus last saw on the channel for this listing.
+    channel_quantity: Option<i64>,
+    linked: bool,
     updated_at: String,
 }
 
@@ -88,7 +91,28 @@ impl From<ChannelProduct> for ChannelProductView {
                     declared_value: money(r.declared_value_minor, r.declared_value_currency),
                 },
             },
+            channel_quantity: r.channel_quantity,
+            linked: true,
             updated_at: crate::http::time(r.updated_at),
+        }
+    }
+}
+
+impl From<UnlinkedListing> for ChannelProductView {
+    fn from(r: UnlinkedListing) -> Self {
+        ChannelProductView {
+            channel_id: r.channel_id,
+            sku: r.sku,
+            data: ChannelProductData {
+                listing_id: r.listing_id,
+                variant_id: r.variant_id,
+                inventory_item_id: r.inventory_item_id,
+                location_id: r.location_id,
+                ..Default::default()
+            },
+            channel_quantity: r.channel_quantity,
+            linked: false,
+            updated_at: crate::http::time(r.seen_at),
         }
     }
 }
@@ -162,6 +186,7 @@ pub fn to_row(channel_id: i64, sku: String, d: ChannelProductData, now: i64) -> 
         declared_value_minor,
         declared_value_currency,
         updated_at: now,
+        channel_quantity: None,
     }
 }
 
@@ -169,6 +194,9 @@ pub fn to_row(channel_id: i64, sku: String, d: ChannelProductData, now: i64) -> 
 pub struct Page {
     limit: Option<i64>,
     cursor: Option<String>,
+    /// `true`: listings linked to a product; `false`: listings whose SKU Chorus does not know;
+    /// absent: both.
+    linked: Option<bool>,
 }
 
 /// `GET /api/v1/channels/{id}/products?limit=&cursor=`: the channel's listings linked to
@@ -185,16 +213,28 @@ pub async fn list(
         return Err(ApiError::validation("limit", "must be between 1 and 1000"));
     }
     let after = page.cursor.as_deref().map(crate::http::cursor::decode).transpose()?;
-    let rows = db::run(&state.pool, move |conn| {
+    let linked = page.linked;
+    let mut rows: Vec<ChannelProductView> = db::run(&state.pool, move |conn| {
         if db::channels::find(conn, id)?.is_none() {
             return Ok(None);
         }
-        Ok(Some(db::channel_products::list_for_channel(conn, id, after.as_deref(), limit + 1)?))
+        let mut rows: Vec<ChannelProductView> = Vec::new();
+        if linked != Some(false) {
+            let found = db::channel_products::list_for_channel(conn, id, after.as_deref(), limit + 1)?;
+            rows.extend(found.into_iter().map(ChannelProductView::from));
+        }
+        if linked != Some(true) {
+            let found = db::unlinked::list_for_channel(conn, id, after.as_deref(), limit + 1)?;
+            rows.extend(found.into_iter().map(ChannelProductView::from));
+        }
+        Ok(Some(rows))
     })
     .await?
     .ok_or_else(|| unknown_channel(id))?;
+    // Both kinds share one SKU order, so one cursor pages through them together.
+    rows.sort_by(|a, b| a.sku.cmp(&b.sku));
     let more = rows.len() as i64 > limit;
-    let items: Vec<ChannelProductView> = rows.into_iter().take(limit as usize).map(Into::into).collect();
+    let items: Vec<ChannelProductView> = rows.into_iter().take(limit as usize).collect();
     let next_cursor = if more { items.last().map(|p| crate::http::cursor::encode(&p.sku)) } else { None };
     Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "next_cursor": next_cursor })))
 }
@@ -225,17 +265,23 @@ pub async fn put(
     validate(&body.0)?;
     let row = to_row(id, sku.clone(), body.0, db::now_ms());
     let outcome = db::run(&state.pool, move |conn| {
-        if db::channels::find(conn, id)?.is_none() {
-            return Ok(Err(unknown_channel(id)));
-        }
-        if db::products::find(conn, &row.sku)?.is_none() {
-            return Ok(Err(ApiError::unknown_sku(&row.sku)));
-        }
-        let created = db::channel_products::upsert(conn, &row)?;
-        Ok(Ok((created, row)))
+        db::write_tx(conn, |conn| {
+            if db::channels::find(conn, id)?.is_none() {
+                return Ok(Err(unknown_channel(id)));
+            }
+            if db::products::find(conn, &row.sku)?.is_none() {
+                return Ok(Err(ApiError::unknown_sku(&row.sku)));
+            }
+            let saved = db::channel_products::save(conn, &row, row.updated_at)?;
+            let row = db::channel_products::find(conn, id, &row.sku)?.unwrap_or(row);
+            Ok(Ok((saved == db::channel_products::Saved::Created, row)))
+        })
     })
     .await?;
     let (created, row) = outcome?;
+    if created {
+        state.channels.push_now(id);
+    }
     let view = ChannelProductView::from(row);
     Ok(if created { HttpResponse::Created().json(view) } else { HttpResponse::Ok().json(view) })
 }

@@ -32,6 +32,7 @@ pub async fn update(
     let current = db::run(&state.pool, move |conn| Ok(db::channels::find(conn, id)?))
         .await?
         .ok_or_else(|| unknown_channel(id))?;
+    let (was_enabled, old_buffer) = (current.enabled, current.stock_buffer);
     let mut values = ChannelValues {
         name: current.name,
         kind: current.kind,
@@ -71,13 +72,21 @@ pub async fn update(
     if let Some(enabled) = changes.enabled {
         values.enabled = enabled;
     }
+    // A disabled channel was not queued pushes, and a new buffer changes every figure sent:
+    // either way, every listing's figure goes out again.
+    let requeue = values.enabled && (!was_enabled || values.stock_buffer != old_buffer);
     let updated = db::run(&state.pool, move |conn| {
-        let channel = db::channels::update(conn, id, &values)?;
-        if widened {
-            // Orders the old filter passed over lie behind the cursor: read them again.
-            db::orders::reset_cursor(conn, id)?;
-        }
-        Ok(channel)
+        db::write_tx(conn, |conn| {
+            let channel = db::channels::update(conn, id, &values)?;
+            if widened {
+                // Orders the old filter passed over lie behind the cursor: read them again.
+                db::orders::reset_cursor(conn, id)?;
+            }
+            if requeue {
+                db::outbox::queue_channel_listings(conn, id, None, values.updated_at)?;
+            }
+            Ok::<_, db::DbError>(channel)
+        })
     })
     .await;
     match updated {

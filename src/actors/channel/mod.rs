@@ -1,6 +1,9 @@
-//! ChannelActor: one per enabled channel. Owns its poll timer and its connector; imports each
-//! page of orders through the InventoryActor. Supervised: a connector that panics stops this
-//! actor alone, and the Supervisor restarts it with its state reloaded, after a back-off.
+//! ChannelActor: one per enabled channel. Owns its poll timer, its connector and its outbound
+//! stock pushes; imports each page of orders through the InventoryActor. Supervised: a
+//! connector that panics stops this actor alone, and the Supervisor restarts it with its state
+//! reloaded, after a back-off.
+
+mod push;
 
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
@@ -25,6 +28,11 @@ const MAX_PAGES: usize = 10_000;
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct PollNow;
+
+/// Send the channel's due stock pushes (queued by a commit, or falling due after a retry wait).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct PushNow;
 
 /// Read the channel's catalogue and store its listings as channel product data.
 #[derive(Message)]
@@ -60,6 +68,9 @@ pub struct ChannelActor {
     catalogue_timer: Option<SpawnHandle>,
     polling: bool,
     poll_again: bool,
+    pushing: bool,
+    push_again: bool,
+    push_timer: Option<SpawnHandle>,
     retired: bool,
     restarts: u32,
     panic_next: bool,
@@ -77,6 +88,9 @@ impl ChannelActor {
             catalogue_timer: None,
             polling: false,
             poll_again: false,
+            pushing: false,
+            push_again: false,
+            push_timer: None,
             retired: false,
             restarts: 0,
             panic_next: false,
@@ -102,6 +116,8 @@ impl ChannelActor {
                 };
                 act.go_dormant(ctx);
                 ctx.notify_later(SyncCatalogue, first_poll_after);
+                // Whatever was queued before a stop or a crash goes out now.
+                act.push_timer = Some(ctx.notify_later(PushNow, first_poll_after));
                 act.catalogue_timer = Some(ctx.run_interval(CATALOGUE_EVERY, |_, ctx| ctx.notify(SyncCatalogue)));
                 let every = Duration::from_secs(channel.poll_interval_secs.max(1) as u64);
                 act.channel = Some(channel);
@@ -130,7 +146,7 @@ impl ChannelActor {
     /// No timer, nothing scheduled: the actor ends once the registry lets go of its address
     /// (stopping it outright would make its Supervisor start it again).
     fn go_dormant(&mut self, ctx: &mut Context<Self>) {
-        for t in [self.timer.take(), self.catalogue_timer.take()].into_iter().flatten() {
+        for t in [self.timer.take(), self.catalogue_timer.take(), self.push_timer.take()].into_iter().flatten() {
             ctx.cancel_future(t);
         }
     }
@@ -156,6 +172,7 @@ impl actix::Supervised for ChannelActor {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         self.restarts += 1;
         self.polling = false;
+        self.pushing = false;
         self.timer = None;
         tracing::warn!(channel_id = self.id, restarts = self.restarts, "channel actor restarting");
     }
@@ -206,6 +223,52 @@ impl Handler<PollNow> for ChannelActor {
             record(&act.pool, act.id, error);
             if act.poll_again {
                 ctx.notify(PollNow);
+            }
+        }));
+    }
+}
+
+impl Handler<PushNow> for ChannelActor {
+    type Result = ();
+
+    fn handle(&mut self, _: PushNow, ctx: &mut Context<Self>) {
+        if self.pushing {
+            self.push_again = true;
+            return;
+        }
+        let (Some(channel), Some(connector)) = (self.channel.clone(), self.connector.clone()) else { return };
+        if let Some(t) = self.push_timer.take() {
+            ctx.cancel_future(t);
+        }
+        self.pushing = true;
+        self.push_again = false;
+        let work = push::drain(channel, connector, self.inventory.clone(), self.pool.clone());
+        let span = tracing::info_span!("channel.push", channel_id = self.id);
+        let guarded = AssertUnwindSafe(tracing::Instrument::instrument(work, span)).catch_unwind();
+        ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
+            act.pushing = false;
+            let next_due_at = match result {
+                Ok(Ok(drained)) => {
+                    if drained.pushed > 0 {
+                        tracing::debug!(channel_id = act.id, pushed = drained.pushed, "stock pushed");
+                    }
+                    drained.next_due_at
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(channel_id = act.id, error = %e, "stock push round failed; retrying");
+                    Some(db::now_ms() + 2_000)
+                }
+                Err(_) => {
+                    tracing::error!(channel_id = act.id, "connector panicked pushing stock; restarting");
+                    ctx.stop();
+                    return;
+                }
+            };
+            if act.push_again {
+                ctx.notify(PushNow);
+            } else if let Some(at) = next_due_at {
+                let wait = Duration::from_millis((at - db::now_ms()).clamp(0, 3_600_000) as u64);
+                act.push_timer = Some(ctx.notify_later(PushNow, wait));
             }
         }));
     }
@@ -269,7 +332,10 @@ impl Handler<SyncCatalogue> for ChannelActor {
         let work =
             AssertUnwindSafe(tracing::Instrument::instrument(sync_catalogue(id, connector, pool), span)).catch_unwind();
         ctx.spawn(work.into_actor(self).map(|result, act, ctx| match result {
-            Ok(Ok(stored)) => tracing::info!(channel_id = act.id, stored, "catalogue read"),
+            Ok(Ok(linked)) => {
+                tracing::info!(channel_id = act.id, linked, "catalogue read");
+                ctx.notify(PushNow);
+            }
             Ok(Err(e)) => tracing::warn!(channel_id = act.id, error = %e, "catalogue read failed"),
             Err(_) => {
                 tracing::error!(channel_id = act.id, "connector panicked reading the catalogue; restarting");
@@ -279,7 +345,8 @@ impl Handler<SyncCatalogue> for ChannelActor {
     }
 }
 
-/// Reads every catalogue page and stores the listings whose SKU Chorus knows.
+/// Reads every catalogue page; listings whose SKU Chorus knows become channel product data
+/// (queueing a push of Chorus's figure to any new one), the rest are kept as unlinked.
 async fn sync_catalogue(channel_id: i64, connector: Rc<dyn Connector>, pool: DbPool) -> Result<usize, String> {
     let mut listings = Vec::new();
     let mut page = None;
@@ -292,18 +359,38 @@ async fn sync_catalogue(channel_id: i64, connector: Rc<dyn Connector>, pool: DbP
         }
     }
     db::run(&pool, move |conn| {
-        let skus: Vec<&str> = listings.iter().map(|l| l.sku.as_str()).collect();
-        let known: std::collections::HashSet<String> = db::products::existing(conn, &skus)?.into_iter().collect();
-        let now = db::now_ms();
-        let mut stored = 0;
-        for listing in listings.iter().filter(|l| known.contains(&l.sku)) {
-            db::channel_products::merge_listing(conn, channel_id, listing, now)?;
-            stored += 1;
-        }
-        Ok(stored)
+        db::write_tx(conn, |conn| {
+            let skus: Vec<&str> = listings.iter().map(|l| l.sku.as_str()).collect();
+            let known: std::collections::HashSet<String> = db::products::existing(conn, &skus)?.into_iter().collect();
+            let now = db::now_ms();
+            let mut linked = 0;
+            for listing in &listings {
+                if known.contains(&listing.sku) {
+                    db::channel_products::merge_listing(conn, channel_id, listing, now)?;
+                    linked += 1;
+                } else {
+                    db::unlinked::remember(conn, &unlinked(channel_id, listing, now))?;
+                }
+            }
+            db::unlinked::forget_unseen(conn, channel_id, now)?;
+            Ok::<_, db::DbError>(linked)
+        })
     })
     .await
     .map_err(|e| e.to_string())
+}
+
+fn unlinked(channel_id: i64, l: &connectors::Listing, now: i64) -> db::unlinked::UnlinkedListing {
+    db::unlinked::UnlinkedListing {
+        channel_id,
+        sku: l.sku.clone(),
+        listing_id: l.listing_id.clone(),
+        variant_id: l.variant_id.clone(),
+        inventory_item_id: l.inventory_item_id.clone(),
+        location_id: l.location_id.clone(),
+        channel_quantity: l.channel_quantity,
+        seen_at: now,
+    }
 }
 
 impl Handler<Reload> for ChannelActor {

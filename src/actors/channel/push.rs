@@ -1,0 +1,246 @@
+//! Draining a channel's stock pushes: read the due entries, send them in batches as large as
+//! the channel takes, and remove each entry only once the figure it carried is confirmed and
+//! is still the latest. A stale compare means the channel sold something Chorus has not seen:
+//! import first, re-read the channel's figures, then push again.
+
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use actix::Addr;
+
+use super::poll_once;
+use crate::actors::inventory::InventoryActor;
+use crate::connectors::{Connector, ConnectorError, PushOutcome, StockPush};
+use crate::db::{self, channels::Channel, outbox, DbPool};
+use crate::domain::stock::pushed_figure;
+
+/// A bound on batches per drain, so one drain cannot run forever; the actor drains again.
+const MAX_BATCHES: usize = 10_000;
+/// Stale compares tolerated in one drain before the entries wait for the next.
+const MAX_STALE_ROUNDS: u32 = 5;
+
+/// What one drain did.
+#[derive(Debug, Default)]
+pub struct Drained {
+    pub pushed: usize,
+    /// When the next entry falls due (ms), if any is waiting.
+    pub next_due_at: Option<i64>,
+}
+
+/// One due entry with what is needed to send it.
+struct Due {
+    id: i64,
+    payload: String,
+    push: StockPush,
+}
+
+/// How long an entry waits after its `attempts`-th failure: 1 s doubling, capped at 5 minutes.
+pub fn retry_delay(attempts: i32) -> Duration {
+    Duration::from_millis((1000u64 << attempts.clamp(0, 9) as u32).min(300_000))
+}
+
+pub async fn drain(
+    channel: Channel,
+    connector: Rc<dyn Connector>,
+    inventory: Addr<InventoryActor>,
+    pool: DbPool,
+) -> Result<Drained, String> {
+    let id = channel.id;
+    let target = outbox::channel_target(id);
+    let limit = connector.max_push_batch().max(1) as i64;
+    let mut drained = Drained::default();
+    let mut stale_rounds = 0;
+    for _ in 0..MAX_BATCHES {
+        if due(&pool, &target, id, channel.stock_buffer, limit).await?.is_empty() {
+            break;
+        }
+        if !connector.compares_on_push() {
+            // No compare-and-set on this channel: take in its latest sales right before
+            // overwriting its figures, so the figures sent already count them.
+            poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
+        }
+        let mut batch = due(&pool, &target, id, channel.stock_buffer, limit).await?;
+        if batch.is_empty() {
+            break;
+        }
+        if connector.compares_on_push() {
+            learn_unknown_figures(&connector, &pool, id, &mut batch).await?;
+        }
+        let items: Vec<StockPush> = batch.iter().map(|d| d.push.clone()).collect();
+        let outcomes = match connector.push_stock(items).await {
+            Ok(o) => o,
+            Err(e) => {
+                let wait = match &e {
+                    ConnectorError::RateLimited(wait) => *wait,
+                    _ => retry_delay(attempts_of(&pool, &batch).await),
+                };
+                postpone(&pool, batch.iter().map(|d| d.id).collect(), e.to_string(), wait).await?;
+                record(&pool, id, 0, Some(e.to_string())).await;
+                tracing::warn!(channel_id = id, error = %e, ?wait, "stock push failed; retrying later");
+                drained.next_due_at = next_due(&pool, &target).await?;
+                return Ok(drained);
+            }
+        };
+        let mut confirmed = Vec::new();
+        let mut stale = Vec::new();
+        let mut rejected: Vec<(i64, String)> = Vec::new();
+        for (d, outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                PushOutcome::Applied => confirmed.push(d),
+                PushOutcome::Stale => stale.push(d.push.sku.clone()),
+                PushOutcome::Rejected(why) => rejected.push((d.id, why)),
+                PushOutcome::NotApplied => {}
+            }
+        }
+        drained.pushed += confirmed.len();
+        confirm(&pool, id, &confirmed).await?;
+        let error = rejected.first().map(|(_, why)| why.clone());
+        if !confirmed.is_empty() || error.is_some() {
+            record(&pool, id, confirmed.len() as i64, error.clone()).await;
+        }
+        for (entry, why) in rejected {
+            tracing::warn!(channel_id = id, error = %why, "the channel refused a stock push");
+            postpone(&pool, vec![entry], why, retry_delay(8)).await?;
+        }
+        if !stale.is_empty() {
+            stale_rounds += 1;
+            tracing::info!(
+                channel_id = id,
+                skus = stale.len(),
+                "stale compare: importing the channel, then pushing again"
+            );
+            if stale_rounds > MAX_STALE_ROUNDS {
+                let ids = batch.iter().filter(|d| stale.contains(&d.push.sku)).map(|d| d.id).collect();
+                postpone(&pool, ids, "the channel's figure kept moving under the push".into(), retry_delay(2)).await?;
+                continue;
+            }
+            poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
+            let seen = connector.read_quantities(stale).await.map_err(|e| e.to_string())?;
+            db::run(&pool, move |conn| Ok(db::channel_products::set_channel_quantities(conn, id, &seen)?))
+                .await
+                .map_err(|e| e.to_string())?;
+        }
+    }
+    drained.next_due_at = next_due(&pool, &target).await?;
+    Ok(drained)
+}
+
+/// The due entries of this channel with their listing; entries whose listing is gone are
+/// dropped here (there is nothing left to send them to).
+async fn due(pool: &DbPool, target: &str, channel_id: i64, buffer: i64, limit: i64) -> Result<Vec<Due>, String> {
+    let target = target.to_string();
+    db::run(pool, move |conn| {
+        let rows = outbox::due(conn, &target, outbox::STOCK, db::now_ms(), limit)?;
+        let skus: Vec<&str> = rows.iter().filter_map(|r| r.coalesce_key.as_deref()).collect();
+        let listings: HashMap<String, db::channel_products::ChannelProduct> =
+            db::channel_products::for_skus(conn, channel_id, &skus)?.into_iter().map(|l| (l.sku.clone(), l)).collect();
+        let mut out = Vec::with_capacity(rows.len());
+        let mut orphans = Vec::new();
+        for row in rows {
+            let (Some(listing), Ok(available)) =
+                (row.coalesce_key.as_ref().and_then(|k| listings.get(k)), row.payload.parse::<i64>())
+            else {
+                orphans.push((row.id, row.payload));
+                continue;
+            };
+            out.push(Due {
+                id: row.id,
+                payload: row.payload,
+                push: StockPush {
+                    sku: listing.sku.clone(),
+                    listing_id: listing.listing_id.clone(),
+                    variant_id: listing.variant_id.clone(),
+                    inventory_item_id: listing.inventory_item_id.clone(),
+                    location_id: listing.location_id.clone(),
+                    quantity: pushed_figure(available, buffer),
+                    compare_from: listing.channel_quantity,
+                },
+            });
+        }
+        outbox::remove_delivered(conn, &orphans)?;
+        Ok(out)
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+/// A compare needs the channel's current figure: read the ones Chorus has never seen.
+async fn learn_unknown_figures(
+    connector: &Rc<dyn Connector>,
+    pool: &DbPool,
+    channel_id: i64,
+    batch: &mut [Due],
+) -> Result<(), String> {
+    let unknown: Vec<String> =
+        batch.iter().filter(|d| d.push.compare_from.is_none()).map(|d| d.push.sku.clone()).collect();
+    if unknown.is_empty() {
+        return Ok(());
+    }
+    let seen = connector.read_quantities(unknown).await.map_err(|e| e.to_string())?;
+    let by_sku: HashMap<&str, i64> = seen.iter().map(|(s, q)| (s.as_str(), *q)).collect();
+    for d in batch.iter_mut() {
+        if d.push.compare_from.is_none() {
+            d.push.compare_from = by_sku.get(d.push.sku.as_str()).copied();
+        }
+    }
+    db::run(pool, move |conn| Ok(db::channel_products::set_channel_quantities(conn, channel_id, &seen)?))
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// Confirmed figures: the entry goes (unless a newer figure replaced it meanwhile) and the
+/// figure is what the channel now shows.
+async fn confirm(pool: &DbPool, channel_id: i64, confirmed: &[&Due]) -> Result<(), String> {
+    if confirmed.is_empty() {
+        return Ok(());
+    }
+    let delivered: Vec<(i64, String)> = confirmed.iter().map(|d| (d.id, d.payload.clone())).collect();
+    let figures: Vec<(String, i64)> = confirmed.iter().map(|d| (d.push.sku.clone(), d.push.quantity)).collect();
+    db::run(pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            db::channel_products::set_channel_quantities(conn, channel_id, &figures)?;
+            outbox::remove_delivered(conn, &delivered)?;
+            Ok::<_, db::DbError>(())
+        })
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+async fn postpone(pool: &DbPool, ids: Vec<i64>, error: String, wait: Duration) -> Result<(), String> {
+    let next = db::now_ms() + wait.as_millis() as i64;
+    db::run(pool, move |conn| Ok(outbox::postpone(conn, &ids, &error, next)?)).await.map_err(|e| e.to_string())
+}
+
+async fn attempts_of(pool: &DbPool, batch: &[Due]) -> i32 {
+    let ids: Vec<i64> = batch.iter().map(|d| d.id).collect();
+    db::run(pool, move |conn| Ok(outbox::max_attempts(conn, &ids)?)).await.unwrap_or(0)
+}
+
+async fn next_due(pool: &DbPool, target: &str) -> Result<Option<i64>, String> {
+    let target = target.to_string();
+    db::run(pool, move |conn| Ok(outbox::next_due_at(conn, &target)?)).await.map_err(|e| e.to_string())
+}
+
+/// Records a push's outcome in the channel's status (best effort: the push itself is done).
+async fn record(pool: &DbPool, channel_id: i64, sent: i64, error: Option<String>) {
+    let now = db::now_ms();
+    let result =
+        db::run(pool, move |conn| Ok(db::orders::record_push(conn, channel_id, sent, error.as_deref(), now)?)).await;
+    if let Err(e) = result {
+        tracing::warn!(channel_id, error = %e, "could not record the push in the channel's status");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_back_off_to_five_minutes() {
+        assert_eq!(retry_delay(0), Duration::from_secs(1));
+        assert_eq!(retry_delay(3), Duration::from_secs(8));
+        assert_eq!(retry_delay(40), Duration::from_secs(300));
+    }
+}

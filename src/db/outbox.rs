@@ -1,0 +1,212 @@
+//! Queries over the outbox: outbound work written in the transaction that caused it, drained by
+//! the actor that owns its target, removed only once delivered. Stock pushes coalesce: one row
+//! per (channel, SKU), whose payload a newer figure replaces.
+
+use std::collections::BTreeSet;
+
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+
+use super::schema::{channel_products, channels, outbox, stock_levels};
+use super::DbConn;
+
+/// The outbox kind of a stock push; its payload is the SKU's `available` at commit time.
+pub const STOCK: &str = "stock";
+
+/// The outbox target a channel drains.
+pub fn channel_target(channel_id: i64) -> String {
+    format!("channel:{channel_id}")
+}
+
+#[derive(Clone, Debug, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub target: String,
+    pub kind: String,
+    pub coalesce_key: Option<String>,
+    pub payload: String,
+    pub attempts: i32,
+    pub next_attempt_at: i64,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Insertable)]
+#[diesel(table_name = outbox)]
+struct NewRow<'a> {
+    target: String,
+    kind: &'a str,
+    coalesce_key: Option<&'a str>,
+    payload: String,
+    attempts: i32,
+    next_attempt_at: i64,
+    created_at: i64,
+}
+
+/// Queues a stock push of each SKU's new `available` to every enabled channel listing it, and
+/// returns those channels. A pending push of the same SKU to the same channel takes the new
+/// figure (its retry schedule is kept).
+pub fn queue_stock_pushes(conn: &mut DbConn, figures: &[(String, i64)], now: i64) -> QueryResult<BTreeSet<i64>> {
+    let mut queued = BTreeSet::new();
+    for chunk in figures.chunks(super::CHUNK_ROWS) {
+        let skus: Vec<&str> = chunk.iter().map(|(s, _)| s.as_str()).collect();
+        let listed: Vec<(i64, String)> = channel_products::table
+            .inner_join(channels::table)
+            .filter(channels::enabled.eq(true))
+            .filter(channel_products::sku.eq_any(&skus))
+            .select((channel_products::channel_id, channel_products::sku))
+            .load(conn)?;
+        if listed.is_empty() {
+            continue;
+        }
+        let by_sku: std::collections::HashMap<&str, i64> = chunk.iter().map(|(s, a)| (s.as_str(), *a)).collect();
+        let rows: Vec<NewRow> = listed
+            .iter()
+            .filter_map(|(channel, sku)| {
+                queued.insert(*channel);
+                Some(NewRow {
+                    target: channel_target(*channel),
+                    kind: STOCK,
+                    coalesce_key: Some(sku.as_str()),
+                    payload: by_sku.get(sku.as_str())?.to_string(),
+                    attempts: 0,
+                    next_attempt_at: now,
+                    created_at: now,
+                })
+            })
+            .collect();
+        upsert_coalesced(conn, &rows)?;
+    }
+    Ok(queued)
+}
+
+/// Queues pushes of these figures to one channel, for the SKUs it lists: after the channel
+/// moved its own figure (a sale or a cancellation there), so it shows Chorus's figure again
+/// even when Chorus's `available` did not move (an order On Hold takes nothing).
+pub fn queue_for_channel(conn: &mut DbConn, channel_id: i64, figures: &[(String, i64)], now: i64) -> QueryResult<()> {
+    let skus: Vec<&str> = figures.iter().map(|(s, _)| s.as_str()).collect();
+    let listed: std::collections::HashSet<String> = channel_products::table
+        .filter(channel_products::channel_id.eq(channel_id))
+        .filter(channel_products::sku.eq_any(&skus))
+        .select(channel_products::sku)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let rows: Vec<NewRow> = figures
+        .iter()
+        .filter(|(sku, _)| listed.contains(sku))
+        .map(|(sku, available)| NewRow {
+            target: channel_target(channel_id),
+            kind: STOCK,
+            coalesce_key: Some(sku.as_str()),
+            payload: available.to_string(),
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+        })
+        .collect();
+    upsert_coalesced(conn, &rows)
+}
+
+/// Queues a push of the current figure for these listings of one channel (all of them when
+/// `skus` is None): after linking, or when the channel's buffer changes.
+pub fn queue_channel_listings(
+    conn: &mut DbConn,
+    channel_id: i64,
+    skus: Option<&[String]>,
+    now: i64,
+) -> QueryResult<usize> {
+    let mut q = channel_products::table
+        .inner_join(stock_levels::table.on(stock_levels::sku.eq(channel_products::sku)))
+        .filter(channel_products::channel_id.eq(channel_id))
+        .select((channel_products::sku, stock_levels::on_hand, stock_levels::allocated))
+        .into_boxed();
+    if let Some(skus) = skus {
+        if skus.is_empty() {
+            return Ok(0);
+        }
+        q = q.filter(channel_products::sku.eq_any(skus));
+    }
+    let figures: Vec<(String, i64, i64)> = q.load(conn)?;
+    let rows: Vec<NewRow> = figures
+        .iter()
+        .map(|(sku, on_hand, allocated)| NewRow {
+            target: channel_target(channel_id),
+            kind: STOCK,
+            coalesce_key: Some(sku.as_str()),
+            payload: (on_hand - allocated).to_string(),
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+        })
+        .collect();
+    upsert_coalesced(conn, &rows)?;
+    Ok(rows.len())
+}
+
+fn upsert_coalesced(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
+    crate::upsert_rows!(conn, rows, |chunk| diesel::insert_into(outbox::table)
+        .values(chunk)
+        .on_conflict((outbox::target, outbox::coalesce_key))
+        .do_update()
+        .set(outbox::payload.eq(excluded(outbox::payload))));
+    Ok(())
+}
+
+/// Up to `limit` entries of `kind` for `target` that are due, oldest first.
+pub fn due(conn: &mut DbConn, target: &str, kind: &str, now: i64, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    outbox::table
+        .filter(outbox::target.eq(target))
+        .filter(outbox::kind.eq(kind))
+        .filter(outbox::next_attempt_at.le(now))
+        .order(outbox::id)
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .load(conn)
+}
+
+/// When the next entry for `target` falls due, if any is waiting.
+pub fn next_due_at(conn: &mut DbConn, target: &str) -> QueryResult<Option<i64>> {
+    outbox::table.filter(outbox::target.eq(target)).select(diesel::dsl::min(outbox::next_attempt_at)).first(conn)
+}
+
+/// Removes delivered entries, each only if its payload is still the one delivered (a newer
+/// figure written meanwhile stays queued). Returns how many went.
+pub fn remove_delivered(conn: &mut DbConn, delivered: &[(i64, String)]) -> QueryResult<usize> {
+    let mut n = 0;
+    for (id, payload) in delivered {
+        n += diesel::delete(outbox::table.find(id).filter(outbox::payload.eq(payload))).execute(conn)?;
+    }
+    Ok(n)
+}
+
+/// Records a failed attempt on these entries and when to try them again.
+pub fn postpone(conn: &mut DbConn, ids: &[i64], error: &str, next_attempt_at: i64) -> QueryResult<()> {
+    let error: String = error.chars().take(1000).collect();
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+        .set((
+            outbox::attempts.eq(outbox::attempts + 1),
+            outbox::last_error.eq(Some(error)),
+            outbox::next_attempt_at.eq(next_attempt_at),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The most failed attempts among these entries.
+pub fn max_attempts(conn: &mut DbConn, ids: &[i64]) -> QueryResult<i32> {
+    let n: Option<i32> =
+        outbox::table.filter(outbox::id.eq_any(ids)).select(diesel::dsl::max(outbox::attempts)).first(conn)?;
+    Ok(n.unwrap_or(0))
+}
+
+/// Entries waiting for `target`.
+pub fn depth(conn: &mut DbConn, target: &str) -> QueryResult<i64> {
+    outbox::table.filter(outbox::target.eq(target)).count().get_result(conn)
+}
+
+/// Drops everything queued for `target` (its channel was deleted or disabled).
+pub fn clear_target(conn: &mut DbConn, target: &str) -> QueryResult<usize> {
+    diesel::delete(outbox::table.filter(outbox::target.eq(target))).execute(conn)
+}
