@@ -202,3 +202,94 @@ pub async fn run_import_suite(postgres_url: Option<String>, orders: usize) -> an
     }
     Ok(())
 }
+
+/// Propagation latency: a paid order placed on one channel's simulator (which sends its signed
+/// webhook to Chorus) until the new figure arrives at the other channel's simulator. Orders
+/// alternate between Shopify and WooCommerce, one at a time.
+pub async fn propagation(database_url: &str, orders: usize) -> anyhow::Result<[Vec<std::time::Duration>; 2]> {
+    use crate::sandbox::{Sandbox, SandboxOptions};
+    let stock = 1_000_000;
+    let sandbox = Sandbox::start(SandboxOptions {
+        database_url: database_url.to_string(),
+        bind: "127.0.0.1:0".into(),
+        skus: 50,
+        stock,
+        throttle: true,
+    })
+    .await?;
+    // The first pushes (every listing, after linking) go out before timing starts.
+    let started = Instant::now();
+    for c in 0..2 {
+        for sku in &sandbox.skus {
+            while sandbox.sim_stock(c, sku).await? != Some(stock) {
+                if started.elapsed() > std::time::Duration::from_secs(60) {
+                    anyhow::bail!("the first pushes did not settle");
+                }
+                actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
+            }
+        }
+    }
+    let mut figures: std::collections::HashMap<String, i64> = sandbox.skus.iter().map(|s| (s.clone(), stock)).collect();
+    // Per direction: [Shopify → WooCommerce, WooCommerce → Shopify].
+    let mut latencies = [Vec::with_capacity(orders / 2 + 1), Vec::with_capacity(orders / 2 + 1)];
+    for i in 0..orders {
+        let (from, to) = (i % 2, 1 - i % 2);
+        let sku = sandbox.skus[i % sandbox.skus.len()].clone();
+        let want = figures[&sku] - 1;
+        let t0 = Instant::now();
+        sandbox.place_order(from, &sku, 1).await?;
+        loop {
+            if sandbox.sim_stock(to, &sku).await? == Some(want) {
+                break;
+            }
+            if t0.elapsed() > std::time::Duration::from_secs(30) {
+                anyhow::bail!("order {i}: {sku} never reached {want} on the other channel");
+            }
+            // Look again soon, without taking a core from Chorus on this 2-core machine.
+            actix_web::rt::time::sleep(std::time::Duration::from_micros(500)).await;
+        }
+        latencies[from].push(t0.elapsed());
+        figures.insert(sku, want);
+    }
+    sandbox.stop().await;
+    for l in &mut latencies {
+        l.sort();
+    }
+    Ok(latencies)
+}
+
+fn percentile(sorted: &[std::time::Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i].as_secs_f64() * 1000.0
+}
+
+/// Runs the propagation benchmark on SQLite, and on PostgreSQL when a URL is given.
+pub async fn run_propagation_suite(postgres_url: Option<String>, orders: usize) -> anyhow::Result<()> {
+    let report = |backend: &str, by_direction: &[Vec<std::time::Duration>; 2]| {
+        let mut all: Vec<std::time::Duration> = by_direction.concat();
+        all.sort();
+        for (name, l) in [("both ways", &all), ("shopify → woo", &by_direction[0]), ("woo → shopify", &by_direction[1])]
+        {
+            println!(
+                "  {backend:<9} {name:<14} p50 {:>7.1} ms   p99 {:>7.1} ms   max {:>7.1} ms   ({} orders)",
+                percentile(l, 0.50),
+                percentile(l, 0.99),
+                percentile(l, 1.0),
+                l.len()
+            );
+        }
+    };
+    println!("Propagation: signed order webhook from one channel → new figure at the other's simulator");
+    let (url, dir) = temp_sqlite_url();
+    let sqlite = propagation(&url, orders).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    report("sqlite", &sqlite?);
+    match postgres_url {
+        Some(pg) => report("postgres", &propagation(&pg, orders).await?),
+        None => println!("  (PostgreSQL skipped: pass --postgres URL or set TEST_DATABASE_URL)"),
+    }
+    Ok(())
+}

@@ -7,9 +7,11 @@ pub mod bench;
 pub mod config;
 pub mod connectors;
 pub mod db;
+pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod http;
+pub mod sandbox;
 pub mod sim;
 pub mod telemetry;
 

@@ -1,4 +1,4 @@
-//! The `chorus` command: serve, migrate, sim, bench.
+//! The `chorus` command: serve, demo, migrate, sim, bench.
 
 use clap::{Parser, Subcommand};
 
@@ -16,6 +16,22 @@ struct Cli {
 enum Command {
     /// Run the engine: HTTP API, actors, migrations at start-up.
     Serve,
+    /// Chorus with a simulated Shopify and WooCommerce shop, a catalogue, stock and an order
+    /// generator, on a fresh SQLite file; shows live progress until Ctrl-C.
+    Demo {
+        /// Where Chorus's API listens.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        bind: String,
+        /// Use this database instead of a fresh SQLite file.
+        #[arg(long)]
+        database_url: Option<String>,
+        /// SKUs in the catalogue.
+        #[arg(long, default_value_t = 20)]
+        skus: usize,
+        /// Orders placed per second across both channels.
+        #[arg(long, default_value_t = 2.0)]
+        rate: f64,
+    },
     /// Apply pending database migrations and exit.
     Migrate,
     /// Run one simulated marketplace alone (for trying Chorus against it).
@@ -71,6 +87,15 @@ enum BenchKind {
         #[arg(long, env = "CHORUS_BENCH_POSTGRES_URL")]
         postgres: Option<String>,
     },
+    /// Latency from an order webhook on one channel to the new figure at the other (p50, p99).
+    Propagation {
+        /// Orders to time.
+        #[arg(long, default_value_t = 1_000)]
+        orders: usize,
+        /// Also run on this PostgreSQL database (postgres://…); it must be empty of Chorus data.
+        #[arg(long, env = "CHORUS_BENCH_POSTGRES_URL")]
+        postgres: Option<String>,
+    },
 }
 
 fn main() {
@@ -78,6 +103,14 @@ fn main() {
     let result = match cli.command {
         Command::Serve => with_settings(|s| actix_web::rt::System::new().block_on(serve(s))),
         Command::Migrate => with_settings(migrate),
+        Command::Demo { bind, database_url, skus, rate } => {
+            // Quiet by default, so the progress line stays readable.
+            let filter = std::env::var("CHORUS__LOG__FILTER").unwrap_or_else(|_| "warn".into());
+            telemetry::init(&chorus::config::LogSettings { filter, format: "text".into() });
+            let opts =
+                chorus::demo::DemoOptions { bind, database_url, skus: skus.clamp(1, 10_000), orders_per_sec: rate };
+            actix_web::rt::System::new().block_on(chorus::demo::run(opts))
+        }
         Command::Sim { kind, bind, token, key, secret, webhook_url, webhook_secret, no_throttle } => {
             let opts = chorus::sim::SimOptions {
                 bind,
@@ -93,6 +126,10 @@ fn main() {
         }
         Command::Bench { which: BenchKind::Inventory { ops, postgres } } => {
             actix_web::rt::System::new().block_on(chorus::bench::run_inventory_suite(postgres, ops))
+        }
+        Command::Bench { which: BenchKind::Propagation { orders, postgres } } => {
+            telemetry::init(&chorus::config::LogSettings { filter: "warn".into(), format: "text".into() });
+            actix_web::rt::System::new().block_on(chorus::bench::run_propagation_suite(postgres, orders))
         }
         Command::Bench { which: BenchKind::Import { orders, postgres } } => {
             telemetry::init(&chorus::config::LogSettings { filter: "warn".into(), format: "text".into() });

@@ -100,6 +100,16 @@ pub fn for_channel(channel: &Channel) -> Result<Rc<dyn Connector>, ConnectorErro
     }
 }
 
+/// The order an order webhook carries, in the channel's kind's shape; None when the body is
+/// not one (the caller then polls instead).
+pub fn webhook_order(kind: &str, body: &[u8]) -> Option<ChannelOrder> {
+    match kind {
+        "shopify" => shopify::mapping::rest_order(&serde_json::from_slice(body).ok()?),
+        "woocommerce" => woocommerce::mapping::order(serde_json::from_slice(body).ok()?),
+        _ => None,
+    }
+}
+
 /// The HTTP client connectors share: TLS through OpenSSL, a bounded wait for every call.
 pub fn http_client() -> awc::Client {
     awc::Client::builder().timeout(Duration::from_secs(30)).disable_redirects().finish()

@@ -221,6 +221,11 @@ pub fn list(
     q.load(conn)
 }
 
+/// How many orders have this status.
+pub fn count_with_status(conn: &mut DbConn, status: &str) -> QueryResult<i64> {
+    orders::table.filter(orders::status.eq(status)).count().get_result(conn)
+}
+
 pub fn channel_state(conn: &mut DbConn, channel_id: i64) -> QueryResult<ChannelStateRow> {
     Ok(channel_state::table
         .find(channel_id)

@@ -1,14 +1,18 @@
 //! `POST /hooks/channels/{id}`: order webhooks from the channels themselves. The signature
 //! (Shopify `X-Shopify-Hmac-Sha256`, WooCommerce `X-WC-Webhook-Signature`: base64 HMAC-SHA256
 //! of the raw body) is checked in constant time against the channel's `webhook_secret`; a good
-//! one makes the channel poll at once, once per webhook id.
+//! one imports the order it carries at once (or, if the body is not an order Chorus can read,
+//! makes the channel poll), once per webhook id.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::extract::read_body;
 use super::AppState;
+use crate::actors::inventory::ImportOrders;
+use crate::connectors;
 use crate::db;
+use crate::domain::order::ImportFilter;
 use crate::domain::signature;
 use crate::error::{ApiError, ApiResult};
 
@@ -60,7 +64,20 @@ pub async fn channel_webhook(
             return Ok(HttpResponse::Ok().json(json!({"duplicate": true})));
         }
     }
-    if channel.enabled && !state.channels.poll_now(id) {
+    if !channel.enabled {
+        return Ok(HttpResponse::Ok().json(json!({"accepted": true})));
+    }
+    // The order in hand goes straight in: no round trip to the channel, no cost budget spent.
+    if let Some(order) = connectors::webhook_order(&channel.kind, &body) {
+        let filter = ImportFilter { unpaid: channel.import_unpaid, fulfilled: channel.import_fulfilled };
+        let import = ImportOrders { channel_id: id, filter, orders: vec![order], cursor: None };
+        match state.inventory.send(import).await {
+            Ok(Ok(outcome)) => return Ok(HttpResponse::Ok().json(json!({"accepted": true, "imported": outcome}))),
+            Ok(Err(e)) => tracing::warn!(channel_id = id, error = %e, "importing a webhook's order failed; polling"),
+            Err(e) => tracing::warn!(channel_id = id, error = %e, "inventory actor unreachable; polling"),
+        }
+    }
+    if !state.channels.poll_now(id) {
         state.channels.ensure(id);
     }
     Ok(HttpResponse::Ok().json(json!({"accepted": true})))

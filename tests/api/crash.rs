@@ -177,10 +177,11 @@ async fn a_push_interrupted_by_sigkill_is_sent_after_restart() {
             .await
             .unwrap();
         let id = channel["id"].as_i64().unwrap();
-        eventually(30, "the first push", || async {
-            let depth = remote.call("GET", &format!("/api/v1/channels/{id}"), None).await.map(|c| c["status"].clone());
-            match depth {
-                Some(s) if s["pushes_sent"].as_i64() >= Some(1) && s["queue_depth"] == 0 => Ok(()),
+        eventually(30, "the listing linked and its queue empty", || async {
+            let listing = remote.call("GET", &format!("/api/v1/channels/{id}/products/P-1"), None).await;
+            let status = remote.call("GET", &format!("/api/v1/channels/{id}"), None).await.map(|c| c["status"].clone());
+            match (listing, status) {
+                (Some(l), Some(s)) if l["channel_quantity"] == 5 && s["queue_depth"] == 0 => Ok(()),
                 other => Err(format!("{other:?}")),
             }
         })

@@ -5,6 +5,7 @@ mod catalogue;
 mod channels;
 mod config;
 mod crash;
+mod demo;
 mod helpers;
 mod inventory;
 mod isolation;

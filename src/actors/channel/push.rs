@@ -66,6 +66,15 @@ pub async fn drain(
         }
         if connector.compares_on_push() {
             learn_unknown_figures(&connector, &pool, id, &mut batch).await?;
+            // The channel already shows these figures (its own sale moved it there): nothing to
+            // send, and nothing spent of its rate limit.
+            let (shown, rest): (Vec<Due>, Vec<Due>) =
+                batch.into_iter().partition(|d| d.push.compare_from == Some(d.push.quantity));
+            confirm(&pool, id, &shown.iter().collect::<Vec<_>>()).await?;
+            batch = rest;
+            if batch.is_empty() {
+                continue;
+            }
         }
         let items: Vec<StockPush> = batch.iter().map(|d| d.push.clone()).collect();
         let outcomes = match connector.push_stock(items).await {

@@ -90,9 +90,71 @@ pub fn order(node: OrderNode) -> Option<ChannelOrder> {
     })
 }
 
+/// An order as Shopify's webhooks render it (the REST shape), with the same ids as the GraphQL
+/// import gives, so either path recognises what the other stored.
+pub fn rest_order(v: &serde_json::Value) -> Option<ChannelOrder> {
+    let gid = |v: &serde_json::Value, kind: &str| {
+        v["admin_graphql_api_id"]
+            .as_str()
+            .map(str::to_string)
+            .or_else(|| v["id"].as_i64().map(|id| format!("gid://shopify/{kind}/{id}")))
+    };
+    let external_id = gid(v, "Order")?;
+    let mut lines = Vec::new();
+    for l in v["line_items"].as_array()? {
+        let quantity = l["current_quantity"].as_i64().or(l["quantity"].as_i64())?.max(0);
+        let unfulfilled = l["fulfillable_quantity"].as_i64().unwrap_or(quantity).clamp(0, quantity);
+        lines.push(ChannelLine {
+            external_id: gid(l, "LineItem")?,
+            sku: l["sku"].as_str().filter(|s| !s.is_empty()).map(str::to_string),
+            quantity,
+            fulfilled: quantity - unfulfilled,
+        });
+    }
+    let fulfillment_status = match v["fulfillment_status"].as_str() {
+        Some("fulfilled") => "FULFILLED",
+        Some("partial") => "PARTIALLY_FULFILLED",
+        _ => "UNFULFILLED",
+    };
+    Some(ChannelOrder {
+        name: v["name"].as_str().map(str::to_string).unwrap_or_else(|| external_id.clone()),
+        external_id,
+        financial: financial(v["financial_status"].as_str().map(str::to_ascii_uppercase).as_deref()),
+        fulfillment: fulfillment(Some(fulfillment_status)),
+        cancelled_at: v["cancelled_at"].as_str().and_then(parse_time),
+        created_at: parse_time(v["created_at"].as_str()?)?,
+        updated_at: parse_time(v["updated_at"].as_str()?)?,
+        lines,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_webhook_order_matches_the_graphql_one() {
+        let rest = serde_json::json!({
+            "id": 1001, "admin_graphql_api_id": "gid://shopify/Order/1001", "name": "#1001",
+            "financial_status": "paid", "fulfillment_status": "partial", "cancelled_at": null,
+            "created_at": "2026-11-28T04:00:00+00:00", "updated_at": "2026-11-28T04:00:05+00:00",
+            "line_items": [{"id": 1, "admin_graphql_api_id": "gid://shopify/LineItem/1", "sku": "SKU-1",
+                            "quantity": 3, "current_quantity": 2, "fulfillable_quantity": 1}]
+        });
+        let o = rest_order(&rest).unwrap();
+        assert_eq!(o.external_id, "gid://shopify/Order/1001");
+        assert_eq!((o.financial, o.fulfillment), (Financial::Paid, Fulfillment::PartiallyFulfilled));
+        assert_eq!(o.updated_at - o.created_at, 5000);
+        assert_eq!(
+            o.lines,
+            vec![ChannelLine {
+                external_id: "gid://shopify/LineItem/1".into(),
+                sku: Some("SKU-1".into()),
+                quantity: 2,
+                fulfilled: 1
+            }]
+        );
+    }
 
     #[test]
     fn maps_a_recorded_order() {

@@ -147,10 +147,14 @@ impl Shopify {
             let t = chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default();
             format!("updated_at:>='{}'", t.format("%Y-%m-%dT%H:%M:%SZ"))
         });
-        let variables = json!({ "first": queries::ORDERS_PER_PAGE, "after": after, "query": query });
-        let data = self
-            .graphql("ChorusOrders", queries::ORDERS, variables, queries::orders_cost(queries::ORDERS_PER_PAGE))
-            .await?;
+        // A page as large as the budget allows now (down to a few orders), so a poll after a
+        // stale compare does not sit waiting for a full page's worth of points.
+        let first = match self.bucket.get() {
+            Some(b) => queries::orders_affordable(b.now_available()),
+            None => queries::ORDERS_PER_PAGE,
+        };
+        let variables = json!({ "first": first, "after": after, "query": query });
+        let data = self.graphql("ChorusOrders", queries::ORDERS, variables, queries::orders_cost(first)).await?;
         let connection = &data["orders"];
         let mut nodes: Vec<mapping::OrderNode> = serde_json::from_value(connection["nodes"].clone())
             .map_err(|e| ConnectorError::Permanent(format!("unexpected orders shape: {e}")))?;

@@ -14,6 +14,11 @@ pub fn orders_cost(first: i64) -> f64 {
     (2 + first * (2 + LINES_PER_ORDER)) as f64
 }
 
+/// The largest page (at least 5 orders, at most [`ORDERS_PER_PAGE`]) that `available` points pay for.
+pub fn orders_affordable(available: f64) -> i64 {
+    (((available - 2.0) / (2 + LINES_PER_ORDER) as f64).floor() as i64).clamp(5, ORDERS_PER_PAGE)
+}
+
 pub const ORDERS: &str = r#"query ChorusOrders($first: Int!, $after: String, $query: String) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     nodes {
@@ -106,6 +111,13 @@ pub fn sku_search(skus: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pages_shrink_to_the_budget() {
+        assert_eq!(orders_affordable(2000.0), ORDERS_PER_PAGE);
+        assert_eq!(orders_affordable(300.0), 13);
+        assert_eq!(orders_affordable(10.0), 5);
+    }
 
     #[test]
     fn searches_skus_quoted() {

@@ -1,0 +1,206 @@
+//! A running Chorus wired to a Shopify and a WooCommerce simulator — catalogue listed on both,
+//! stock set, signed order webhooks flowing — for `chorus demo` and the propagation benchmark.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use serde_json::{json, Value};
+
+use crate::actors::inventory::SetMany;
+use crate::config::{Secret, Settings};
+use crate::db;
+use crate::domain::source::Source;
+use crate::sim::{self, SimHandle, SimOptions};
+
+pub struct SandboxOptions {
+    pub database_url: String,
+    /// Where Chorus listens (`127.0.0.1:0` for any free port).
+    pub bind: String,
+    pub skus: usize,
+    /// Starting stock of every SKU, in Chorus and on both channels.
+    pub stock: i64,
+    /// Shopify's cost throttle in the simulator.
+    pub throttle: bool,
+}
+
+/// One channel of the sandbox: its simulator and its id in Chorus.
+pub struct SandboxChannel {
+    pub kind: &'static str,
+    pub id: i64,
+    pub sim: SimHandle,
+}
+
+pub struct Sandbox {
+    pub url: String,
+    pub admin_token: String,
+    pub skus: Vec<String>,
+    pub channels: Vec<SandboxChannel>,
+    pub pool: db::DbPool,
+    pub client: awc::Client,
+    registry: crate::actors::registry::ChannelRegistry,
+    server: actix_web::dev::ServerHandle,
+    stopped: tokio::sync::oneshot::Receiver<()>,
+}
+
+impl Sandbox {
+    /// Starts Chorus, then both simulators pointing their webhooks at it, lists the catalogue
+    /// everywhere and waits until both channels have linked every SKU.
+    pub async fn start(opts: SandboxOptions) -> anyhow::Result<Sandbox> {
+        let admin_token = hex::encode(rand::random::<[u8; 16]>());
+        let mut settings = Settings::defaults();
+        settings.database.url = Secret::new(opts.database_url.clone());
+        settings.http.bind = opts.bind.clone();
+        settings.auth.admin_token = Secret::new(admin_token.clone());
+        let app = crate::Application::build(settings).await?;
+        let url = format!("http://127.0.0.1:{}", app.port());
+        let (pool, registry, inventory, server) =
+            (app.pool().clone(), app.channels(), app.inventory(), app.server_handle());
+        let (tx, stopped) = tokio::sync::oneshot::channel();
+        actix_web::rt::spawn(async move {
+            if let Err(e) = app.run_until_stopped().await {
+                tracing::error!(error = %e, "the sandbox's Chorus stopped with an error");
+            }
+            let _ = tx.send(());
+        });
+
+        let skus: Vec<String> = (1..=opts.skus).map(|i| format!("DEMO-{i:03}")).collect();
+        inventory
+            .send(SetMany {
+                source: Source::Api,
+                items: skus.iter().map(|s| (s.clone(), opts.stock)).collect(),
+                as_of: None,
+                create_missing: true,
+            })
+            .await?
+            .map_err(|e| anyhow::anyhow!("setting the starting stock: {e}"))?;
+
+        let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
+        let listing: serde_json::Map<String, Value> = skus.iter().map(|s| (s.clone(), json!(opts.stock))).collect();
+        let mut channels = Vec::new();
+        for kind in ["shopify", "woocommerce"] {
+            let webhook_secret = hex::encode(rand::random::<[u8; 16]>());
+            // The channel row comes first (disabled), so the simulator can be told its webhook URL.
+            let id = insert_channel(&pool, kind, &webhook_secret).await?;
+            let sim_opts = SimOptions {
+                webhook_url: Some(format!("{url}/hooks/channels/{id}")),
+                webhook_secret: Some(webhook_secret),
+                throttle: opts.throttle,
+                ..SimOptions::default()
+            };
+            let sim = match kind {
+                "shopify" => sim::shopify::start(sim_opts).await?,
+                _ => sim::woocommerce::start(sim_opts).await?,
+            };
+            let mut resp = client
+                .put(sim.url("/_sim/stock"))
+                .send_json(&Value::Object(listing.clone()))
+                .await
+                .map_err(|e| anyhow::anyhow!("listing the catalogue on the {kind} simulator: {e}"))?;
+            let _ = resp.body().limit(16 << 20).await;
+            let base_url = sim.base_url.clone();
+            db::run(&pool, move |conn| {
+                diesel::update(db::schema::channels::table.find(id))
+                    .set((db::schema::channels::base_url.eq(base_url), db::schema::channels::enabled.eq(true)))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await?;
+            registry.ensure(id);
+            channels.push(SandboxChannel { kind, id, sim });
+        }
+        let sandbox = Sandbox { url, admin_token, skus, channels, pool, client, registry, server, stopped };
+        sandbox.wait_linked().await?;
+        Ok(sandbox)
+    }
+
+    async fn wait_linked(&self) -> anyhow::Result<()> {
+        for _ in 0..1200 {
+            let mut all = true;
+            for c in &self.channels {
+                let id = c.id;
+                let linked = db::run(&self.pool, move |conn| {
+                    use db::schema::channel_products as cp;
+                    use diesel::prelude::*;
+                    Ok(cp::table.filter(cp::channel_id.eq(id)).count().get_result::<i64>(conn)?)
+                })
+                .await?;
+                all &= linked as usize >= self.skus.len();
+            }
+            if all {
+                return Ok(());
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+        }
+        anyhow::bail!("the channels did not link their catalogues within a minute")
+    }
+
+    /// Places a paid order on a channel's simulator (which then sends its signed webhook).
+    pub async fn place_order(&self, channel: usize, sku: &str, quantity: i64) -> anyhow::Result<u64> {
+        let body = json!({"lines": [{"sku": sku, "quantity": quantity}], "paid": true});
+        let v = self.sim_call(channel, "POST", "/_sim/orders", Some(body)).await?;
+        v["id"].as_u64().context("the simulator did not return an order id")
+    }
+
+    /// A call on a simulator's tester API.
+    pub async fn sim_call(
+        &self,
+        channel: usize,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> anyhow::Result<Value> {
+        let method = awc::http::Method::from_bytes(method.as_bytes())?;
+        let req = self.client.request(method, self.channels[channel].sim.url(path));
+        let mut resp = match body {
+            Some(b) => req.send_json(&b).await,
+            None => req.send().await,
+        }
+        .map_err(|e| anyhow::anyhow!("simulator: {e}"))?;
+        let bytes = resp.body().limit(64 << 20).await?;
+        if !resp.status().is_success() {
+            anyhow::bail!("simulator {path}: {} {}", resp.status(), String::from_utf8_lossy(&bytes));
+        }
+        Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    /// A channel's simulator stock for one SKU.
+    pub async fn sim_stock(&self, channel: usize, sku: &str) -> anyhow::Result<Option<i64>> {
+        Ok(self.sim_call(channel, "GET", "/_sim/stock", None).await?[sku].as_i64())
+    }
+
+    /// Stops Chorus gracefully, then the simulators.
+    pub async fn stop(self) {
+        for c in &self.channels {
+            self.registry.retire(c.id);
+        }
+        self.server.stop(true).await;
+        let _ = self.stopped.await;
+        for c in &self.channels {
+            c.sim.stop().await;
+        }
+    }
+}
+
+use diesel::prelude::*;
+
+async fn insert_channel(pool: &db::DbPool, kind: &'static str, webhook_secret: &str) -> anyhow::Result<i64> {
+    let credentials = match kind {
+        "shopify" => json!({"access_token": "shpat_demo", "webhook_secret": webhook_secret}),
+        _ => json!({"consumer_key": "ck_demo", "consumer_secret": "cs_demo", "webhook_secret": webhook_secret}),
+    };
+    let now = db::now_ms();
+    let values = db::channels::ChannelValues {
+        name: format!("{kind} (simulated)"),
+        kind: kind.into(),
+        base_url: "http://127.0.0.1:1".into(),
+        credentials: credentials.to_string(),
+        // Webhooks bring orders in at once; the poll is the safety net.
+        poll_interval_secs: 30,
+        import_unpaid: false,
+        import_fulfilled: false,
+        stock_buffer: 0,
+        enabled: false,
+        updated_at: now,
+    };
+    Ok(db::run(pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?.id)
+}
