@@ -1,5 +1,6 @@
-//! `cargo bench`: InventoryActor throughput at 1, 8 and 64 senders beside the raw ceiling, and
-//! order import throughput from a simulator, on SQLite and (with TEST_DATABASE_URL or
+//! `cargo bench`: InventoryActor throughput at 1, 8 and 64 senders beside the raw ceiling,
+//! order import throughput from a simulator, and propagation latency from an order webhook on
+//! one channel to the new figure on the other, on SQLite and (with TEST_DATABASE_URL or
 //! CHORUS_BENCH_POSTGRES_URL naming an empty database) on PostgreSQL.
 
 fn main() -> anyhow::Result<()> {
@@ -9,6 +10,8 @@ fn main() -> anyhow::Result<()> {
     actix_web::rt::System::new().block_on(async {
         chorus::bench::run_inventory_suite(pg.clone(), ops).await?;
         println!();
-        chorus::bench::run_import_suite(pg, orders).await
+        chorus::bench::run_import_suite(pg.clone(), orders).await?;
+        println!();
+        chorus::bench::run_propagation_suite(pg, 1_000).await
     })
 }

@@ -17,17 +17,38 @@ fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn start_chorus(db: &TestDb, port: u16) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_chorus"))
-        .arg("serve")
-        .env("CHORUS__DATABASE__URL", &db.url)
-        .env("CHORUS__HTTP__BIND", format!("127.0.0.1:{port}"))
-        .env("CHORUS__AUTH__ADMIN_TOKEN", TOKEN)
-        .env("CHORUS__LOG__FILTER", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chorus starts")
+/// The `chorus serve` child, killed when dropped, so a failing test leaves no process behind.
+struct Chorus(Child);
+
+impl Chorus {
+    fn kill(&mut self) -> std::io::Result<()> {
+        self.0.kill()
+    }
+    fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.0.wait()
+    }
+}
+
+impl Drop for Chorus {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_chorus(db: &TestDb, port: u16) -> Chorus {
+    Chorus(
+        Command::new(env!("CARGO_BIN_EXE_chorus"))
+            .arg("serve")
+            .env("CHORUS__DATABASE__URL", &db.url)
+            .env("CHORUS__HTTP__BIND", format!("127.0.0.1:{port}"))
+            .env("CHORUS__AUTH__ADMIN_TOKEN", TOKEN)
+            .env("CHORUS__LOG__FILTER", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chorus starts"),
+    )
 }
 
 struct Remote {
