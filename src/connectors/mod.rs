@@ -172,6 +172,8 @@ pub struct Listing {
     pub inventory_item_id: Option<String>,
     pub location_id: Option<String>,
     pub image_url: Option<String>,
+    /// Price in minor units, with the shop's currency.
+    pub price: Option<(i64, String)>,
     pub weight_grams: Option<i64>,
     /// Length, width, height in millimetres.
     pub dimensions_mm: Option<(i64, i64, i64)>,

@@ -149,6 +149,8 @@ pub fn merge_listing(
         inventory_item_id: pick(&l.inventory_item_id, old.inventory_item_id),
         location_id: pick(&l.location_id, old.location_id),
         image_url: pick(&l.image_url, old.image_url),
+        price_minor: l.price.as_ref().map(|p| p.0).or(old.price_minor),
+        price_currency: l.price.as_ref().map(|p| p.1.clone()).or(old.price_currency),
         weight_grams: l.weight_grams.or(old.weight_grams),
         length_mm: l.dimensions_mm.map(|d| d.0).or(old.length_mm),
         width_mm: l.dimensions_mm.map(|d| d.1).or(old.width_mm),
@@ -160,6 +162,26 @@ pub fn merge_listing(
         ..old
     };
     save(conn, &row, now)
+}
+
+/// Links the listings channels hold for these SKUs, now products, as if the catalogue had
+/// been read again; returns the channels concerned.
+pub fn link_unlinked(conn: &mut DbConn, skus: &[&str], now: i64) -> QueryResult<Vec<i64>> {
+    let mut channels = Vec::new();
+    for u in super::unlinked::with_skus(conn, skus)? {
+        let listing = crate::connectors::Listing {
+            sku: u.sku.clone(),
+            listing_id: u.listing_id,
+            variant_id: u.variant_id,
+            inventory_item_id: u.inventory_item_id,
+            location_id: u.location_id,
+            channel_quantity: u.channel_quantity,
+            ..Default::default()
+        };
+        merge_listing(conn, u.channel_id, &listing, now)?;
+        channels.push(u.channel_id);
+    }
+    Ok(channels)
 }
 
 /// A page of one channel's product data in SKU order, after `after`.

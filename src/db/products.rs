@@ -25,14 +25,17 @@ struct NewStockRow<'a> {
 }
 
 /// Creates a product with an empty stock row. A duplicate SKU is a unique violation.
-pub fn insert(conn: &mut DbConn, sku: &str, title: &str, now: i64) -> QueryResult<Product> {
+/// Creates the product with no stock, and links any channel listing already waiting for its
+/// SKU; returns the product and the channels whose listings it linked.
+pub fn insert(conn: &mut DbConn, sku: &str, title: &str, now: i64) -> QueryResult<(Product, Vec<i64>)> {
     let product = Product { sku: sku.into(), title: title.into(), created_at: now, updated_at: now };
     write_tx(conn, |conn| {
         diesel::insert_into(products::table).values(&product).execute(conn)?;
         diesel::insert_into(stock_levels::table)
             .values(NewStockRow { sku, on_hand: 0, allocated: 0, version: 0, updated_at: now })
             .execute(conn)?;
-        Ok(product.clone())
+        let linked = super::channel_products::link_unlinked(conn, &[sku], now)?;
+        Ok((product.clone(), linked))
     })
 }
 

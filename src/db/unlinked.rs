@@ -44,9 +44,18 @@ pub fn forget(conn: &mut DbConn, channel_id: i64, sku: &str) -> QueryResult<()> 
     Ok(())
 }
 
-/// Unlinked listings with this SKU, on any channel (to link when the product appears).
-pub fn with_sku(conn: &mut DbConn, sku: &str) -> QueryResult<Vec<UnlinkedListing>> {
-    unlinked_listings::table.filter(unlinked_listings::sku.eq(sku)).select(UnlinkedListing::as_select()).load(conn)
+/// Unlinked listings with these SKUs, on any channel (to link when the products appear).
+pub fn with_skus(conn: &mut DbConn, skus: &[&str]) -> QueryResult<Vec<UnlinkedListing>> {
+    let mut out = Vec::new();
+    for chunk in skus.chunks(super::CHUNK_ROWS) {
+        out.extend(
+            unlinked_listings::table
+                .filter(unlinked_listings::sku.eq_any(chunk))
+                .select(UnlinkedListing::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
 }
 
 /// A page of one channel's unlinked listings in SKU order, after `after`.

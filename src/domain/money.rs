@@ -14,6 +14,20 @@ const ISO_4217: &[&str] = &[
     "VND", "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWL",
 ];
 
+/// A decimal amount as the channels write it ("19.99", "20", "0.5") in minor units (2 decimals).
+pub fn parse_minor(amount: &str) -> Option<i64> {
+    let amount = amount.trim();
+    let (whole, frac) = amount.split_once('.').unwrap_or((amount, ""));
+    if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) || frac.len() > 2 {
+        return None;
+    }
+    if !frac.chars().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let cents: i64 = format!("{frac:0<2}").parse().ok()?;
+    whole.parse::<i64>().ok()?.checked_mul(100)?.checked_add(cents)
+}
+
 pub fn validate_currency(code: &str) -> Result<(), String> {
     if ISO_4217.binary_search(&code).is_ok() {
         Ok(())
@@ -25,6 +39,16 @@ pub fn validate_currency(code: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_channel_amounts() {
+        assert_eq!(parse_minor("19.99"), Some(1999));
+        assert_eq!(parse_minor("20"), Some(2000));
+        assert_eq!(parse_minor("0.5"), Some(50));
+        assert_eq!(parse_minor("-1"), None);
+        assert_eq!(parse_minor("1.234"), None);
+        assert_eq!(parse_minor(""), None);
+    }
 
     #[test]
     fn table_is_sorted_for_binary_search() {

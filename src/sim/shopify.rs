@@ -393,17 +393,23 @@ fn locations(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
     if let Some(resp) = refusal(state, requested) {
         return resp;
     }
+    // `shop { … }` may ride along in the same query, as GraphQL allows.
+    let with_shop = Regex::new(r"\bshop\s*\{").is_ok_and(|re| re.is_match(selection));
     let nodes: Vec<Value> = [json!({"id": "gid://shopify/Location/1", "name": "Main warehouse", "isActive": true})]
         .into_iter()
         .take(first as usize)
         .collect();
     let actual = 2 + nodes.len() as i64;
-    let data = json!({ "locations": {
+    let mut data = json!({ "locations": {
         "nodes": nodes,
         "edges": nodes.iter().map(|n| json!({"node": n, "cursor": "bG9jYXRpb246MQ"})).collect::<Vec<_>>(),
         "pageInfo": { "hasNextPage": false, "hasPreviousPage": false, "endCursor": nodes.first().map(|_| "bG9jYXRpb246MQ"), "startCursor": nodes.first().map(|_| "bG9jYXRpb246MQ") },
     } });
-    respond(state, requested, actual, data)
+    if with_shop {
+        data["shop"] =
+            json!({ "name": "Chorus simulated shop", "myshopifyDomain": SHOP_DOMAIN, "currencyCode": "GBP" });
+    }
+    respond(state, requested + i64::from(with_shop), actual + i64::from(with_shop), data)
 }
 
 // ---------------------------------------------------------------- catalogue and stock

@@ -28,7 +28,8 @@ fn routes(cfg: &mut web::ServiceConfig) {
         .route("/wp-json/wc/v3/orders/{id}", web::get().to(get_order))
         .route("/wp-json/wc/v3/products", web::get().to(list_products))
         .route("/wp-json/wc/v3/products/batch", web::post().to(batch_products))
-        .route("/wp-json/wc/v3/products/{id}", web::put().to(put_product));
+        .route("/wp-json/wc/v3/products/{id}", web::put().to(put_product))
+        .route("/wp-json/wc/v3/data/currencies/current", web::get().to(current_currency));
 }
 
 fn wc_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
@@ -341,6 +342,14 @@ fn product_json(port: u16, sku: &str, l: &Listing, stock: i64) -> Value {
         "dimensions": { "length": "30", "width": "20", "height": "2" },
         "images": [ { "src": format!("http://127.0.0.1:{port}/wp-content/uploads/p{}.jpg", l.product_id) } ],
     })
+}
+
+/// `GET /data/currencies/current`: the store's currency.
+async fn current_currency(state: web::Data<SimState>, req: HttpRequest) -> HttpResponse {
+    if let Err(resp) = product_gate(&state, &req, false).await {
+        return resp;
+    }
+    HttpResponse::Ok().json(json!({ "code": "GBP", "name": "Pound sterling", "symbol": "&pound;" }))
 }
 
 fn invalid_product() -> Value {

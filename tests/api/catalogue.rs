@@ -30,6 +30,7 @@ async fn a_new_channel_links_its_listings_by_sku() {
             }
             let data = found.unwrap_or_else(|| panic!("{backend:?} {kind}: listings were not linked"));
             assert_eq!(data["weight_grams"], 250, "{backend:?} {kind}: {data}");
+            assert_eq!(data["price"], json!({"amount_minor": 600, "currency": "GBP"}), "{backend:?} {kind}: {data}");
             match kind {
                 "shopify" => {
                     assert!(data["inventory_item_id"]
@@ -60,8 +61,31 @@ async fn a_new_channel_links_its_listings_by_sku() {
                 .map(|i| (i["sku"].as_str().unwrap(), i["linked"].as_bool().unwrap()))
                 .collect();
             assert_eq!(shown, vec![("SKU-1", true), ("SKU-2", true), ("SKU-3", false)], "{backend:?} {kind}");
-            let events = app.get(&format!("/api/v1/channels/{id}/products?linked=false")).await.body;
-            assert_eq!(events["items"][0]["channel_quantity"], 1, "{events}");
+            let unlinked = app.get(&format!("/api/v1/channels/{id}/products?linked=false")).await.body;
+            assert_eq!(unlinked["items"][0]["channel_quantity"], 1, "{unlinked}");
+            // Each link is an event for the webhook flow, with the listing's data.
+            let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
+            let events =
+                chorus::db::run(&pool, |conn| Ok(chorus::db::events::of_kind(conn, "channels.products.created", 100)?))
+                    .await
+                    .expect("events");
+            let mut skus: Vec<String> = events
+                .iter()
+                .map(|e| serde_json::from_str::<serde_json::Value>(&e.payload).unwrap()["sku"].as_str().unwrap().into())
+                .collect();
+            skus.sort();
+            assert_eq!(skus, vec!["SKU-1", "SKU-2"], "{backend:?} {kind}");
+            // Once the product exists, the waiting listing links and gets Chorus's figure.
+            app.create_product("SKU-3").await;
+            assert_eq!(app.get(&path("SKU-3")).await.status.as_u16(), 200, "{backend:?} {kind}: SKU-3 linked");
+            app.set_stock("SKU-3", 4).await;
+            eventually(30, "SKU-3's figure on the channel", || async {
+                match sim.stock().await.get("SKU-3") {
+                    Some(4) => Ok(()),
+                    other => Err(format!("{backend:?} {kind}: {other:?}")),
+                }
+            })
+            .await;
             app.stop().await;
         }
     }

@@ -19,6 +19,7 @@ CREATE TABLE unlinked_listings (
     seen_at BIGINT NOT NULL,
     PRIMARY KEY (channel_id, sku)
 );
+CREATE INDEX unlinked_listings_sku ON unlinked_listings (sku);
 
 -- What happened, written in the transaction that made it happen; webhook delivery reads it.
 CREATE TABLE events (

@@ -463,6 +463,11 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
     } else {
         db::products::insert_missing(conn, &to_create, now)?.into_iter().collect()
     };
+    let mut linked_channels: Vec<i64> = Vec::new();
+    if !created.is_empty() {
+        let fresh: Vec<&str> = created.iter().map(String::as_str).collect();
+        linked_channels = db::channel_products::link_unlinked(conn, &fresh, now)?;
+    }
     let stored_skus = orders::stored_skus(conn, batch)?;
     let mut skus: Vec<&str> = Vec::new();
     for work in batch {
@@ -557,6 +562,7 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
     // The channels hear of every new `available` through the outbox, written in this same
     // transaction so no committed figure can miss its push.
     let mut push_channels = db::outbox::queue_stock_pushes(conn, &new_available, now)?;
+    push_channels.extend(linked_channels);
     push_channels.extend(batch.iter().filter_map(|w| match w {
         Work::Import(m) => Some(m.channel_id),
         _ => None,

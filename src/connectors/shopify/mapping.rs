@@ -207,7 +207,11 @@ pub fn grams(value: f64, unit: &str) -> Option<i64> {
 }
 
 /// A variant node from the catalogue query, as channel product data.
-pub fn listing(node: &serde_json::Value, location_id: Option<&str>) -> Option<crate::connectors::Listing> {
+pub fn listing(
+    node: &serde_json::Value,
+    location_id: Option<&str>,
+    currency: Option<&str>,
+) -> Option<crate::connectors::Listing> {
     let sku = node["sku"].as_str().filter(|s| !s.is_empty())?.to_string();
     let item = &node["inventoryItem"];
     let weight = &item["measurement"]["weight"];
@@ -219,6 +223,7 @@ pub fn listing(node: &serde_json::Value, location_id: Option<&str>) -> Option<cr
         inventory_item_id: text(&item["id"]),
         location_id: location_id.map(str::to_string),
         image_url: None,
+        price: node["price"].as_str().and_then(crate::domain::money::parse_minor).zip(currency.map(str::to_string)),
         weight_grams: weight["value"].as_f64().and_then(|v| grams(v, weight["unit"].as_str().unwrap_or_default())),
         dimensions_mm: None,
         hs_code: text(&item["harmonizedSystemCode"]),
@@ -239,11 +244,11 @@ mod catalogue_tests {
             "inventoryItem": {"id": "gid://shopify/InventoryItem/9", "harmonizedSystemCode": "610910",
                 "countryCodeOfOrigin": "PT", "measurement": {"weight": {"value": 0.25, "unit": "KILOGRAMS"}}}
         });
-        let l = listing(&node, Some("gid://shopify/Location/1")).unwrap();
+        let l = listing(&node, Some("gid://shopify/Location/1"), Some("GBP")).unwrap();
         assert_eq!(l.inventory_item_id.as_deref(), Some("gid://shopify/InventoryItem/9"));
         assert_eq!(l.weight_grams, Some(250));
         assert_eq!(l.hs_code.as_deref(), Some("610910"));
-        assert!(listing(&serde_json::json!({"sku": ""}), None).is_none());
+        assert!(listing(&serde_json::json!({"sku": ""}), None, None).is_none());
         assert_eq!(grams(1.0, "POUNDS"), Some(454));
     }
 }

@@ -40,14 +40,17 @@ impl Bucket {
     }
 }
 
+/// The shop's stock location id and currency code, as it reported them.
+type ShopFacts = (Option<String>, Option<String>);
+
 #[derive(Clone)]
 pub struct Shopify {
     client: awc::Client,
     endpoint: String,
     token: Rc<String>,
     bucket: Rc<Cell<Option<Bucket>>>,
-    /// The location stock lives at, discovered from the shop itself.
-    location: Rc<Cell<Option<String>>>,
+    /// The location stock lives at and the shop's currency, discovered from the shop itself.
+    shop: Rc<Cell<Option<ShopFacts>>>,
 }
 
 impl Shopify {
@@ -57,7 +60,7 @@ impl Shopify {
             endpoint: format!("{}/admin/api/{}/graphql.json", base_url.trim_end_matches('/'), queries::API_VERSION),
             token: Rc::new(access_token),
             bucket: Rc::new(Cell::new(None)),
-            location: Rc::new(Cell::new(None)),
+            shop: Rc::new(Cell::new(None)),
         }
     }
 
@@ -195,14 +198,17 @@ impl Shopify {
     }
 
     async fn catalogue_page(&self, after: Option<String>) -> Result<super::CataloguePage, ConnectorError> {
-        let location = match self.location.take() {
-            Some(l) => Some(l),
+        let (location, currency) = match self.shop.take() {
+            Some(known) => known,
             None => {
-                let data = self.graphql("ChorusLocations", queries::LOCATIONS, json!({}), 3.0).await?;
-                data["locations"]["nodes"][0]["id"].as_str().map(str::to_string)
+                let data = self.graphql("ChorusLocations", queries::LOCATIONS, json!({}), 4.0).await?;
+                (
+                    data["locations"]["nodes"][0]["id"].as_str().map(str::to_string),
+                    data["shop"]["currencyCode"].as_str().map(str::to_string),
+                )
             }
         };
-        self.location.set(location.clone());
+        self.shop.set(Some((location.clone(), currency.clone())));
         let variables = json!({ "first": queries::VARIANTS_PER_PAGE, "after": after });
         let data = self
             .graphql("ChorusVariants", queries::VARIANTS, variables, queries::variants_cost(queries::VARIANTS_PER_PAGE))
@@ -210,7 +216,9 @@ impl Shopify {
         let connection = &data["productVariants"];
         let listings = connection["nodes"]
             .as_array()
-            .map(|nodes| nodes.iter().filter_map(|n| mapping::listing(n, location.as_deref())).collect())
+            .map(|nodes| {
+                nodes.iter().filter_map(|n| mapping::listing(n, location.as_deref(), currency.as_deref())).collect()
+            })
             .unwrap_or_default();
         let next = if connection["pageInfo"]["hasNextPage"].as_bool() == Some(true) {
             connection["pageInfo"]["endCursor"].as_str().map(str::to_string)

@@ -59,13 +59,15 @@ pub fn variants_cost(first: i64) -> f64 {
     (2 + first * 3) as f64
 }
 
-pub const LOCATIONS: &str = r#"query ChorusLocations { locations(first: 1) { nodes { id name } } }"#;
+pub const LOCATIONS: &str =
+    r#"query ChorusLocations { shop { currencyCode } locations(first: 1) { nodes { id name } } }"#;
 
 pub const VARIANTS: &str = r#"query ChorusVariants($first: Int!, $after: String) {
   productVariants(first: $first, after: $after) {
     nodes {
       id
       sku
+      price
       inventoryQuantity
       product { id title }
       inventoryItem {

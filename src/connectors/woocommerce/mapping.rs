@@ -91,7 +91,7 @@ mod tests {
 
 /// A product from `GET /products`, as channel product data. WooCommerce's default units are
 /// kg and cm.
-pub fn listing(p: &serde_json::Value) -> Option<crate::connectors::Listing> {
+pub fn listing(p: &serde_json::Value, currency: Option<&str>) -> Option<crate::connectors::Listing> {
     let sku = p["sku"].as_str().filter(|s| !s.is_empty())?.to_string();
     let number = |v: &serde_json::Value| v.as_str().and_then(|s| s.trim().parse::<f64>().ok());
     let dims = &p["dimensions"];
@@ -105,6 +105,7 @@ pub fn listing(p: &serde_json::Value) -> Option<crate::connectors::Listing> {
         sku,
         listing_id: p["id"].as_i64().map(|id| id.to_string()),
         image_url: p["images"][0]["src"].as_str().map(str::to_string),
+        price: p["price"].as_str().and_then(crate::domain::money::parse_minor).zip(currency.map(str::to_string)),
         weight_grams: number(&p["weight"]).map(|kg| (kg * 1000.0).round() as i64),
         dimensions_mm,
         channel_quantity: p["stock_quantity"].as_i64(),
@@ -118,11 +119,11 @@ mod catalogue_tests {
     fn maps_a_product_in_default_units() {
         let p = serde_json::json!({"id": 101, "sku": "SKU-1", "weight": "0.25",
             "dimensions": {"length": "30", "width": "20", "height": "2"}, "images": [{"src": "http://x/p.jpg"}]});
-        let l = super::listing(&p).unwrap();
+        let l = super::listing(&p, Some("GBP")).unwrap();
         assert_eq!(
             (l.listing_id.as_deref(), l.weight_grams, l.dimensions_mm),
             (Some("101"), Some(250), Some((300, 200, 20)))
         );
-        assert!(super::listing(&serde_json::json!({"id": 1, "sku": ""})).is_none());
+        assert!(super::listing(&serde_json::json!({"id": 1, "sku": ""}), None).is_none());
     }
 }

@@ -25,6 +25,8 @@ pub struct WooCommerce {
     base: String,
     key: Rc<String>,
     secret: Rc<String>,
+    /// The store's currency, read with the catalogue.
+    currency: Rc<std::cell::RefCell<Option<String>>>,
 }
 
 impl WooCommerce {
@@ -34,6 +36,7 @@ impl WooCommerce {
             base: format!("{}/wp-json/wc/v3", base_url.trim_end_matches('/')),
             key: Rc::new(key),
             secret: Rc::new(secret),
+            currency: Rc::default(),
         }
     }
 
@@ -131,13 +134,19 @@ impl WooCommerce {
 impl WooCommerce {
     async fn catalogue_page(&self, token: Option<String>) -> Result<super::CataloguePage, ConnectorError> {
         let page: u32 = token.and_then(|t| t.parse().ok()).unwrap_or(1);
+        if page == 1 || self.currency.borrow().is_none() {
+            let (bytes, _) = self.get("/data/currencies/current").await?;
+            let current: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+            *self.currency.borrow_mut() = current["code"].as_str().map(str::to_string);
+        }
+        let currency = self.currency.borrow().clone();
         let (bytes, headers) = self.get(&format!("/products?per_page={PER_PAGE}&page={page}")).await?;
         let products: Vec<serde_json::Value> = serde_json::from_slice(&bytes)
             .map_err(|e| ConnectorError::Permanent(format!("unexpected products shape: {e}")))?;
         let pages: u32 =
             headers.get("x-wp-totalpages").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok()).unwrap_or(page);
         Ok(super::CataloguePage {
-            listings: products.iter().filter_map(mapping::listing).collect(),
+            listings: products.iter().filter_map(|p| mapping::listing(p, currency.as_deref())).collect(),
             next: (page < pages).then(|| (page + 1).to_string()),
         })
     }

@@ -26,9 +26,12 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewProduct>) -> ApiRe
     })
     .await;
     match created {
-        Ok(product) => Ok(HttpResponse::Created()
-            .insert_header(("Location", format!("/api/v1/products/{}", product.sku)))
-            .json(ProductView::from(product))),
+        Ok((product, linked)) => {
+            linked.into_iter().for_each(|channel| state.channels.push_now(channel));
+            Ok(HttpResponse::Created()
+                .insert_header(("Location", format!("/api/v1/products/{}", product.sku)))
+                .json(ProductView::from(product)))
+        }
         Err(e) if e.is_unique_violation() => {
             Err(ApiError::conflict("sku_taken", format!("a product with SKU \"{sku}\" already exists")))
         }
