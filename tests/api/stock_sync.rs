@@ -271,3 +271,26 @@ async fn after_a_storm_every_channel_shows_the_pushed_figure() {
         app.stop().await;
     }
 }
+
+#[actix_web::test]
+async fn a_hanging_channel_delays_only_its_own_pushes() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        let skus = skus(2);
+        let [(shopify, shop_id), (woo, woo_id)] = two_channels(&app, &skus, 6, Default::default()).await;
+        wait_figures(&app, &woo, woo_id, &pushed_figures(&app, &skus).await, "first figures").await;
+        // WooCommerce hangs for 5 s on every call; Shopify must not wait for it.
+        woo.call("POST", "/_sim/faults", Some(json!({"delay_ms": 5000, "count": 20}))).await;
+        assert_eq!(app.set_stock(&skus[0], 9).await.status.as_u16(), 200);
+        let want: BTreeMap<String, i64> = [(skus[0].clone(), 9)].into();
+        wait_figures(&app, &shopify, shop_id, &want, &format!("{backend:?}: Shopify at 9")).await;
+        let woo_status = app.channel(woo_id).await["status"].clone();
+        assert_eq!(woo_status["queue_depth"], 1, "{backend:?}: WooCommerce's push is still waiting: {woo_status}");
+        assert_eq!(woo.stock().await.get(&skus[0]), Some(&6), "{backend:?}");
+        // Once it answers again, its figure follows and nothing was lost.
+        woo.call("DELETE", "/_sim/faults", None).await;
+        wait_figures(&app, &woo, woo_id, &want, &format!("{backend:?}: WooCommerce at 9")).await;
+        app.stop().await;
+    }
+}
