@@ -158,6 +158,7 @@ impl From<InventoryError> for ApiError {
             InventoryError::Stopped => ApiError::Unavailable { message: "Chorus is shutting down".into() },
             InventoryError::OrderNotFound(id) => ApiError::not_found("unknown_order", format!("no order has id {id}")),
             InventoryError::OrderState(m) => ApiError::conflict("order_state", m),
+            InventoryError::Fulfilment(m) => ApiError::validation("lines", m),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod channel_products;
 pub mod channels;
 pub mod events;
+pub mod fulfilments;
 pub mod inventory;
 pub mod orders;
 pub mod outbox;

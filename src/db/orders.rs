@@ -54,6 +54,8 @@ pub struct LineRow {
     pub quantity: i64,
     pub fulfilled: i64,
     pub allocated: i64,
+    /// Units shipped through Chorus's own fulfilments.
+    pub shipped: i64,
 }
 
 #[derive(Clone, Debug, Insertable)]

@@ -12,6 +12,8 @@ use super::DbConn;
 
 /// The outbox kind of a stock push; its payload is the SKU's `available` at commit time.
 pub const STOCK: &str = "stock";
+/// The outbox kind of a fulfilment to send to its order's channel; the payload is its id.
+pub const FULFILMENT: &str = "fulfilment";
 
 /// The outbox target a channel drains.
 pub fn channel_target(channel_id: i64) -> String {
@@ -150,7 +152,36 @@ fn upsert_coalesced(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
         .values(chunk)
         .on_conflict((outbox::target, outbox::coalesce_key))
         .do_update()
-        .set(outbox::payload.eq(excluded(outbox::payload))));
+        // `created_at` moves with every write, so an entry rewritten with the same payload
+        // (e.g. after the channel's buffer changed) still counts as new to the drain.
+        .set((outbox::payload.eq(excluded(outbox::payload)), outbox::created_at.eq(excluded(outbox::created_at)))));
+    Ok(())
+}
+
+/// Queues one piece of work (not coalesced: `key` is unique, e.g. "fulfilment:7"); queueing the
+/// same key again makes it due now.
+pub fn queue(conn: &mut DbConn, target: &str, kind: &str, key: &str, payload: &str, now: i64) -> QueryResult<()> {
+    let row = NewRow {
+        target: target.to_string(),
+        kind,
+        coalesce_key: Some(key),
+        payload: payload.to_string(),
+        attempts: 0,
+        next_attempt_at: now,
+        created_at: now,
+    };
+    crate::per_backend!(conn, c => diesel::insert_into(outbox::table)
+        .values(&row)
+        .on_conflict((outbox::target, outbox::coalesce_key))
+        .do_update()
+        .set((outbox::next_attempt_at.eq(now), outbox::attempts.eq(0)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Removes one entry outright (its work is done or given up).
+pub fn remove(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::delete(outbox::table.find(id)).execute(conn)?;
     Ok(())
 }
 
@@ -166,17 +197,38 @@ pub fn due(conn: &mut DbConn, target: &str, kind: &str, now: i64, limit: i64) ->
         .load(conn)
 }
 
-/// When the next entry for `target` falls due, if any is waiting.
-pub fn next_due_at(conn: &mut DbConn, target: &str) -> QueryResult<Option<i64>> {
-    outbox::table.filter(outbox::target.eq(target)).select(diesel::dsl::min(outbox::next_attempt_at)).first(conn)
+/// When the next entry of `kind` for `target` falls due, if any is waiting.
+pub fn next_due_at(conn: &mut DbConn, target: &str, kind: &str) -> QueryResult<Option<i64>> {
+    outbox::table
+        .filter(outbox::target.eq(target))
+        .filter(outbox::kind.eq(kind))
+        .select(diesel::dsl::min(outbox::next_attempt_at))
+        .first(conn)
 }
 
-/// Removes delivered entries, each only if its payload is still the one delivered (a newer
+/// An entry as the drain read it: removed on delivery only if it is still exactly that.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Seen {
+    pub id: i64,
+    pub payload: String,
+    pub written_at: i64,
+}
+
+impl From<&OutboxRow> for Seen {
+    fn from(r: &OutboxRow) -> Self {
+        Seen { id: r.id, payload: r.payload.clone(), written_at: r.created_at }
+    }
+}
+
+/// Removes delivered entries, each only if it was not rewritten since it was read (a newer
 /// figure written meanwhile stays queued). Returns how many went.
-pub fn remove_delivered(conn: &mut DbConn, delivered: &[(i64, String)]) -> QueryResult<usize> {
+pub fn remove_delivered(conn: &mut DbConn, delivered: &[Seen]) -> QueryResult<usize> {
     let mut n = 0;
-    for (id, payload) in delivered {
-        n += diesel::delete(outbox::table.find(id).filter(outbox::payload.eq(payload))).execute(conn)?;
+    for s in delivered {
+        n += diesel::delete(
+            outbox::table.find(s.id).filter(outbox::payload.eq(&s.payload)).filter(outbox::created_at.eq(s.written_at)),
+        )
+        .execute(conn)?;
     }
     Ok(n)
 }

@@ -112,6 +112,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     inbound_webhooks,
     unlinked_listings,
     events,
+    fulfilments,
+    fulfilment_lines,
 );
 
 diesel::table! {
@@ -142,6 +144,34 @@ diesel::table! {
         quantity -> BigInt,
         fulfilled -> BigInt,
         allocated -> BigInt,
+        shipped -> BigInt,
+    }
+}
+
+diesel::table! {
+    fulfilments (id) {
+        id -> BigInt,
+        order_id -> BigInt,
+        channel_id -> BigInt,
+        source -> Text,
+        status -> Text,
+        carrier -> Nullable<Text>,
+        tracking_number -> Nullable<Text>,
+        tracking_url -> Nullable<Text>,
+        channel_ref -> Nullable<Text>,
+        attempts -> Integer,
+        last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    fulfilment_lines (fulfilment_id, order_line_id) {
+        fulfilment_id -> BigInt,
+        order_line_id -> BigInt,
+        sku -> Text,
+        quantity -> BigInt,
     }
 }
 

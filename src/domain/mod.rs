@@ -1,5 +1,6 @@
 //! Pure rules: no I/O, no clock. Each module is unit-tested beside its code.
 
+pub mod fulfilment;
 pub mod money;
 pub mod order;
 pub mod signature;

@@ -83,6 +83,10 @@ pub enum Status {
     OnHold,
     Excluded,
     Cancelled,
+    /// Some units shipped through Chorus, not all of them confirmed by the channel yet.
+    PartiallyFulfilled,
+    /// Every line fulfilled and every fulfilment confirmed by the channel.
+    Synced,
 }
 
 impl Status {
@@ -92,6 +96,8 @@ impl Status {
             Status::OnHold => "on_hold",
             Status::Excluded => "excluded",
             Status::Cancelled => "cancelled",
+            Status::PartiallyFulfilled => "partially_fulfilled",
+            Status::Synced => "synced",
         }
     }
     pub fn parse(s: &str) -> Option<Status> {
@@ -100,12 +106,14 @@ impl Status {
             "on_hold" => Status::OnHold,
             "excluded" => Status::Excluded,
             "cancelled" => Status::Cancelled,
+            "partially_fulfilled" => Status::PartiallyFulfilled,
+            "synced" => Status::Synced,
             _ => return None,
         })
     }
     /// Open orders hold stock.
     pub fn is_open(self) -> bool {
-        matches!(self, Status::Imported | Status::OnHold)
+        matches!(self, Status::Imported | Status::OnHold | Status::PartiallyFulfilled)
     }
 }
 

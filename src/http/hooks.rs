@@ -36,17 +36,23 @@ pub async fn channel_webhook(
     let creds: serde_json::Value = serde_json::from_str(&channel.credentials).unwrap_or_default();
     let secret = creds["webhook_secret"].as_str().unwrap_or_default().to_string();
 
-    let (signature, webhook_id) = match channel.kind.as_str() {
-        "shopify" => (header(&req, "x-shopify-hmac-sha256"), header(&req, "x-shopify-webhook-id")),
+    let (signature, webhook_id, topic) = match channel.kind.as_str() {
+        "shopify" => (
+            header(&req, "x-shopify-hmac-sha256"),
+            header(&req, "x-shopify-webhook-id"),
+            header(&req, "x-shopify-topic"),
+        ),
         _ => {
             let signature = header(&req, "x-wc-webhook-signature");
             // WooCommerce pings a new webhook with an unsigned form body `webhook_id=N`.
             if signature.is_none() && body.starts_with(b"webhook_id=") {
                 return Ok(HttpResponse::Ok().json(json!({"ping": "ok"})));
             }
-            (signature, header(&req, "x-wc-webhook-delivery-id"))
+            (signature, header(&req, "x-wc-webhook-delivery-id"), header(&req, "x-wc-webhook-topic"))
         }
     };
+    // Only order topics carry an order to import; anything else just makes the channel poll.
+    let order_topic = topic.is_some_and(|t| t.starts_with("orders/") || t.starts_with("order."));
     let valid = !secret.is_empty() && signature.is_some_and(|sig| signature::verify(secret.as_bytes(), &body, sig));
     if !valid {
         tracing::warn!(
@@ -68,7 +74,7 @@ pub async fn channel_webhook(
         return Ok(HttpResponse::Ok().json(json!({"accepted": true})));
     }
     // The order in hand goes straight in: no round trip to the channel, no cost budget spent.
-    if let Some(order) = connectors::webhook_order(&channel.kind, &body) {
+    if let Some(order) = connectors::webhook_order(&channel.kind, &body).filter(|_| order_topic) {
         let filter = ImportFilter { unpaid: channel.import_unpaid, fulfilled: channel.import_fulfilled };
         let import = ImportOrders { channel_id: id, filter, orders: vec![order], cursor: None };
         match state.inventory.send(import).await {

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod channels;
 pub mod cursor;
 pub mod extract;
+pub mod fulfilments;
 pub mod health;
 pub mod hooks;
 pub mod inventory;
@@ -44,7 +45,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(products::routes)
             .configure(inventory::routes)
             .configure(channels::routes)
-            .configure(orders::routes),
+            .configure(orders::routes)
+            .configure(fulfilments::routes),
     )
     .default_service(web::to(not_found));
 }

@@ -71,6 +71,8 @@ pub struct ChannelActor {
     pushing: bool,
     push_again: bool,
     push_timer: Option<SpawnHandle>,
+    /// Drains in a row that failed before reaching a verdict (an import or read failing).
+    push_failures: i32,
     retired: bool,
     restarts: u32,
     panic_next: bool,
@@ -91,6 +93,7 @@ impl ChannelActor {
             pushing: false,
             push_again: false,
             push_timer: None,
+            push_failures: 0,
             retired: false,
             restarts: 0,
             panic_next: false,
@@ -249,14 +252,19 @@ impl Handler<PushNow> for ChannelActor {
             act.pushing = false;
             let next_due_at = match result {
                 Ok(Ok(drained)) => {
+                    act.push_failures = 0;
                     if drained.pushed > 0 {
                         tracing::debug!(channel_id = act.id, pushed = drained.pushed, "stock pushed");
                     }
                     drained.next_due_at
                 }
                 Ok(Err(e)) => {
-                    tracing::warn!(channel_id = act.id, error = %e, "stock push round failed; retrying");
-                    Some(db::now_ms() + 2_000)
+                    let wait = push::retry_delay(act.push_failures);
+                    act.push_failures = act.push_failures.saturating_add(1);
+                    tracing::warn!(channel_id = act.id, error = %e, ?wait, "stock push round failed; retrying");
+                    push::record_failure(&act.pool, act.id, e);
+                    act.push_again = false;
+                    Some(db::now_ms() + wait.as_millis() as i64)
                 }
                 Err(_) => {
                     tracing::error!(channel_id = act.id, "connector panicked pushing stock; restarting");

@@ -30,8 +30,7 @@ pub struct Drained {
 
 /// One due entry with what is needed to send it.
 struct Due {
-    id: i64,
-    payload: String,
+    seen: outbox::Seen,
     push: StockPush,
 }
 
@@ -52,7 +51,7 @@ pub async fn drain(
     let mut drained = Drained::default();
     let mut stale_rounds = 0;
     for _ in 0..MAX_BATCHES {
-        if due(&pool, &target, id, channel.stock_buffer, limit).await?.is_empty() {
+        if due(&pool, &target, id, limit).await?.is_empty() {
             break;
         }
         if !connector.compares_on_push() {
@@ -60,7 +59,7 @@ pub async fn drain(
             // overwriting its figures, so the figures sent already count them.
             poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
         }
-        let mut batch = due(&pool, &target, id, channel.stock_buffer, limit).await?;
+        let mut batch = due(&pool, &target, id, limit).await?;
         if batch.is_empty() {
             break;
         }
@@ -84,7 +83,7 @@ pub async fn drain(
                     ConnectorError::RateLimited(wait) => *wait,
                     _ => retry_delay(attempts_of(&pool, &batch).await),
                 };
-                postpone(&pool, batch.iter().map(|d| d.id).collect(), e.to_string(), wait).await?;
+                postpone(&pool, batch.iter().map(|d| d.seen.id).collect(), e.to_string(), wait).await?;
                 record(&pool, id, 0, Some(e.to_string())).await;
                 tracing::warn!(channel_id = id, error = %e, ?wait, "stock push failed; retrying later");
                 drained.next_due_at = next_due(&pool, &target).await?;
@@ -98,11 +97,20 @@ pub async fn drain(
             match outcome {
                 PushOutcome::Applied => confirmed.push(d),
                 PushOutcome::Stale => stale.push(d.push.sku.clone()),
-                PushOutcome::Rejected(why) => rejected.push((d.id, why)),
+                PushOutcome::Rejected(why) => rejected.push((d.seen.id, why)),
                 PushOutcome::NotApplied => {}
             }
         }
         drained.pushed += confirmed.len();
+        if confirmed.is_empty() && stale.is_empty() && rejected.is_empty() {
+            // Nothing came of the call (the channel answered without a verdict per item): wait
+            // rather than send the same batch again at once.
+            let wait = retry_delay(attempts_of(&pool, &batch).await);
+            let why = "the channel confirmed none of the figures sent".to_string();
+            postpone(&pool, batch.iter().map(|d| d.seen.id).collect(), why.clone(), wait).await?;
+            record(&pool, id, 0, Some(why)).await;
+            break;
+        }
         confirm(&pool, id, &confirmed).await?;
         let error = rejected.first().map(|(_, why)| why.clone());
         if !confirmed.is_empty() || error.is_some() {
@@ -120,8 +128,11 @@ pub async fn drain(
                 "stale compare: importing the channel, then pushing again"
             );
             if stale_rounds > MAX_STALE_ROUNDS {
-                let ids = batch.iter().filter(|d| stale.contains(&d.push.sku)).map(|d| d.id).collect();
-                postpone(&pool, ids, "the channel's figure kept moving under the push".into(), retry_delay(2)).await?;
+                let stuck: Vec<&Due> = batch.iter().filter(|d| stale.contains(&d.push.sku)).collect();
+                let wait = retry_delay(attempts_of(&pool, &batch).await + 1);
+                let why = "the channel's figure kept moving under the push".to_string();
+                postpone(&pool, stuck.iter().map(|d| d.seen.id).collect(), why.clone(), wait).await?;
+                record(&pool, id, 0, Some(why)).await;
                 continue;
             }
             poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
@@ -135,11 +146,13 @@ pub async fn drain(
     Ok(drained)
 }
 
-/// The due entries of this channel with their listing; entries whose listing is gone are
-/// dropped here (there is nothing left to send them to).
-async fn due(pool: &DbPool, target: &str, channel_id: i64, buffer: i64, limit: i64) -> Result<Vec<Due>, String> {
+/// The due entries of this channel with their listing and the channel's current buffer;
+/// entries whose listing is gone are dropped here (there is nothing left to send them to).
+async fn due(pool: &DbPool, target: &str, channel_id: i64, limit: i64) -> Result<Vec<Due>, String> {
     let target = target.to_string();
     db::run(pool, move |conn| {
+        let Some(channel) = db::channels::find(conn, channel_id)? else { return Ok(Vec::new()) };
+        let buffer = channel.stock_buffer;
         let rows = outbox::due(conn, &target, outbox::STOCK, db::now_ms(), limit)?;
         let skus: Vec<&str> = rows.iter().filter_map(|r| r.coalesce_key.as_deref()).collect();
         let listings: HashMap<String, db::channel_products::ChannelProduct> =
@@ -150,12 +163,11 @@ async fn due(pool: &DbPool, target: &str, channel_id: i64, buffer: i64, limit: i
             let (Some(listing), Ok(available)) =
                 (row.coalesce_key.as_ref().and_then(|k| listings.get(k)), row.payload.parse::<i64>())
             else {
-                orphans.push((row.id, row.payload));
+                orphans.push(outbox::Seen::from(&row));
                 continue;
             };
             out.push(Due {
-                id: row.id,
-                payload: row.payload,
+                seen: outbox::Seen::from(&row),
                 push: StockPush {
                     sku: listing.sku.clone(),
                     listing_id: listing.listing_id.clone(),
@@ -204,7 +216,7 @@ async fn confirm(pool: &DbPool, channel_id: i64, confirmed: &[&Due]) -> Result<(
     if confirmed.is_empty() {
         return Ok(());
     }
-    let delivered: Vec<(i64, String)> = confirmed.iter().map(|d| (d.id, d.payload.clone())).collect();
+    let delivered: Vec<outbox::Seen> = confirmed.iter().map(|d| d.seen.clone()).collect();
     let figures: Vec<(String, i64)> = confirmed.iter().map(|d| (d.push.sku.clone(), d.push.quantity)).collect();
     db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
@@ -223,13 +235,19 @@ async fn postpone(pool: &DbPool, ids: Vec<i64>, error: String, wait: Duration) -
 }
 
 async fn attempts_of(pool: &DbPool, batch: &[Due]) -> i32 {
-    let ids: Vec<i64> = batch.iter().map(|d| d.id).collect();
+    let ids: Vec<i64> = batch.iter().map(|d| d.seen.id).collect();
     db::run(pool, move |conn| Ok(outbox::max_attempts(conn, &ids)?)).await.unwrap_or(0)
 }
 
 async fn next_due(pool: &DbPool, target: &str) -> Result<Option<i64>, String> {
     let target = target.to_string();
-    db::run(pool, move |conn| Ok(outbox::next_due_at(conn, &target)?)).await.map_err(|e| e.to_string())
+    db::run(pool, move |conn| Ok(outbox::next_due_at(conn, &target, outbox::STOCK)?)).await.map_err(|e| e.to_string())
+}
+
+/// Records a drain that failed before any verdict (the channel's status shows it).
+pub fn record_failure(pool: &DbPool, channel_id: i64, error: String) {
+    let pool = pool.clone();
+    actix_web::rt::spawn(async move { record(&pool, channel_id, 0, Some(error)).await });
 }
 
 /// Records a push's outcome in the channel's status (best effort: the push itself is done).

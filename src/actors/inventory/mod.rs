@@ -15,7 +15,9 @@ use crate::db::{self, DbPool};
 use crate::domain::source::Source;
 use crate::domain::stock::{self, Level, Outcome, SourceChange, SourceState, StockRuleError};
 
+mod fulfilments;
 mod orders;
+pub use fulfilments::{CreateFulfilment, FulfilmentCreated};
 pub use orders::{ImportOrders, ImportOutcome, OrderAction, OrderOutcome};
 /// The order messages, for the HTTP layer.
 pub mod orders_api {
@@ -56,6 +58,8 @@ pub enum InventoryError {
     OrderNotFound(i64),
     #[error("{0}")]
     OrderState(String),
+    #[error("{0}")]
+    Fulfilment(String),
 }
 
 /// Sets one source's absolute quantity. A report older than the last applied (`as_of`, ms)
@@ -130,6 +134,7 @@ enum Work {
     Stock { ops: Vec<(String, String, SourceChange)>, create_missing: bool },
     Import(ImportOrders),
     Order(OrderAction),
+    Fulfil(CreateFulfilment),
 }
 
 impl Work {
@@ -138,7 +143,7 @@ impl Work {
         match self {
             Work::Stock { ops, .. } => ops.len(),
             Work::Import(m) => m.orders.iter().map(|o| o.lines.len() + 1).sum(),
-            Work::Order(_) => 1,
+            Work::Order(_) | Work::Fulfil(_) => 1,
         }
     }
 }
@@ -148,6 +153,7 @@ enum Answer {
     Stock(Reply, Option<Level>),
     Import(Result<ImportOutcome, InventoryError>),
     Order(Result<OrderOutcome, InventoryError>),
+    Fulfil(Result<FulfilmentCreated, InventoryError>),
 }
 
 pub struct InventoryActor {
@@ -351,6 +357,18 @@ impl Handler<OrderAction> for InventoryActor {
     }
 }
 
+impl Handler<CreateFulfilment> for InventoryActor {
+    type Result = ResponseFuture<Result<FulfilmentCreated, InventoryError>>;
+
+    fn handle(&mut self, msg: CreateFulfilment, ctx: &mut Self::Context) -> Self::Result {
+        let rx = self.enqueue(Work::Fulfil(msg), ctx);
+        answer(rx, |a| match a {
+            Answer::Fulfil(reply) => Some(reply),
+            _ => None,
+        })
+    }
+}
+
 impl Handler<Subscribe> for InventoryActor {
     type Result = ();
     fn handle(&mut self, msg: Subscribe, _: &mut Self::Context) {
@@ -438,6 +456,7 @@ fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> R
                     Work::Stock { .. } => Answer::Stock(Err(failed.clone()), None),
                     Work::Import(_) => Answer::Import(Err(failed.clone())),
                     Work::Order(_) => Answer::Order(Err(failed.clone())),
+                    Work::Fulfil(_) => Answer::Fulfil(Err(failed.clone())),
                 };
                 let _ = reply.send(answer);
             }
@@ -476,7 +495,7 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
             Work::Import(m) => {
                 skus.extend(m.orders.iter().flat_map(|o| o.lines.iter().filter_map(|l| l.sku.as_deref())))
             }
-            Work::Order(_) => {}
+            Work::Order(_) | Work::Fulfil(_) => {}
         }
     }
     skus.extend(stored_skus.iter().map(String::as_str));
@@ -485,6 +504,9 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
     let mut dirty_sources: HashSet<(String, String)> = HashSet::new();
     let mut allocation_moved: HashSet<String> = HashSet::new();
     let mut answers = Vec::with_capacity(batch.len());
+    let mut fulfilled_channels: Vec<i64> = Vec::new();
+    // (channel, SKU) whose figure the channel moved itself (a sale or cancellation there).
+    let mut shifted: Vec<(i64, String)> = Vec::new();
     for work in batch {
         let answer = match work {
             Work::Stock { ops, create_missing } => Answer::Stock(
@@ -499,11 +521,18 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
                 None,
             ),
             Work::Import(m) => Answer::Import(isolated(conn, &mut snap.levels, &mut allocation_moved, |c, l, mv| {
-                orders::apply_import(c, l, mv, m, now).map(Ok)
+                orders::apply_import(c, l, mv, &mut shifted, m, now).map(Ok)
             })),
             Work::Order(a) => Answer::Order(isolated(conn, &mut snap.levels, &mut allocation_moved, |c, l, mv| {
                 orders::apply_action(c, l, mv, a, now)
             })),
+            Work::Fulfil(f) => {
+                let created = fulfilments::apply(conn, &mut snap, &mut dirty_sources, &mut allocation_moved, f, now)?;
+                if let Ok(c) = &created {
+                    fulfilled_channels.push(c.channel_id);
+                }
+                Answer::Fulfil(created)
+            }
         };
         answers.push(answer);
     }
@@ -563,6 +592,16 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
     // transaction so no committed figure can miss its push.
     let mut push_channels = db::outbox::queue_stock_pushes(conn, &new_available, now)?;
     push_channels.extend(linked_channels);
+    let mut by_channel: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
+    for (channel, sku) in shifted {
+        if let Some(level) = snap.levels.get(&sku) {
+            by_channel.entry(channel).or_default().push((sku, level.available()));
+        }
+    }
+    for (channel, figures) in by_channel {
+        db::outbox::queue_for_channel(conn, channel, &figures, now)?;
+    }
+    push_channels.extend(fulfilled_channels);
     push_channels.extend(batch.iter().filter_map(|w| match w {
         Work::Import(m) => Some(m.channel_id),
         _ => None,

@@ -63,6 +63,7 @@ pub(super) fn stored_skus(conn: &mut DbConn, batch: &[Work]) -> diesel::QueryRes
         .iter()
         .filter_map(|w| match w {
             Work::Order(a) => Some(a.order_id),
+            Work::Fulfil(f) => Some(f.order_id),
             _ => None,
         })
         .collect();
@@ -80,7 +81,7 @@ pub(super) fn stored_skus(conn: &mut DbConn, batch: &[Work]) -> diesel::QueryRes
 
 /// Moves a SKU's allocation. Every SKU with stock is locked before the batch starts; one that
 /// is not would mean a figure changed without its row being written, so the batch fails.
-fn allocate(
+pub(super) fn allocate(
     levels: &mut HashMap<String, Level>,
     moved: &mut HashSet<String>,
     sku: &str,
@@ -116,6 +117,7 @@ pub(super) fn apply_import(
     conn: &mut DbConn,
     levels: &mut HashMap<String, Level>,
     moved: &mut HashSet<String>,
+    shifted: &mut Vec<(i64, String)>,
     msg: &ImportOrders,
     now: i64,
 ) -> diesel::QueryResult<ImportOutcome> {
@@ -199,7 +201,9 @@ pub(super) fn apply_import(
                 for line in &incoming.lines {
                     let sku = line.sku.clone().unwrap_or_default();
                     let known = levels.contains_key(&sku);
-                    let target = order::line_allocation(open, known, line.quantity, line.fulfilled);
+                    let shipped = by_external.get(line.external_id.as_str()).map_or(0, |old| old.shipped);
+                    // Units shipped through Chorus stay shipped, whatever the channel says yet.
+                    let target = order::line_allocation(open, known, line.quantity, line.fulfilled.max(shipped));
                     match by_external.remove(line.external_id.as_str()) {
                         Some(old) => {
                             // Release what the line held on its old SKU, then hold the target on
@@ -268,9 +272,8 @@ pub(super) fn apply_import(
     q::insert_lines(conn, &new_lines)?;
     q::add_events(conn, &events)?;
     crate::db::channel_products::shift_channel_quantities(conn, msg.channel_id, &channel_shift)?;
-    let figures: Vec<(String, i64)> =
-        channel_shift.keys().filter_map(|sku| Some((sku.clone(), available(levels, sku)?))).collect();
-    crate::db::outbox::queue_for_channel(conn, msg.channel_id, &figures, now)?;
+    // The channel gets Chorus's figure again once the batch has settled every SKU.
+    shifted.extend(channel_shift.into_keys().map(|sku| (msg.channel_id, sku)));
     q::advance_cursor(conn, msg.channel_id, msg.cursor, outcome.new as i64, now)?;
     Ok(outcome)
 }

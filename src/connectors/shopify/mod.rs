@@ -287,8 +287,10 @@ impl Shopify {
     async fn quantities(&self, skus: Vec<String>) -> Result<Vec<(String, i64)>, ConnectorError> {
         let mut out = Vec::with_capacity(skus.len());
         for chunk in skus.chunks(queries::READ_QUANTITIES_PER_CALL) {
-            let variables = json!({ "first": chunk.len(), "query": queries::sku_search(chunk) });
-            let cost = queries::variants_cost(chunk.len() as i64);
+            // Room for other variants the search also matches, so none of ours is cut off.
+            let first = (chunk.len() * 2).min(250) as i64;
+            let variables = json!({ "first": first, "query": queries::sku_search(chunk) });
+            let cost = queries::variants_cost(first);
             let data = self.graphql("ChorusQuantities", queries::VARIANT_QUANTITIES, variables, cost).await?;
             for node in data["productVariants"]["nodes"].as_array().into_iter().flatten() {
                 if let (Some(sku), Some(q)) = (node["sku"].as_str(), node["inventoryQuantity"].as_i64()) {

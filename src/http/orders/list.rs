@@ -27,7 +27,10 @@ pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> Api
     }
     if let Some(s) = &status {
         if Status::parse(s).is_none() {
-            return Err(ApiError::validation("status", "one of imported, on_hold, excluded, cancelled"));
+            return Err(ApiError::validation(
+                "status",
+                "one of imported, on_hold, partially_fulfilled, synced, excluded, cancelled",
+            ));
         }
     }
     let after = match cursor {

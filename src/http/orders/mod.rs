@@ -37,6 +37,8 @@ pub struct OrderView {
     lines: Option<Vec<LineView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     history: Option<Vec<HistoryView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fulfilments: Option<Vec<crate::http::fulfilments::FulfilmentView>>,
 }
 
 #[derive(Serialize)]
@@ -46,6 +48,8 @@ pub struct LineView {
     sku: String,
     quantity: i64,
     fulfilled: i64,
+    /// Units shipped through Chorus's fulfilments.
+    shipped: i64,
     allocated: i64,
 }
 
@@ -57,6 +61,11 @@ pub struct HistoryView {
 }
 
 impl OrderView {
+    pub fn with_fulfilments(mut self, f: Vec<crate::http::fulfilments::FulfilmentView>) -> Self {
+        self.fulfilments = Some(f);
+        self
+    }
+
     pub fn new(o: OrderRow, lines: Option<Vec<LineRow>>, history: Option<Vec<EventRow>>) -> Self {
         OrderView {
             id: o.id,
@@ -80,6 +89,7 @@ impl OrderView {
                         sku: l.sku,
                         quantity: l.quantity,
                         fulfilled: l.fulfilled,
+                        shipped: l.shipped,
                         allocated: l.allocated,
                     })
                     .collect()
@@ -87,6 +97,7 @@ impl OrderView {
             history: history.map(|h| {
                 h.into_iter().map(|e| HistoryView { at: time(e.at), kind: e.kind, detail: e.detail }).collect()
             }),
+            fulfilments: None,
         }
     }
 }

@@ -14,7 +14,11 @@ pub async fn read(state: web::Data<AppState>, id: web::Path<String>) -> ApiResul
         let Some(order) = db::orders::find(conn, id)? else { return Ok(None) };
         let lines = db::orders::lines_of(conn, &[id])?;
         let history = db::orders::events_of(conn, id)?;
-        Ok(Some(OrderView::new(order, Some(lines), Some(history))))
+        let fulfilments = db::fulfilments::of_order(conn, id)?
+            .into_iter()
+            .map(|(f, l)| crate::http::fulfilments::FulfilmentView::new(f, l))
+            .collect();
+        Ok(Some(OrderView::new(order, Some(lines), Some(history)).with_fulfilments(fulfilments)))
     })
     .await?;
     let view = found.ok_or_else(|| ApiError::not_found("unknown_order", format!("no order has id {id}")))?;

@@ -1,0 +1,3 @@
+ALTER TABLE order_lines DROP COLUMN shipped;
+DROP TABLE fulfilment_lines;
+DROP TABLE fulfilments;

@@ -1,0 +1,126 @@
+//! Creating a fulfilment, in the stock transaction: the shipped units come off the source's
+//! on-hand and out of the order's allocation (so `available` does not move), the fulfilment is
+//! recorded, and its sending to the order's channel is queued.
+
+use std::collections::{BTreeMap, HashSet};
+
+use actix::Message;
+use serde::Serialize;
+
+use super::orders::allocate;
+use super::{apply_stock, InventoryError, Snapshot};
+use crate::db::fulfilments::{self as fq, NewFulfilment};
+use crate::db::orders::{self as q, NewEvent};
+use crate::db::{outbox, DbConn};
+use crate::domain::fulfilment::{self, LineState, Requested};
+use crate::domain::order::Status;
+use crate::domain::source::Source;
+use crate::domain::stock::SourceChange;
+
+#[derive(Debug, Message)]
+#[rtype(result = "Result<FulfilmentCreated, InventoryError>")]
+pub struct CreateFulfilment {
+    pub order_id: i64,
+    /// None: everything still unfulfilled.
+    pub lines: Option<Vec<Requested>>,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    pub source: Source,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct FulfilmentCreated {
+    pub id: i64,
+    pub channel_id: i64,
+}
+
+pub(super) fn apply(
+    conn: &mut DbConn,
+    snap: &mut Snapshot,
+    dirty: &mut HashSet<(String, String)>,
+    moved: &mut HashSet<String>,
+    msg: &CreateFulfilment,
+    now: i64,
+) -> diesel::QueryResult<Result<FulfilmentCreated, InventoryError>> {
+    let Some(order) = q::find(conn, msg.order_id)? else {
+        return Ok(Err(InventoryError::OrderNotFound(msg.order_id)));
+    };
+    let status = Status::parse(&order.status).unwrap_or(Status::Imported);
+    let refusal = match status {
+        Status::Cancelled | Status::Excluded => Some(format!("order {} is {}", order.id, order.status)),
+        Status::OnHold => Some(format!("order {} is on hold: release it before fulfilling", order.id)),
+        _ => None,
+    };
+    if let Some(why) = refusal {
+        return Ok(Err(InventoryError::OrderState(why)));
+    }
+    let lines = q::lines_of(conn, &[order.id])?;
+    let states: Vec<LineState> = lines
+        .iter()
+        .map(|l| LineState {
+            id: l.id,
+            external_id: l.external_id.clone(),
+            sku: l.sku.clone(),
+            remaining: l.quantity - l.fulfilled.max(l.shipped),
+        })
+        .collect();
+    let plan = match fulfilment::plan(&states, msg.lines.as_deref()) {
+        Ok(p) => p,
+        Err(e) => return Ok(Err(InventoryError::Fulfilment(e.to_string()))),
+    };
+    // The shipped units leave the source's on-hand, all or nothing.
+    let source = msg.source.to_string();
+    let mut by_sku: BTreeMap<&str, i64> = BTreeMap::new();
+    for (_, sku, qty) in &plan {
+        *by_sku.entry(sku.as_str()).or_default() += qty;
+    }
+    let unknown: Vec<String> =
+        by_sku.keys().filter(|s| !snap.levels.contains_key(**s)).map(|s| s.to_string()).collect();
+    if !unknown.is_empty() {
+        return Ok(Err(InventoryError::UnknownSku(unknown)));
+    }
+    let ops: Vec<(String, String, SourceChange)> = by_sku
+        .iter()
+        .map(|(sku, qty)| (sku.to_string(), source.clone(), SourceChange::Adjust { delta: -qty }))
+        .collect();
+    if let Err(e) = apply_stock(snap, &ops, dirty) {
+        return Ok(Err(e));
+    }
+    // ...and out of the allocation the lines held, so `available` stays where it was.
+    for (line_id, sku, qty) in &plan {
+        let Some(line) = lines.iter().find(|l| l.id == *line_id) else { continue };
+        let released = (*qty).min(line.allocated);
+        allocate(&mut snap.levels, moved, sku, -released)?;
+        fq::ship_line(conn, line.id, line.shipped + qty, line.allocated - released)?;
+    }
+    let id = fq::insert(
+        conn,
+        &NewFulfilment {
+            order_id: order.id,
+            channel_id: order.channel_id,
+            source,
+            status: "pending".into(),
+            carrier: msg.carrier.clone(),
+            tracking_number: msg.tracking_number.clone(),
+            tracking_url: msg.tracking_url.clone(),
+            created_at: now,
+            updated_at: now,
+        },
+        &plan,
+    )?;
+    q::set_status(conn, order.id, Status::PartiallyFulfilled.as_str(), None, now)?;
+    let units: i64 = plan.iter().map(|(_, _, qty)| qty).sum();
+    q::add_events(
+        conn,
+        &[NewEvent {
+            order_id: order.id,
+            at: now,
+            kind: "fulfilment_created".into(),
+            detail: format!("fulfilment {id}: {units} units"),
+        }],
+    )?;
+    let target = outbox::channel_target(order.channel_id);
+    outbox::queue(conn, &target, outbox::FULFILMENT, &format!("fulfilment:{id}"), &id.to_string(), now)?;
+    Ok(Ok(FulfilmentCreated { id, channel_id: order.channel_id }))
+}

@@ -1,0 +1,140 @@
+//! Queries over fulfilments: what Chorus shipped for an order, line by line, and how far each
+//! has got on the channel (`pending`, `sent`, `synced`, `failed`).
+
+use diesel::prelude::*;
+
+use super::schema::{fulfilment_lines, fulfilments, order_lines};
+use super::DbConn;
+
+#[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = fulfilments)]
+pub struct FulfilmentRow {
+    pub id: i64,
+    pub order_id: i64,
+    pub channel_id: i64,
+    pub source: String,
+    pub status: String,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    pub channel_ref: Option<String>,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(Clone, Debug, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = fulfilment_lines)]
+pub struct FulfilmentLine {
+    pub fulfilment_id: i64,
+    pub order_line_id: i64,
+    pub sku: String,
+    pub quantity: i64,
+}
+
+#[derive(Clone, Debug, Insertable)]
+#[diesel(table_name = fulfilments)]
+pub struct NewFulfilment {
+    pub order_id: i64,
+    pub channel_id: i64,
+    pub source: String,
+    pub status: String,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+pub fn insert(conn: &mut DbConn, f: &NewFulfilment, lines: &[(i64, String, i64)]) -> QueryResult<i64> {
+    let id: i64 = crate::per_backend!(conn, c => diesel::insert_into(fulfilments::table)
+        .values(f)
+        .returning(fulfilments::id)
+        .get_result(c))?;
+    let rows: Vec<FulfilmentLine> = lines
+        .iter()
+        .map(|(line, sku, q)| FulfilmentLine {
+            fulfilment_id: id,
+            order_line_id: *line,
+            sku: sku.clone(),
+            quantity: *q,
+        })
+        .collect();
+    crate::upsert_rows!(conn, rows, |v| diesel::insert_into(fulfilment_lines::table).values(v));
+    Ok(id)
+}
+
+pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<(FulfilmentRow, Vec<FulfilmentLine>)>> {
+    let Some(row) = fulfilments::table.find(id).select(FulfilmentRow::as_select()).first(conn).optional()? else {
+        return Ok(None);
+    };
+    let lines = fulfilment_lines::table
+        .filter(fulfilment_lines::fulfilment_id.eq(id))
+        .order(fulfilment_lines::order_line_id)
+        .select(FulfilmentLine::as_select())
+        .load(conn)?;
+    Ok(Some((row, lines)))
+}
+
+/// An order's fulfilments with their lines, oldest first.
+pub fn of_order(conn: &mut DbConn, order_id: i64) -> QueryResult<Vec<(FulfilmentRow, Vec<FulfilmentLine>)>> {
+    let rows: Vec<FulfilmentRow> = fulfilments::table
+        .filter(fulfilments::order_id.eq(order_id))
+        .order(fulfilments::id)
+        .select(FulfilmentRow::as_select())
+        .load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let lines: Vec<FulfilmentLine> = fulfilment_lines::table
+        .filter(fulfilment_lines::fulfilment_id.eq_any(&ids))
+        .order((fulfilment_lines::fulfilment_id, fulfilment_lines::order_line_id))
+        .select(FulfilmentLine::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let mine = lines.iter().filter(|l| l.fulfilment_id == r.id).cloned().collect();
+            (r, mine)
+        })
+        .collect())
+}
+
+/// Moves a fulfilment to `status`, recording the channel's reference or error.
+pub fn set_status(
+    conn: &mut DbConn,
+    id: i64,
+    status: &str,
+    channel_ref: Option<&str>,
+    error: Option<&str>,
+    now: i64,
+) -> QueryResult<()> {
+    diesel::update(fulfilments::table.find(id))
+        .set((
+            fulfilments::status.eq(status),
+            fulfilments::channel_ref.eq(channel_ref),
+            fulfilments::last_error.eq(error),
+            fulfilments::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Counts a failed attempt.
+pub fn record_attempt(conn: &mut DbConn, id: i64, error: &str, now: i64) -> QueryResult<()> {
+    diesel::update(fulfilments::table.find(id))
+        .set((
+            fulfilments::attempts.eq(fulfilments::attempts + 1),
+            fulfilments::last_error.eq(Some(error)),
+            fulfilments::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ships units on order lines: `shipped` up, `allocated` down by what the line held.
+pub fn ship_line(conn: &mut DbConn, line_id: i64, shipped: i64, allocated: i64) -> QueryResult<()> {
+    diesel::update(order_lines::table.find(line_id))
+        .set((order_lines::shipped.eq(shipped), order_lines::allocated.eq(allocated)))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,41 @@
+//! `POST /api/v1/fulfilments/{id}/retry`: send a `failed` fulfilment to its channel again.
+
+use actix_web::{web, HttpResponse};
+
+use super::{parse_id, unknown, FulfilmentView};
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::http::AppState;
+
+#[tracing::instrument(skip(state))]
+pub async fn retry(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let outcome = db::run(&state.pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let Some((row, _)) = db::fulfilments::find(conn, id)? else { return Ok(Err(unknown(id))) };
+            if row.status != "failed" {
+                return Ok(Err(ApiError::conflict(
+                    "fulfilment_state",
+                    format!("fulfilment {id} is {}; only a failed one is retried", row.status),
+                )));
+            }
+            let now = db::now_ms();
+            db::fulfilments::set_status(conn, id, "pending", None, row.last_error.as_deref(), now)?;
+            let target = db::outbox::channel_target(row.channel_id);
+            db::outbox::queue(
+                conn,
+                &target,
+                db::outbox::FULFILMENT,
+                &format!("fulfilment:{id}"),
+                &id.to_string(),
+                now,
+            )?;
+            Ok::<_, db::DbError>(Ok(row.channel_id))
+        })
+    })
+    .await?;
+    state.channels.push_now(outcome?);
+    let found = db::run(&state.pool, move |conn| Ok(db::fulfilments::find(conn, id)?)).await?;
+    let (row, lines) = found.ok_or_else(|| unknown(id))?;
+    Ok(HttpResponse::Accepted().json(FulfilmentView::new(row, lines)))
+}
