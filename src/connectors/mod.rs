@@ -56,9 +56,28 @@ pub trait Connector {
     /// imports the channel's new orders right before each push.
     fn compares_on_push(&self) -> bool;
 
+    /// Creates the fulfilment on the channel, unless it is already there (after a crash or a
+    /// lost reply); returns the channel's reference for it.
+    fn send_fulfilment(&self, f: OutboundFulfilment) -> LocalBoxFuture<'static, Result<String, ConnectorError>>;
+
     /// The figures the channel shows now for these listings (after a stale compare).
     fn read_quantities(&self, skus: Vec<String>)
         -> LocalBoxFuture<'static, Result<Vec<(String, i64)>, ConnectorError>>;
+}
+
+/// A fulfilment on its way to the order's channel.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundFulfilment {
+    /// Chorus's id, written where the channel keeps free text so a resend can find it.
+    pub chorus_id: i64,
+    pub order_external_id: String,
+    /// (channel line id, quantity).
+    pub lines: Vec<(String, i64)>,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    /// Every line of the order is now shipped (WooCommerce then completes the order).
+    pub completes_order: bool,
 }
 
 /// One stock figure for one listing.

@@ -131,6 +131,27 @@ pub fn record_attempt(conn: &mut DbConn, id: i64, error: &str, now: i64) -> Quer
     Ok(())
 }
 
+/// The order becomes Synced once every line is shipped and every fulfilment confirmed;
+/// until then it stays partially fulfilled.
+pub fn settle_order(conn: &mut DbConn, order_id: i64, now: i64) -> QueryResult<()> {
+    let lines = super::orders::lines_of(conn, &[order_id])?;
+    let all_shipped = lines.iter().all(|l| l.shipped.max(l.fulfilled) >= l.quantity);
+    let all_confirmed = of_order(conn, order_id)?.iter().all(|(f, _)| f.status == "synced");
+    if all_shipped && all_confirmed {
+        super::orders::set_status(conn, order_id, "synced", None, now)?;
+        super::orders::add_events(
+            conn,
+            &[super::orders::NewEvent {
+                order_id,
+                at: now,
+                kind: "synced".into(),
+                detail: "every line fulfilled and confirmed by the channel".into(),
+            }],
+        )?;
+    }
+    Ok(())
+}
+
 /// Ships units on order lines: `shipped` up, `allocated` down by what the line held.
 pub fn ship_line(conn: &mut DbConn, line_id: i64, shipped: i64, allocated: i64) -> QueryResult<()> {
     diesel::update(order_lines::table.find(line_id))

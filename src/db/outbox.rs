@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
-use super::schema::{channel_products, channels, outbox, stock_levels};
+use super::schema::{channel_products, channels, outbox};
 use super::DbConn;
 
 /// The outbox kind of a stock push; its payload is the SKU's `available` at commit time.
@@ -119,25 +119,36 @@ pub fn queue_channel_listings(
     skus: Option<&[String]>,
     now: i64,
 ) -> QueryResult<usize> {
-    let mut q = channel_products::table
-        .inner_join(stock_levels::table.on(stock_levels::sku.eq(channel_products::sku)))
-        .filter(channel_products::channel_id.eq(channel_id))
-        .select((channel_products::sku, stock_levels::on_hand, stock_levels::allocated))
-        .into_boxed();
-    if let Some(skus) = skus {
-        if skus.is_empty() {
-            return Ok(0);
-        }
-        q = q.filter(channel_products::sku.eq_any(skus));
+    let skus: Vec<String> = match skus {
+        Some(skus) => skus.to_vec(),
+        None => channel_products::table
+            .filter(channel_products::channel_id.eq(channel_id))
+            .select(channel_products::sku)
+            .load(conn)?,
+    };
+    if skus.is_empty() {
+        return Ok(0);
     }
-    let figures: Vec<(String, i64, i64)> = q.load(conn)?;
-    let rows: Vec<NewRow> = figures
+    // Lock the SKUs' stock rows (in the order every stock writer uses) and read them then: an
+    // import committing meanwhile is waited for, so the figure queued is never older than it.
+    let names: Vec<&str> = skus.iter().map(String::as_str).collect();
+    let snap = super::inventory::load_for_update(conn, &names)?;
+    let listed: std::collections::HashSet<String> = channel_products::table
+        .filter(channel_products::channel_id.eq(channel_id))
+        .filter(channel_products::sku.eq_any(&names))
+        .select(channel_products::sku)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let rows: Vec<NewRow> = snap
+        .levels
         .iter()
-        .map(|(sku, on_hand, allocated)| NewRow {
+        .filter(|(sku, _)| listed.contains(*sku))
+        .map(|(sku, level)| NewRow {
             target: channel_target(channel_id),
             kind: STOCK,
             coalesce_key: Some(sku.as_str()),
-            payload: (on_hand - allocated).to_string(),
+            payload: level.available().to_string(),
             attempts: 0,
             next_attempt_at: now,
             created_at: now,
@@ -195,6 +206,11 @@ pub fn due(conn: &mut DbConn, target: &str, kind: &str, now: i64, limit: i64) ->
         .limit(limit)
         .select(OutboxRow::as_select())
         .load(conn)
+}
+
+/// When the next entry of any kind for `target` falls due, if any is waiting.
+pub fn next_due_at_any(conn: &mut DbConn, target: &str) -> QueryResult<Option<i64>> {
+    outbox::table.filter(outbox::target.eq(target)).select(diesel::dsl::min(outbox::next_attempt_at)).first(conn)
 }
 
 /// When the next entry of `kind` for `target` falls due, if any is waiting.

@@ -5,9 +5,11 @@
 pub mod faults;
 pub mod server;
 pub mod shopify;
+pub mod shopify_fulfil;
 pub mod store;
 pub mod tester;
 pub mod webhook;
+pub mod woo_fulfil;
 pub mod woocommerce;
 
 use std::fmt;

@@ -151,7 +151,12 @@ fn order(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
     let node = {
         let store = state.store();
         store.orders.iter().find(|o| Some(o.id) == id).map(|o| {
-            json!({ "id": format!("gid://shopify/Order/{}", o.id), "lineItems": line_items(o, first as usize, after) })
+            json!({
+                "id": format!("gid://shopify/Order/{}", o.id),
+                "lineItems": line_items(o, first as usize, after),
+                "fulfillmentOrders": super::shopify_fulfil::fulfillment_orders(o),
+                "fulfillments": super::shopify_fulfil::fulfillments(&store, o.id),
+            })
         })
     };
     respond(state, requested, requested, json!({ "order": node }))
@@ -324,6 +329,8 @@ async fn graphql(state: web::Data<SimState>, req: HttpRequest, body: web::Bytes)
     let selection = query.find('{').map(|i| &query[i..]).unwrap_or("");
     if args_of(selection, "inventorySetQuantities").is_some() {
         inventory_set_quantities(&state, selection, &vars)
+    } else if args_of(selection, "fulfillmentCreate").is_some() {
+        fulfillment_create(&state, selection, &vars)
     } else if args_of(selection, "productVariants").is_some() {
         product_variants(&state, selection, &vars)
     } else if args_of(selection, "orders").is_some() {
@@ -670,6 +677,23 @@ fn inventory_set_quantities(state: &SimState, selection: &str, vars: &Value) -> 
             reply
         }
     };
+    respond(state, MUTATION_COST, MUTATION_COST, data)
+}
+
+/// `fulfillmentCreate(fulfillment: $var)`.
+fn fulfillment_create(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
+    let args = args_of(selection, "fulfillmentCreate").unwrap_or("");
+    let name = Regex::new(r"\bfulfillment\s*:\s*\$(\w+)")
+        .ok()
+        .and_then(|re| re.captures(args)?.get(1).map(|m| m.as_str().to_string()))
+        .unwrap_or_else(|| "fulfillment".into());
+    let Some(input) = vars.get(&name).filter(|v| v.is_object()) else {
+        return gql_error("fulfillment is required (pass it as a variable)", "INVALID_VARIABLE");
+    };
+    if let Some(resp) = refusal(state, MUTATION_COST) {
+        return resp;
+    }
+    let data = super::shopify_fulfil::create(&mut state.store(), input);
     respond(state, MUTATION_COST, MUTATION_COST, data)
 }
 

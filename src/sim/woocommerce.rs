@@ -25,14 +25,23 @@ pub async fn start(opts: SimOptions) -> std::io::Result<SimHandle> {
 
 fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/wp-json/wc/v3/orders", web::get().to(list_orders))
-        .route("/wp-json/wc/v3/orders/{id}", web::get().to(get_order))
+        .service(
+            web::resource("/wp-json/wc/v3/orders/{id}")
+                .route(web::get().to(get_order))
+                .route(web::put().to(super::woo_fulfil::update_order)),
+        )
+        .service(
+            web::resource("/wp-json/wc/v3/orders/{id}/notes")
+                .route(web::get().to(super::woo_fulfil::notes))
+                .route(web::post().to(super::woo_fulfil::add_note)),
+        )
         .route("/wp-json/wc/v3/products", web::get().to(list_products))
         .route("/wp-json/wc/v3/products/batch", web::post().to(batch_products))
         .route("/wp-json/wc/v3/products/{id}", web::put().to(put_product))
         .route("/wp-json/wc/v3/data/currencies/current", web::get().to(current_currency));
 }
 
-fn wc_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
+pub(super) fn wc_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
     HttpResponse::build(status).json(json!({ "code": code, "message": message, "data": { "status": status.as_u16() } }))
 }
 
@@ -131,7 +140,7 @@ fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// Checks the consumer key/secret (HTTP Basic, or the query string) when the simulator has them.
-fn authorised(state: &SimState, req: &HttpRequest, pairs: &[(String, String)]) -> bool {
+pub(super) fn authorised(state: &SimState, req: &HttpRequest, pairs: &[(String, String)]) -> bool {
     if state.key.is_none() && state.secret.is_none() {
         return true;
     }

@@ -6,6 +6,7 @@ mod channels;
 mod config;
 mod crash;
 mod demo;
+mod fulfilment;
 mod helpers;
 mod inventory;
 mod isolation;

@@ -3,6 +3,7 @@
 //! connector that panics stops this actor alone, and the Supervisor restarts it with its state
 //! reloaded, after a back-off.
 
+mod fulfil;
 mod push;
 
 use std::panic::AssertUnwindSafe;
@@ -370,6 +371,10 @@ async fn sync_catalogue(channel_id: i64, connector: Rc<dyn Connector>, pool: DbP
         db::write_tx(conn, |conn| {
             let skus: Vec<&str> = listings.iter().map(|l| l.sku.as_str()).collect();
             let known: std::collections::HashSet<String> = db::products::existing(conn, &skus)?.into_iter().collect();
+            // Lock every stock row this read may queue a push for before writing anything, so
+            // an import running meanwhile and this transaction take their locks in one order.
+            let linked: Vec<&str> = known.iter().map(String::as_str).collect();
+            db::inventory::load_for_update(conn, &linked)?;
             let now = db::now_ms();
             let mut linked = 0;
             for listing in &listings {

@@ -49,6 +49,8 @@ pub async fn drain(
     let target = outbox::channel_target(id);
     let limit = connector.max_push_batch().max(1) as i64;
     let mut drained = Drained::default();
+    // Fulfilments first: few, and each one a customer waiting for tracking.
+    super::fulfil::drain(id, connector.clone(), pool.clone()).await?;
     let mut stale_rounds = 0;
     for _ in 0..MAX_BATCHES {
         if due(&pool, &target, id, limit).await?.is_empty() {
@@ -241,7 +243,7 @@ async fn attempts_of(pool: &DbPool, batch: &[Due]) -> i32 {
 
 async fn next_due(pool: &DbPool, target: &str) -> Result<Option<i64>, String> {
     let target = target.to_string();
-    db::run(pool, move |conn| Ok(outbox::next_due_at(conn, &target, outbox::STOCK)?)).await.map_err(|e| e.to_string())
+    db::run(pool, move |conn| Ok(outbox::next_due_at_any(conn, &target)?)).await.map_err(|e| e.to_string())
 }
 
 /// Records a drain that failed before any verdict (the channel's status shows it).

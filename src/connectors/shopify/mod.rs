@@ -13,7 +13,8 @@ use serde_json::{json, Value};
 use tracing::Instrument;
 
 use super::{
-    backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, PushOutcome, StockPush, ATTEMPTS,
+    backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome,
+    StockPush, ATTEMPTS,
 };
 
 /// The cost bucket as Shopify last described it.
@@ -304,6 +305,81 @@ impl Shopify {
     }
 }
 
+impl Shopify {
+    /// Reads the order's fulfillments (one with our tracking number means a resend after a
+    /// lost reply: done already) and fulfillment orders, then creates the fulfillment.
+    async fn fulfil(&self, f: OutboundFulfilment) -> Result<String, ConnectorError> {
+        let variables = json!({ "id": f.order_external_id });
+        let data = self
+            .graphql("ChorusFulfilmentOrders", queries::ORDER_FULFILMENT, variables, queries::ORDER_FULFILMENT_COST)
+            .await?;
+        let order = &data["order"];
+        if order.is_null() {
+            return Err(ConnectorError::Permanent(format!("order {} is not on the channel", f.order_external_id)));
+        }
+        if let Some(number) = &f.tracking_number {
+            let existing = order["fulfillments"].as_array().into_iter().flatten().find(|x| {
+                x["trackingInfo"].as_array().into_iter().flatten().any(|t| t["number"].as_str() == Some(number))
+            });
+            if let Some(found) = existing {
+                return Ok(found["id"].as_str().unwrap_or_default().to_string());
+            }
+        }
+        // Spread each order line's quantity over the fulfillment order lines that hold it.
+        let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
+        for (line_id, qty) in &f.lines {
+            let mut need = *qty;
+            for fo in order["fulfillmentOrders"]["nodes"].as_array().into_iter().flatten() {
+                let Some(fo_id) = fo["id"].as_str() else { continue };
+                for item in fo["lineItems"]["nodes"].as_array().into_iter().flatten() {
+                    if need == 0 || item["lineItem"]["id"].as_str() != Some(line_id.as_str()) {
+                        continue;
+                    }
+                    let take = need.min(item["remainingQuantity"].as_i64().unwrap_or(0));
+                    if take <= 0 {
+                        continue;
+                    }
+                    need -= take;
+                    let entry = json!({ "id": item["id"], "quantity": take });
+                    match groups.iter_mut().find(|(id, _)| id == fo_id) {
+                        Some((_, items)) => items.push(entry),
+                        None => groups.push((fo_id.to_string(), vec![entry])),
+                    }
+                }
+            }
+            if need > 0 {
+                return Err(ConnectorError::Permanent(format!(
+                    "line {line_id}: {need} more than the channel has left to fulfil"
+                )));
+            }
+        }
+        let by_order: Vec<Value> = groups
+            .into_iter()
+            .map(|(id, items)| json!({ "fulfillmentOrderId": id, "fulfillmentOrderLineItems": items }))
+            .collect();
+        let mut input = json!({ "lineItemsByFulfillmentOrder": by_order, "notifyCustomer": true });
+        if f.tracking_number.is_some() || f.carrier.is_some() || f.tracking_url.is_some() {
+            input["trackingInfo"] = json!({ "number": f.tracking_number, "company": f.carrier, "url": f.tracking_url });
+        }
+        let data = self
+            .graphql(
+                "ChorusFulfil",
+                queries::FULFILLMENT_CREATE,
+                json!({ "fulfillment": input }),
+                queries::MUTATION_COST,
+            )
+            .await?;
+        let created = &data["fulfillmentCreate"];
+        if let Some(e) = created["userErrors"].as_array().and_then(|e| e.first()) {
+            return Err(ConnectorError::Permanent(e["message"].as_str().unwrap_or("refused").to_string()));
+        }
+        created["fulfillment"]["id"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| ConnectorError::Transient("fulfillmentCreate answered without a fulfillment".into()))
+    }
+}
+
 /// A random idempotency key (128 bits, hex).
 fn uuid_like() -> String {
     hex::encode(rand::random::<[u8; 16]>())
@@ -341,6 +417,12 @@ impl Connector for Shopify {
 
     fn compares_on_push(&self) -> bool {
         true
+    }
+
+    fn send_fulfilment(&self, f: OutboundFulfilment) -> LocalBoxFuture<'static, Result<String, ConnectorError>> {
+        let this = self.clone();
+        let span = tracing::info_span!("shopify.fulfil", endpoint = %this.endpoint, fulfilment = f.chorus_id);
+        Box::pin(async move { this.fulfil(f).await }.instrument(span))
     }
 
     fn read_quantities(

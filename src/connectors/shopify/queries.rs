@@ -93,6 +93,26 @@ pub const SET_QUANTITIES: &str = r#"mutation ChorusSetStock($input: InventorySet
   }
 }"#;
 
+pub const ORDER_FULFILMENT: &str = r#"query ChorusFulfilmentOrders($id: ID!) {
+  order(id: $id) {
+    id
+    fulfillments(first: 20) { id status trackingInfo { number company url } }
+    fulfillmentOrders(first: 5) {
+      nodes { id status lineItems(first: 50) { nodes { id remainingQuantity lineItem { id } } } }
+    }
+  }
+}"#;
+
+/// 2 + 20 fulfillments + 5 fulfillment orders × (2 + 50 line items × 2).
+pub const ORDER_FULFILMENT_COST: f64 = 532.0;
+
+pub const FULFILLMENT_CREATE: &str = r#"mutation ChorusFulfil($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) {
+    fulfillment { id status trackingInfo { number company url } }
+    userErrors { field message }
+  }
+}"#;
+
 /// SKUs per quantity read.
 pub const READ_QUANTITIES_PER_CALL: usize = 50;
 

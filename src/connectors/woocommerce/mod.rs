@@ -14,7 +14,8 @@ use futures::future::LocalBoxFuture;
 use tracing::Instrument;
 
 use super::{
-    backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, PushOutcome, StockPush, ATTEMPTS,
+    backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome,
+    StockPush, ATTEMPTS,
 };
 
 pub const PER_PAGE: usize = 100;
@@ -212,6 +213,45 @@ impl WooCommerce {
     }
 }
 
+impl WooCommerce {
+    /// A customer note with carrier and tracking (marked with Chorus's id, so a resend finds
+    /// it instead of adding a second), then status `completed` once every line is shipped.
+    async fn fulfil(&self, f: OutboundFulfilment) -> Result<String, ConnectorError> {
+        let order = f
+            .order_external_id
+            .parse::<i64>()
+            .map_err(|_| ConnectorError::Permanent(format!("{} is not a WooCommerce order id", f.order_external_id)))?;
+        let marker = format!("[Chorus fulfilment {}]", f.chorus_id);
+        let (bytes, _) = self.get(&format!("/orders/{order}/notes")).await?;
+        let notes: Vec<serde_json::Value> = serde_json::from_slice(&bytes).unwrap_or_default();
+        let existing = notes.iter().find(|n| n["note"].as_str().is_some_and(|t| t.contains(&marker)));
+        let note_id = match existing {
+            Some(n) => n["id"].to_string(),
+            None => {
+                let mut text =
+                    format!("Shipped{}", f.carrier.as_ref().map(|c| format!(" with {c}")).unwrap_or_default());
+                if let Some(number) = &f.tracking_number {
+                    text.push_str(&format!(", tracking number {number}"));
+                }
+                if let Some(url) = &f.tracking_url {
+                    text.push_str(&format!(" ({url})"));
+                }
+                text.push_str(&format!(". {marker}"));
+                let body = serde_json::json!({ "note": text, "customer_note": true });
+                let (bytes, _) =
+                    self.call(awc::http::Method::POST, &format!("/orders/{order}/notes"), Some(&body)).await?;
+                let note: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                note["id"].to_string()
+            }
+        };
+        if f.completes_order {
+            let body = serde_json::json!({ "status": "completed" });
+            self.call(awc::http::Method::PUT, &format!("/orders/{order}"), Some(&body)).await?;
+        }
+        Ok(format!("note:{note_id}"))
+    }
+}
+
 impl Connector for WooCommerce {
     fn fetch_orders(
         &self,
@@ -244,6 +284,12 @@ impl Connector for WooCommerce {
 
     fn compares_on_push(&self) -> bool {
         false
+    }
+
+    fn send_fulfilment(&self, f: OutboundFulfilment) -> LocalBoxFuture<'static, Result<String, ConnectorError>> {
+        let this = self.clone();
+        let span = tracing::info_span!("woocommerce.fulfil", base = %this.base, fulfilment = f.chorus_id);
+        Box::pin(async move { this.fulfil(f).await }.instrument(span))
     }
 
     fn read_quantities(

@@ -1,0 +1,200 @@
+//! Fulfilment: created through the API, the stock moves in one transaction (on-hand and
+//! allocation fall together, so no channel figure moves), and the fulfilment reaches the
+//! channel the order came from, once, ending Synced.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+/// An app, a channel of `kind` with SKU-1 and SKU-2 at 10, and one imported order for
+/// SKU-1 ×2 and SKU-2 ×1. Returns the Chorus order id.
+async fn imported_order(app: &TestApp, sim: &Sim, kind: &str) -> (i64, i64) {
+    for sku in ["SKU-1", "SKU-2"] {
+        app.create_product(sku).await;
+        app.set_stock(sku, 10).await;
+    }
+    sim.call("PUT", "/_sim/stock", Some(json!({"SKU-1": 10, "SKU-2": 10}))).await;
+    let channel = app.create_channel(kind, &sim.url(), "s").await;
+    sim.order(&[("SKU-1", 2), ("SKU-2", 1)], true).await;
+    let orders = app.sync_until(channel, "the order", |o| o.len() == 1).await;
+    (channel, orders[0]["id"].as_i64().expect("order id"))
+}
+
+async fn fulfil(app: &TestApp, order: i64, body: Value) -> Reply {
+    app.post(&format!("/api/v1/orders/{order}/fulfilments"), body).await
+}
+
+async fn wait_status(app: &TestApp, order: i64, want: &str) -> Value {
+    eventually(30, &format!("order {order} {want}"), || async move {
+        let o = app.get(&format!("/api/v1/orders/{order}")).await.body;
+        if o["status"] == want {
+            Ok(o)
+        } else {
+            Err(format!("{o}"))
+        }
+    })
+    .await
+}
+
+/// What the channel holds for fulfilments: Shopify fulfillments or WooCommerce notes.
+async fn on_channel(sim: &Sim) -> Vec<Value> {
+    sim.call("GET", "/_sim/fulfilments", None).await.as_array().cloned().unwrap_or_default()
+}
+
+fn mentions(entries: &[Value], tracking: &str) -> usize {
+    entries.iter().filter(|e| e.to_string().contains(tracking)).count()
+}
+
+#[actix_web::test]
+async fn a_full_fulfilment_ends_synced_on_the_channel_and_stock_stays_right() {
+    for backend in backends() {
+        for kind in ["shopify", "woocommerce"] {
+            let db = TestDb::new(backend);
+            let app = spawn_app(&db).await;
+            let sim = Sim::start(kind, None).await;
+            let (_, order) = imported_order(&app, &sim, kind).await;
+            let channel_figures = eventually(30, &format!("{backend:?} {kind}: figures pushed"), || async {
+                let stock = sim.stock().await;
+                if stock.get("SKU-1") == Some(&8) && stock.get("SKU-2") == Some(&9) {
+                    Ok(stock)
+                } else {
+                    Err(format!("{stock:?} after {:?}; {}", sim.stock_calls().await, app.channel(1).await["status"]))
+                }
+            })
+            .await;
+            let r = fulfil(
+                &app,
+                order,
+                json!({"carrier": "DHL", "tracking_number": "TRK-1",
+                "tracking_url": "https://track.example/TRK-1"}),
+            )
+            .await;
+            assert_eq!(r.status.as_u16(), 202, "{backend:?} {kind}: {}", r.body);
+            // The channel's actor may already have picked it up by the time the answer is written.
+            assert!(["pending", "sent", "synced"].contains(&r.body["status"].as_str().unwrap_or("")), "{}", r.body);
+            let id = r.body["id"].as_i64().unwrap();
+            let o = wait_status(&app, order, "synced").await;
+            assert_eq!(o["fulfilments"][0]["status"], "synced", "{o}");
+            let f = app.get(&format!("/api/v1/fulfilments/{id}")).await.body;
+            assert_eq!(
+                (f["status"].as_str(), f["lines"].as_array().map(|l| l.len())),
+                (Some("synced"), Some(2)),
+                "{f}"
+            );
+            let held = on_channel(&sim).await;
+            assert_eq!(mentions(&held, "TRK-1"), 1, "{backend:?} {kind}: {held:?}");
+            let sim_order = &sim.call("GET", "/_sim/orders", None).await[0];
+            assert!(
+                sim_order["lines"].as_array().unwrap().iter().all(|l| l["fulfilled"] == l["quantity"]),
+                "{backend:?} {kind}: {sim_order}"
+            );
+            for (sku, on_hand) in [("SKU-1", 8), ("SKU-2", 9)] {
+                let inv = app.inventory(sku).await;
+                assert_eq!((inv["on_hand"].as_i64(), inv["allocated"].as_i64()), (Some(on_hand), Some(0)), "{inv}");
+                assert_eq!(inv["available"].as_i64(), Some(on_hand), "{inv}");
+            }
+            let calls = sim.stock_calls().await;
+            assert_eq!(
+                sim.stock().await,
+                channel_figures,
+                "{backend:?} {kind}: the channel's figures moved: {calls:?}"
+            );
+            assert_allocation_invariant(&db).await;
+            app.stop().await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn two_partial_fulfilments_end_synced_with_both_on_the_channel() {
+    for backend in backends() {
+        for kind in ["shopify", "woocommerce"] {
+            let db = TestDb::new(backend);
+            let app = spawn_app(&db).await;
+            let sim = Sim::start(kind, None).await;
+            let (_, order) = imported_order(&app, &sim, kind).await;
+            let r =
+                fulfil(&app, order, json!({"lines": [{"sku": "SKU-1", "quantity": 1}], "tracking_number": "TRK-A"}))
+                    .await;
+            assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+            let first = r.body["id"].as_i64().unwrap();
+            eventually(30, "the first fulfilment synced", || async {
+                let f = app.get(&format!("/api/v1/fulfilments/{first}")).await.body;
+                if f["status"] == "synced" {
+                    Ok(())
+                } else {
+                    Err(format!("{f}"))
+                }
+            })
+            .await;
+            let o = app.get(&format!("/api/v1/orders/{order}")).await.body;
+            assert_eq!(o["status"], "partially_fulfilled", "{backend:?} {kind}: {o}");
+            let r = fulfil(&app, order, json!({"tracking_number": "TRK-B"})).await;
+            assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+            assert_eq!(r.body["lines"].as_array().map(|l| l.len()), Some(2), "the rest: {}", r.body);
+            wait_status(&app, order, "synced").await;
+            let held = on_channel(&sim).await;
+            assert_eq!((mentions(&held, "TRK-A"), mentions(&held, "TRK-B")), (1, 1), "{backend:?} {kind}: {held:?}");
+            let inv = app.inventory("SKU-1").await;
+            assert_eq!((inv["on_hand"].as_i64(), inv["allocated"].as_i64()), (Some(8), Some(0)), "{inv}");
+            app.stop().await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn an_over_fulfilment_is_refused_and_changes_nothing() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        let sim = Sim::start("woocommerce", None).await;
+        let (_, order) = imported_order(&app, &sim, "woocommerce").await;
+        let before = (app.inventory("SKU-1").await, app.get(&format!("/api/v1/orders/{order}")).await.body);
+        let r = fulfil(&app, order, json!({"lines": [{"sku": "SKU-1", "quantity": 3}]})).await;
+        assert_problem(&r, 422, "invalid_value");
+        assert!(r.body["detail"].as_str().unwrap_or_default().contains("2 left"), "{}", r.body);
+        for (body, code) in [
+            (json!({"lines": [{"sku": "NOPE", "quantity": 1}]}), "invalid_value"),
+            (json!({"lines": []}), "invalid_value"),
+            (json!({"lines": [{"quantity": 1}]}), "invalid_value"),
+        ] {
+            assert_problem(&fulfil(&app, order, body).await, 422, code);
+        }
+        assert_problem(&fulfil(&app, 999_999, json!({})).await, 404, "unknown_order");
+        let after = (app.inventory("SKU-1").await, app.get(&format!("/api/v1/orders/{order}")).await.body);
+        assert_eq!(before, after, "{backend:?}: nothing changed");
+        assert_eq!(after.1["fulfilments"], json!([]));
+        // An excluded order cannot be fulfilled.
+        assert_eq!(app.post(&format!("/api/v1/orders/{order}/exclude"), json!({})).await.status.as_u16(), 200);
+        assert_problem(&fulfil(&app, order, json!({})).await, 409, "order_state");
+        app.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn a_channel_failing_three_times_then_accepting_ends_with_one_fulfilment() {
+    for backend in backends() {
+        for kind in ["shopify", "woocommerce"] {
+            let db = TestDb::new(backend);
+            let app = spawn_app(&db).await;
+            let sim = Sim::start(kind, None).await;
+            let (_, order) = imported_order(&app, &sim, kind).await;
+            // Let the first stock pushes settle, so the faults hit the fulfilment.
+            eventually(30, "queue empty", || async {
+                let depth = app.channel(1).await["status"]["queue_depth"].clone();
+                if depth == 0 {
+                    Ok(())
+                } else {
+                    Err(format!("{depth}"))
+                }
+            })
+            .await;
+            sim.call("POST", "/_sim/faults", Some(json!({"status": 500, "count": 3}))).await;
+            let r = fulfil(&app, order, json!({"tracking_number": "TRK-3"})).await;
+            assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+            wait_status(&app, order, "synced").await;
+            assert_eq!(mentions(&on_channel(&sim).await, "TRK-3"), 1, "{backend:?} {kind}");
+            app.stop().await;
+        }
+    }
+}
