@@ -235,3 +235,87 @@ async fn a_push_interrupted_by_sigkill_is_sent_after_restart() {
         child.wait().ok();
     }
 }
+
+#[actix_web::test]
+async fn sigkill_while_a_fulfilment_is_on_its_way_ends_with_exactly_one_on_the_channel() {
+    for backend in backends() {
+        for kind in ["shopify", "woocommerce"] {
+            let db = TestDb::new(backend);
+            let sim = Sim::start(kind, None).await;
+            sim.call("PUT", "/_sim/stock", Some(json!({"F-1": 5}))).await;
+            let port = free_port();
+            let remote = Remote {
+                base: format!("http://127.0.0.1:{port}"),
+                client: awc::Client::builder().timeout(Duration::from_secs(30)).finish(),
+            };
+            let mut child = start_chorus(&db, port);
+            remote.wait_healthy().await;
+            let items = json!({"items": [{"sku": "F-1", "quantity": 5}], "create_missing": true});
+            remote.call("PUT", "/api/v1/inventory", Some(items)).await.unwrap();
+            let credentials = match kind {
+                "shopify" => json!({"access_token": "t"}),
+                _ => json!({"consumer_key": "ck", "consumer_secret": "cs"}),
+            };
+            let channel = remote
+                .call(
+                    "POST",
+                    "/api/v1/channels",
+                    Some(json!({"name": kind, "kind": kind, "base_url": sim.url(),
+                        "credentials": credentials, "poll_interval_secs": 3600})),
+                )
+                .await
+                .unwrap();
+            let id = channel["id"].as_i64().unwrap();
+            sim.order(&[("F-1", 2)], true).await;
+            let order = eventually(30, "the order imported and the queue empty", || async {
+                remote.call("POST", &format!("/api/v1/channels/{id}/sync"), Some(json!({}))).await;
+                let orders = remote.call("GET", "/api/v1/orders", None).await.unwrap_or_default();
+                let status = remote.call("GET", &format!("/api/v1/channels/{id}"), None).await.unwrap_or_default();
+                match orders["items"][0]["id"].as_i64() {
+                    Some(o) if status["status"]["queue_depth"] == 0 => Ok(o),
+                    _ => Err(format!("{orders} {status}")),
+                }
+            })
+            .await;
+            // The fulfilment's first call goes through; the second (the one that creates it on
+            // the channel) is held for 3 s, and Chorus is killed while it waits for the answer.
+            let before = sim.call("GET", "/_sim/requests", None).await["count"].as_u64().unwrap();
+            sim.call("POST", "/_sim/faults", Some(json!([{"delay_ms": 0}, {"delay_ms": 3000}]))).await;
+            let r = remote
+                .call("POST", &format!("/api/v1/orders/{order}/fulfilments"), Some(json!({"tracking_number": "TRK-K"})))
+                .await
+                .unwrap();
+            assert!(r["id"].is_i64(), "{r}");
+            eventually(30, "the creating call to be in flight", || async {
+                let n = sim.call("GET", "/_sim/requests", None).await["count"].as_u64().unwrap();
+                if n >= before + 2 {
+                    Ok(())
+                } else {
+                    Err(format!("{n} requests"))
+                }
+            })
+            .await;
+            child.kill().expect("SIGKILL");
+            child.wait().unwrap();
+            // Whatever the channel makes of the call it was sent, let it finish first.
+            actix_web::rt::time::sleep(Duration::from_millis(3500)).await;
+
+            let mut child = start_chorus(&db, port);
+            remote.wait_healthy().await;
+            eventually(60, "the order synced after restart", || async {
+                let o = remote.call("GET", &format!("/api/v1/orders/{order}"), None).await.unwrap_or_default();
+                if o["status"] == "synced" {
+                    Ok(())
+                } else {
+                    Err(format!("{backend:?} {kind}: {o}"))
+                }
+            })
+            .await;
+            let held = sim.call("GET", "/_sim/fulfilments", None).await;
+            let count = held.as_array().unwrap().iter().filter(|f| f.to_string().contains("TRK-K")).count();
+            assert_eq!(count, 1, "{backend:?} {kind}: exactly one fulfilment on the channel: {held}");
+            child.kill().ok();
+            child.wait().ok();
+        }
+    }
+}
