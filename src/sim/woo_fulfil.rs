@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::server::SimState;
-use super::woocommerce::{order_json, wc_error};
+use super::woocommerce::{invalid_json, json_body, order_json, wc_error};
 
 fn invalid_order() -> HttpResponse {
     wc_error(StatusCode::NOT_FOUND, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
@@ -33,9 +33,7 @@ pub(super) async fn add_note(
     if let Some(resp) = gate(&state, &req).await {
         return resp;
     }
-    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.");
-    };
+    let Some(v) = json_body(&body) else { return invalid_json() };
     let Some(note) = v.get("note").and_then(Value::as_str).filter(|n| !n.trim().is_empty()) else {
         return wc_error(StatusCode::BAD_REQUEST, "rest_missing_callback_param", "Missing parameter(s): note");
     };
@@ -80,9 +78,7 @@ pub(super) async fn update_order(
     if let Some(resp) = gate(&state, &req).await {
         return resp;
     }
-    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
-        return wc_error(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.");
-    };
+    let Some(v) = json_body(&body) else { return invalid_json() };
     let mut store = state.store();
     let now = store.clock.tick();
     let Some(order) = path.parse::<u64>().ok().and_then(|id| store.orders.iter_mut().find(|o| o.id == id)) else {

@@ -383,11 +383,11 @@ async fn product_gate(state: &SimState, req: &HttpRequest, edit: bool) -> Result
 }
 
 /// A JSON object body; `None` when the body is not one.
-fn json_body(body: &[u8]) -> Option<Value> {
+pub(super) fn json_body(body: &[u8]) -> Option<Value> {
     serde_json::from_slice::<Value>(body).ok().filter(Value::is_object)
 }
 
-fn invalid_json() -> HttpResponse {
+pub(super) fn invalid_json() -> HttpResponse {
     wc_error(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.")
 }
 

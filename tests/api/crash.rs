@@ -57,6 +57,25 @@ struct Remote {
 }
 
 impl Remote {
+    fn new(port: u16) -> Remote {
+        Remote {
+            base: format!("http://127.0.0.1:{port}"),
+            client: awc::Client::builder().timeout(Duration::from_secs(30)).finish(),
+        }
+    }
+
+    /// Creates a channel of `kind` against `base_url` (hourly polls); returns its id.
+    async fn create_channel(&self, kind: &str, base_url: &str) -> i64 {
+        let credentials = match kind {
+            "shopify" => json!({"access_token": "t"}),
+            _ => json!({"consumer_key": "ck", "consumer_secret": "cs"}),
+        };
+        let body = json!({"name": kind, "kind": kind, "base_url": base_url, "credentials": credentials,
+                          "poll_interval_secs": 3600});
+        let channel = self.call("POST", "/api/v1/channels", Some(body)).await.expect("channel created");
+        channel["id"].as_i64().expect("channel id")
+    }
+
     async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Option<Value> {
         let method = awc::http::Method::from_bytes(method.as_bytes()).ok()?;
         let req = self.client.request(method, format!("{}{}", self.base, path)).bearer_auth(TOKEN);
@@ -95,24 +114,12 @@ async fn sigkill_mid_import_loses_and_doubles_nothing() {
         }
 
         let port = free_port();
-        let remote = Remote {
-            base: format!("http://127.0.0.1:{port}"),
-            client: awc::Client::builder().timeout(Duration::from_secs(30)).finish(),
-        };
+        let remote = Remote::new(port);
         let mut child = start_chorus(&db, port);
         remote.wait_healthy().await;
         let items: Vec<Value> = skus.iter().map(|s| json!({"sku": s, "quantity": 1_000_000})).collect();
         remote.call("PUT", "/api/v1/inventory", Some(json!({"items": items, "create_missing": true}))).await.unwrap();
-        let channel = remote
-            .call(
-                "POST",
-                "/api/v1/channels",
-                Some(json!({"name": "woo", "kind": "woocommerce", "base_url": woo.url(),
-                "credentials": {"consumer_key": "ck", "consumer_secret": "cs"}, "poll_interval_secs": 3600})),
-            )
-            .await
-            .unwrap();
-        let id = channel["id"].as_i64().unwrap();
+        let id = remote.create_channel("woocommerce", &woo.url()).await;
         // Kill it as soon as the import is under way.
         let mut seen_before_kill = 0;
         for _ in 0..2000 {
@@ -180,24 +187,12 @@ async fn a_push_interrupted_by_sigkill_is_sent_after_restart() {
         let shopify = Sim::start("shopify", None).await;
         shopify.call("PUT", "/_sim/stock", Some(json!({"P-1": 5}))).await;
         let port = free_port();
-        let remote = Remote {
-            base: format!("http://127.0.0.1:{port}"),
-            client: awc::Client::builder().timeout(Duration::from_secs(30)).finish(),
-        };
+        let remote = Remote::new(port);
         let mut child = start_chorus(&db, port);
         remote.wait_healthy().await;
         let items = json!({"items": [{"sku": "P-1", "quantity": 5}], "create_missing": true});
         remote.call("PUT", "/api/v1/inventory", Some(items)).await.unwrap();
-        let channel = remote
-            .call(
-                "POST",
-                "/api/v1/channels",
-                Some(json!({"name": "shop", "kind": "shopify", "base_url": shopify.url(),
-                "credentials": {"access_token": "t"}, "poll_interval_secs": 3600})),
-            )
-            .await
-            .unwrap();
-        let id = channel["id"].as_i64().unwrap();
+        let id = remote.create_channel("shopify", &shopify.url()).await;
         eventually(30, "the listing linked and its queue empty", || async {
             let listing = remote.call("GET", &format!("/api/v1/channels/{id}/products/P-1"), None).await;
             let status = remote.call("GET", &format!("/api/v1/channels/{id}"), None).await.map(|c| c["status"].clone());
@@ -244,28 +239,12 @@ async fn sigkill_while_a_fulfilment_is_on_its_way_ends_with_exactly_one_on_the_c
             let sim = Sim::start(kind, None).await;
             sim.call("PUT", "/_sim/stock", Some(json!({"F-1": 5}))).await;
             let port = free_port();
-            let remote = Remote {
-                base: format!("http://127.0.0.1:{port}"),
-                client: awc::Client::builder().timeout(Duration::from_secs(30)).finish(),
-            };
+            let remote = Remote::new(port);
             let mut child = start_chorus(&db, port);
             remote.wait_healthy().await;
             let items = json!({"items": [{"sku": "F-1", "quantity": 5}], "create_missing": true});
             remote.call("PUT", "/api/v1/inventory", Some(items)).await.unwrap();
-            let credentials = match kind {
-                "shopify" => json!({"access_token": "t"}),
-                _ => json!({"consumer_key": "ck", "consumer_secret": "cs"}),
-            };
-            let channel = remote
-                .call(
-                    "POST",
-                    "/api/v1/channels",
-                    Some(json!({"name": kind, "kind": kind, "base_url": sim.url(),
-                        "credentials": credentials, "poll_interval_secs": 3600})),
-                )
-                .await
-                .unwrap();
-            let id = channel["id"].as_i64().unwrap();
+            let id = remote.create_channel(kind, &sim.url()).await;
             sim.order(&[("F-1", 2)], true).await;
             let order = eventually(30, "the order imported and the queue empty", || async {
                 remote.call("POST", &format!("/api/v1/channels/{id}/sync"), Some(json!({}))).await;
