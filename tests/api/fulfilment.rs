@@ -144,11 +144,11 @@ async fn two_partial_fulfilments_end_synced_with_both_on_the_channel() {
 
 #[actix_web::test]
 async fn an_over_fulfilment_is_refused_and_changes_nothing() {
-    for backend in backends() {
+    for (backend, kind) in backends().into_iter().flat_map(|b| [(b, "shopify"), (b, "woocommerce")]) {
         let db = TestDb::new(backend);
         let app = spawn_app(&db).await;
-        let sim = Sim::start("woocommerce", None).await;
-        let (_, order) = imported_order(&app, &sim, "woocommerce").await;
+        let sim = Sim::start(kind, None).await;
+        let (_, order) = imported_order(&app, &sim, kind).await;
         let before = (app.inventory("SKU-1").await, app.get(&format!("/api/v1/orders/{order}")).await.body);
         let r = fulfil(&app, order, json!({"lines": [{"sku": "SKU-1", "quantity": 3}]})).await;
         assert_problem(&r, 422, "invalid_value");
@@ -162,7 +162,8 @@ async fn an_over_fulfilment_is_refused_and_changes_nothing() {
         }
         assert_problem(&fulfil(&app, 999_999, json!({})).await, 404, "unknown_order");
         let after = (app.inventory("SKU-1").await, app.get(&format!("/api/v1/orders/{order}")).await.body);
-        assert_eq!(before, after, "{backend:?}: nothing changed");
+        assert_eq!(before, after, "{backend:?} {kind}: nothing changed");
+        assert_eq!(on_channel(&sim).await, Vec::<Value>::new(), "{backend:?} {kind}: nothing sent");
         assert_eq!(after.1["fulfilments"], json!([]));
         // An excluded order cannot be fulfilled.
         assert_eq!(app.post(&format!("/api/v1/orders/{order}/exclude"), json!({})).await.status.as_u16(), 200);
@@ -194,6 +195,53 @@ async fn a_channel_failing_three_times_then_accepting_ends_with_one_fulfilment()
             assert_eq!(r.status.as_u16(), 202, "{}", r.body);
             wait_status(&app, order, "synced").await;
             assert_eq!(mentions(&on_channel(&sim).await, "TRK-3"), 1, "{backend:?} {kind}");
+            app.stop().await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_refused_fulfilment_is_failed_with_the_channels_message_and_can_be_retried() {
+    for backend in backends() {
+        for kind in ["shopify", "woocommerce"] {
+            let db = TestDb::new(backend);
+            let app = spawn_app(&db).await;
+            let sim = Sim::start(kind, None).await;
+            let (channel, order) = imported_order(&app, &sim, kind).await;
+            eventually(30, "queue empty", || async {
+                let depth = app.channel(channel).await["status"]["queue_depth"].clone();
+                if depth == 0 {
+                    Ok(())
+                } else {
+                    Err(format!("{depth}"))
+                }
+            })
+            .await;
+            // A 400 is a refusal, not a hiccup: no retry until the operator asks.
+            sim.call("POST", "/_sim/faults", Some(json!({"status": 400}))).await;
+            let r = fulfil(&app, order, json!({"tracking_number": "TRK-R"})).await;
+            let id = r.body["id"].as_i64().expect("fulfilment id");
+            let failed = eventually(30, "failed", || async {
+                let f = app.get(&format!("/api/v1/fulfilments/{id}")).await.body;
+                if f["status"] == "failed" {
+                    Ok(f)
+                } else {
+                    Err(format!("{f}"))
+                }
+            })
+            .await;
+            assert!(failed["last_error"].as_str().is_some_and(|e| e.contains("400")), "{backend:?} {kind}: {failed}");
+            assert_problem(
+                &app.post(&format!("/api/v1/fulfilments/{}/retry", id + 1000), json!({})).await,
+                404,
+                "unknown_fulfilment",
+            );
+            let r = app.post(&format!("/api/v1/fulfilments/{id}/retry"), json!({})).await;
+            assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+            wait_status(&app, order, "synced").await;
+            assert_eq!(mentions(&on_channel(&sim).await, "TRK-R"), 1, "{backend:?} {kind}");
+            let again = app.post(&format!("/api/v1/fulfilments/{id}/retry"), json!({})).await;
+            assert_problem(&again, 409, "fulfilment_state");
             app.stop().await;
         }
     }
