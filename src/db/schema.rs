@@ -114,6 +114,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     fulfilments,
     fulfilment_lines,
+    plugins,
 );
 
 diesel::table! {
@@ -161,6 +162,20 @@ diesel::table! {
         channel_ref -> Nullable<Text>,
         attempts -> Integer,
         last_error -> Nullable<Text>,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    plugins (id) {
+        id -> BigInt,
+        name -> Text,
+        orders_url -> Text,
+        routing -> Text,
+        token_sha256 -> Text,
+        signing_secret -> Text,
+        enabled -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
     }

@@ -9,6 +9,8 @@ pub mod health;
 pub mod hooks;
 pub mod inventory;
 pub mod orders;
+pub mod plugin_api;
+pub mod plugins;
 pub mod products;
 
 use actix::Addr;
@@ -39,6 +41,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     }))
     .route("/health", web::get().to(health::health))
     .route("/hooks/channels/{id}", web::post().to(hooks::channel_webhook))
+    // Registered before the admin scope, which would otherwise claim its paths.
+    .service(
+        web::scope("/api/v1/plugin")
+            .wrap(actix_web::middleware::from_fn(plugin_api::require_plugin))
+            .configure(plugin_api::routes),
+    )
     .service(
         web::scope("/api/v1")
             .wrap(actix_web::middleware::from_fn(auth::require_admin))
@@ -46,7 +54,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(inventory::routes)
             .configure(channels::routes)
             .configure(orders::routes)
-            .configure(fulfilments::routes),
+            .configure(fulfilments::routes)
+            .configure(plugins::routes),
     )
     .default_service(web::to(not_found));
 }

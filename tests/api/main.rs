@@ -11,6 +11,7 @@ mod helpers;
 mod inventory;
 mod isolation;
 mod orders;
+mod plugins;
 mod products;
 mod sim;
 mod stock_sync;

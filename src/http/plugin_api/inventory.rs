@@ -1,0 +1,57 @@
+//! `PUT /api/v1/plugin/inventory` `[{sku, quantity, as_of}]`: the plugin's stock levels, kept
+//! as source `plugin:<id>`. A report older than the last one applied for a SKU is ignored; the
+//! new totals go out to the channels like any other stock change.
+
+use std::collections::BTreeMap;
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::PluginId;
+use crate::actors::inventory::{BulkOutcome, SetMany};
+use crate::domain::source::Source;
+use crate::domain::stock::MAX_QUANTITY;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{extract::Body, AppState};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    sku: String,
+    quantity: i64,
+    /// When the plugin counted it (RFC 3339).
+    as_of: String,
+}
+
+#[tracing::instrument(skip(state, body), fields(plugin_id = plugin.0))]
+pub async fn put(
+    state: web::Data<AppState>,
+    plugin: web::ReqData<PluginId>,
+    body: Body<Vec<Level>>,
+) -> ApiResult<HttpResponse> {
+    if body.0.is_empty() {
+        return Err(ApiError::validation("items", "at least one level"));
+    }
+    // One message per report time (usually one): each carries its own `as_of`.
+    let mut by_time: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
+    for (i, l) in body.0.into_iter().enumerate() {
+        crate::domain::sku::validate(&l.sku).map_err(|e| ApiError::validation(format!("[{i}].sku"), e))?;
+        if !(0..=MAX_QUANTITY).contains(&l.quantity) {
+            return Err(ApiError::validation(format!("[{i}].quantity"), format!("must be 0 to {MAX_QUANTITY}")));
+        }
+        let as_of = crate::connectors::parse_time(&l.as_of)
+            .ok_or_else(|| ApiError::validation(format!("[{i}].as_of"), "must be an RFC 3339 time"))?;
+        by_time.entry(as_of).or_default().push((l.sku, l.quantity));
+    }
+    let source = Source::Plugin(plugin.0);
+    let mut total = BulkOutcome::default();
+    for (as_of, items) in by_time {
+        let msg = SetMany { source: source.clone(), items, as_of: Some(as_of), create_missing: false };
+        let o = state.inventory.send(msg).await??;
+        total.changed += o.changed;
+        total.unchanged += o.unchanged;
+        total.stale += o.stale;
+    }
+    Ok(HttpResponse::Ok().json(json!({ "changed": total.changed, "unchanged": total.unchanged, "stale": total.stale })))
+}

@@ -1,0 +1,52 @@
+//! `POST /api/v1/plugins` `{name, orders_url, routing}` → 201 with the plugin, its API token
+//! and its signing secret, shown this once.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::{new_credentials, validate_routing, validate_url, PluginView, Routing};
+use crate::db::{self, plugins::PluginValues};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{auth::sha256, extract::Body, AppState};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewPlugin {
+    name: String,
+    orders_url: String,
+    routing: Routing,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[tracing::instrument(skip(state, body))]
+pub async fn create(state: web::Data<AppState>, body: Body<NewPlugin>) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let name = b.name.trim().to_string();
+    if name.is_empty() || name.chars().count() > 200 {
+        return Err(ApiError::validation("name", "must be 1 to 200 characters"));
+    }
+    let orders_url = validate_url(&b.orders_url)?;
+    validate_routing(&b.routing)?;
+    let now = db::now_ms();
+    let values = PluginValues {
+        name,
+        orders_url,
+        routing: serde_json::to_string(&b.routing).unwrap_or_default(),
+        enabled: b.enabled,
+        updated_at: now,
+    };
+    let (token, secret) = new_credentials();
+    let digest = hex::encode(sha256(&token));
+    let stored_secret = secret.clone();
+    let plugin =
+        db::run(&state.pool, move |conn| Ok(db::plugins::insert(conn, &values, &digest, &stored_secret, now)?)).await?;
+    tracing::info!(plugin_id = plugin.id, "plugin created");
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/plugins/{}", plugin.id)))
+        .json(PluginView::new(plugin, Some((token, secret)))))
+}
