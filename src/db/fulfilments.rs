@@ -119,6 +119,25 @@ pub fn set_status(
     Ok(())
 }
 
+/// How long a sender holds a fulfilment it is sending before another may take it over (after
+/// a crash, or from another Chorus process sharing the database).
+pub const SEND_LEASE_MS: i64 = 15_000;
+
+/// Claims the fulfilment for sending: true if it was pending, or `sent` by a sender whose
+/// lease ran out. Two senders can never both hold it.
+pub fn claim(conn: &mut DbConn, id: i64, now: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        fulfilments::table.find(id).filter(
+            fulfilments::status
+                .eq("pending")
+                .or(fulfilments::status.eq("sent").and(fulfilments::updated_at.lt(now - SEND_LEASE_MS))),
+        ),
+    )
+    .set((fulfilments::status.eq("sent"), fulfilments::updated_at.eq(now)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Counts a failed attempt.
 pub fn record_attempt(conn: &mut DbConn, id: i64, error: &str, now: i64) -> QueryResult<()> {
     diesel::update(fulfilments::table.find(id))
@@ -137,7 +156,9 @@ pub fn settle_order(conn: &mut DbConn, order_id: i64, now: i64) -> QueryResult<(
     let lines = super::orders::lines_of(conn, &[order_id])?;
     let all_shipped = lines.iter().all(|l| l.shipped.max(l.fulfilled) >= l.quantity);
     let all_confirmed = of_order(conn, order_id)?.iter().all(|(f, _)| f.status == "synced");
-    if all_shipped && all_confirmed {
+    // Only a partially fulfilled order settles: one cancelled or excluded meanwhile stays so.
+    let partially = super::orders::find(conn, order_id)?.is_some_and(|o| o.status == "partially_fulfilled");
+    if all_shipped && all_confirmed && partially {
         super::orders::set_status(conn, order_id, "synced", None, now)?;
         super::orders::add_events(
             conn,

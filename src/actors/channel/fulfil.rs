@@ -31,9 +31,20 @@ pub async fn drain(channel_id: i64, connector: Rc<dyn Connector>, pool: DbPool) 
             };
             let entry = row.id;
             let outbound = db::run(&pool, move |conn| prepare(conn, fulfilment_id)).await.map_err(|e| e.to_string())?;
-            let Some(outbound) = outbound else {
-                db::run(&pool, move |conn| Ok(outbox::remove(conn, entry)?)).await.map_err(|e| e.to_string())?;
-                continue;
+            let outbound = match outbound {
+                Prepared::Send(o) => o,
+                Prepared::Done => {
+                    db::run(&pool, move |conn| Ok(outbox::remove(conn, entry)?)).await.map_err(|e| e.to_string())?;
+                    continue;
+                }
+                Prepared::HeldElsewhere => {
+                    // Another sender holds it: look again when its lease runs out.
+                    let at = db::now_ms() + db::fulfilments::SEND_LEASE_MS;
+                    db::run(&pool, move |conn| Ok(outbox::postpone(conn, &[entry], "being sent elsewhere", at)?))
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    continue;
+                }
             };
             let result = connector.send_fulfilment(outbound).await;
             let attempts = row.attempts;
@@ -46,15 +57,43 @@ pub async fn drain(channel_id: i64, connector: Rc<dyn Connector>, pool: DbPool) 
     Ok(sent)
 }
 
-/// Marks the fulfilment `sent` (so a crash before the answer is seen for what it is) and
-/// builds what the connector needs; None if the fulfilment is gone or already synced.
-fn prepare(conn: &mut db::DbConn, id: i64) -> Result<Option<OutboundFulfilment>, db::DbError> {
-    let Some((f, lines)) = db::fulfilments::find(conn, id)? else { return Ok(None) };
-    if f.status == "synced" {
-        return Ok(None);
-    }
-    let Some(order) = db::orders::find(conn, f.order_id)? else { return Ok(None) };
-    let order_lines = db::orders::lines_of(conn, &[order.id])?;
+enum Prepared {
+    Send(OutboundFulfilment),
+    /// Gone, already synced or failed, or its order closed: nothing to send.
+    Done,
+    /// Another sender claimed it and its lease still runs.
+    HeldElsewhere,
+}
+
+/// Claims the fulfilment (marking it `sent`, so a crash before the answer is seen for what it
+/// is) and builds what the connector needs.
+fn prepare(conn: &mut db::DbConn, id: i64) -> Result<Prepared, db::DbError> {
+    db::write_tx(conn, |conn| {
+        let Some((f, lines)) = db::fulfilments::find(conn, id)? else { return Ok(Prepared::Done) };
+        if f.status == "synced" || f.status == "failed" {
+            return Ok(Prepared::Done);
+        }
+        let Some(order) = db::orders::find(conn, f.order_id)? else { return Ok(Prepared::Done) };
+        if matches!(order.status.as_str(), "cancelled" | "excluded") {
+            let why = format!("order {} was {} before the fulfilment was sent", order.id, order.status);
+            db::fulfilments::set_status(conn, id, "failed", None, Some(&why), db::now_ms())?;
+            return Ok(Prepared::Done);
+        }
+        if !db::fulfilments::claim(conn, id, db::now_ms())? {
+            return Ok(Prepared::HeldElsewhere);
+        }
+        let order_lines = db::orders::lines_of(conn, &[order.id])?;
+        Ok(Prepared::Send(outbound(f, lines, order, order_lines)))
+    })
+}
+
+/// What the connector is given: the channel's own line ids, and whether this ships the rest.
+fn outbound(
+    f: db::fulfilments::FulfilmentRow,
+    lines: Vec<db::fulfilments::FulfilmentLine>,
+    order: db::orders::OrderRow,
+    order_lines: Vec<db::orders::LineRow>,
+) -> OutboundFulfilment {
     let completes_order = order_lines.iter().all(|l| l.shipped.max(l.fulfilled) >= l.quantity);
     let lines = lines
         .iter()
@@ -63,16 +102,15 @@ fn prepare(conn: &mut db::DbConn, id: i64) -> Result<Option<OutboundFulfilment>,
             Some((line.external_id.clone(), fl.quantity))
         })
         .collect();
-    db::fulfilments::set_status(conn, id, "sent", f.channel_ref.as_deref(), f.last_error.as_deref(), db::now_ms())?;
-    Ok(Some(OutboundFulfilment {
-        chorus_id: id,
+    OutboundFulfilment {
+        chorus_id: f.id,
         order_external_id: order.external_id,
         lines,
         carrier: f.carrier,
         tracking_number: f.tracking_number,
         tracking_url: f.tracking_url,
         completes_order,
-    }))
+    }
 }
 
 /// Records the channel's answer: synced (and the order Synced once all its lines are shipped
@@ -93,7 +131,7 @@ fn settle(
                 db::fulfilments::settle_order(conn, f.order_id, now)?;
             }
         }
-        Err(e @ (ConnectorError::Permanent(_) | ConnectorError::Unauthorized(_))) => {
+        Err(e @ ConnectorError::Permanent(_)) => {
             tracing::warn!(fulfilment = id, error = %e, "the channel refused the fulfilment");
             db::fulfilments::set_status(conn, id, "failed", None, Some(&e.to_string()), now)?;
             outbox::remove(conn, entry)?;
@@ -102,7 +140,11 @@ fn settle(
             tracing::info!(fulfilment = id, error = %e, "fulfilment not sent yet; retrying later");
             db::fulfilments::record_attempt(conn, id, &e.to_string(), now)?;
             db::fulfilments::set_status(conn, id, "pending", None, Some(&e.to_string()), now)?;
-            let wait = retry_delay(attempts).as_millis() as i64;
+            // Credentials refused or a rate limit: transient too (fixed on the channel's side).
+            let wait = match &e {
+                ConnectorError::RateLimited(w) => w.as_millis() as i64,
+                _ => retry_delay(attempts).as_millis() as i64,
+            };
             outbox::postpone(conn, &[entry], &e.to_string(), now + wait)?;
         }
     }

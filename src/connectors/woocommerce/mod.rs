@@ -223,7 +223,9 @@ impl WooCommerce {
             .map_err(|_| ConnectorError::Permanent(format!("{} is not a WooCommerce order id", f.order_external_id)))?;
         let marker = format!("[Chorus fulfilment {}]", f.chorus_id);
         let (bytes, _) = self.get(&format!("/orders/{order}/notes")).await?;
-        let notes: Vec<serde_json::Value> = serde_json::from_slice(&bytes).unwrap_or_default();
+        // Unreadable notes are not "no notes": guessing would post a second one.
+        let notes: Vec<serde_json::Value> = serde_json::from_slice(&bytes)
+            .map_err(|e| ConnectorError::Transient(format!("unreadable order notes: {e}")))?;
         let existing = notes.iter().find(|n| n["note"].as_str().is_some_and(|t| t.contains(&marker)));
         let note_id = match existing {
             Some(n) => n["id"].to_string(),
