@@ -157,10 +157,10 @@ pub fn merge_listing(
         height_mm: l.dimensions_mm.map(|d| d.2).or(old.height_mm),
         hs_code: pick(&l.hs_code, old.hs_code),
         country_of_origin: pick(&l.country_of_origin, old.country_of_origin),
-        // Once known, the figure is kept by confirmed pushes and imported sales; a catalogue
-        // read minutes long could otherwise write back a figure older than the last push. A
-        // figure that drifted is caught by the next push's compare.
-        channel_quantity: old.channel_quantity.or(l.channel_quantity),
+        // The compare figure comes only from confirmed pushes, imported sales and reads made
+        // right after an import: a catalogue figure may already count a sale Chorus has not
+        // imported, and comparing against it would let a push overwrite that sale.
+        channel_quantity: old.channel_quantity,
         updated_at: now,
         ..old
     };

@@ -249,6 +249,15 @@ pub fn remove_delivered(conn: &mut DbConn, delivered: &[Seen]) -> QueryResult<us
     Ok(n)
 }
 
+/// Puts these entries off until `next_attempt_at` without counting a failure (the channel
+/// answered; the moment was wrong).
+pub fn defer(conn: &mut DbConn, ids: &[i64], why: &str, next_attempt_at: i64) -> QueryResult<()> {
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+        .set((outbox::last_error.eq(Some(why)), outbox::next_attempt_at.eq(next_attempt_at)))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Records a failed attempt on these entries and when to try them again.
 pub fn postpone(conn: &mut DbConn, ids: &[i64], error: &str, next_attempt_at: i64) -> QueryResult<()> {
     let error: String = error.chars().take(1000).collect();

@@ -45,7 +45,6 @@ async fn a_new_channel_links_its_listings_by_sku() {
             }
             assert_eq!(app.get(&path("SKU-1")).await.status.as_u16(), 200);
             assert_problem(&app.get(&path("SKU-3")).await, 404, "unknown_channel_product");
-            assert_eq!(data["channel_quantity"], 0, "{backend:?} {kind}: the figure the channel shows: {data}");
             let listed = app.get(&format!("/api/v1/channels/{id}/products?limit=1&linked=true")).await.body;
             assert_eq!(listed["items"][0]["sku"], "SKU-1", "{listed}");
             let next = listed["next_cursor"].as_str().expect("a second page");

@@ -19,6 +19,8 @@ use crate::domain::stock::pushed_figure;
 const MAX_BATCHES: usize = 10_000;
 /// Stale compares tolerated in one drain before the entries wait for the next.
 const MAX_STALE_ROUNDS: u32 = 5;
+/// How long entries whose compare kept going stale wait before the next try.
+const STALE_PAUSE_MS: i64 = 2_000;
 
 /// What one drain did.
 #[derive(Debug, Default)]
@@ -66,6 +68,11 @@ pub async fn drain(
             break;
         }
         if connector.compares_on_push() {
+            if batch.iter().any(|d| d.push.compare_from.is_none()) {
+                // A figure read now must not count a sale Chorus has not imported: import first.
+                poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
+                batch = due(&pool, &target, id, limit).await?;
+            }
             learn_unknown_figures(&connector, &pool, id, &mut batch).await?;
             // The channel already shows these figures (its own sale moved it there): nothing to
             // send, and nothing spent of its rate limit.
@@ -130,11 +137,12 @@ pub async fn drain(
                 "stale compare: importing the channel, then pushing again"
             );
             if stale_rounds > MAX_STALE_ROUNDS {
-                let stuck: Vec<&Due> = batch.iter().filter(|d| stale.contains(&d.push.sku)).collect();
-                let wait = retry_delay(attempts_of(&pool, &batch).await + 1);
-                let why = "the channel's figure kept moving under the push".to_string();
-                postpone(&pool, stuck.iter().map(|d| d.seen.id).collect(), why.clone(), wait).await?;
-                record(&pool, id, 0, Some(why)).await;
+                // The channel is selling as fast as Chorus pushes: not a failure, so no growing
+                // back-off; try these again shortly, after the sales in flight are imported.
+                let ids: Vec<i64> = batch.iter().filter(|d| stale.contains(&d.push.sku)).map(|d| d.seen.id).collect();
+                let at = db::now_ms() + STALE_PAUSE_MS;
+                let why = "the channel's figure kept moving under the push";
+                db::run(&pool, move |conn| Ok(outbox::defer(conn, &ids, why, at)?)).await.map_err(|e| e.to_string())?;
                 continue;
             }
             poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
