@@ -41,6 +41,19 @@ async fn on_channel(sim: &Sim) -> Vec<Value> {
     sim.call("GET", "/_sim/fulfilments", None).await.as_array().cloned().unwrap_or_default()
 }
 
+/// Waits until the channel has nothing queued (its first stock pushes went out).
+async fn wait_queue_empty(app: &TestApp, channel: i64) {
+    eventually(30, "queue empty", || async {
+        let depth = app.channel(channel).await["status"]["queue_depth"].clone();
+        if depth == 0 {
+            Ok(())
+        } else {
+            Err(format!("{depth}"))
+        }
+    })
+    .await
+}
+
 fn mentions(entries: &[Value], tracking: &str) -> usize {
     entries.iter().filter(|e| e.to_string().contains(tracking)).count()
 }
@@ -179,17 +192,9 @@ async fn a_channel_failing_three_times_then_accepting_ends_with_one_fulfilment()
             let db = TestDb::new(backend);
             let app = spawn_app(&db).await;
             let sim = Sim::start(kind, None).await;
-            let (_, order) = imported_order(&app, &sim, kind).await;
+            let (channel, order) = imported_order(&app, &sim, kind).await;
             // Let the first stock pushes settle, so the faults hit the fulfilment.
-            eventually(30, "queue empty", || async {
-                let depth = app.channel(1).await["status"]["queue_depth"].clone();
-                if depth == 0 {
-                    Ok(())
-                } else {
-                    Err(format!("{depth}"))
-                }
-            })
-            .await;
+            wait_queue_empty(&app, channel).await;
             sim.call("POST", "/_sim/faults", Some(json!({"status": 500, "count": 3}))).await;
             let r = fulfil(&app, order, json!({"tracking_number": "TRK-3"})).await;
             assert_eq!(r.status.as_u16(), 202, "{}", r.body);
@@ -208,17 +213,10 @@ async fn a_refused_fulfilment_is_failed_with_the_channels_message_and_can_be_ret
             let app = spawn_app(&db).await;
             let sim = Sim::start(kind, None).await;
             let (channel, order) = imported_order(&app, &sim, kind).await;
-            eventually(30, "queue empty", || async {
-                let depth = app.channel(channel).await["status"]["queue_depth"].clone();
-                if depth == 0 {
-                    Ok(())
-                } else {
-                    Err(format!("{depth}"))
-                }
-            })
-            .await;
-            // A 400 is a refusal, not a hiccup: no retry until the operator asks.
-            sim.call("POST", "/_sim/faults", Some(json!({"status": 400}))).await;
+            wait_queue_empty(&app, channel).await;
+            // A 400 is a refusal, not a hiccup: no retry until the operator asks. (Three, in case
+            // a poll of the channel takes one first; the rest are cleared once it has failed.)
+            sim.call("POST", "/_sim/faults", Some(json!({"status": 400, "count": 3}))).await;
             let r = fulfil(&app, order, json!({"tracking_number": "TRK-R"})).await;
             let id = r.body["id"].as_i64().expect("fulfilment id");
             let failed = eventually(30, "failed", || async {
@@ -231,6 +229,7 @@ async fn a_refused_fulfilment_is_failed_with_the_channels_message_and_can_be_ret
             })
             .await;
             assert!(failed["last_error"].as_str().is_some_and(|e| e.contains("400")), "{backend:?} {kind}: {failed}");
+            sim.call("DELETE", "/_sim/faults", None).await;
             assert_problem(
                 &app.post(&format!("/api/v1/fulfilments/{}/retry", id + 1000), json!({})).await,
                 404,
