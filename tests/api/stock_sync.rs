@@ -30,7 +30,8 @@ async fn two_channels(app: &TestApp, skus: &[String], quantity: i64, opts: choru
 }
 
 async fn wait_linked(app: &TestApp, channel: i64, n: usize) {
-    eventually(60, "listings linked", || async move {
+    // Bounded generously: linking 5,000 listings on a loaded 2-core machine takes a while.
+    eventually(240, "listings linked", || async move {
         let listed = app.get(&format!("/api/v1/channels/{channel}/products?linked=true&limit=1000")).await.body;
         let count = listed["items"].as_array().map_or(0, |a| a.len());
         if count >= n.min(1000) {
