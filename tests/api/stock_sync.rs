@@ -254,16 +254,26 @@ async fn after_a_storm_every_channel_shows_the_pushed_figure() {
                 .await;
         }
         for (sim, id) in [(&shopify, shop_id), (&woo, woo_id)] {
-            eventually(60, "figures settle", || async {
-                app.sync(id).await;
-                let want = pushed_figures(&app, &skus).await;
-                let stock = sim.stock().await;
-                let depth = app.channel(id).await["status"]["queue_depth"].clone();
-                let all = want.iter().all(|(s, q)| stock.get(s) == Some(q));
-                if all && depth == 0 {
-                    Ok(())
-                } else {
-                    Err(format!("{backend:?} channel {id}: want {want:?}, sim {stock:?}, depth {depth}"))
+            let mut round = 0u32;
+            let (app, skus) = (&app, &skus);
+            eventually(180, "figures settle", || {
+                round += 1;
+                let sync_now = round % 20 == 1;
+                async move {
+                    // Poll the channel about once a second, not at every look: each poll spends
+                    // Shopify's cost budget, which the pushes need too.
+                    if sync_now {
+                        app.sync(id).await;
+                    }
+                    let want = pushed_figures(app, skus).await;
+                    let stock = sim.stock().await;
+                    let depth = app.channel(id).await["status"]["queue_depth"].clone();
+                    let all = want.iter().all(|(s, q)| stock.get(s) == Some(q));
+                    if all && depth == 0 {
+                        Ok(())
+                    } else {
+                        Err(format!("{backend:?} channel {id}: want {want:?}, sim {stock:?}, depth {depth}"))
+                    }
                 }
             })
             .await;
