@@ -209,17 +209,8 @@ pub fn due(conn: &mut DbConn, target: &str, kind: &str, now: i64, limit: i64) ->
 }
 
 /// When the next entry of any kind for `target` falls due, if any is waiting.
-pub fn next_due_at_any(conn: &mut DbConn, target: &str) -> QueryResult<Option<i64>> {
+pub fn next_due_at(conn: &mut DbConn, target: &str) -> QueryResult<Option<i64>> {
     outbox::table.filter(outbox::target.eq(target)).select(diesel::dsl::min(outbox::next_attempt_at)).first(conn)
-}
-
-/// When the next entry of `kind` for `target` falls due, if any is waiting.
-pub fn next_due_at(conn: &mut DbConn, target: &str, kind: &str) -> QueryResult<Option<i64>> {
-    outbox::table
-        .filter(outbox::target.eq(target))
-        .filter(outbox::kind.eq(kind))
-        .select(diesel::dsl::min(outbox::next_attempt_at))
-        .first(conn)
 }
 
 /// An entry as the drain read it: removed on delivery only if it is still exactly that.

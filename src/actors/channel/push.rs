@@ -251,7 +251,7 @@ async fn attempts_of(pool: &DbPool, batch: &[Due]) -> i32 {
 
 async fn next_due(pool: &DbPool, target: &str) -> Result<Option<i64>, String> {
     let target = target.to_string();
-    db::run(pool, move |conn| Ok(outbox::next_due_at_any(conn, &target)?)).await.map_err(|e| e.to_string())
+    db::run(pool, move |conn| Ok(outbox::next_due_at(conn, &target)?)).await.map_err(|e| e.to_string())
 }
 
 /// Records a drain that failed before any verdict (the channel's status shows it).
