@@ -145,6 +145,32 @@ pub fn retry_after(headers: &awc::http::header::HeaderMap) -> Duration {
         .unwrap_or(Duration::from_secs(1))
 }
 
+/// A store-wide "not before" time: a 429's `Retry-After` holds every call this connector
+/// makes (polls, pushes, reads), not only the one that was refused, since marketplaces rate
+/// limit per app and store.
+#[derive(Clone, Default)]
+pub struct RateGate(std::rc::Rc<std::cell::Cell<Option<std::time::Instant>>>);
+
+impl RateGate {
+    /// Waits until the store said calls may resume.
+    pub async fn wait(&self) {
+        if let Some(until) = self.0.get() {
+            let now = std::time::Instant::now();
+            if until > now {
+                actix_web::rt::time::sleep(until - now).await;
+            }
+        }
+    }
+
+    /// Holds every call for `wait` from now (never shortens a longer hold).
+    pub fn hold(&self, wait: Duration) {
+        let until = std::time::Instant::now() + wait;
+        if self.0.get().is_none_or(|u| u < until) {
+            self.0.set(Some(until));
+        }
+    }
+}
+
 /// The pause before retry `attempt` after a transient failure: 200 ms doubling, capped at 6.4 s.
 pub async fn backoff(attempt: u32) {
     actix_web::rt::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;

@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use tracing::Instrument;
 
 use super::{
-    backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome,
+    backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome, RateGate,
     StockPush, ATTEMPTS,
 };
 
@@ -52,6 +52,7 @@ pub struct Shopify {
     bucket: Rc<Cell<Option<Bucket>>>,
     /// The location stock lives at and the shop's currency, discovered from the shop itself.
     shop: Rc<Cell<Option<ShopFacts>>>,
+    gate: RateGate,
 }
 
 impl Shopify {
@@ -62,6 +63,7 @@ impl Shopify {
             token: Rc::new(access_token),
             bucket: Rc::new(Cell::new(None)),
             shop: Rc::new(Cell::new(None)),
+            gate: RateGate::default(),
         }
     }
 
@@ -76,6 +78,7 @@ impl Shopify {
         let body = json!({ "query": query, "variables": variables, "operationName": operation });
         let mut last = ConnectorError::Transient("no attempt made".into());
         for attempt in 0..ATTEMPTS {
+            self.gate.wait().await;
             if let Some(bucket) = self.bucket.get() {
                 let wait = bucket.wait_for(cost);
                 if !wait.is_zero() {
@@ -106,7 +109,7 @@ impl Shopify {
                 let wait = retry_after(resp.headers());
                 tracing::info!(?wait, "Shopify answered 429; waiting as told");
                 last = ConnectorError::RateLimited(wait);
-                actix_web::rt::time::sleep(wait).await;
+                self.gate.hold(wait);
                 continue;
             }
             if status.is_server_error() {

@@ -14,7 +14,7 @@ use futures::future::LocalBoxFuture;
 use tracing::Instrument;
 
 use super::{
-    backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome,
+    backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome, RateGate,
     StockPush, ATTEMPTS,
 };
 
@@ -28,6 +28,7 @@ pub struct WooCommerce {
     secret: Rc<String>,
     /// The store's currency, read with the catalogue.
     currency: Rc<std::cell::RefCell<Option<String>>>,
+    gate: RateGate,
 }
 
 impl WooCommerce {
@@ -38,6 +39,7 @@ impl WooCommerce {
             key: Rc::new(key),
             secret: Rc::new(secret),
             currency: Rc::default(),
+            gate: RateGate::default(),
         }
     }
 
@@ -56,6 +58,7 @@ impl WooCommerce {
         let url = format!("{}{}", self.base, path_and_query);
         let mut last = ConnectorError::Transient("no attempt made".into());
         for attempt in 0..ATTEMPTS {
+            self.gate.wait().await;
             let request = self.client.request(method.clone(), &url).basic_auth(self.key.as_str(), self.secret.as_str());
             let sent = match body {
                 Some(b) => request.send_json(b).await,
@@ -82,7 +85,7 @@ impl WooCommerce {
                     let wait = retry_after(resp.headers());
                     tracing::info!(?wait, "WooCommerce answered 429; waiting as told");
                     last = ConnectorError::RateLimited(wait);
-                    actix_web::rt::time::sleep(wait).await;
+                    self.gate.hold(wait);
                 }
                 500..=599 => {
                     last = ConnectorError::Transient(format!("HTTP {status}"));
