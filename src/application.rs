@@ -11,6 +11,7 @@ use anyhow::Context;
 use dashmap::DashMap;
 
 use crate::actors::inventory::{Drain, InventoryActor, StockCache};
+use crate::actors::plugin::registry::PluginRegistry;
 use crate::actors::registry::ChannelRegistry;
 use crate::config::{Secret, Settings};
 use crate::db::{self, DatabaseKind, DbPool};
@@ -66,6 +67,16 @@ impl Application {
         for channel in enabled.iter().filter(|c| c.enabled) {
             channels.ensure(channel.id);
         }
+        let plugins = PluginRegistry::new(Arbiter::new().handle(), pool.clone());
+        {
+            let plugins = plugins.clone();
+            inventory.do_send(crate::actors::inventory::NotifyRouted(Box::new(move |ids| {
+                ids.iter().for_each(|id| plugins.send_now(*id))
+            })));
+        }
+        for plugin in db::run(&pool, |conn| Ok(db::plugins::list(conn)?)).await?.iter().filter(|p| p.enabled) {
+            plugins.ensure(plugin.id);
+        }
 
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr} (http.bind)"))?;
@@ -76,6 +87,7 @@ impl Application {
             inventory: inventory.clone(),
             stock_cache: stock_cache.clone(),
             channels: channels.clone(),
+            plugins,
             admin_token_sha256,
             max_body_bytes: settings.http.max_body_bytes,
         });

@@ -1,6 +1,9 @@
 //! The actors: one InventoryActor serialising every stock mutation, one supervised
-//! ChannelActor per enabled channel (kept by the registry).
+//! ChannelActor per enabled channel (kept by the registry), one PluginActor per enabled plugin,
+//! and the signed delivery they and the webhook actors share.
 
 pub mod channel;
+pub mod delivery;
 pub mod inventory;
+pub mod plugin;
 pub mod registry;

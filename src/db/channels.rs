@@ -66,7 +66,7 @@ pub fn open_orders(conn: &mut DbConn, id: i64) -> QueryResult<i64> {
     use super::schema::orders;
     orders::table
         .filter(orders::channel_id.eq(id))
-        .filter(orders::status.eq_any(["imported", "on_hold", "partially_fulfilled"]))
+        .filter(orders::status.eq_any(["imported", "on_hold", "sent_to_plugin", "partially_fulfilled"]))
         .count()
         .get_result(conn)
 }

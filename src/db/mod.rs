@@ -8,6 +8,7 @@ pub mod fulfilments;
 pub mod inventory;
 pub mod orders;
 pub mod outbox;
+pub mod plugin_products;
 pub mod plugins;
 pub mod pool;
 pub mod products;

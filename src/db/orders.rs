@@ -24,6 +24,8 @@ pub struct OrderRow {
     pub cancelled_at: Option<i64>,
     pub imported_at: i64,
     pub updated_at: i64,
+    /// The plugin (fulfilment centre) the order was routed to.
+    pub plugin_id: Option<i64>,
 }
 
 #[derive(Clone, Debug, Insertable, AsChangeset)]

@@ -19,6 +19,9 @@ pub struct Plugin {
     pub enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    pub orders_sent: i64,
+    pub last_sent_at: Option<i64>,
+    pub last_error: Option<String>,
 }
 
 #[derive(Clone, Debug, Insertable, AsChangeset)]
@@ -68,6 +71,95 @@ pub fn rotate(conn: &mut DbConn, id: i64, token_sha256: &str, secret: &str, now:
     Ok(n == 1)
 }
 
+/// Deletes the plugin and the orders still queued for it (they stay open in Chorus).
 pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
-    Ok(diesel::delete(plugins::table.find(id)).execute(conn)? == 1)
+    conn.transaction(|c| {
+        super::outbox::clear_target(c, &target(id))?;
+        Ok(diesel::delete(plugins::table.find(id)).execute(c)? == 1)
+    })
+}
+
+/// The outbox kind of an order to send to a plugin; the payload is the order's id.
+pub const PLUGIN_ORDER: &str = "plugin_order";
+
+/// The outbox target a plugin's actor drains.
+pub fn target(plugin_id: i64) -> String {
+    format!("plugin:{plugin_id}")
+}
+
+/// An order ready for a fulfilment centre: its id, channel and SKUs.
+pub struct Routable<'a> {
+    pub order_id: i64,
+    pub channel_id: i64,
+    pub skus: Vec<&'a str>,
+}
+
+/// Routes each order to the first enabled plugin that takes it (in the caller's transaction):
+/// records the plugin on the order and queues the send. Returns the plugins given work.
+pub fn route_orders(conn: &mut DbConn, ready: &[Routable], now: i64) -> QueryResult<Vec<i64>> {
+    use super::schema::orders;
+    if ready.is_empty() {
+        return Ok(Vec::new());
+    }
+    let enabled: Vec<(i64, String)> =
+        plugins::table.filter(plugins::enabled.eq(true)).select((plugins::id, plugins::routing)).load(conn)?;
+    let routings: Vec<(i64, crate::domain::routing::Routing)> =
+        enabled.into_iter().filter_map(|(id, r)| Some((id, serde_json::from_str(&r).ok()?))).collect();
+    if routings.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut given = Vec::new();
+    for order in ready {
+        let Some(plugin) = crate::domain::routing::choose(&routings, order.channel_id, &order.skus) else { continue };
+        diesel::update(orders::table.find(order.order_id)).set(orders::plugin_id.eq(plugin)).execute(conn)?;
+        let key = order.order_id.to_string();
+        super::outbox::queue(conn, &target(plugin), PLUGIN_ORDER, &key, &key, now)?;
+        given.push(plugin);
+    }
+    Ok(given)
+}
+
+/// After a 2xx from the plugin: the order is `sent_to_plugin` (if still just imported), the
+/// entry leaves the outbox, and the plugin's counters move; one transaction.
+pub fn mark_sent(
+    conn: &mut DbConn,
+    plugin_id: i64,
+    entry: &super::outbox::Seen,
+    order_id: i64,
+    now: i64,
+) -> QueryResult<()> {
+    use super::schema::orders;
+    conn.transaction(|c| {
+        if super::outbox::remove_delivered(c, std::slice::from_ref(entry))? == 0 {
+            return Ok(());
+        }
+        let moved = diesel::update(orders::table.find(order_id).filter(orders::status.eq("imported")))
+            .set((orders::status.eq("sent_to_plugin"), orders::updated_at.eq(now)))
+            .execute(c)?;
+        if moved == 1 {
+            super::orders::add_events(
+                c,
+                &[super::orders::NewEvent {
+                    order_id,
+                    at: now,
+                    kind: "sent_to_plugin".into(),
+                    detail: format!("accepted by plugin {plugin_id}"),
+                }],
+            )?;
+        }
+        diesel::update(plugins::table.find(plugin_id))
+            .set((
+                plugins::orders_sent.eq(plugins::orders_sent + 1),
+                plugins::last_sent_at.eq(now),
+                plugins::last_error.eq(None::<String>),
+            ))
+            .execute(c)?;
+        Ok(())
+    })
+}
+
+pub fn record_error(conn: &mut DbConn, plugin_id: i64, error: &str) -> QueryResult<()> {
+    let error: String = error.chars().take(1000).collect();
+    diesel::update(plugins::table.find(plugin_id)).set(plugins::last_error.eq(Some(error))).execute(conn)?;
+    Ok(())
 }

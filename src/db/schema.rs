@@ -105,6 +105,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     channels,
     channel_products,
     outbox,
+    plugin_products,
     orders,
     order_lines,
     order_events,
@@ -133,6 +134,7 @@ diesel::table! {
         cancelled_at -> Nullable<BigInt>,
         imported_at -> BigInt,
         updated_at -> BigInt,
+        plugin_id -> Nullable<BigInt>,
     }
 }
 
@@ -176,6 +178,19 @@ diesel::table! {
         token_sha256 -> Text,
         signing_secret -> Text,
         enabled -> Bool,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+        orders_sent -> BigInt,
+        last_sent_at -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    plugin_products (plugin_id, sku) {
+        plugin_id -> BigInt,
+        sku -> Text,
+        data -> Text,
         created_at -> BigInt,
         updated_at -> BigInt,
     }

@@ -3,7 +3,9 @@
 pub mod fulfilment;
 pub mod money;
 pub mod order;
+pub mod routing;
 pub mod signature;
 pub mod sku;
 pub mod source;
+pub mod standard_webhooks;
 pub mod stock;

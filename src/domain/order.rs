@@ -83,6 +83,8 @@ pub enum Status {
     OnHold,
     Excluded,
     Cancelled,
+    /// Handed to a fulfilment-centre plugin, which has acknowledged it.
+    SentToPlugin,
     /// Some units shipped through Chorus, not all of them confirmed by the channel yet.
     PartiallyFulfilled,
     /// Every line fulfilled and every fulfilment confirmed by the channel.
@@ -96,6 +98,7 @@ impl Status {
             Status::OnHold => "on_hold",
             Status::Excluded => "excluded",
             Status::Cancelled => "cancelled",
+            Status::SentToPlugin => "sent_to_plugin",
             Status::PartiallyFulfilled => "partially_fulfilled",
             Status::Synced => "synced",
         }
@@ -106,6 +109,7 @@ impl Status {
             "on_hold" => Status::OnHold,
             "excluded" => Status::Excluded,
             "cancelled" => Status::Cancelled,
+            "sent_to_plugin" => Status::SentToPlugin,
             "partially_fulfilled" => Status::PartiallyFulfilled,
             "synced" => Status::Synced,
             _ => return None,
@@ -113,7 +117,7 @@ impl Status {
     }
     /// Open orders hold stock.
     pub fn is_open(self) -> bool {
-        matches!(self, Status::Imported | Status::OnHold | Status::PartiallyFulfilled)
+        matches!(self, Status::Imported | Status::OnHold | Status::SentToPlugin | Status::PartiallyFulfilled)
     }
 }
 

@@ -27,6 +27,7 @@ pub struct AppState {
     pub inventory: Addr<InventoryActor>,
     pub stock_cache: StockCache,
     pub channels: crate::actors::registry::ChannelRegistry,
+    pub plugins: crate::actors::plugin::registry::PluginRegistry,
     pub admin_token_sha256: [u8; 32],
     pub max_body_bytes: usize,
 }

@@ -1,11 +1,13 @@
 //! Simulated marketplaces (Shopify Admin GraphQL, WooCommerce REST v3) speaking the real
-//! protocols on loopback, for `chorus demo`, the tests and the benchmarks. A tester drives them
+//! protocols on loopback, and a simulated fulfilment centre (plugin), for `chorus demo`, the tests and the benchmarks. A tester drives them
 //! through `/_sim/` (see `tester`); each runs in-process inside the current actix System.
 
 pub mod faults;
+pub mod plugin;
 pub mod server;
 pub mod shopify;
 pub mod shopify_fulfil;
+pub mod signed;
 pub mod store;
 pub mod tester;
 pub mod webhook;
@@ -80,13 +82,14 @@ impl fmt::Debug for SimOptions {
     }
 }
 
-/// For the CLI (`chorus sim <shopify|woocommerce> --bind ADDR`): starts one simulator and runs
+/// For the CLI (`chorus sim <shopify|woocommerce|plugin> --bind ADDR`): starts one simulator and runs
 /// until Ctrl-C.
 pub async fn run_forever(kind: &str, opts: SimOptions) -> anyhow::Result<()> {
     let handle = match kind {
         "shopify" => shopify::start(opts).await?,
         "woocommerce" | "woo" => woocommerce::start(opts).await?,
-        other => anyhow::bail!("unknown simulator {other:?} (expected shopify or woocommerce)"),
+        "plugin" => plugin::start(opts).await?,
+        other => anyhow::bail!("unknown simulator {other:?} (expected shopify, woocommerce or plugin)"),
     };
     tracing::info!(kind, url = %handle.base_url, "simulator listening");
     println!("{kind} simulator listening on {}", handle.base_url);

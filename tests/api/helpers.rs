@@ -280,6 +280,7 @@ impl Sim {
     pub async fn start_with(kind: &str, opts: chorus::sim::SimOptions) -> Sim {
         let handle = match kind {
             "shopify" => chorus::sim::shopify::start(opts).await,
+            "plugin" => chorus::sim::plugin::start(opts).await,
             _ => chorus::sim::woocommerce::start(opts).await,
         }
         .expect("simulator starts");

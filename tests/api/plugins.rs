@@ -94,3 +94,255 @@ async fn a_plugins_stock_report_is_a_source_and_reaches_the_channels() {
         app.stop().await;
     }
 }
+
+/// A plugin routed every channel's orders, pointing at a plugin simulator that knows where
+/// Chorus is; returns (plugin id, token, the simulator).
+async fn plugin_with_sim(app: &TestApp, ship_delay_ms: u64) -> (i64, String, Sim) {
+    let sim = Sim::start("plugin", None).await;
+    let r = app
+        .post(
+            "/api/v1/plugins",
+            json!({"name": "SimFC", "orders_url": sim.handle.url("/orders"), "routing": {"channels": "all"}}),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    let token = r.body["token"].as_str().expect("token").to_string();
+    sim.call(
+        "PUT",
+        "/_sim/config",
+        Some(json!({"chorus_url": app.address, "token": token, "secret": r.body["secret"],
+                    "ship_delay_ms": ship_delay_ms})),
+    )
+    .await;
+    (r.body["id"].as_i64().expect("plugin id"), token, sim)
+}
+
+async fn plugin_orders(sim: &Sim) -> Vec<serde_json::Value> {
+    sim.call("GET", "/_sim/orders", None).await.as_array().cloned().unwrap_or_default()
+}
+
+async fn wait_order_status(app: &TestApp, order: i64, want: &str) -> serde_json::Value {
+    eventually(60, &format!("order {order} {want}"), || async move {
+        let o = app.get(&format!("/api/v1/orders/{order}")).await.body;
+        if o["status"] == want {
+            Ok(o)
+        } else {
+            Err(format!("{o}"))
+        }
+    })
+    .await
+}
+
+#[actix_web::test]
+async fn a_shopify_order_is_shipped_by_the_plugin_and_ends_synced_with_its_tracking() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        app.create_product("SKU-F").await;
+        app.set_stock("SKU-F", 1).await;
+        // Shopify (channel 1) sends order webhooks; WooCommerce (channel 2) lists the SKU too.
+        let hook = format!("{}/hooks/channels/1", app.address);
+        let shopify = Sim::start("shopify", Some((hook, "hook-secret".into()))).await;
+        let woo = Sim::start("woocommerce", None).await;
+        for sim in [&shopify, &woo] {
+            sim.call("PUT", "/_sim/stock", Some(json!({"SKU-F": 1}))).await;
+        }
+        let shop_id = app.create_channel("shopify", &shopify.url(), "hook-secret").await;
+        assert_eq!(shop_id, 1);
+        app.create_channel("woocommerce", &woo.url(), "s").await;
+        let (plugin, _, fc) = plugin_with_sim(&app, 100).await;
+
+        // The centre's stock report: a source of its own, the channels get api + plugin.
+        fc.call("PUT", "/_sim/stock", Some(json!({"SKU-F": 10}))).await;
+        let inv = app.inventory("SKU-F").await;
+        assert_eq!(inv["sources"], json!({"api": 1, format!("plugin:{plugin}"): 10}), "{backend:?}: {inv}");
+        assert_eq!(inv["on_hand"], 11);
+        for sim in [&shopify, &woo] {
+            eventually(30, &format!("{backend:?}: channel shows 11"), || async {
+                match sim.stock().await.get("SKU-F") {
+                    Some(11) => Ok(()),
+                    other => Err(format!("{other:?}")),
+                }
+            })
+            .await;
+        }
+
+        // An order on Shopify: webhook → import → plugin → shipped → fulfilment → Shopify.
+        let (_, external) = shopify.order(&[("SKU-F", 2)], true).await;
+        let order = eventually(30, &format!("{backend:?}: order imported by webhook"), || async {
+            let orders = app.orders("&channel_id=1").await;
+            orders
+                .iter()
+                .find(|o| o["external_id"] == external.as_str())
+                .and_then(|o| o["id"].as_i64())
+                .ok_or_else(|| format!("{orders:?}"))
+        })
+        .await;
+        let done = wait_order_status(&app, order, "synced").await;
+        assert_eq!(done["plugin_id"], plugin, "{done}");
+        let tracking = format!("SIMFC{order:08}");
+        let f = &done["fulfilments"][0];
+        assert_eq!(
+            (f["tracking_number"].as_str(), f["status"].as_str()),
+            (Some(tracking.as_str()), Some("synced")),
+            "{f}"
+        );
+        assert_eq!(f["source"], format!("plugin:{plugin}"), "{f}");
+        let on_shopify = shopify.call("GET", "/_sim/fulfilments", None).await;
+        let mentions =
+            on_shopify.as_array().map_or(0, |a| a.iter().filter(|e| e.to_string().contains(&tracking)).count());
+        assert_eq!(mentions, 1, "{backend:?}: {on_shopify}");
+        let received = plugin_orders(&fc).await;
+        assert_eq!(received.len(), 1, "{received:?}");
+        assert_eq!((received[0]["order_id"].as_i64(), received[0]["deliveries"].as_i64()), (Some(order), Some(1)));
+        assert_eq!(received[0]["status"], "shipped", "{received:?}");
+        // The units left the centre's stock and the order's allocation together.
+        let inv = eventually(30, "the centre's report applied", || async {
+            let inv = app.inventory("SKU-F").await;
+            if inv["sources"][format!("plugin:{plugin}")] == 8 && inv["allocated"] == 0 {
+                Ok(inv)
+            } else {
+                Err(format!("{inv}"))
+            }
+        })
+        .await;
+        assert_eq!((inv["on_hand"].as_i64(), inv["available"].as_i64()), (Some(9), Some(9)), "{inv}");
+        let p = app.get(&format!("/api/v1/plugins/{plugin}")).await.body;
+        assert_eq!(
+            (p["status"]["orders_sent"].as_i64(), p["status"]["queue_depth"].as_i64()),
+            (Some(1), Some(0)),
+            "{p}"
+        );
+        app.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn a_plugin_that_was_down_gets_every_order_once_it_is_back() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        app.create_product("SKU-D").await;
+        app.set_stock("SKU-D", 20).await;
+        let woo = Sim::start("woocommerce", None).await;
+        woo.call("PUT", "/_sim/stock", Some(json!({"SKU-D": 20}))).await;
+        let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
+        let (plugin, _, fc) = plugin_with_sim(&app, 50).await;
+        // Down: the first three attempts fail (two with 503, one refused as overloaded).
+        fc.call(
+            "POST",
+            "/_sim/faults",
+            Some(json!([{"status": 503, "count": 2}, {"status": 429, "retry_after": "1"}])),
+        )
+        .await;
+        for q in 1..=3 {
+            woo.order(&[("SKU-D", q)], true).await;
+        }
+        let orders = app.sync_until(channel, "three orders", |o| o.len() == 3).await;
+        let mut ids: Vec<i64> = orders.iter().filter_map(|o| o["id"].as_i64()).collect();
+        ids.sort();
+        let down = app.get(&format!("/api/v1/plugins/{plugin}")).await.body;
+        for id in &ids {
+            wait_order_status(&app, *id, "synced").await;
+        }
+        let received = plugin_orders(&fc).await;
+        let mut got: Vec<i64> = received.iter().filter_map(|o| o["order_id"].as_i64()).collect();
+        got.sort();
+        assert_eq!(got, ids, "{backend:?}: each order once: {received:?}");
+        let webhook_ids: std::collections::BTreeSet<&str> =
+            received.iter().filter_map(|o| o["webhook_id"].as_str()).collect();
+        assert_eq!(webhook_ids.len(), 3, "{received:?}");
+        assert!(received.iter().all(|o| o["deliveries"] == 1), "{received:?}");
+        // While it was down, its status said so; now it is clear.
+        assert!(
+            down["status"]["queue_depth"].as_i64().unwrap_or(0) > 0 || down["status"]["last_error"].is_string(),
+            "{down}"
+        );
+        let p = app.get(&format!("/api/v1/plugins/{plugin}")).await.body;
+        assert_eq!(p["status"]["orders_sent"], 3, "{p}");
+        assert!(p["status"]["last_error"].is_null(), "{p}");
+        app.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn forged_orders_and_wrong_tokens_are_refused_and_plugins_see_only_their_orders() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        app.create_product("SKU-S").await;
+        app.set_stock("SKU-S", 5).await;
+        let (_, token, fc) = plugin_with_sim(&app, 60_000).await;
+        // A forged order: signed with another secret.
+        let body = br#"{"type":"orders.routed","data":{"id":1,"lines":[]}}"#;
+        let ts = chrono::Utc::now().timestamp();
+        let forged = chorus::domain::standard_webhooks::sign("whsec_Zm9yZ2VkLXNlY3JldC1mb3JnZWQ=", "msg_1", ts, body);
+        let resp = awc::Client::default()
+            .post(fc.handle.url("/orders"))
+            .insert_header(("webhook-id", "msg_1"))
+            .insert_header(("webhook-timestamp", ts.to_string()))
+            .insert_header(("webhook-signature", forged))
+            .send_body(body.to_vec())
+            .await
+            .expect("simulator answers");
+        assert_eq!(resp.status().as_u16(), 401);
+        assert_eq!(fc.call("GET", "/_sim/requests", None).await["refused_signatures"], 1);
+        assert!(plugin_orders(&fc).await.is_empty());
+
+        // An order routed to this plugin (it ships only after a minute: nothing moves meanwhile).
+        let woo = Sim::start("woocommerce", None).await;
+        woo.call("PUT", "/_sim/stock", Some(json!({"SKU-S": 5}))).await;
+        let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
+        woo.order(&[("SKU-S", 1)], true).await;
+        let order = app.sync_until(channel, "the order", |o| o.len() == 1).await[0]["id"].as_i64().unwrap();
+        wait_order_status(&app, order, "sent_to_plugin").await;
+        // A second plugin may not fulfil it; a wrong token is not a plugin at all.
+        let other = app
+            .post(
+                "/api/v1/plugins",
+                json!({"name": "Other", "orders_url": "http://127.0.0.1:9/orders", "routing": {"channels": [999]}}),
+            )
+            .await
+            .body;
+        let other_token = other["token"].as_str().unwrap().to_string();
+        let fulfil = json!({"order_id": order, "tracking_number": "X-1"});
+        let r = app.request("POST", "/api/v1/plugin/fulfilments", Some(fulfil.clone()), Some(&other_token)).await;
+        assert_problem(&r, 403, "forbidden");
+        let r = app.request("POST", "/api/v1/plugin/fulfilments", Some(fulfil.clone()), Some("chp_nope")).await;
+        assert_problem(&r, 401, "unauthorized");
+        let r = app.request("POST", "/api/v1/plugin/fulfilments", Some(fulfil.clone()), None).await;
+        assert_problem(&r, 401, "unauthorized");
+        assert_eq!(app.get(&format!("/api/v1/orders/{order}")).await.body["status"], "sent_to_plugin");
+        // Its own plugin may.
+        let r = app.request("POST", "/api/v1/plugin/fulfilments", Some(fulfil), Some(&token)).await;
+        assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+        wait_order_status(&app, order, "synced").await;
+        app.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn a_plugins_product_data_is_shown_beside_the_product() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        app.create_product("SKU-PD").await;
+        let (id, token, _) = create_plugin(&app).await;
+        let data = json!([{"sku": "SKU-PD", "external_id": "FC-77", "weight_grams": 350, "length_mm": 200,
+                           "width_mm": 100, "height_mm": 50}]);
+        let r = app.request("PUT", "/api/v1/plugin/products", Some(data.clone()), Some(&token)).await;
+        assert_eq!((r.status.as_u16(), r.body["created"].as_i64()), (200, Some(1)), "{}", r.body);
+        let again = app.request("PUT", "/api/v1/plugin/products", Some(data), Some(&token)).await;
+        assert_eq!(again.body["unchanged"], 1, "{}", again.body);
+        let product = app.get("/api/v1/products/SKU-PD").await.body;
+        assert_eq!(product["plugins"][0]["plugin_id"], id, "{product}");
+        assert_eq!(product["plugins"][0]["data"]["external_id"], "FC-77", "{product}");
+        assert_eq!(product["plugins"][0]["data"]["weight_grams"], 350, "{product}");
+        let unknown = json!([{"sku": "NOPE", "weight_grams": 1}]);
+        let r = app.request("PUT", "/api/v1/plugin/products", Some(unknown), Some(&token)).await;
+        assert_problem(&r, 404, "unknown_sku");
+        let r = app.request("PUT", "/api/v1/plugin/products", Some(json!([{"sku": "SKU-PD"}])), None).await;
+        assert_problem(&r, 401, "unauthorized");
+        app.stop().await;
+    }
+}

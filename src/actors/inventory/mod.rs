@@ -117,6 +117,11 @@ pub type PushNotifier = Box<dyn Fn(&BTreeSet<i64>) + Send>;
 #[rtype(result = "()")]
 pub struct NotifyPushes(pub PushNotifier);
 
+/// Tells the actor whom to wake when orders are routed to plugins (the plugin registry).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct NotifyRouted(pub PushNotifier);
+
 /// Resolves once nothing is queued or in flight (used at shutdown).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -169,6 +174,7 @@ pub struct InventoryActor {
     exclusive_in_flight: bool,
     subscribers: Vec<Recipient<StockChanged>>,
     pushes_queued: Option<PushNotifier>,
+    orders_routed: Option<PushNotifier>,
     drain_waiters: Vec<oneshot::Sender<()>>,
 }
 
@@ -188,6 +194,7 @@ impl InventoryActor {
             exclusive_in_flight: false,
             subscribers: Vec::new(),
             pushes_queued: None,
+            orders_routed: None,
             drain_waiters: Vec::new(),
         }
     }
@@ -248,6 +255,11 @@ impl InventoryActor {
                 if !committed.push_channels.is_empty() {
                     if let Some(notify) = &act.pushes_queued {
                         notify(&committed.push_channels);
+                    }
+                }
+                if !committed.routed.is_empty() {
+                    if let Some(notify) = &act.orders_routed {
+                        notify(&committed.routed);
                     }
                 }
                 act.broadcast(committed.moved);
@@ -383,6 +395,13 @@ impl Handler<NotifyPushes> for InventoryActor {
     }
 }
 
+impl Handler<NotifyRouted> for InventoryActor {
+    type Result = ();
+    fn handle(&mut self, msg: NotifyRouted, _: &mut Self::Context) {
+        self.orders_routed = Some(msg.0);
+    }
+}
+
 impl Handler<Drain> for InventoryActor {
     type Result = ResponseFuture<()>;
     fn handle(&mut self, _: Drain, ctx: &mut Self::Context) -> Self::Result {
@@ -404,6 +423,8 @@ struct Committed {
     moved: Vec<StockChanged>,
     /// Channels with stock pushes newly queued.
     push_channels: BTreeSet<i64>,
+    /// Plugins with orders newly queued.
+    routed: BTreeSet<i64>,
 }
 
 /// Runs on the blocking pool: one transaction for the whole batch, then the cache, then the
@@ -507,6 +528,8 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
     let mut fulfilled_channels: Vec<i64> = Vec::new();
     // (channel, SKU) whose figure the channel moved itself (a sale or cancellation there).
     let mut shifted: Vec<(i64, String)> = Vec::new();
+    // Plugins given orders to send.
+    let mut routed: BTreeSet<i64> = BTreeSet::new();
     for work in batch {
         let answer = match work {
             Work::Stock { ops, create_missing } => Answer::Stock(
@@ -521,10 +544,10 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
                 None,
             ),
             Work::Import(m) => Answer::Import(isolated(conn, &mut snap.levels, &mut allocation_moved, |c, l, mv| {
-                orders::apply_import(c, l, mv, &mut shifted, m, now).map(Ok)
+                orders::apply_import(c, l, mv, &mut shifted, &mut routed, m, now).map(Ok)
             })),
             Work::Order(a) => Answer::Order(isolated(conn, &mut snap.levels, &mut allocation_moved, |c, l, mv| {
-                orders::apply_action(c, l, mv, a, now)
+                orders::apply_action(c, l, mv, &mut routed, a, now)
             })),
             Work::Fulfil(f) => {
                 let created = fulfilments::apply(conn, &mut snap, &mut dirty_sources, &mut allocation_moved, f, now)?;
@@ -614,7 +637,7 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
             }
         }
     }
-    Ok(Committed { answers, cache_updates, moved, push_channels })
+    Ok(Committed { answers, cache_updates, moved, push_channels, routed })
 }
 
 /// Runs one order message under a savepoint: if the database refuses it, that message alone

@@ -1,13 +1,14 @@
 //! The order side of a stock transaction: importing a channel's orders (allocating each line
 //! exactly once, by keeping on every line what it holds), and releasing or excluding an order.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use actix::Message;
 use serde::Serialize;
 
 use super::{InventoryError, Work};
 use crate::db::orders::{self as q, LineRow, NewEvent, NewLine, OrderValues};
+use crate::db::plugins::{self, Routable};
 use crate::db::DbConn;
 use crate::domain::order::{self, ChannelOrder, HoldReason, ImportFilter, Status};
 use crate::domain::stock::Level;
@@ -118,6 +119,7 @@ pub(super) fn apply_import(
     levels: &mut HashMap<String, Level>,
     moved: &mut HashSet<String>,
     shifted: &mut Vec<(i64, String)>,
+    routed: &mut BTreeSet<i64>,
     msg: &ImportOrders,
     now: i64,
 ) -> diesel::QueryResult<ImportOutcome> {
@@ -126,6 +128,7 @@ pub(super) fn apply_import(
     let mut outcome = ImportOutcome::default();
     let mut events = Vec::new();
     let mut new_lines = Vec::new();
+    let mut ready = Vec::new();
     // The channel takes its own stock when it sells and restores it on cancellation: follow
     // that in the figure Chorus last saw there, so its next push compares against the truth.
     let mut channel_shift: HashMap<String, i64> = HashMap::new();
@@ -160,6 +163,10 @@ pub(super) fn apply_import(
                 let hold = order::hold_reason(&incoming.lines, |s| available(levels, s));
                 let status = if hold.is_some() { Status::OnHold } else { Status::Imported };
                 let id = q::insert(conn, &values(msg.channel_id, incoming, status, hold, &digest, now, now))?;
+                if hold.is_none() {
+                    let skus = incoming.lines.iter().filter_map(|l| l.sku.as_deref()).collect();
+                    ready.push(Routable { order_id: id, channel_id: msg.channel_id, skus });
+                }
                 for line in &incoming.lines {
                     let sku = line.sku.clone().unwrap_or_default();
                     let known = levels.contains_key(&sku);
@@ -271,6 +278,7 @@ pub(super) fn apply_import(
     }
     q::insert_lines(conn, &new_lines)?;
     q::add_events(conn, &events)?;
+    routed.extend(plugins::route_orders(conn, &ready, now)?);
     crate::db::channel_products::shift_channel_quantities(conn, msg.channel_id, &channel_shift)?;
     // The channel gets Chorus's figure again once the batch has settled every SKU.
     shifted.extend(channel_shift.into_keys().map(|sku| (msg.channel_id, sku)));
@@ -317,6 +325,7 @@ pub(super) fn apply_action(
     conn: &mut DbConn,
     levels: &mut HashMap<String, Level>,
     moved: &mut HashSet<String>,
+    routed: &mut BTreeSet<i64>,
     action: &OrderAction,
     now: i64,
 ) -> diesel::QueryResult<Result<OrderOutcome, InventoryError>> {
@@ -376,6 +385,11 @@ pub(super) fn apply_action(
             };
             q::set_status(conn, row.id, status.as_str(), hold.map(|h| h.as_str()), now)?;
             q::add_events(conn, &[event(row.id, now, kind, detail)])?;
+            if status == Status::Imported && row.plugin_id.is_none() {
+                let skus = lines.iter().map(|l| l.sku.as_str()).filter(|s| !s.is_empty()).collect();
+                let ready = [Routable { order_id: row.id, channel_id: row.channel_id, skus }];
+                routed.extend(plugins::route_orders(conn, &ready, now)?);
+            }
             Ok(Ok(OrderOutcome { status, hold_reason: hold }))
         }
     }

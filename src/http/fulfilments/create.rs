@@ -15,11 +15,11 @@ use crate::http::{extract::Body, orders::parse_id as parse_order_id, AppState};
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NewFulfilment {
-    lines: Option<Vec<NewLine>>,
-    carrier: Option<String>,
-    tracking_number: Option<String>,
-    tracking_url: Option<String>,
-    source: Option<String>,
+    pub lines: Option<Vec<NewLine>>,
+    pub carrier: Option<String>,
+    pub tracking_number: Option<String>,
+    pub tracking_url: Option<String>,
+    pub source: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -50,6 +50,12 @@ pub async fn create(
         None => Source::Api,
         Some(s) => s.parse().map_err(|e: String| ApiError::validation("source", e))?,
     };
+    submit(&state, order_id, b, source).await
+}
+
+/// Validates a fulfilment, has the InventoryActor record it (taking the units off `source`)
+/// and wakes the order's channel to send it; the admin API and the plugin callback share it.
+pub async fn submit(state: &AppState, order_id: i64, b: NewFulfilment, source: Source) -> ApiResult<HttpResponse> {
     if let Some(url) = &b.tracking_url {
         if !url.starts_with("https://") && !url.starts_with("http://") {
             return Err(ApiError::validation("tracking_url", "must be an http(s) URL"));

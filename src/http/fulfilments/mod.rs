@@ -1,7 +1,7 @@
 //! `/api/v1/orders/{id}/fulfilments` and `/api/v1/fulfilments/{id}`: shipping an order's units
 //! and following each fulfilment to its channel (`pending`, `sent`, `synced`, `failed`).
 
-mod create;
+pub mod create;
 mod read;
 mod retry;
 

@@ -33,6 +33,8 @@ pub struct OrderView {
     cancelled_at: Option<String>,
     imported_at: String,
     updated_at: String,
+    /// The fulfilment-centre plugin the order was routed to.
+    plugin_id: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     lines: Option<Vec<LineView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -81,6 +83,7 @@ impl OrderView {
             cancelled_at: o.cancelled_at.map(time),
             imported_at: time(o.imported_at),
             updated_at: time(o.updated_at),
+            plugin_id: o.plugin_id,
             lines: lines.map(|ls| {
                 ls.into_iter()
                     .map(|l| LineView {

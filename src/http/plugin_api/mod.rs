@@ -1,7 +1,9 @@
 //! `/api/v1/plugin/*`: what a plugin calls back with, authenticated by its own API token and
 //! scoped to it (the admin token does not work here, nor one plugin's token for another).
 
+mod fulfilments;
 mod inventory;
+mod products;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -14,7 +16,9 @@ use crate::db;
 use crate::error::ApiError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/inventory").put(inventory::put));
+    cfg.service(web::resource("/inventory").put(inventory::put))
+        .service(web::resource("/fulfilments").post(fulfilments::create))
+        .service(web::resource("/products").put(products::put));
 }
 
 /// The plugin a request was authenticated as.

@@ -43,10 +43,15 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewPlugin>) -> ApiRes
     let (token, secret) = new_credentials();
     let digest = hex::encode(sha256(&token));
     let stored_secret = secret.clone();
-    let plugin =
-        db::run(&state.pool, move |conn| Ok(db::plugins::insert(conn, &values, &digest, &stored_secret, now)?)).await?;
-    tracing::info!(plugin_id = plugin.id, "plugin created");
-    Ok(HttpResponse::Created()
-        .insert_header(("Location", format!("/api/v1/plugins/{}", plugin.id)))
-        .json(PluginView::new(plugin, Some((token, secret)))))
+    let view = db::run(&state.pool, move |conn| {
+        let plugin = db::plugins::insert(conn, &values, &digest, &stored_secret, now)?;
+        Ok((plugin.id, plugin.enabled, PluginView::load(conn, plugin, Some((token, secret)))?))
+    })
+    .await?;
+    let (id, enabled, view) = view;
+    tracing::info!(plugin_id = id, "plugin created");
+    if enabled {
+        state.plugins.ensure(id);
+    }
+    Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/plugins/{id}"))).json(view))
 }

@@ -12,17 +12,24 @@ use crate::http::{auth::sha256, extract::Body, AppState};
 
 #[tracing::instrument(skip(state))]
 pub async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let plugins = db::run(&state.pool, |conn| Ok(db::plugins::list(conn)?)).await?;
-    let items: Vec<PluginView> = plugins.into_iter().map(|p| PluginView::new(p, None)).collect();
+    let items = db::run(&state.pool, |conn| {
+        let plugins = db::plugins::list(conn)?;
+        Ok(plugins.into_iter().map(|p| PluginView::load(conn, p, None)).collect::<Result<Vec<_>, _>>()?)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
 
 #[tracing::instrument(skip(state))]
 pub async fn read(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
-    let plugin =
-        db::run(&state.pool, move |conn| Ok(db::plugins::find(conn, id)?)).await?.ok_or_else(|| unknown(id))?;
-    Ok(HttpResponse::Ok().json(PluginView::new(plugin, None)))
+    let view = db::run(&state.pool, move |conn| {
+        let Some(plugin) = db::plugins::find(conn, id)? else { return Ok(None) };
+        Ok(Some(PluginView::load(conn, plugin, None)?))
+    })
+    .await?
+    .ok_or_else(|| unknown(id))?;
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[derive(Debug, Deserialize)]
@@ -68,16 +75,28 @@ pub async fn update(
     if let Some(enabled) = c.enabled {
         values.enabled = enabled;
     }
-    let plugin = db::run(&state.pool, move |conn| Ok(db::plugins::update(conn, id, &values)?))
-        .await?
-        .ok_or_else(|| unknown(id))?;
-    Ok(HttpResponse::Ok().json(PluginView::new(plugin, None)))
+    let enabled = values.enabled;
+    let view = db::run(&state.pool, move |conn| {
+        let Some(plugin) = db::plugins::update(conn, id, &values)? else { return Ok(None) };
+        Ok(Some(PluginView::load(conn, plugin, None)?))
+    })
+    .await?
+    .ok_or_else(|| unknown(id))?;
+    // A disabled plugin's queue is kept: enabling it again sends what waited.
+    if enabled {
+        state.plugins.ensure(id);
+    } else {
+        state.plugins.retire(id);
+    }
+    Ok(HttpResponse::Ok().json(view))
 }
 
 #[tracing::instrument(skip(state))]
 pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
-    if db::run(&state.pool, move |conn| Ok(db::plugins::delete(conn, id)?)).await? {
+    let deleted = db::run(&state.pool, move |conn| Ok(db::plugins::delete(conn, id)?)).await?;
+    if deleted {
+        state.plugins.retire(id);
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(unknown(id))
@@ -93,10 +112,13 @@ pub async fn rotate(state: web::Data<AppState>, id: web::Path<String>) -> ApiRes
         if !db::plugins::rotate(conn, id, &digest, &stored, db::now_ms())? {
             return Ok(None);
         }
-        Ok(db::plugins::find(conn, id)?)
+        let Some(plugin) = db::plugins::find(conn, id)? else { return Ok(None) };
+        Ok(Some(PluginView::load(conn, plugin, Some((token, secret)))?))
     })
     .await?
     .ok_or_else(|| unknown(id))?;
     tracing::info!(plugin_id = id, "plugin credentials rotated");
-    Ok(HttpResponse::Ok().json(PluginView::new(plugin, Some((token, secret)))))
+    // The actor signs with the new secret from now on.
+    state.plugins.ensure(id);
+    Ok(HttpResponse::Ok().json(plugin))
 }

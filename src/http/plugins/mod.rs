@@ -5,10 +5,13 @@ mod create;
 mod manage;
 
 use actix_web::web;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
+use diesel::QueryResult;
+
 use crate::db::plugins::Plugin;
+use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -17,31 +20,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/plugins/{id}/rotate").post(manage::rotate));
 }
 
-/// Which imported orders a plugin takes: from these channels (or all), optionally only
-/// orders with one of these SKUs.
-#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct Routing {
-    pub channels: Value,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub skus: Option<Vec<String>>,
-}
+pub use crate::domain::routing::Routing;
 
 pub fn validate_routing(r: &Routing) -> ApiResult<()> {
-    let ok = match &r.channels {
-        Value::String(s) => s == "all",
-        Value::Array(ids) => ids.iter().all(|v| v.as_i64().is_some_and(|id| id > 0)),
-        _ => false,
-    };
-    if !ok {
-        return Err(ApiError::validation("routing.channels", "must be \"all\" or a list of channel ids"));
+    match r.problem() {
+        Some((field, why)) => Err(ApiError::validation(field, why)),
+        None => Ok(()),
     }
-    if let Some(skus) = &r.skus {
-        for sku in skus {
-            crate::domain::sku::validate(sku).map_err(|e| ApiError::validation("routing.skus", e))?;
-        }
-    }
-    Ok(())
 }
 
 pub fn validate_url(raw: &str) -> ApiResult<String> {
@@ -61,6 +46,7 @@ pub struct PluginView {
     enabled: bool,
     created_at: String,
     updated_at: String,
+    status: PluginStatus,
     /// Shown on creation and rotation only.
     #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<String>,
@@ -68,8 +54,24 @@ pub struct PluginView {
     secret: Option<String>,
 }
 
+/// How the plugin's order sending goes.
+#[derive(Serialize)]
+struct PluginStatus {
+    orders_sent: i64,
+    last_sent_at: Option<String>,
+    last_error: Option<String>,
+    /// Orders waiting to be sent (or retried).
+    queue_depth: i64,
+}
+
 impl PluginView {
-    pub fn new(p: Plugin, credentials: Option<(String, String)>) -> Self {
+    /// The view of a plugin with its status read now (credentials only on creation/rotation).
+    pub fn load(conn: &mut DbConn, p: Plugin, credentials: Option<(String, String)>) -> QueryResult<Self> {
+        let depth = crate::db::outbox::depth(conn, &crate::db::plugins::target(p.id))?;
+        Ok(Self::new(p, depth, credentials))
+    }
+
+    fn new(p: Plugin, queue_depth: i64, credentials: Option<(String, String)>) -> Self {
         let (token, secret) = credentials.map_or((None, None), |(t, s)| (Some(t), Some(s)));
         PluginView {
             id: p.id,
@@ -79,6 +81,12 @@ impl PluginView {
             enabled: p.enabled,
             created_at: crate::http::time(p.created_at),
             updated_at: crate::http::time(p.updated_at),
+            status: PluginStatus {
+                orders_sent: p.orders_sent,
+                last_sent_at: p.last_sent_at.map(crate::http::time),
+                last_error: p.last_error,
+                queue_depth,
+            },
             token,
             secret,
         }

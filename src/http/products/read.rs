@@ -1,4 +1,4 @@
-//! `GET /api/v1/products/{sku}`: the product with its channel product data beside it.
+//! `GET /api/v1/products/{sku}`: the product with its channel and plugin product data beside it.
 
 use actix_web::{web, HttpResponse};
 use serde_json::json;
@@ -17,13 +17,24 @@ pub async fn read(state: web::Data<AppState>, sku: web::Path<String>) -> ApiResu
         move |conn| {
             let Some(product) = db::products::find(conn, &sku)? else { return Ok(None) };
             let channels = db::channel_products::list_for_sku(conn, &sku)?;
-            Ok(Some((product, channels)))
+            let plugins = db::plugin_products::list_for_sku(conn, &sku)?;
+            Ok(Some((product, channels, plugins)))
         }
     })
     .await?;
-    let (product, channels) = found.ok_or_else(|| ApiError::unknown_sku(&sku))?;
+    let (product, channels, plugins) = found.ok_or_else(|| ApiError::unknown_sku(&sku))?;
     let channels: Vec<ChannelProductView> = channels.into_iter().map(Into::into).collect();
     let mut body = serde_json::to_value(ProductView::from(product)).map_err(anyhow::Error::from)?;
     body["channels"] = json!(channels);
+    body["plugins"] = plugins
+        .into_iter()
+        .map(|p| {
+            json!({
+                "plugin_id": p.plugin_id,
+                "data": serde_json::from_str::<serde_json::Value>(&p.data).unwrap_or_default(),
+                "updated_at": crate::http::time(p.updated_at),
+            })
+        })
+        .collect();
     Ok(HttpResponse::Ok().json(body))
 }

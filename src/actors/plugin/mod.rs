@@ -1,0 +1,168 @@
+//! PluginActor: one per enabled plugin (fulfilment centre). Sends the orders routed to it from
+//! the outbox, signed as Standard Webhooks, one at a time in the order they were routed;
+//! retries with back-off until the plugin answers 2xx. Supervised like the channel actors: a
+//! panic stops this actor alone and the Supervisor starts it again with its state reloaded.
+
+pub mod registry;
+mod send;
+
+use std::panic::AssertUnwindSafe;
+use std::time::Duration;
+
+use actix::prelude::*;
+use futures::FutureExt;
+
+use crate::db::{self, plugins::Plugin, DbPool};
+
+/// Send what is due now (routed orders, or a retry falling due).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct SendNow;
+
+/// Reload the plugin's settings (after an API change).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Reload;
+
+/// Stop for good (the plugin was deleted or disabled).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Retire;
+
+pub struct PluginActor {
+    id: i64,
+    pool: DbPool,
+    client: awc::Client,
+    plugin: Option<Plugin>,
+    sending: bool,
+    send_again: bool,
+    timer: Option<SpawnHandle>,
+    retired: bool,
+    restarts: u32,
+}
+
+impl PluginActor {
+    pub fn new(id: i64, pool: DbPool) -> Self {
+        PluginActor {
+            id,
+            pool,
+            client: super::delivery::client(),
+            plugin: None,
+            sending: false,
+            send_again: false,
+            timer: None,
+            retired: false,
+            restarts: 0,
+        }
+    }
+
+    fn load(&mut self, ctx: &mut Context<Self>, first_send_after: Duration) {
+        if self.retired {
+            return;
+        }
+        let id = self.id;
+        let fut = db::run(&self.pool, move |conn| Ok(db::plugins::find(conn, id)?));
+        ctx.spawn(fut.into_actor(self).map(move |found, act, ctx| match found {
+            Ok(Some(plugin)) if plugin.enabled => {
+                act.plugin = Some(plugin);
+                // Whatever was queued before a stop or a crash goes out now.
+                act.timer = Some(ctx.notify_later(SendNow, first_send_after));
+            }
+            Ok(_) => {
+                tracing::info!(plugin_id = act.id, "plugin gone or disabled; actor going dormant");
+                act.plugin = None;
+                if let Some(t) = act.timer.take() {
+                    ctx.cancel_future(t);
+                }
+            }
+            Err(e) => {
+                tracing::error!(plugin_id = act.id, error = %e, "cannot load plugin; retrying");
+                ctx.notify_later(Reload, Duration::from_secs(2));
+            }
+        }));
+    }
+}
+
+impl Actor for PluginActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let backoff = if self.restarts == 0 {
+            Duration::ZERO
+        } else {
+            Duration::from_millis((500u64 << self.restarts.min(7)).min(60_000))
+        };
+        self.load(ctx, backoff);
+    }
+}
+
+impl actix::Supervised for PluginActor {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        self.restarts += 1;
+        self.sending = false;
+        self.timer = None;
+        tracing::warn!(plugin_id = self.id, restarts = self.restarts, "plugin actor restarting");
+    }
+}
+
+impl Handler<Reload> for PluginActor {
+    type Result = ();
+    fn handle(&mut self, _: Reload, ctx: &mut Context<Self>) {
+        self.load(ctx, Duration::ZERO);
+    }
+}
+
+impl Handler<Retire> for PluginActor {
+    type Result = ();
+    fn handle(&mut self, _: Retire, ctx: &mut Context<Self>) {
+        self.retired = true;
+        self.plugin = None;
+        if let Some(t) = self.timer.take() {
+            ctx.cancel_future(t);
+        }
+    }
+}
+
+impl Handler<SendNow> for PluginActor {
+    type Result = ();
+
+    fn handle(&mut self, _: SendNow, ctx: &mut Context<Self>) {
+        if self.sending {
+            self.send_again = true;
+            return;
+        }
+        let Some(plugin) = self.plugin.clone() else { return };
+        if let Some(t) = self.timer.take() {
+            ctx.cancel_future(t);
+        }
+        self.sending = true;
+        self.send_again = false;
+        let work = send::drain(plugin, self.client.clone(), self.pool.clone());
+        let span = tracing::info_span!("plugin.send", plugin_id = self.id);
+        let guarded = AssertUnwindSafe(tracing::Instrument::instrument(work, span)).catch_unwind();
+        ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
+            act.sending = false;
+            let next_due_at = match result {
+                Ok(Ok(next)) => {
+                    act.restarts = 0;
+                    next
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(plugin_id = act.id, error = %e, "plugin send round failed; retrying in 2 s");
+                    Some(db::now_ms() + 2_000)
+                }
+                Err(_) => {
+                    tracing::error!(plugin_id = act.id, "plugin send panicked; restarting this plugin's actor");
+                    ctx.stop();
+                    return;
+                }
+            };
+            if act.send_again {
+                ctx.notify(SendNow);
+            } else if let Some(at) = next_due_at {
+                let wait = Duration::from_millis((at - db::now_ms()).clamp(0, 3_600_000) as u64);
+                act.timer = Some(ctx.notify_later(SendNow, wait));
+            }
+        }));
+    }
+}

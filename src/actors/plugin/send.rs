@@ -1,0 +1,138 @@
+//! One send round for a plugin: every due routed order, oldest first, as a signed POST of the
+//! order's snapshot to the plugin's `orders_url`. The `webhook-id` is derived from the order and
+//! the plugin, so a resend (after a failure or a crash) carries the same one.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::actors::delivery::{self, Attempt};
+use crate::db::outbox::{self, Seen};
+use crate::db::plugins::{self as q, Plugin, PLUGIN_ORDER};
+use crate::db::{self, DbPool};
+use crate::domain::order::Status;
+use crate::http::orders::OrderView;
+
+/// Orders read per query.
+const PAGE: i64 = 50;
+
+/// The `webhook-id` of an order sent to a plugin: the same on every resend.
+pub fn message_id(plugin_id: i64, order_id: i64) -> String {
+    format!("msg_plugin{plugin_id}_order{order_id}")
+}
+
+/// The wait before retry number `attempts` (1 s doubling, capped at 5 min), unless the plugin
+/// said how long.
+fn retry_delay(attempts: i32, told: Option<Duration>) -> Duration {
+    told.unwrap_or_else(|| Duration::from_secs(1u64 << attempts.clamp(0, 8) as u32)).min(Duration::from_secs(300))
+}
+
+/// Sends what is due; returns when the next entry falls due (None: nothing queued).
+pub async fn drain(plugin: Plugin, client: awc::Client, pool: DbPool) -> Result<Option<i64>, String> {
+    let target = q::target(plugin.id);
+    loop {
+        let t = target.clone();
+        let due = db::run(&pool, move |conn| Ok(outbox::due(conn, &t, PLUGIN_ORDER, db::now_ms(), PAGE)?))
+            .await
+            .map_err(|e| e.to_string())?;
+        if due.is_empty() {
+            let t = target.clone();
+            return db::run(&pool, move |conn| Ok(outbox::next_due_at(conn, &t)?)).await.map_err(|e| e.to_string());
+        }
+        for row in due {
+            let entry = Seen { id: row.id, payload: row.payload.clone(), written_at: row.created_at };
+            let Ok(order_id) = row.payload.parse::<i64>() else {
+                tracing::error!(entry = row.id, payload = %row.payload, "unreadable plugin order entry; dropped");
+                remove(&pool, row.id).await?;
+                continue;
+            };
+            let Some(body) = snapshot(&pool, order_id).await? else {
+                tracing::info!(order_id, "order no longer open; not sent to the plugin");
+                remove(&pool, row.id).await?;
+                continue;
+            };
+            let id = message_id(plugin.id, order_id);
+            let attempt = delivery::post_signed(&client, &plugin.orders_url, &plugin.signing_secret, &id, &body).await;
+            if attempt.delivered() {
+                tracing::info!(order_id, webhook_id = %id, ms = attempt.duration_ms, "order sent to plugin");
+                let (pid, now) = (plugin.id, db::now_ms());
+                db::run(&pool, move |conn| Ok(q::mark_sent(conn, pid, &entry, order_id, now)?))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                continue;
+            }
+            let outage = plugin_is_down(&attempt);
+            let error = attempt.describe();
+            let wait = retry_delay(row.attempts, attempt.retry_after);
+            tracing::warn!(order_id, webhook_id = %id, %error, ?wait, "plugin did not take the order; will retry");
+            let (pid, rid) = (plugin.id, row.id);
+            let next = db::now_ms() + wait.as_millis() as i64;
+            db::run(&pool, move |conn| {
+                outbox::postpone(conn, &[rid], &error, next)?;
+                Ok(q::record_error(conn, pid, &error)?)
+            })
+            .await
+            .map_err(|e| e.to_string())?;
+            if outage {
+                // The plugin is down or throttling: the rest waits too, keeping their order.
+                let t = target.clone();
+                return db::run(&pool, move |conn| Ok(outbox::next_due_at(conn, &t)?))
+                    .await
+                    .map(|n| n.map(|n| n.max(next)))
+                    .map_err(|e| e.to_string());
+            }
+        }
+    }
+}
+
+/// No answer, a 5xx, or a 429: the plugin as a whole cannot take orders now. Another 4xx
+/// concerns this order alone.
+fn plugin_is_down(a: &Attempt) -> bool {
+    match a.status {
+        None => true,
+        Some(s) => s == 429 || s >= 500,
+    }
+}
+
+/// The body sent for an order: its snapshot with lines, or None when it is no longer open.
+async fn snapshot(pool: &DbPool, order_id: i64) -> Result<Option<Vec<u8>>, String> {
+    db::run(pool, move |conn| {
+        let Some(order) = db::orders::find(conn, order_id)? else { return Ok(None) };
+        if !Status::parse(&order.status).is_some_and(Status::is_open) {
+            return Ok(None);
+        }
+        let lines = db::orders::lines_of(conn, &[order_id])?;
+        let body = json!({
+            "type": "orders.routed",
+            "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "data": OrderView::new(order, Some(lines), None),
+        });
+        Ok(Some(serde_json::to_vec(&body).unwrap_or_default()))
+    })
+    .await
+    .map_err(|e| e.to_string())
+}
+
+async fn remove(pool: &DbPool, id: i64) -> Result<(), String> {
+    db::run(pool, move |conn| Ok(outbox::remove(conn, id)?)).await.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_waits_double_up_to_five_minutes_unless_told() {
+        assert_eq!(retry_delay(0, None), Duration::from_secs(1));
+        assert_eq!(retry_delay(3, None), Duration::from_secs(8));
+        assert_eq!(retry_delay(40, None), Duration::from_secs(256));
+        assert_eq!(retry_delay(2, Some(Duration::from_secs(30))), Duration::from_secs(30));
+        assert_eq!(retry_delay(2, Some(Duration::from_secs(9000))), Duration::from_secs(300));
+    }
+
+    #[test]
+    fn message_id_is_stable() {
+        assert_eq!(message_id(2, 40), message_id(2, 40));
+        assert_ne!(message_id(2, 40), message_id(3, 40));
+    }
+}
