@@ -13,6 +13,7 @@ use dashmap::DashMap;
 use crate::actors::inventory::{Drain, InventoryActor, StockCache};
 use crate::actors::plugin::registry::PluginRegistry;
 use crate::actors::registry::ChannelRegistry;
+use crate::actors::webhook::registry::WebhookRegistry;
 use crate::config::{Secret, Settings};
 use crate::db::{self, DatabaseKind, DbPool};
 use crate::http::{self, AppState};
@@ -77,6 +78,11 @@ impl Application {
         for plugin in db::run(&pool, |conn| Ok(db::plugins::list(conn)?)).await?.iter().filter(|p| p.enabled) {
             plugins.ensure(plugin.id);
         }
+        // Webhook actors get an arbiter of their own: a slow subscriber never slows a channel.
+        let webhooks = WebhookRegistry::new(Arbiter::new().handle(), pool.clone(), settings.webhooks.clone());
+        for sub in db::run(&pool, |conn| Ok(db::webhooks::list(conn)?)).await?.iter().filter(|s| s.enabled) {
+            webhooks.ensure(sub.id);
+        }
 
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr} (http.bind)"))?;
@@ -88,6 +94,7 @@ impl Application {
             stock_cache: stock_cache.clone(),
             channels: channels.clone(),
             plugins,
+            webhooks,
             admin_token_sha256,
             max_body_bytes: settings.http.max_body_bytes,
         });

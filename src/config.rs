@@ -40,7 +40,20 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub inventory: InventorySettings,
+    pub webhooks: WebhookSettings,
     pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct WebhookSettings {
+    /// Let subscriber URLs resolve to loopback/private/reserved addresses (tests, demo).
+    pub allow_private_networks: bool,
+    /// Waits between attempts, in seconds; once spent, the event is given up for that subscriber.
+    pub retry_schedule_secs: Vec<u64>,
+    /// A subscription failing without a success for this long is disabled.
+    pub disable_after_secs: u64,
+    /// Deliveries in flight per subscription (events of one subject still go one at a time).
+    pub concurrency: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -136,6 +149,12 @@ impl Settings {
         }
         if self.inventory.max_batch == 0 {
             return Err(ConfigError::new("inventory.max_batch", "must be at least 1"));
+        }
+        if self.webhooks.retry_schedule_secs.is_empty() {
+            return Err(ConfigError::new("webhooks.retry_schedule_secs", "needs at least one wait"));
+        }
+        if self.webhooks.concurrency == 0 {
+            return Err(ConfigError::new("webhooks.concurrency", "must be at least 1"));
         }
         if !matches!(self.log.format.as_str(), "text" | "json") {
             return Err(ConfigError::new(

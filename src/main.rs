@@ -36,7 +36,7 @@ enum Command {
     Migrate,
     /// Run one simulated marketplace alone (for trying Chorus against it).
     Sim {
-        /// shopify | woocommerce | plugin
+        /// shopify | woocommerce | plugin | receiver
         kind: String,
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:9001")]
@@ -47,8 +47,8 @@ enum Command {
         /// WooCommerce: the consumer key to require.
         #[arg(long)]
         key: Option<String>,
-        /// WooCommerce: the consumer secret to require; plugin: the signing secret (whsec_…)
-        /// orders must carry (also settable with PUT /_sim/config).
+        /// WooCommerce: the consumer secret to require; plugin, receiver: the signing secret
+        /// (whsec_…) requests must carry (also settable with PUT /_sim/config).
         #[arg(long)]
         secret: Option<String>,
         /// Send signed order webhooks to this URL.

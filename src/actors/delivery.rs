@@ -16,6 +16,57 @@ pub fn client() -> awc::Client {
     awc::Client::builder().timeout(TIMEOUT).disable_redirects().finish()
 }
 
+/// A client that connects only to addresses `guard` allows: the host is resolved, each address
+/// checked, and the connection made to a checked one (so a DNS answer that changes between the
+/// check and the connect cannot lead to a forbidden address). TLS still verifies the host name.
+pub fn guarded_client(allow_private: bool, max_connections: usize) -> awc::Client {
+    let resolver = actix_tls::connect::Resolver::custom(GuardedResolver { allow_private });
+    let connector =
+        awc::Connector::new().connector(actix_tls::connect::Connector::new(resolver).service()).limit(max_connections);
+    awc::Client::builder().connector(connector).timeout(TIMEOUT).disable_redirects().finish()
+}
+
+struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl actix_tls::connect::Resolve for GuardedResolver {
+    fn lookup<'a>(
+        &'a self,
+        host: &'a str,
+        port: u16,
+    ) -> futures::future::LocalBoxFuture<'a, Result<Vec<std::net::SocketAddr>, Box<dyn std::error::Error>>> {
+        Box::pin(async move {
+            let found = checked_addresses(host, port, self.allow_private).await?;
+            Ok(found)
+        })
+    }
+}
+
+/// The addresses `host` resolves to, refused if any is loopback, private or reserved (unless
+/// allowed): a name that points partly inside the network is treated as pointing inside.
+pub async fn checked_addresses(
+    host: &str,
+    port: u16,
+    allow_private: bool,
+) -> Result<Vec<std::net::SocketAddr>, Box<dyn std::error::Error>> {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let found: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port)).await?.collect();
+    if found.is_empty() {
+        return Err(format!("{host} does not resolve").into());
+    }
+    if !allow_private {
+        if let Some(bad) = found.iter().find(|a| crate::domain::webhook::is_forbidden(a.ip())) {
+            return Err(format!(
+                "{host} resolves to {}, a loopback, private or reserved address (webhooks.allow_private_networks is false)",
+                bad.ip()
+            )
+            .into());
+        }
+    }
+    Ok(found)
+}
+
 /// What one delivery attempt came to.
 #[derive(Debug, Clone)]
 pub struct Attempt {

@@ -1,5 +1,5 @@
 //! The actors: one InventoryActor serialising every stock mutation, one supervised
-//! ChannelActor per enabled channel (kept by the registry), one PluginActor per enabled plugin,
+//! ChannelActor per enabled channel (kept by the registry), one PluginActor per enabled plugin, one WebhookActor per enabled subscription,
 //! and the signed delivery they and the webhook actors share.
 
 pub mod channel;
@@ -7,3 +7,4 @@ pub mod delivery;
 pub mod inventory;
 pub mod plugin;
 pub mod registry;
+pub mod webhook;

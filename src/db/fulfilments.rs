@@ -99,7 +99,8 @@ pub fn of_order(conn: &mut DbConn, order_id: i64) -> QueryResult<Vec<(Fulfilment
         .collect())
 }
 
-/// Moves a fulfilment to `status`, recording the channel's reference or error.
+/// Moves a fulfilment to `status`, recording the channel's reference or error, and
+/// `fulfillments.updated` with it.
 pub fn set_status(
     conn: &mut DbConn,
     id: i64,
@@ -108,15 +109,17 @@ pub fn set_status(
     error: Option<&str>,
     now: i64,
 ) -> QueryResult<()> {
-    diesel::update(fulfilments::table.find(id))
-        .set((
-            fulfilments::status.eq(status),
-            fulfilments::channel_ref.eq(channel_ref),
-            fulfilments::last_error.eq(error),
-            fulfilments::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-    Ok(())
+    conn.transaction(|c| {
+        diesel::update(fulfilments::table.find(id))
+            .set((
+                fulfilments::status.eq(status),
+                fulfilments::channel_ref.eq(channel_ref),
+                fulfilments::last_error.eq(error),
+                fulfilments::updated_at.eq(now),
+            ))
+            .execute(c)?;
+        super::snapshots::emit_fulfilment(c, id, "fulfillments.updated", now)
+    })
 }
 
 /// How long a sender holds a fulfilment it is sending before another may take it over (after
@@ -169,6 +172,7 @@ pub fn settle_order(conn: &mut DbConn, order_id: i64, now: i64) -> QueryResult<(
                 detail: "every line fulfilled and confirmed by the channel".into(),
             }],
         )?;
+        super::snapshots::emit_orders(conn, &[(order_id, "orders.updated")], now)?;
     }
     Ok(())
 }

@@ -14,7 +14,9 @@ pub mod pool;
 pub mod products;
 pub mod schema;
 pub mod settings;
+pub mod snapshots;
 pub mod unlinked;
+pub mod webhooks;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::prelude::*;

@@ -336,3 +336,7 @@ pub fn reset_cursor(conn: &mut DbConn, channel_id: i64) -> QueryResult<()> {
         .execute(conn)
         .map(|_| ())
 }
+
+pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<OrderRow>> {
+    orders::table.filter(orders::id.eq_any(ids)).select(OrderRow::as_select()).load(conn)
+}

@@ -278,3 +278,14 @@ pub fn depth(conn: &mut DbConn, target: &str) -> QueryResult<i64> {
 pub fn clear_target(conn: &mut DbConn, target: &str) -> QueryResult<usize> {
     diesel::delete(outbox::table.filter(outbox::target.eq(target))).execute(conn)
 }
+
+/// Every entry of `kind` for `target`, due or not, oldest first (at most `limit`).
+pub fn pending(conn: &mut DbConn, target: &str, kind: &str, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    outbox::table
+        .filter(outbox::target.eq(target))
+        .filter(outbox::kind.eq(kind))
+        .order(outbox::id)
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .load(conn)
+}

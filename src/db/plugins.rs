@@ -146,6 +146,7 @@ pub fn mark_sent(
                     detail: format!("accepted by plugin {plugin_id}"),
                 }],
             )?;
+            super::snapshots::emit_orders(c, &[(order_id, "orders.updated")], now)?;
         }
         diesel::update(plugins::table.find(plugin_id))
             .set((

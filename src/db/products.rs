@@ -35,6 +35,7 @@ pub fn insert(conn: &mut DbConn, sku: &str, title: &str, now: i64) -> QueryResul
             .values(NewStockRow { sku, on_hand: 0, allocated: 0, version: 0, updated_at: now })
             .execute(conn)?;
         let linked = super::channel_products::link_unlinked(conn, &[sku], now)?;
+        super::snapshots::emit_products(conn, std::slice::from_ref(&product), "products.created", now)?;
         Ok((product.clone(), linked))
     })
 }
@@ -54,6 +55,7 @@ pub fn insert_missing(conn: &mut DbConn, skus: &[&str], now: i64) -> QueryResult
         fresh.iter().map(|s| NewStockRow { sku: s, on_hand: 0, allocated: 0, version: 0, updated_at: now }).collect();
     crate::upsert_rows!(conn, rows, |v| diesel::insert_into(products::table).values(v).on_conflict_do_nothing());
     crate::upsert_rows!(conn, stock, |v| diesel::insert_into(stock_levels::table).values(v).on_conflict_do_nothing());
+    super::snapshots::emit_products(conn, &rows, "products.created", now)?;
     Ok(fresh.into_iter().map(str::to_string).collect())
 }
 
@@ -83,14 +85,19 @@ pub fn existing(conn: &mut DbConn, skus: &[&str]) -> QueryResult<Vec<String>> {
     Ok(found)
 }
 
+/// Renames the product, recording `products.updated`.
 pub fn update_title(conn: &mut DbConn, sku: &str, title: &str, now: i64) -> QueryResult<Product> {
-    let n = diesel::update(products::table.find(sku))
-        .set((products::title.eq(title), products::updated_at.eq(now)))
-        .execute(conn)?;
-    if n == 0 {
-        return Err(diesel::result::Error::NotFound);
-    }
-    products::table.find(sku).select(Product::as_select()).first(conn)
+    conn.transaction(|c| {
+        let n = diesel::update(products::table.find(sku))
+            .set((products::title.eq(title), products::updated_at.eq(now)))
+            .execute(c)?;
+        if n == 0 {
+            return Err(diesel::result::Error::NotFound);
+        }
+        let product = products::table.find(sku).select(Product::as_select()).first(c)?;
+        super::snapshots::emit_products(c, std::slice::from_ref(&product), "products.updated", now)?;
+        Ok(product)
+    })
 }
 
 pub enum Deleted {

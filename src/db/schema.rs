@@ -116,6 +116,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     fulfilments,
     fulfilment_lines,
     plugins,
+    webhook_subscriptions,
+    webhook_deliveries,
 );
 
 diesel::table! {
@@ -250,6 +252,41 @@ diesel::table! {
         subject -> Text,
         payload -> Text,
         created_at -> BigInt,
+        tx -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_subscriptions (id) {
+        id -> BigInt,
+        url -> Text,
+        events -> Text,
+        channel_id -> Nullable<BigInt>,
+        secret -> Text,
+        enabled -> Bool,
+        disabled_reason -> Nullable<Text>,
+        event_cursor -> BigInt,
+        failing_since -> Nullable<BigInt>,
+        last_error -> Nullable<Text>,
+        last_delivery_at -> Nullable<BigInt>,
+        delivered -> BigInt,
+        created_at -> BigInt,
+        updated_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> BigInt,
+        subscription_id -> BigInt,
+        event_id -> BigInt,
+        webhook_id -> Text,
+        attempt -> Integer,
+        attempted_at -> BigInt,
+        status_code -> Nullable<Integer>,
+        duration_ms -> BigInt,
+        error -> Nullable<Text>,
+        response -> Text,
     }
 }
 

@@ -9,3 +9,4 @@ pub mod sku;
 pub mod source;
 pub mod standard_webhooks;
 pub mod stock;
+pub mod webhook;

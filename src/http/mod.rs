@@ -12,6 +12,7 @@ pub mod orders;
 pub mod plugin_api;
 pub mod plugins;
 pub mod products;
+pub mod webhooks;
 
 use actix::Addr;
 use actix_web::web;
@@ -28,6 +29,7 @@ pub struct AppState {
     pub stock_cache: StockCache,
     pub channels: crate::actors::registry::ChannelRegistry,
     pub plugins: crate::actors::plugin::registry::PluginRegistry,
+    pub webhooks: crate::actors::webhook::registry::WebhookRegistry,
     pub admin_token_sha256: [u8; 32],
     pub max_body_bytes: usize,
 }
@@ -56,7 +58,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(channels::routes)
             .configure(orders::routes)
             .configure(fulfilments::routes)
-            .configure(plugins::routes),
+            .configure(plugins::routes)
+            .configure(webhooks::routes),
     )
     .default_service(web::to(not_found));
 }

@@ -1,9 +1,10 @@
 //! Simulated marketplaces (Shopify Admin GraphQL, WooCommerce REST v3) speaking the real
-//! protocols on loopback, and a simulated fulfilment centre (plugin), for `chorus demo`, the tests and the benchmarks. A tester drives them
+//! protocols on loopback, a simulated fulfilment centre (plugin) and a webhook receiver, for `chorus demo`, the tests and the benchmarks. A tester drives them
 //! through `/_sim/` (see `tester`); each runs in-process inside the current actix System.
 
 pub mod faults;
 pub mod plugin;
+pub mod receiver;
 pub mod server;
 pub mod shopify;
 pub mod shopify_fulfil;
@@ -82,14 +83,15 @@ impl fmt::Debug for SimOptions {
     }
 }
 
-/// For the CLI (`chorus sim <shopify|woocommerce|plugin> --bind ADDR`): starts one simulator and runs
+/// For the CLI (`chorus sim <shopify|woocommerce|plugin|receiver> --bind ADDR`): starts one simulator and runs
 /// until Ctrl-C.
 pub async fn run_forever(kind: &str, opts: SimOptions) -> anyhow::Result<()> {
     let handle = match kind {
         "shopify" => shopify::start(opts).await?,
         "woocommerce" | "woo" => woocommerce::start(opts).await?,
         "plugin" => plugin::start(opts).await?,
-        other => anyhow::bail!("unknown simulator {other:?} (expected shopify, woocommerce or plugin)"),
+        "receiver" => receiver::start(opts).await?,
+        other => anyhow::bail!("unknown simulator {other:?} (expected shopify, woocommerce, plugin or receiver)"),
     };
     tracing::info!(kind, url = %handle.base_url, "simulator listening");
     println!("{kind} simulator listening on {}", handle.base_url);

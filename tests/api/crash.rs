@@ -44,6 +44,7 @@ fn start_chorus(db: &TestDb, port: u16) -> Chorus {
             .env("CHORUS__HTTP__BIND", format!("127.0.0.1:{port}"))
             .env("CHORUS__AUTH__ADMIN_TOKEN", TOKEN)
             .env("CHORUS__LOG__FILTER", "warn")
+            .env("CHORUS__WEBHOOKS__ALLOW_PRIVATE_NETWORKS", "true")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()

@@ -77,6 +77,8 @@ pub fn settings_for(db: &TestDb) -> Settings {
     s.database.url = Secret::new(db.url.clone());
     s.database.pool_size = 4;
     s.auth.admin_token = Secret::new(TOKEN);
+    // The simulators and receivers all listen on 127.0.0.1.
+    s.webhooks.allow_private_networks = true;
     s
 }
 
@@ -281,6 +283,7 @@ impl Sim {
         let handle = match kind {
             "shopify" => chorus::sim::shopify::start(opts).await,
             "plugin" => chorus::sim::plugin::start(opts).await,
+            "receiver" => chorus::sim::receiver::start(opts).await,
             _ => chorus::sim::woocommerce::start(opts).await,
         }
         .expect("simulator starts");

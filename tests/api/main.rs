@@ -16,3 +16,4 @@ mod products;
 mod sim;
 mod stock_sync;
 mod storage;
+mod webhooks;

@@ -133,6 +133,8 @@ pub(super) fn apply(
             detail: format!("fulfilment {id}: {units} units"),
         }],
     )?;
+    crate::db::snapshots::emit_fulfilment(conn, id, "fulfillments.created", now)?;
+    crate::db::snapshots::emit_orders(conn, &[(order.id, "orders.updated")], now)?;
     let target = outbox::channel_target(order.channel_id);
     outbox::queue(conn, &target, outbox::FULFILMENT, &format!("fulfilment:{id}"), &id.to_string(), now)?;
     Ok(Ok(FulfilmentCreated { id, channel_id: order.channel_id }))

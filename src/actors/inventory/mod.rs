@@ -611,6 +611,21 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
         .collect();
     queries::upsert_sources(conn, &source_rows)?;
     queries::upsert_levels(conn, &level_rows)?;
+    // Subscribers hear of every SKU whose figures moved, in this same transaction.
+    let moved_skus: HashSet<&str> = moved.iter().map(|m| m.sku.as_str()).collect();
+    let snapshots: Vec<db::snapshots::StockSnapshot> = cache_updates
+        .iter()
+        .filter(|(sku, _, _)| moved_skus.contains(sku.as_str()))
+        .map(|(sku, level, sources)| db::snapshots::StockSnapshot {
+            sku,
+            on_hand: level.on_hand,
+            allocated: level.allocated,
+            available: level.available(),
+            version: level.version,
+            sources: sources.iter().map(|(name, s)| (name.as_str(), s.quantity)).collect(),
+        })
+        .collect();
+    db::snapshots::emit_inventory(conn, &snapshots, now)?;
     // The channels hear of every new `available` through the outbox, written in this same
     // transaction so no committed figure can miss its push.
     let mut push_channels = db::outbox::queue_stock_pushes(conn, &new_available, now)?;

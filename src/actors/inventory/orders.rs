@@ -129,6 +129,8 @@ pub(super) fn apply_import(
     let mut events = Vec::new();
     let mut new_lines = Vec::new();
     let mut ready = Vec::new();
+    // Events for subscribers, snapshotted once the page is written.
+    let mut emitted: Vec<(i64, &'static str)> = Vec::new();
     // The channel takes its own stock when it sells and restores it on cancellation: follow
     // that in the figure Chorus last saw there, so its next push compares against the truth.
     let mut channel_shift: HashMap<String, i64> = HashMap::new();
@@ -180,7 +182,9 @@ pub(super) fn apply_import(
                     });
                 }
                 events.push(event(id, now, "imported", format!("imported from channel as {}", incoming.name)));
+                emitted.push((id, "orders.received"));
                 if let Some(reason) = hold {
+                    emitted.push((id, "orders.on_hold"));
                     events.push(event(id, now, "on_hold", reason.as_str().to_string()));
                     outcome.on_hold += 1;
                 }
@@ -251,6 +255,7 @@ pub(super) fn apply_import(
                     if hold.is_some() && status == Status::Imported {
                         status = Status::OnHold;
                         outcome.on_hold += 1;
+                        emitted.push((row.id, "orders.on_hold"));
                         events.push(event(row.id, now, "on_hold", hold.map(|h| h.as_str()).unwrap_or_default().into()));
                     }
                 }
@@ -262,6 +267,7 @@ pub(super) fn apply_import(
                     row.id,
                     &values(msg.channel_id, incoming, status, hold, &digest, row.imported_at, now),
                 )?;
+                emitted.push((row.id, "orders.updated"));
                 events.push(event(
                     row.id,
                     now,
@@ -279,6 +285,7 @@ pub(super) fn apply_import(
     q::insert_lines(conn, &new_lines)?;
     q::add_events(conn, &events)?;
     routed.extend(plugins::route_orders(conn, &ready, now)?);
+    crate::db::snapshots::emit_orders(conn, &emitted, now)?;
     crate::db::channel_products::shift_channel_quantities(conn, msg.channel_id, &channel_shift)?;
     // The channel gets Chorus's figure again once the batch has settled every SKU.
     shifted.extend(channel_shift.into_keys().map(|sku| (msg.channel_id, sku)));
@@ -350,6 +357,7 @@ pub(super) fn apply_action(
             }
             q::set_status(conn, row.id, Status::Excluded.as_str(), None, now)?;
             q::add_events(conn, &[event(row.id, now, "excluded", "excluded by an operator; stock released".into())])?;
+            crate::db::snapshots::emit_orders(conn, &[(row.id, "orders.excluded")], now)?;
             Ok(Ok(OrderOutcome { status: Status::Excluded, hold_reason: None }))
         }
         OrderActionKind::Release => {
@@ -390,6 +398,7 @@ pub(super) fn apply_action(
                 let ready = [Routable { order_id: row.id, channel_id: row.channel_id, skus }];
                 routed.extend(plugins::route_orders(conn, &ready, now)?);
             }
+            crate::db::snapshots::emit_orders(conn, &[(row.id, "orders.updated")], now)?;
             Ok(Ok(OrderOutcome { status, hold_reason: hold }))
         }
     }

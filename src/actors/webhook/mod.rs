@@ -1,0 +1,177 @@
+//! WebhookActor: one per enabled subscription. Reads the event log from its own cursor and
+//! delivers what its subscription takes, signed as Standard Webhooks; failed events wait in the
+//! outbox for their retry while later events of other subjects go on. Supervised: a panic stops
+//! this actor alone and it is started again with its state reloaded. A slow or failing
+//! subscriber holds only its own actor.
+
+pub mod registry;
+mod round;
+
+use std::panic::AssertUnwindSafe;
+use std::rc::Rc;
+use std::time::Duration;
+
+use actix::prelude::*;
+use futures::FutureExt;
+
+use crate::config::WebhookSettings;
+use crate::db::{self, webhooks::Subscription, DbPool};
+
+/// How often an idle subscription looks for new events.
+const IDLE_POLL: Duration = Duration::from_millis(200);
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct DeliverNow;
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Reload;
+
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Retire;
+
+pub struct WebhookActor {
+    id: i64,
+    pool: DbPool,
+    settings: Rc<WebhookSettings>,
+    client: awc::Client,
+    subscription: Option<Subscription>,
+    delivering: bool,
+    timer: Option<SpawnHandle>,
+    retired: bool,
+    restarts: u32,
+}
+
+impl WebhookActor {
+    pub fn new(id: i64, pool: DbPool, settings: WebhookSettings) -> Self {
+        let client = super::delivery::guarded_client(settings.allow_private_networks, settings.concurrency.max(1));
+        WebhookActor {
+            id,
+            pool,
+            settings: Rc::new(settings),
+            client,
+            subscription: None,
+            delivering: false,
+            timer: None,
+            retired: false,
+            restarts: 0,
+        }
+    }
+
+    fn load(&mut self, ctx: &mut Context<Self>, after: Duration) {
+        if self.retired {
+            return;
+        }
+        let id = self.id;
+        let fut = db::run(&self.pool, move |conn| Ok(db::webhooks::find(conn, id)?));
+        ctx.spawn(fut.into_actor(self).map(move |found, act, ctx| match found {
+            Ok(Some(sub)) if sub.enabled => {
+                act.subscription = Some(sub);
+                act.arm(ctx, after);
+            }
+            Ok(_) => {
+                tracing::info!(subscription_id = act.id, "subscription gone or disabled; actor going dormant");
+                act.subscription = None;
+                act.disarm(ctx);
+            }
+            Err(e) => {
+                tracing::error!(subscription_id = act.id, error = %e, "cannot load subscription; retrying");
+                ctx.notify_later(Reload, Duration::from_secs(2));
+            }
+        }));
+    }
+
+    fn arm(&mut self, ctx: &mut Context<Self>, after: Duration) {
+        self.disarm(ctx);
+        self.timer = Some(ctx.notify_later(DeliverNow, after));
+    }
+
+    fn disarm(&mut self, ctx: &mut Context<Self>) {
+        if let Some(t) = self.timer.take() {
+            ctx.cancel_future(t);
+        }
+    }
+}
+
+impl Actor for WebhookActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        let backoff = if self.restarts == 0 {
+            Duration::ZERO
+        } else {
+            Duration::from_millis((500u64 << self.restarts.min(7)).min(60_000))
+        };
+        self.load(ctx, backoff);
+    }
+}
+
+impl actix::Supervised for WebhookActor {
+    fn restarting(&mut self, _ctx: &mut Context<Self>) {
+        self.restarts += 1;
+        self.delivering = false;
+        self.timer = None;
+        tracing::warn!(subscription_id = self.id, restarts = self.restarts, "webhook actor restarting");
+    }
+}
+
+impl Handler<Reload> for WebhookActor {
+    type Result = ();
+    fn handle(&mut self, _: Reload, ctx: &mut Context<Self>) {
+        self.load(ctx, Duration::ZERO);
+    }
+}
+
+impl Handler<Retire> for WebhookActor {
+    type Result = ();
+    fn handle(&mut self, _: Retire, ctx: &mut Context<Self>) {
+        self.retired = true;
+        self.subscription = None;
+        self.disarm(ctx);
+    }
+}
+
+impl Handler<DeliverNow> for WebhookActor {
+    type Result = ();
+
+    fn handle(&mut self, _: DeliverNow, ctx: &mut Context<Self>) {
+        if self.delivering {
+            return;
+        }
+        let Some(sub) = self.subscription.clone() else { return };
+        self.disarm(ctx);
+        self.delivering = true;
+        let work = round::run(sub, self.client.clone(), self.pool.clone(), self.settings.clone());
+        let span = tracing::info_span!("webhook.deliver", subscription_id = self.id);
+        let guarded = AssertUnwindSafe(tracing::Instrument::instrument(work, span)).catch_unwind();
+        ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
+            act.delivering = false;
+            let wait = match result {
+                Ok(Ok(round::After::Continue)) => Duration::ZERO,
+                Ok(Ok(round::After::Idle(next_retry))) => {
+                    act.restarts = 0;
+                    next_retry.map_or(IDLE_POLL, |at| {
+                        Duration::from_millis((at - db::now_ms()).clamp(0, IDLE_POLL.as_millis() as i64) as u64)
+                    })
+                }
+                Ok(Ok(round::After::Disabled(reason))) => {
+                    tracing::warn!(subscription_id = act.id, %reason, "subscription disabled");
+                    act.subscription = None;
+                    return;
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(subscription_id = act.id, error = %e, "delivery round failed; retrying in 2 s");
+                    Duration::from_secs(2)
+                }
+                Err(_) => {
+                    tracing::error!(subscription_id = act.id, "delivery panicked; restarting this webhook actor");
+                    ctx.stop();
+                    return;
+                }
+            };
+            act.arm(ctx, wait);
+        }));
+    }
+}

@@ -1,0 +1,305 @@
+//! One delivery round for a subscription: retries that are due (oldest event first within each
+//! subject), then the next events after the cursor. Events of one subject go one at a time, in
+//! order, and an event waiting for a retry holds back the later events of its subject; different
+//! subjects go concurrently. Everything the round did is written in one transaction, so a crash
+//! re-sends at most one round (with the same `webhook-id`s).
+
+use std::collections::{BTreeMap, HashMap};
+use std::rc::Rc;
+
+use futures::StreamExt;
+
+use crate::actors::delivery::{self, Attempt};
+use crate::config::WebhookSettings;
+use crate::db::events::EventRow;
+use crate::db::outbox::{OutboxRow, Seen};
+use crate::db::webhooks::{self as q, NewDelivery, Round, Subscription, EVENT};
+use crate::db::{self, DbPool};
+use crate::domain::webhook::retry_delay;
+
+/// New events read per round.
+const BATCH: i64 = 1000;
+/// Waiting retries read per round.
+const PENDING_MAX: i64 = 5000;
+
+pub enum After {
+    /// More may be waiting: go again at once.
+    Continue,
+    /// Caught up; the earliest retry falls due then (ms), if any.
+    Idle(Option<i64>),
+    Disabled(String),
+}
+
+/// The `webhook-id` of an event: the same for every attempt, replay and resend.
+pub fn message_id(event_id: i64) -> String {
+    format!("msg_{event_id}")
+}
+
+/// The body subscribers get: `{type, timestamp, event_id, data}`, data being the snapshot.
+pub fn body(e: &EventRow) -> Vec<u8> {
+    let ts = chrono::DateTime::from_timestamp_millis(e.created_at)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    // `kind` is one of our own event names and `payload` JSON we wrote: spliced, not re-parsed.
+    format!(r#"{{"type":"{}","timestamp":"{ts}","event_id":{},"data":{}}}"#, e.kind, e.id, e.payload).into_bytes()
+}
+
+enum Item {
+    Retry(OutboxRow, EventRow),
+    Fresh(EventRow),
+}
+
+impl Item {
+    fn event(&self) -> &EventRow {
+        match self {
+            Item::Retry(_, e) | Item::Fresh(e) => e,
+        }
+    }
+    fn attempt(&self) -> i32 {
+        match self {
+            Item::Retry(row, _) => row.attempts + 1,
+            Item::Fresh(_) => 1,
+        }
+    }
+}
+
+pub async fn run(
+    sub: Subscription,
+    client: awc::Client,
+    pool: DbPool,
+    settings: Rc<WebhookSettings>,
+) -> Result<After, String> {
+    let id = sub.id;
+    let loaded = db::run(&pool, move |conn| {
+        let Some(sub) = q::find(conn, id)? else { return Ok(None) };
+        let pending = db::outbox::pending(conn, &q::target(id), EVENT, PENDING_MAX)?;
+        let ids: Vec<i64> = pending.iter().filter_map(|r| r.payload.parse().ok()).collect();
+        let events = db::events::by_ids(conn, &ids)?;
+        let fresh = db::events::after(conn, sub.event_cursor, &sub.kinds(), sub.channel_id, BATCH)?;
+        Ok(Some((sub, pending, events, fresh)))
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    let Some((sub, pending, pending_events, fresh)) = loaded else {
+        return Ok(After::Disabled("subscription deleted".into()));
+    };
+    if !sub.enabled {
+        return Ok(After::Disabled(sub.disabled_reason.unwrap_or_else(|| "disabled".into())));
+    }
+    let now = db::now_ms();
+    let mut round = Round::default();
+
+    // Waiting retries by subject, oldest event first. A subject whose first entry is due goes
+    // out as a chain; one whose first is not due holds back everything of its subject.
+    let by_id: HashMap<i64, EventRow> = pending_events.into_iter().map(|e| (e.id, e)).collect();
+    let mut by_subject: BTreeMap<String, Vec<(OutboxRow, EventRow)>> = BTreeMap::new();
+    for row in pending {
+        match row.payload.parse::<i64>().ok().and_then(|e| by_id.get(&e)) {
+            Some(e) => by_subject.entry(e.subject.clone()).or_default().push((row, e.clone())),
+            // The event is gone (pruned): nothing to send.
+            None => round.finished.push(seen(&row)),
+        }
+    }
+    let mut chains: Vec<Vec<Item>> = Vec::new();
+    let mut held: HashMap<String, i64> = HashMap::new();
+    let mut next_retry: Option<i64> = None;
+    for (subject, mut rows) in by_subject {
+        rows.sort_by_key(|(_, e)| e.id);
+        let first_due = rows[0].0.next_attempt_at;
+        if first_due <= now {
+            held.insert(subject, now);
+            chains.push(rows.into_iter().map(|(r, e)| Item::Retry(r, e)).collect());
+        } else {
+            next_retry = Some(next_retry.map_or(first_due, |n: i64| n.min(first_due)));
+            held.insert(subject, first_due);
+        }
+    }
+    // New events: behind a waiting retry of their subject they join the queue; others go out.
+    let fresh_count = fresh.len() as i64;
+    round.cursor = fresh.last().map(|e| e.id);
+    let mut fresh_chains: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+    for e in fresh {
+        match held.get(&e.subject) {
+            Some(at) => round.queued.push((e.id, 0, "waiting behind an earlier event of the same entity".into(), *at)),
+            None => fresh_chains.entry(e.subject.clone()).or_default().push(Item::Fresh(e)),
+        }
+    }
+    chains.extend(fresh_chains.into_values());
+
+    let url = Rc::new(sub.url.clone());
+    let secret = Rc::new(sub.secret.clone());
+    let allow_private = settings.allow_private_networks;
+    let results: Vec<ChainResult> = futures::stream::iter(chains)
+        .map(|chain| {
+            let (client, url, secret) = (client.clone(), url.clone(), secret.clone());
+            async move { deliver_chain(&client, &url, &secret, allow_private, chain).await }
+        })
+        .buffer_unordered(settings.concurrency.max(1))
+        .collect()
+        .await;
+
+    let mut gone = false;
+    for result in results {
+        let mut blocked_until: Option<i64> = None;
+        for (item, attempt) in result.tried {
+            let ev = item.event();
+            round.log.push(NewDelivery {
+                subscription_id: id,
+                event_id: ev.id,
+                webhook_id: message_id(ev.id),
+                attempt: item.attempt(),
+                attempted_at: now,
+                status_code: attempt.status.map(i32::from),
+                duration_ms: attempt.duration_ms,
+                error: attempt.error.clone(),
+                response: attempt.response.clone(),
+            });
+            if attempt.delivered() {
+                round.successes += 1;
+                if let Item::Retry(row, _) = &item {
+                    round.finished.push(seen(row));
+                }
+                continue;
+            }
+            gone |= attempt.status == Some(410);
+            let error = attempt.describe();
+            round.last_error = Some(format!("event {}: {error}", ev.id));
+            let wait = retry_delay(
+                &settings.retry_schedule_secs,
+                item.attempt() as usize,
+                attempt.retry_after,
+                rand::random(),
+            );
+            let at = now + wait.map_or(0, |w| w.as_millis() as i64);
+            blocked_until = Some(at);
+            match (&item, wait) {
+                (Item::Retry(row, _), Some(_)) => round.postponed.push((row.id, error, at)),
+                (Item::Retry(row, _), None) => round.finished.push(seen(row)),
+                (Item::Fresh(e), Some(_)) => round.queued.push((e.id, item.attempt(), error, at)),
+                (Item::Fresh(e), None) => tracing::warn!(event_id = e.id, "event given up after its only attempt"),
+            }
+            if wait.is_none() {
+                tracing::warn!(subscription_id = id, event_id = ev.id, "retry schedule spent; event given up");
+            }
+        }
+        let at = blocked_until.unwrap_or(now);
+        for item in result.untried {
+            match item {
+                Item::Retry(row, _) => round.deferred.push((row.id, at)),
+                Item::Fresh(e) => {
+                    round.queued.push((e.id, 0, "waiting behind an earlier event of the same entity".into(), at))
+                }
+            }
+        }
+        if blocked_until.is_some() {
+            next_retry = Some(next_retry.map_or(at, |n| n.min(at)));
+        }
+    }
+    let tried_anything = !round.log.is_empty();
+    let applied = std::mem::take(&mut round);
+    let disable_after_ms = settings.disable_after_secs as i64 * 1000;
+    let verdict = db::run(&pool, move |conn| {
+        q::apply_round(conn, id, &applied, now)?;
+        if gone {
+            let reason = "the subscriber answered 410 Gone".to_string();
+            q::disable(conn, id, &reason, now)?;
+            return Ok(Some(reason));
+        }
+        let failing_since = q::find(conn, id)?.and_then(|s| s.failing_since);
+        if let Some(since) = failing_since.filter(|s| now - s > disable_after_ms) {
+            let reason = format!(
+                "failing without a success since {}",
+                chrono::DateTime::from_timestamp_millis(since).unwrap_or_default().to_rfc3339()
+            );
+            q::disable(conn, id, &reason, now)?;
+            return Ok(Some(reason));
+        }
+        Ok(None)
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    if let Some(reason) = verdict {
+        return Ok(After::Disabled(reason));
+    }
+    if fresh_count == BATCH || (tried_anything && next_retry.is_some_and(|n| n <= db::now_ms())) {
+        return Ok(After::Continue);
+    }
+    Ok(After::Idle(next_retry))
+}
+
+fn seen(row: &OutboxRow) -> Seen {
+    Seen { id: row.id, payload: row.payload.clone(), written_at: row.created_at }
+}
+
+struct ChainResult {
+    tried: Vec<(Item, Attempt)>,
+    untried: Vec<Item>,
+}
+
+/// Sends a subject's events in order, stopping at the first that fails.
+async fn deliver_chain(
+    client: &awc::Client,
+    url: &str,
+    secret: &str,
+    allow_private: bool,
+    chain: Vec<Item>,
+) -> ChainResult {
+    let mut tried = Vec::new();
+    let mut rest = chain.into_iter();
+    for item in rest.by_ref() {
+        let ev = item.event();
+        let attempt = match forbidden_literal(url, allow_private) {
+            Some(why) => {
+                Attempt { status: None, duration_ms: 0, error: Some(why), response: String::new(), retry_after: None }
+            }
+            None => delivery::post_signed(client, url, secret, &message_id(ev.id), &body(ev)).await,
+        };
+        let ok = attempt.delivered();
+        tried.push((item, attempt));
+        if !ok {
+            break;
+        }
+    }
+    ChainResult { tried, untried: rest.collect() }
+}
+
+/// A URL whose host is a forbidden IP literal (names are checked by the client's resolver).
+fn forbidden_literal(url: &str, allow_private: bool) -> Option<String> {
+    if allow_private {
+        return None;
+    }
+    let host = url::Url::parse(url).ok()?.host_str()?.trim_start_matches('[').trim_end_matches(']').to_string();
+    let ip: std::net::IpAddr = host.parse().ok()?;
+    crate::domain::webhook::is_forbidden(ip)
+        .then(|| format!("{ip} is a loopback, private or reserved address (webhooks.allow_private_networks is false)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn body_carries_the_snapshot_verbatim() {
+        let e = EventRow {
+            id: 7,
+            kind: "inventory.updated".into(),
+            channel_id: None,
+            subject: "sku:A".into(),
+            payload: r#"{"sku":"A","available":3}"#.into(),
+            created_at: 0,
+        };
+        let v: serde_json::Value = serde_json::from_slice(&body(&e)).unwrap();
+        assert_eq!(v["type"], "inventory.updated");
+        assert_eq!(v["event_id"], 7);
+        assert_eq!(v["data"]["available"], 3);
+        assert_eq!(v["timestamp"], "1970-01-01T00:00:00.000Z");
+    }
+
+    #[test]
+    fn private_literals_are_caught_before_connecting() {
+        assert!(forbidden_literal("http://127.0.0.1:9/x", false).is_some());
+        assert!(forbidden_literal("http://[::1]:9/x", false).is_some());
+        assert!(forbidden_literal("http://127.0.0.1:9/x", true).is_none());
+        assert!(forbidden_literal("https://example.com/x", false).is_none());
+    }
+}

@@ -1,0 +1,109 @@
+//! Events with full snapshots, written in the caller's transaction: the entity as the admin API
+//! shows it (the same view types), so a subscriber sees what `GET` would return.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde_json::{json, Value};
+
+use super::events::{record_many, NewEvent};
+use super::DbConn;
+use crate::http::fulfilments::FulfilmentView;
+use crate::http::orders::OrderView;
+
+/// The ordering subject of an order and everything that happens to it.
+pub fn order_subject(order_id: i64) -> String {
+    format!("order:{order_id}")
+}
+
+/// Records `kind` for each order, with the order and its lines as they are now.
+pub fn emit_orders(conn: &mut DbConn, kinds: &[(i64, &str)], now: i64) -> QueryResult<()> {
+    if kinds.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<i64> = kinds.iter().map(|(id, _)| *id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let mut views: HashMap<i64, (i64, Value)> = HashMap::new();
+    for chunk in ids.chunks(super::CHUNK_ROWS) {
+        let orders = super::orders::find_many(conn, chunk)?;
+        let mut lines: HashMap<i64, Vec<super::orders::LineRow>> = HashMap::new();
+        for l in super::orders::lines_of(conn, chunk)? {
+            lines.entry(l.order_id).or_default().push(l);
+        }
+        for o in orders {
+            let (id, channel) = (o.id, o.channel_id);
+            let view = OrderView::new(o, Some(lines.remove(&id).unwrap_or_default()), None);
+            views.insert(id, (channel, serde_json::to_value(view).unwrap_or_default()));
+        }
+    }
+    let rows: Vec<NewEvent> = kinds
+        .iter()
+        .filter_map(|(id, kind)| {
+            let (channel, view) = views.get(id)?;
+            Some(NewEvent::new(kind, Some(*channel), order_subject(*id), view, now))
+        })
+        .collect();
+    record_many(conn, &rows)
+}
+
+/// Records `kind` for a fulfilment, with its lines.
+pub fn emit_fulfilment(conn: &mut DbConn, id: i64, kind: &str, now: i64) -> QueryResult<()> {
+    let Some((row, lines)) = super::fulfilments::find(conn, id)? else { return Ok(()) };
+    let (order_id, channel) = (row.order_id, row.channel_id);
+    let view = serde_json::to_value(FulfilmentView::new(row, lines)).unwrap_or_default();
+    record_many(conn, &[NewEvent::new(kind, Some(channel), order_subject(order_id), &view, now)])
+}
+
+/// Records `kind` for products.
+pub fn emit_products(
+    conn: &mut DbConn,
+    products: &[super::products::Product],
+    kind: &str,
+    now: i64,
+) -> QueryResult<()> {
+    let rows: Vec<NewEvent> = products
+        .iter()
+        .map(|p| {
+            let view = json!({
+                "sku": p.sku,
+                "title": p.title,
+                "created_at": crate::http::time(p.created_at),
+                "updated_at": crate::http::time(p.updated_at),
+            });
+            NewEvent::new(kind, None, format!("sku:{}", p.sku), &view, now)
+        })
+        .collect();
+    record_many(conn, &rows)
+}
+
+/// A SKU's stock after a change, as `GET /api/v1/inventory/{sku}` shows it.
+pub struct StockSnapshot<'a> {
+    pub sku: &'a str,
+    pub on_hand: i64,
+    pub allocated: i64,
+    pub available: i64,
+    pub version: i64,
+    pub sources: Vec<(&'a str, i64)>,
+}
+
+/// Records `inventory.updated` for each SKU whose figures moved.
+pub fn emit_inventory(conn: &mut DbConn, changed: &[StockSnapshot], now: i64) -> QueryResult<()> {
+    let rows: Vec<NewEvent> = changed
+        .iter()
+        .map(|s| {
+            let sources: serde_json::Map<String, Value> =
+                s.sources.iter().map(|(name, q)| (name.to_string(), json!(q))).collect();
+            let view = json!({
+                "sku": s.sku,
+                "on_hand": s.on_hand,
+                "allocated": s.allocated,
+                "available": s.available,
+                "version": s.version,
+                "sources": sources,
+            });
+            NewEvent::new("inventory.updated", None, format!("sku:{}", s.sku), &view, now)
+        })
+        .collect();
+    record_many(conn, &rows)
+}

@@ -1,0 +1,57 @@
+//! `POST /api/v1/webhooks` `{url, events, channel_id?}` → 201 with the subscription and its
+//! signing secret, shown this once. Events from now on reach it.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+
+use super::{new_secret, validate_events, validate_url, SubscriptionView};
+use crate::db::{self, webhooks::SubscriptionValues};
+use crate::error::{ApiError, ApiResult};
+use crate::http::{extract::Body, AppState};
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewSubscription {
+    url: String,
+    events: Vec<String>,
+    channel_id: Option<i64>,
+    #[serde(default = "yes")]
+    enabled: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[tracing::instrument(skip(state, body))]
+pub async fn create(state: web::Data<AppState>, body: Body<NewSubscription>) -> ApiResult<HttpResponse> {
+    let b = body.0;
+    let events = validate_events(&b.events)?;
+    let url = validate_url(&b.url, state.webhooks.settings().allow_private_networks).await?;
+    if let Some(channel) = b.channel_id {
+        let exists = db::run(&state.pool, move |conn| Ok(db::channels::find(conn, channel)?.is_some())).await?;
+        if !exists {
+            return Err(ApiError::validation("channel_id", format!("no channel has id {channel}")));
+        }
+    }
+    let now = db::now_ms();
+    let values = SubscriptionValues {
+        url,
+        events,
+        channel_id: b.channel_id,
+        enabled: b.enabled,
+        disabled_reason: None,
+        updated_at: now,
+    };
+    let secret = new_secret();
+    let stored = secret.clone();
+    let sub = db::run(&state.pool, move |conn| Ok(db::webhooks::insert(conn, &values, &stored, now)?)).await?;
+    tracing::info!(subscription_id = sub.id, "webhook subscription created");
+    if sub.enabled {
+        state.webhooks.ensure(sub.id);
+    }
+    let id = sub.id;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/webhooks/{id}")))
+        .json(SubscriptionView::new(sub, Some(secret))))
+}

@@ -1,0 +1,117 @@
+//! `GET /api/v1/webhooks/{id}/deliveries?limit=&cursor=` (every attempt, newest first),
+//! `POST /api/v1/webhooks/{id}/replay` `{since}` (every event it takes since then, again) and
+//! `POST /api/v1/webhooks/{id}/deliveries/{delivery}/resend` (that delivery's event, again).
+//! Re-sent events keep their `webhook-id`.
+
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{parse_id, unknown};
+use crate::db;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{cursor, extract::Body, AppState};
+
+/// At most this many events per replay; replay again from the last one's time for more.
+const REPLAY_MAX: i64 = 100_000;
+
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+#[tracing::instrument(skip(state))]
+pub async fn list(
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    page: web::Query<Page>,
+) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let limit = page.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::validation("limit", "must be 1 to 500"));
+    }
+    let before = match &page.cursor {
+        Some(c) => Some(
+            cursor::decode(c)?
+                .parse::<i64>()
+                .map_err(|_| ApiError::validation("cursor", "not a cursor this API gave out"))?,
+        ),
+        None => None,
+    };
+    let rows = db::run(&state.pool, move |conn| {
+        if db::webhooks::find(conn, id)?.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(db::webhooks::deliveries(conn, id, before, limit + 1)?))
+    })
+    .await?
+    .ok_or_else(|| unknown(id))?;
+    let more = rows.len() as i64 > limit;
+    let items: Vec<serde_json::Value> = rows
+        .iter()
+        .take(limit as usize)
+        .map(|d| {
+            json!({
+                "id": d.id,
+                "event_id": d.event_id,
+                "webhook_id": d.webhook_id,
+                "attempt": d.attempt,
+                "at": crate::http::time(d.attempted_at),
+                "status_code": d.status_code,
+                "duration_ms": d.duration_ms,
+                "error": d.error,
+                "response": d.response,
+            })
+        })
+        .collect();
+    let next = if more { rows.get(limit as usize - 1).map(|d| cursor::encode(&d.id.to_string())) } else { None };
+    Ok(HttpResponse::Ok().json(json!({ "items": items, "next_cursor": next })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Replay {
+    /// RFC 3339.
+    since: String,
+}
+
+#[tracing::instrument(skip(state, body))]
+pub async fn replay(state: web::Data<AppState>, id: web::Path<String>, body: Body<Replay>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&id)?;
+    let since = chrono::DateTime::parse_from_rfc3339(body.0.since.trim())
+        .map_err(|e| ApiError::validation("since", format!("not an RFC 3339 time: {e}")))?
+        .timestamp_millis();
+    let queued = db::run(&state.pool, move |conn| {
+        let Some(sub) = db::webhooks::find(conn, id)? else { return Ok(None) };
+        // Only what the subscription has already been through: later events come on their own.
+        let ids: Vec<i64> = db::events::ids_since(conn, since, &sub.kinds(), sub.channel_id, REPLAY_MAX)?
+            .into_iter()
+            .filter(|e| *e <= sub.event_cursor)
+            .collect();
+        Ok(Some(db::webhooks::queue_events(conn, id, &ids, db::now_ms())?))
+    })
+    .await?
+    .ok_or_else(|| unknown(id))?;
+    state.webhooks.deliver_now(id);
+    Ok(HttpResponse::Accepted().json(json!({ "queued": queued })))
+}
+
+#[tracing::instrument(skip(state))]
+pub async fn resend(state: web::Data<AppState>, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
+    let id = parse_id(&path.0)?;
+    let delivery: i64 = path.1.parse().map_err(|_| not_found(&path.1))?;
+    let queued = db::run(&state.pool, move |conn| {
+        let Some(d) = db::webhooks::find_delivery(conn, id, delivery)? else { return Ok(None) };
+        Ok(Some(db::webhooks::queue_events(conn, id, &[d.event_id], db::now_ms())?))
+    })
+    .await?
+    .ok_or_else(|| not_found(&path.1))?;
+    state.webhooks.deliver_now(id);
+    Ok(HttpResponse::Accepted().json(json!({ "queued": queued })))
+}
+
+fn not_found(delivery: &str) -> ApiError {
+    ApiError::not_found("unknown_delivery", format!("this subscription has no delivery {delivery}"))
+}

@@ -1,0 +1,115 @@
+//! `/api/v1/webhooks`: subscriptions of other systems (a WMS, an OMS) to Chorus's events, for
+//! one store or all, with their signing secret (shown once), status and delivery log.
+
+mod create;
+mod deliveries;
+mod manage;
+
+use actix_web::web;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::db::webhooks::Subscription;
+use crate::error::{ApiError, ApiResult};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/webhooks").get(manage::list).post(create::create))
+        .service(web::resource("/webhooks/{id}").get(manage::read).patch(manage::update).delete(manage::delete))
+        .service(web::resource("/webhooks/{id}/rotate").post(manage::rotate))
+        .service(web::resource("/webhooks/{id}/deliveries").get(deliveries::list))
+        .service(web::resource("/webhooks/{id}/deliveries/{delivery}/resend").post(deliveries::resend))
+        .service(web::resource("/webhooks/{id}/replay").post(deliveries::replay));
+}
+
+#[derive(Serialize)]
+pub struct SubscriptionView {
+    id: i64,
+    url: String,
+    events: Value,
+    channel_id: Option<i64>,
+    enabled: bool,
+    status: StatusView,
+    created_at: String,
+    updated_at: String,
+    /// Shown on creation and rotation only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    secret: Option<String>,
+}
+
+#[derive(Serialize)]
+struct StatusView {
+    /// Why deliveries stopped (410 Gone, failing too long), when they did.
+    disabled_reason: Option<String>,
+    delivered: i64,
+    last_delivery_at: Option<String>,
+    last_error: Option<String>,
+    failing_since: Option<String>,
+}
+
+impl SubscriptionView {
+    pub fn new(s: Subscription, secret: Option<String>) -> Self {
+        SubscriptionView {
+            id: s.id,
+            events: serde_json::from_str(&s.events).unwrap_or(Value::Null),
+            url: s.url,
+            channel_id: s.channel_id,
+            enabled: s.enabled,
+            status: StatusView {
+                disabled_reason: s.disabled_reason,
+                delivered: s.delivered,
+                last_delivery_at: s.last_delivery_at.map(crate::http::time),
+                last_error: s.last_error,
+                failing_since: s.failing_since.map(crate::http::time),
+            },
+            created_at: crate::http::time(s.created_at),
+            updated_at: crate::http::time(s.updated_at),
+            secret,
+        }
+    }
+}
+
+/// A fresh signing secret: `whsec_` + base64 of 32 random bytes.
+pub fn new_secret() -> String {
+    use base64::Engine;
+    format!("whsec_{}", base64::engine::general_purpose::STANDARD.encode(rand::random::<[u8; 32]>()))
+}
+
+pub fn validate_events(events: &[String]) -> ApiResult<String> {
+    if events.is_empty() {
+        return Err(ApiError::validation("events", "choose at least one event"));
+    }
+    for e in events {
+        if !crate::domain::webhook::EVENT_KINDS.contains(&e.as_str()) {
+            return Err(ApiError::validation(
+                "events",
+                format!("unknown event \"{e}\"; one of {}", crate::domain::webhook::EVENT_KINDS.join(", ")),
+            ));
+        }
+    }
+    let mut sorted = events.to_vec();
+    sorted.sort();
+    sorted.dedup();
+    Ok(serde_json::to_string(&sorted).unwrap_or_default())
+}
+
+/// An http(s) URL whose host resolves only to addresses deliveries may reach.
+pub async fn validate_url(raw: &str, allow_private: bool) -> ApiResult<String> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| ApiError::validation("url", e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ApiError::validation("url", "must be an http or https URL"));
+    }
+    let Some(host) = url.host_str() else { return Err(ApiError::validation("url", "has no host")) };
+    let port = url.port_or_known_default().unwrap_or(443);
+    crate::actors::delivery::checked_addresses(host, port, allow_private)
+        .await
+        .map_err(|e| ApiError::validation("url", e.to_string()))?;
+    Ok(url.to_string())
+}
+
+pub fn parse_id(raw: &str) -> ApiResult<i64> {
+    raw.parse().map_err(|_| unknown(raw))
+}
+
+pub fn unknown(id: impl std::fmt::Display) -> ApiError {
+    ApiError::not_found("unknown_webhook", format!("no webhook subscription has id {id}"))
+}
