@@ -1,6 +1,6 @@
 //! `cargo bench`: InventoryActor throughput at 1, 8 and 64 senders beside the raw ceiling,
 //! order import throughput from a simulator, and propagation latency from an order webhook on
-//! one channel to the new figure on the other, on SQLite and (with TEST_DATABASE_URL or
+//! one channel to the new figure on the other, and webhook deliveries/s, on SQLite and (with TEST_DATABASE_URL or
 //! CHORUS_BENCH_POSTGRES_URL naming an empty database) on PostgreSQL.
 
 fn main() -> anyhow::Result<()> {
@@ -12,6 +12,8 @@ fn main() -> anyhow::Result<()> {
         println!();
         chorus::bench::run_import_suite(pg.clone(), orders).await?;
         println!();
-        chorus::bench::run_propagation_suite(pg, 1_000).await
+        chorus::bench::run_propagation_suite(pg.clone(), 1_000).await?;
+        println!();
+        chorus::bench::run_webhook_suite(pg, 10_000, 10).await
     })
 }

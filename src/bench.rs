@@ -293,3 +293,83 @@ pub async fn run_propagation_suite(postgres_url: Option<String>, orders: usize) 
     }
     Ok(())
 }
+
+/// Webhook deliveries/s: `events` inventory.updated events delivered to each of `subscriptions`
+/// subscriptions pointing at a local receiver. The subscriptions are created disabled, the events
+/// written, then every subscription enabled at once: the clock runs from there to the last 2xx.
+pub async fn webhooks(database_url: &str, events: usize, subscriptions: usize) -> anyhow::Result<f64> {
+    use crate::sim::{receiver, SimOptions};
+    let sink = receiver::start(SimOptions::default()).await?;
+    let mut settings = Settings::defaults();
+    settings.database.url = Secret::new(database_url);
+    settings.http.bind = "127.0.0.1:0".into();
+    settings.auth.admin_token = Secret::new("bench");
+    settings.webhooks.allow_private_networks = true;
+    let app = crate::Application::build(settings).await?;
+    let (handle, inventory) = (app.server_handle(), app.inventory());
+    let base = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = awc::Client::builder().timeout(std::time::Duration::from_secs(60)).finish();
+    let call = |method: awc::http::Method, path: String, body: serde_json::Value| {
+        let req = client.request(method, format!("{base}{path}")).bearer_auth("bench");
+        async move {
+            let mut resp = req.send_json(&body).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            let v: serde_json::Value = resp.json().limit(16 << 20).await?;
+            anyhow::Ok(v)
+        }
+    };
+    let mut ids = Vec::new();
+    for n in 0..subscriptions {
+        let body = serde_json::json!({"url": sink.url(&format!("/sub{n}")), "events": ["inventory.updated"], "enabled": false});
+        let sub = call(awc::http::Method::POST, "/api/v1/webhooks".into(), body).await?;
+        ids.push(sub["id"].as_i64().ok_or_else(|| anyhow::anyhow!("subscription not created: {sub}"))?);
+    }
+    eprintln!("bench: writing {events} events");
+    inventory
+        .send(SetMany {
+            source: Source::Api,
+            items: (0..events).map(|i| (format!("WH-{i:06}"), 1 + (i % 50) as i64)).collect(),
+            as_of: None,
+            create_missing: true,
+        })
+        .await??;
+    eprintln!("bench: delivering to {subscriptions} subscriptions");
+    let started = Instant::now();
+    for id in &ids {
+        call(awc::http::Method::PATCH, format!("/api/v1/webhooks/{id}"), serde_json::json!({"enabled": true})).await?;
+    }
+    let want = (events * subscriptions) as u64;
+    loop {
+        let mut resp = client.get(sink.url("/_sim/stats")).send().await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let stats: serde_json::Value = resp.json().await?;
+        if stats["accepted"].as_u64().unwrap_or(0) >= want {
+            break;
+        }
+        if started.elapsed() > std::time::Duration::from_secs(600) {
+            anyhow::bail!("deliveries did not finish in 10 minutes: {stats}");
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let rate = want as f64 / started.elapsed().as_secs_f64();
+    handle.stop(true).await;
+    sink.stop().await;
+    Ok(rate)
+}
+
+/// Runs the webhook benchmark on SQLite, and on PostgreSQL when a URL is given.
+pub async fn run_webhook_suite(
+    postgres_url: Option<String>,
+    events: usize,
+    subscriptions: usize,
+) -> anyhow::Result<()> {
+    let (url, dir) = temp_sqlite_url();
+    let rate = webhooks(&url, events, subscriptions).await;
+    let _ = std::fs::remove_dir_all(&dir);
+    println!("Webhook delivery, Chorus → local receiver, {events} events × {subscriptions} subscriptions");
+    println!("  sqlite:     {:>8.0} deliveries/s", rate?);
+    match postgres_url {
+        Some(pg) => println!("  postgres:   {:>8.0} deliveries/s", webhooks(&pg, events, subscriptions).await?),
+        None => println!("  (PostgreSQL skipped: pass --postgres URL or set TEST_DATABASE_URL)"),
+    }
+    Ok(())
+}

@@ -88,6 +88,18 @@ enum BenchKind {
         #[arg(long, env = "CHORUS_BENCH_POSTGRES_URL")]
         postgres: Option<String>,
     },
+    /// Webhook deliveries/s from Chorus to a local receiver.
+    Webhooks {
+        /// Events written (inventory.updated, one per SKU).
+        #[arg(long, default_value_t = 10_000)]
+        events: usize,
+        /// Subscriptions, each taking every event.
+        #[arg(long, default_value_t = 10)]
+        subscriptions: usize,
+        /// Also run on this PostgreSQL database (postgres://…); it must be empty of Chorus data.
+        #[arg(long, env = "CHORUS_BENCH_POSTGRES_URL")]
+        postgres: Option<String>,
+    },
     /// Latency from an order webhook on one channel to the new figure at the other (p50, p99).
     Propagation {
         /// Orders to time.
@@ -131,6 +143,10 @@ fn main() {
         Command::Bench { which: BenchKind::Propagation { orders, postgres } } => {
             telemetry::init(&chorus::config::LogSettings { filter: "warn".into(), format: "text".into() });
             actix_web::rt::System::new().block_on(chorus::bench::run_propagation_suite(postgres, orders))
+        }
+        Command::Bench { which: BenchKind::Webhooks { events, subscriptions, postgres } } => {
+            telemetry::init(&chorus::config::LogSettings { filter: "warn".into(), format: "text".into() });
+            actix_web::rt::System::new().block_on(chorus::bench::run_webhook_suite(postgres, events, subscriptions))
         }
         Command::Bench { which: BenchKind::Import { orders, postgres } } => {
             telemetry::init(&chorus::config::LogSettings { filter: "warn".into(), format: "text".into() });

@@ -299,3 +299,69 @@ async fn sigkill_while_a_fulfilment_is_on_its_way_ends_with_exactly_one_on_the_c
         }
     }
 }
+
+#[actix_web::test]
+async fn sigkill_during_a_burst_of_10000_events_loses_no_webhook() {
+    const EVENTS: usize = 10_000;
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let receiver = Sim::start("receiver", None).await;
+        let port = free_port();
+        let remote = Remote::new(port);
+        let mut child = start_chorus(&db, port);
+        remote.wait_healthy().await;
+        let sub = remote
+            .call(
+                "POST",
+                "/api/v1/webhooks",
+                Some(json!({"url": receiver.handle.url("/hooks"), "events": ["inventory.updated"]})),
+            )
+            .await
+            .expect("subscribed");
+        assert!(sub["id"].is_i64(), "{sub}");
+        // One bulk call: 10,000 SKUs created and stocked, 10,000 inventory.updated events.
+        let items: Vec<Value> = (0..EVENTS).map(|i| json!({"sku": format!("E-{i:05}"), "quantity": 3})).collect();
+        remote.call("PUT", "/api/v1/inventory", Some(json!({"items": items, "create_missing": true}))).await.unwrap();
+        let stats = || async { receiver.call("GET", "/_sim/stats", None).await };
+        // Kill it while the burst is being delivered.
+        let mut before = 0;
+        for _ in 0..2000 {
+            before = stats().await["unique_accepted"].as_u64().unwrap_or(0);
+            if before > 0 {
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(5)).await;
+        }
+        child.kill().expect("SIGKILL");
+        child.wait().unwrap();
+        eprintln!("{backend:?}: killed with {before} of {EVENTS} events delivered");
+
+        let mut child = start_chorus(&db, port);
+        remote.wait_healthy().await;
+        let done = eventually(180, &format!("{backend:?}: every event delivered"), || async {
+            let s = stats().await;
+            if s["unique_accepted"].as_u64() == Some(EVENTS as u64) {
+                Ok(s)
+            } else {
+                Err(format!("{s}"))
+            }
+        })
+        .await;
+        // At least once each; any duplicate is the same webhook-id (counted once above), and
+        // the ids are exactly the burst's events.
+        let arrivals = receiver.call("GET", "/_sim/received", None).await;
+        let mut skus: Vec<&str> = arrivals
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|a| a["status"] == 200)
+            .filter_map(|a| a["body"]["data"]["sku"].as_str())
+            .collect();
+        skus.sort();
+        skus.dedup();
+        assert_eq!(skus.len(), EVENTS, "{backend:?}: {done}");
+        eprintln!("{backend:?}: {done}");
+        child.kill().ok();
+        child.wait().ok();
+    }
+}
