@@ -68,7 +68,10 @@ impl Application {
         for channel in enabled.iter().filter(|c| c.enabled) {
             channels.ensure(channel.id);
         }
-        let plugins = PluginRegistry::new(Arbiter::new().handle(), pool.clone());
+        let secrets =
+            crate::secrets::SecretBox::load(settings.auth.secrets_key.expose(), settings.database.url.expose())
+                .context("cannot load the key that seals stored secrets (auth.secrets_key)")?;
+        let plugins = PluginRegistry::new(Arbiter::new().handle(), pool.clone(), secrets.clone());
         {
             let plugins = plugins.clone();
             inventory.do_send(crate::actors::inventory::NotifyRouted(Box::new(move |ids| {
@@ -79,7 +82,8 @@ impl Application {
             plugins.ensure(plugin.id);
         }
         // Webhook actors get an arbiter of their own: a slow subscriber never slows a channel.
-        let webhooks = WebhookRegistry::new(Arbiter::new().handle(), pool.clone(), settings.webhooks.clone());
+        let webhooks =
+            WebhookRegistry::new(Arbiter::new().handle(), pool.clone(), settings.webhooks.clone(), secrets.clone());
         for sub in db::run(&pool, |conn| Ok(db::webhooks::list(conn)?)).await?.iter().filter(|s| s.enabled) {
             webhooks.ensure(sub.id);
         }
@@ -95,6 +99,7 @@ impl Application {
             channels: channels.clone(),
             plugins,
             webhooks,
+            secrets,
             admin_token_sha256,
             max_body_bytes: settings.http.max_body_bytes,
         });

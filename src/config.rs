@@ -73,6 +73,8 @@ pub struct DatabaseSettings {
 #[derive(Clone, Debug, Deserialize)]
 pub struct AuthSettings {
     pub admin_token: Secret,
+    /// Seals stored signing secrets (base64 of 32 bytes); empty: a key file is used.
+    pub secrets_key: Secret,
 }
 
 #[derive(Clone, Debug, Deserialize)]

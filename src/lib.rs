@@ -12,6 +12,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod sandbox;
+pub mod secrets;
 pub mod sim;
 pub mod telemetry;
 

@@ -30,6 +30,7 @@ pub struct AppState {
     pub channels: crate::actors::registry::ChannelRegistry,
     pub plugins: crate::actors::plugin::registry::PluginRegistry,
     pub webhooks: crate::actors::webhook::registry::WebhookRegistry,
+    pub secrets: crate::secrets::SecretBox,
     pub admin_token_sha256: [u8; 32],
     pub max_body_bytes: usize,
 }

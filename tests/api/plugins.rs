@@ -24,7 +24,12 @@ async fn plugins_are_registered_with_credentials_shown_once_and_validated() {
     for backend in backends() {
         let db = TestDb::new(backend);
         let app = spawn_app(&db).await;
-        let (id, token, _) = create_plugin(&app).await;
+        let (id, token, secret) = create_plugin(&app).await;
+        let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
+        let stored =
+            chorus::db::run(&pool, move |conn| Ok(chorus::db::plugins::find(conn, id)?)).await.unwrap().unwrap();
+        assert!(!stored.signing_secret.contains(secret.trim_start_matches("whsec_")), "secret stored in the clear");
+        assert!(!stored.token_sha256.contains(token.trim_start_matches("chp_")), "token stored in the clear");
         let shown = app.get(&format!("/api/v1/plugins/{id}")).await.body;
         assert!(shown.get("token").is_none() && shown.get("secret").is_none(), "{shown}");
         assert!(!shown.to_string().contains(&token));

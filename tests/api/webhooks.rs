@@ -314,6 +314,10 @@ async fn private_addresses_are_refused_unless_allowed() {
     let (id, secret) = subscribe(&app, "http://127.0.0.1:9/hook", &["orders.received"], None).await;
     let shown = app.get(&format!("/api/v1/webhooks/{id}")).await.body;
     assert!(shown.get("secret").is_none() && !shown.to_string().contains(&secret), "{shown}");
+    // Sealed at rest: the database holds neither the secret nor its base64 part.
+    let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
+    let stored = chorus::db::run(&pool, move |conn| Ok(chorus::db::webhooks::find(conn, id)?)).await.unwrap().unwrap();
+    assert!(!stored.secret.contains(secret.trim_start_matches("whsec_")), "stored in the clear");
     let rotated = app.post(&format!("/api/v1/webhooks/{id}/rotate"), json!({})).await.body;
     assert!(rotated["secret"].as_str().is_some_and(|s| s != secret), "{rotated}");
     assert_eq!(app.delete(&format!("/api/v1/webhooks/{id}")).await.status.as_u16(), 204);

@@ -13,6 +13,7 @@ use actix::prelude::*;
 use futures::FutureExt;
 
 use crate::db::{self, plugins::Plugin, DbPool};
+use crate::secrets::SecretBox;
 
 /// Send what is due now (routed orders, or a retry falling due).
 #[derive(Message)]
@@ -32,6 +33,7 @@ pub struct Retire;
 pub struct PluginActor {
     id: i64,
     pool: DbPool,
+    secrets: SecretBox,
     client: awc::Client,
     plugin: Option<Plugin>,
     sending: bool,
@@ -42,10 +44,11 @@ pub struct PluginActor {
 }
 
 impl PluginActor {
-    pub fn new(id: i64, pool: DbPool) -> Self {
+    pub fn new(id: i64, pool: DbPool, secrets: SecretBox) -> Self {
         PluginActor {
             id,
             pool,
+            secrets,
             client: super::delivery::client(),
             plugin: None,
             sending: false,
@@ -63,7 +66,16 @@ impl PluginActor {
         let id = self.id;
         let fut = db::run(&self.pool, move |conn| Ok(db::plugins::find(conn, id)?));
         ctx.spawn(fut.into_actor(self).map(move |found, act, ctx| match found {
-            Ok(Some(plugin)) if plugin.enabled => {
+            Ok(Some(mut plugin)) if plugin.enabled => {
+                match act.secrets.open(&plugin.signing_secret) {
+                    Ok(plain) => plugin.signing_secret = plain,
+                    Err(e) => {
+                        // Sending unsigned or mis-signed orders would be worse than waiting.
+                        tracing::error!(plugin_id = act.id, error = %e, "cannot open the plugin's signing secret");
+                        act.plugin = None;
+                        return;
+                    }
+                }
                 act.plugin = Some(plugin);
                 // Whatever was queued before a stop or a crash goes out now.
                 act.timer = Some(ctx.notify_later(SendNow, first_send_after));

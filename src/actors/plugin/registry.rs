@@ -9,17 +9,19 @@ use dashmap::DashMap;
 
 use super::{PluginActor, Reload, Retire, SendNow};
 use crate::db::DbPool;
+use crate::secrets::SecretBox;
 
 #[derive(Clone)]
 pub struct PluginRegistry {
     actors: Arc<DashMap<i64, Addr<PluginActor>>>,
     arbiter: ArbiterHandle,
     pool: DbPool,
+    secrets: SecretBox,
 }
 
 impl PluginRegistry {
-    pub fn new(arbiter: ArbiterHandle, pool: DbPool) -> Self {
-        PluginRegistry { actors: Arc::new(DashMap::new()), arbiter, pool }
+    pub fn new(arbiter: ArbiterHandle, pool: DbPool, secrets: SecretBox) -> Self {
+        PluginRegistry { actors: Arc::new(DashMap::new()), arbiter, pool, secrets }
     }
 
     /// Starts the plugin's actor, or reloads it if it runs (and restarts it if it died).
@@ -30,8 +32,8 @@ impl PluginRegistry {
                 return;
             }
         }
-        let pool = self.pool.clone();
-        let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| PluginActor::new(id, pool));
+        let (pool, secrets) = (self.pool.clone(), self.secrets.clone());
+        let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| PluginActor::new(id, pool, secrets));
         self.actors.insert(id, addr);
     }
 

@@ -16,6 +16,7 @@ use futures::FutureExt;
 
 use crate::config::WebhookSettings;
 use crate::db::{self, webhooks::Subscription, DbPool};
+use crate::secrets::SecretBox;
 
 /// How often an idle subscription looks for new events.
 const IDLE_POLL: Duration = Duration::from_millis(200);
@@ -36,6 +37,7 @@ pub struct WebhookActor {
     id: i64,
     pool: DbPool,
     settings: Rc<WebhookSettings>,
+    secrets: SecretBox,
     client: awc::Client,
     subscription: Option<Subscription>,
     delivering: bool,
@@ -45,12 +47,13 @@ pub struct WebhookActor {
 }
 
 impl WebhookActor {
-    pub fn new(id: i64, pool: DbPool, settings: WebhookSettings) -> Self {
+    pub fn new(id: i64, pool: DbPool, settings: WebhookSettings, secrets: SecretBox) -> Self {
         let client = super::delivery::guarded_client(settings.allow_private_networks, settings.concurrency.max(1));
         WebhookActor {
             id,
             pool,
             settings: Rc::new(settings),
+            secrets,
             client,
             subscription: None,
             delivering: false,
@@ -143,7 +146,7 @@ impl Handler<DeliverNow> for WebhookActor {
         let Some(sub) = self.subscription.clone() else { return };
         self.disarm(ctx);
         self.delivering = true;
-        let work = round::run(sub, self.client.clone(), self.pool.clone(), self.settings.clone());
+        let work = round::run(sub, self.client.clone(), self.pool.clone(), self.settings.clone(), self.secrets.clone());
         let span = tracing::info_span!("webhook.deliver", subscription_id = self.id);
         let guarded = AssertUnwindSafe(tracing::Instrument::instrument(work, span)).catch_unwind();
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {

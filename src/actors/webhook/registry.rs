@@ -9,6 +9,7 @@ use dashmap::DashMap;
 use super::{DeliverNow, Reload, Retire, WebhookActor};
 use crate::config::WebhookSettings;
 use crate::db::DbPool;
+use crate::secrets::SecretBox;
 
 #[derive(Clone)]
 pub struct WebhookRegistry {
@@ -16,11 +17,12 @@ pub struct WebhookRegistry {
     arbiter: ArbiterHandle,
     pool: DbPool,
     settings: WebhookSettings,
+    secrets: SecretBox,
 }
 
 impl WebhookRegistry {
-    pub fn new(arbiter: ArbiterHandle, pool: DbPool, settings: WebhookSettings) -> Self {
-        WebhookRegistry { actors: Arc::new(DashMap::new()), arbiter, pool, settings }
+    pub fn new(arbiter: ArbiterHandle, pool: DbPool, settings: WebhookSettings, secrets: SecretBox) -> Self {
+        WebhookRegistry { actors: Arc::new(DashMap::new()), arbiter, pool, settings, secrets }
     }
 
     pub fn settings(&self) -> &WebhookSettings {
@@ -35,8 +37,8 @@ impl WebhookRegistry {
                 return;
             }
         }
-        let (pool, settings) = (self.pool.clone(), self.settings.clone());
-        let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| WebhookActor::new(id, pool, settings));
+        let (pool, settings, secrets) = (self.pool.clone(), self.settings.clone(), self.secrets.clone());
+        let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| WebhookActor::new(id, pool, settings, secrets));
         self.actors.insert(id, addr);
     }
 

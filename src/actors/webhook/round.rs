@@ -68,6 +68,7 @@ pub async fn run(
     client: awc::Client,
     pool: DbPool,
     settings: Rc<WebhookSettings>,
+    secrets: crate::secrets::SecretBox,
 ) -> Result<After, String> {
     let id = sub.id;
     let loaded = db::run(&pool, move |conn| {
@@ -127,7 +128,7 @@ pub async fn run(
     chains.extend(fresh_chains.into_values());
 
     let url = Rc::new(sub.url.clone());
-    let secret = Rc::new(sub.secret.clone());
+    let secret = Rc::new(secrets.open(&sub.secret)?);
     let allow_private = settings.allow_private_networks;
     let results: Vec<ChainResult> = futures::stream::iter(chains)
         .map(|chain| {
