@@ -215,6 +215,8 @@ pub async fn propagation(database_url: &str, orders: usize) -> anyhow::Result<[V
         skus: 50,
         stock,
         throttle: true,
+        fulfilment_centre: false,
+        receiver: false,
     })
     .await?;
     // The first pushes (every listing, after linking) go out before timing starts.

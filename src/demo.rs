@@ -1,5 +1,6 @@
-//! `chorus demo`: Chorus on SQLite with a Shopify and a WooCommerce simulator, a catalogue and
-//! stock, and an order generator on both channels, with a live progress line until Ctrl-C.
+//! `chorus demo`: Chorus on SQLite with a Shopify and a WooCommerce simulator, a simulated
+//! fulfilment centre (taking WooCommerce's orders), a webhook receiver, a catalogue and stock,
+//! and an order generator on both channels, with a live progress line until Ctrl-C.
 
 use std::io::Write;
 use std::time::Duration;
@@ -27,6 +28,8 @@ struct Progress {
     pushes: i64,
     on_hold: i64,
     queued: i64,
+    to_plugin: i64,
+    webhooks: i64,
 }
 
 pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
@@ -37,19 +40,30 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
             (format!("sqlite://{}/demo.db", dir.display()), Some(dir))
         }
     };
-    println!("Starting Chorus ({database_url}) with a Shopify and a WooCommerce simulator…");
+    println!("Starting Chorus ({database_url}) with Shopify and WooCommerce simulators, a fulfilment centre and a webhook receiver…");
     let sandbox = Sandbox::start(SandboxOptions {
         database_url: database_url.clone(),
         bind: opts.bind.clone(),
         skus: opts.skus,
         stock: 40,
         throttle: true,
+        fulfilment_centre: true,
+        receiver: true,
     })
     .await?;
     println!();
     println!("  Chorus API        {}   (Authorization: Bearer {})", sandbox.url, sandbox.admin_token);
     for c in &sandbox.channels {
         println!("  {:<17} {}   (tester API under /_sim/, channel id {})", c.kind, c.sim.base_url, c.id);
+    }
+    if let Some((id, fc)) = &sandbox.fulfilment_centre {
+        println!(
+            "  fulfilment centre {}   (plugin {id}: ships WooCommerce's orders after 2 s; GET /_sim/orders)",
+            fc.base_url
+        );
+    }
+    if let Some((id, r)) = &sandbox.receiver {
+        println!("  webhook receiver  {}   (subscription {id}, every event; GET /_sim/stats)", r.base_url);
     }
     println!();
     println!("  Try:  curl -H 'Authorization: Bearer {}' {}/api/v1/channels", sandbox.admin_token, sandbox.url);
@@ -111,8 +125,8 @@ async fn generate(sandbox: &Sandbox, orders_per_sec: f64) -> anyhow::Result<()> 
             _ = redraw.tick() => {
                 if let Ok(p) = progress(sandbox).await {
                     print!(
-                        "\r  orders imported {:>6} │ figures pushed {:>6} │ on hold {:>4} │ pushes queued {:>4} │ placed {:>6} ",
-                        p.imported, p.pushes, p.on_hold, p.queued, n
+                        "\r  placed {:>6} │ imported {:>6} │ figures pushed {:>6} │ queued {:>4} │ on hold {:>4} │ to the centre {:>5} │ webhooks {:>7} ",
+                        n, p.imported, p.pushes, p.queued, p.on_hold, p.to_plugin, p.webhooks
                     );
                     let _ = std::io::stdout().flush();
                 }
@@ -140,6 +154,8 @@ async fn progress(sandbox: &Sandbox) -> anyhow::Result<Progress> {
             p.pushes += state.pushes_sent;
             p.queued += db::outbox::depth(conn, &db::outbox::channel_target(id))?;
         }
+        p.to_plugin = db::plugins::list(conn)?.iter().map(|x| x.orders_sent).sum();
+        p.webhooks = db::webhooks::list(conn)?.iter().map(|s| s.delivered).sum();
         Ok(p)
     })
     .await?)

@@ -21,6 +21,10 @@ pub struct SandboxOptions {
     pub stock: i64,
     /// Shopify's cost throttle in the simulator.
     pub throttle: bool,
+    /// A simulated fulfilment centre taking WooCommerce's orders (shipping each after 2 s).
+    pub fulfilment_centre: bool,
+    /// A webhook receiver subscribed to every event.
+    pub receiver: bool,
 }
 
 /// One channel of the sandbox: its simulator and its id in Chorus.
@@ -35,6 +39,10 @@ pub struct Sandbox {
     pub admin_token: String,
     pub skus: Vec<String>,
     pub channels: Vec<SandboxChannel>,
+    /// The fulfilment centre's simulator and its plugin id, when asked for.
+    pub fulfilment_centre: Option<(i64, SimHandle)>,
+    /// The webhook receiver and its subscription id, when asked for.
+    pub receiver: Option<(i64, SimHandle)>,
     pub pool: db::DbPool,
     pub client: awc::Client,
     registry: crate::actors::registry::ChannelRegistry,
@@ -51,6 +59,8 @@ impl Sandbox {
         settings.database.url = Secret::new(opts.database_url.clone());
         settings.http.bind = opts.bind.clone();
         settings.auth.admin_token = Secret::new(admin_token.clone());
+        // The receiver listens on 127.0.0.1.
+        settings.webhooks.allow_private_networks = true;
         let app = crate::Application::build(settings).await?;
         let url = format!("http://127.0.0.1:{}", app.port());
         let (pool, registry, inventory, server) =
@@ -108,9 +118,90 @@ impl Sandbox {
             registry.ensure(id);
             channels.push(SandboxChannel { kind, id, sim });
         }
-        let sandbox = Sandbox { url, admin_token, skus, channels, pool, client, registry, server, stopped };
+        let mut sandbox = Sandbox {
+            url,
+            admin_token,
+            skus,
+            channels,
+            fulfilment_centre: None,
+            receiver: None,
+            pool,
+            client,
+            registry,
+            server,
+            stopped,
+        };
+        if opts.receiver {
+            sandbox.receiver = Some(sandbox.start_receiver().await?);
+        }
         sandbox.wait_linked().await?;
+        if opts.fulfilment_centre {
+            sandbox.fulfilment_centre = Some(sandbox.start_fulfilment_centre(opts.stock).await?);
+        }
         Ok(sandbox)
+    }
+
+    /// A call on Chorus's admin API.
+    pub async fn api(&self, method: &str, path: &str, body: Value) -> anyhow::Result<Value> {
+        let method = awc::http::Method::from_bytes(method.as_bytes())?;
+        let mut resp = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.admin_token)
+            .send_json(&body)
+            .await
+            .map_err(|e| anyhow::anyhow!("Chorus API: {e}"))?;
+        let bytes = resp.body().limit(16 << 20).await?;
+        if !resp.status().is_success() {
+            anyhow::bail!("{path}: {} {}", resp.status(), String::from_utf8_lossy(&bytes));
+        }
+        Ok(serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+
+    async fn start_receiver(&self) -> anyhow::Result<(i64, SimHandle)> {
+        let receiver = sim::receiver::start(SimOptions::default()).await?;
+        let events: Vec<&str> = crate::domain::webhook::EVENT_KINDS.to_vec();
+        let sub =
+            self.api("POST", "/api/v1/webhooks", json!({"url": receiver.url("/events"), "events": events})).await?;
+        let id = sub["id"].as_i64().context("no subscription id")?;
+        // The receiver checks every signature with the subscription's secret.
+        let mut resp = self
+            .client
+            .put(receiver.url("/_sim/config"))
+            .send_json(&json!({"secret": sub["secret"]}))
+            .await
+            .map_err(|e| anyhow::anyhow!("receiver: {e}"))?;
+        let _ = resp.body().await;
+        Ok((id, receiver))
+    }
+
+    /// A fulfilment centre taking the WooCommerce channel's orders, holding stock of its own.
+    async fn start_fulfilment_centre(&self, stock: i64) -> anyhow::Result<(i64, SimHandle)> {
+        let fc = sim::plugin::start(SimOptions::default()).await?;
+        let woo = self.channels.iter().find(|c| c.kind == "woocommerce").map(|c| c.id).unwrap_or(0);
+        let plugin = self
+            .api(
+                "POST",
+                "/api/v1/plugins",
+                json!({"name": "Simulated fulfilment centre", "orders_url": fc.url("/orders"),
+                       "routing": {"channels": [woo]}}),
+            )
+            .await?;
+        let id = plugin["id"].as_i64().context("no plugin id")?;
+        let config = json!({"chorus_url": self.url, "token": plugin["token"], "secret": plugin["secret"],
+                            "ship_delay_ms": 2000});
+        for (path, body) in
+            [("/_sim/config", config), ("/_sim/stock", self.skus.iter().map(|s| (s.clone(), json!(stock))).collect())]
+        {
+            let mut resp = self
+                .client
+                .put(fc.url(path))
+                .send_json(&body)
+                .await
+                .map_err(|e| anyhow::anyhow!("fulfilment centre: {e}"))?;
+            let _ = resp.body().limit(16 << 20).await;
+        }
+        Ok((id, fc))
     }
 
     async fn wait_linked(&self) -> anyhow::Result<()> {
@@ -177,6 +268,9 @@ impl Sandbox {
         let _ = self.stopped.await;
         for c in &self.channels {
             c.sim.stop().await;
+        }
+        for (_, s) in self.fulfilment_centre.iter().chain(self.receiver.iter()) {
+            s.stop().await;
         }
     }
 }
