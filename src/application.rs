@@ -71,7 +71,12 @@ impl Application {
         let secrets =
             crate::secrets::SecretBox::load(settings.auth.secrets_key.expose(), settings.database.url.expose())
                 .context("cannot load the key that seals stored secrets (auth.secrets_key)")?;
-        let plugins = PluginRegistry::new(Arbiter::new().handle(), pool.clone(), secrets.clone());
+        let plugins = PluginRegistry::new(
+            Arbiter::new().handle(),
+            pool.clone(),
+            secrets.clone(),
+            settings.webhooks.allow_private_networks,
+        );
         {
             let plugins = plugins.clone();
             inventory.do_send(crate::actors::inventory::NotifyRouted(Box::new(move |ids| {

@@ -155,6 +155,12 @@ impl Settings {
         if self.webhooks.retry_schedule_secs.is_empty() {
             return Err(ConfigError::new("webhooks.retry_schedule_secs", "needs at least one wait"));
         }
+        if self.webhooks.retry_schedule_secs.iter().any(|s| *s > crate::domain::webhook::MAX_WAIT_SECS) {
+            return Err(ConfigError::new(
+                "webhooks.retry_schedule_secs",
+                "each wait must be at most 30 days (2592000 s)",
+            ));
+        }
         if self.webhooks.concurrency == 0 {
             return Err(ConfigError::new("webhooks.concurrency", "must be at least 1"));
         }

@@ -136,3 +136,27 @@ pub async fn post_signed(client: &awc::Client, url: &str, secret: &str, id: &str
         retry_after,
     }
 }
+
+/// A URL whose host is a forbidden IP literal (names are checked by the client's resolver).
+pub fn forbidden_literal(url: &str, allow_private: bool) -> Option<String> {
+    if allow_private {
+        return None;
+    }
+    let host = url::Url::parse(url).ok()?.host_str()?.trim_start_matches('[').trim_end_matches(']').to_string();
+    let ip: std::net::IpAddr = host.parse().ok()?;
+    crate::domain::webhook::is_forbidden(ip)
+        .then(|| format!("{ip} is a loopback, private or reserved address (webhooks.allow_private_networks is false)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn private_literals_are_caught_before_connecting() {
+        assert!(forbidden_literal("http://127.0.0.1:9/x", false).is_some());
+        assert!(forbidden_literal("http://[::1]:9/x", false).is_some());
+        assert!(forbidden_literal("http://127.0.0.1:9/x", true).is_none());
+        assert!(forbidden_literal("https://example.com/x", false).is_none());
+    }
+}

@@ -1,6 +1,7 @@
 //! The event log: what happened, written in the transaction that made it happen, with a full
-//! snapshot of the entity. Webhook actors read it in id order from their own cursor (so the log
-//! is the outbox of the webhook flow: nothing is fanned out per subscriber at write time).
+//! snapshot of the entity. Webhook actors read it in `seq` order from their own cursor (so the
+//! log is the outbox of the webhook flow: nothing is fanned out per subscriber at write time).
+//! `seq` is given after commit by [`sequence`], so a late commit is never behind a cursor.
 
 use diesel::prelude::*;
 
@@ -16,6 +17,8 @@ pub struct EventRow {
     pub subject: String,
     pub payload: String,
     pub created_at: i64,
+    /// Delivery order; None until sequenced.
+    pub seq: Option<i64>,
 }
 
 /// An event to append.
@@ -74,15 +77,35 @@ pub fn of_kind(conn: &mut DbConn, kind: &str, limit: i64) -> QueryResult<Vec<Eve
     events::table.filter(events::kind.eq(kind)).order(events::id).limit(limit).select(EventRow::as_select()).load(conn)
 }
 
-/// The newest event id (a new subscription starts after it).
-pub fn last_id(conn: &mut DbConn) -> QueryResult<i64> {
-    Ok(events::table.select(diesel::dsl::max(events::id)).first::<Option<i64>>(conn)?.unwrap_or(0))
+/// The newest sequenced position (a new subscription starts after it).
+pub fn last_seq(conn: &mut DbConn) -> QueryResult<i64> {
+    Ok(events::table.select(diesel::dsl::max(events::seq)).first::<Option<i64>>(conn)?.unwrap_or(0))
 }
 
-/// Up to `limit` events after `cursor` of these kinds (and this store, when given), id order.
-/// On PostgreSQL only events of transactions older than every running one are read: ids are
-/// taken before commit, so a lower id may commit after a higher one, and a cursor that moved
-/// past it would skip it.
+/// Gives committed events their delivery position, in id order, after every position given so
+/// far; returns how many. One sequencer at a time (an advisory lock on PostgreSQL; SQLite has
+/// one writer). Events still uncommitted are not visible here and get a later position when
+/// they are: so a reader's cursor over `seq` never passes an event it has not seen.
+pub fn sequence(conn: &mut DbConn) -> QueryResult<usize> {
+    const ASSIGN: &str = "UPDATE events SET seq = s.base + s.rn \
+        FROM (SELECT id, row_number() OVER (ORDER BY id) AS rn, \
+                     (SELECT COALESCE(MAX(seq), 0) FROM events) AS base \
+              FROM events WHERE seq IS NULL ORDER BY id LIMIT 50000) AS s \
+        WHERE events.id = s.id";
+    let pending: Option<i64> = events::table.filter(events::seq.is_null()).select(events::id).first(conn).optional()?;
+    if pending.is_none() {
+        return Ok(0);
+    }
+    super::write_tx(conn, |c| {
+        if c.kind() == super::DatabaseKind::Postgres {
+            diesel::sql_query("SELECT pg_advisory_xact_lock(727001)").execute(c)?;
+        }
+        diesel::sql_query(ASSIGN).execute(c)
+    })
+}
+
+/// Up to `limit` sequenced events after position `cursor` of these kinds (and this store, when
+/// given), in delivery order.
 pub fn after(
     conn: &mut DbConn,
     cursor: i64,
@@ -91,20 +114,14 @@ pub fn after(
     limit: i64,
 ) -> QueryResult<Vec<EventRow>> {
     let mut q = events::table
-        .filter(events::id.gt(cursor))
+        .filter(events::seq.gt(cursor))
         .filter(events::kind.eq_any(kinds))
-        .order(events::id)
+        .order(events::seq)
         .limit(limit)
         .select(EventRow::as_select())
         .into_boxed();
     if let Some(store) = store {
         q = q.filter(events::channel_id.eq(store));
-    }
-    if conn.kind() == super::DatabaseKind::Postgres {
-        let settled = diesel::dsl::sql::<diesel::sql_types::BigInt>(
-            "(SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint)",
-        );
-        q = q.filter(events::tx.lt(settled));
     }
     q.load(conn)
 }
@@ -114,18 +131,21 @@ pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<EventRow>> {
     events::table.filter(events::id.eq_any(ids)).order(events::id).select(EventRow::as_select()).load(conn)
 }
 
-/// Ids of the events since `since` (ms) a subscription takes, oldest first, at most `limit`.
+/// Ids of the events since `since` (ms) up to position `upto` a subscription takes, in delivery
+/// order, at most `limit`.
 pub fn ids_since(
     conn: &mut DbConn,
     since: i64,
+    upto: i64,
     kinds: &[String],
     store: Option<i64>,
     limit: i64,
 ) -> QueryResult<Vec<i64>> {
     let mut q = events::table
         .filter(events::created_at.ge(since))
+        .filter(events::seq.le(upto))
         .filter(events::kind.eq_any(kinds))
-        .order(events::id)
+        .order(events::seq)
         .limit(limit)
         .select(events::id)
         .into_boxed();

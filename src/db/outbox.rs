@@ -170,7 +170,7 @@ fn upsert_coalesced(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
 }
 
 /// Queues one piece of work (not coalesced: `key` is unique, e.g. "fulfilment:7"); queueing the
-/// same key again makes it due now.
+/// same key again makes it due now, with a fresh retry schedule.
 pub fn queue(conn: &mut DbConn, target: &str, kind: &str, key: &str, payload: &str, now: i64) -> QueryResult<()> {
     let row = NewRow {
         target: target.to_string(),
@@ -185,7 +185,9 @@ pub fn queue(conn: &mut DbConn, target: &str, kind: &str, key: &str, payload: &s
         .values(&row)
         .on_conflict((outbox::target, outbox::coalesce_key))
         .do_update()
-        .set((outbox::next_attempt_at.eq(now), outbox::attempts.eq(0)))
+        // A new `created_at` marks it as queued again: a sender that read the old one and
+        // finishes meanwhile does not remove it (see `remove_delivered`).
+        .set((outbox::next_attempt_at.eq(now), outbox::attempts.eq(0), outbox::created_at.eq(now)))
         .execute(c))?;
     Ok(())
 }

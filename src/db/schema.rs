@@ -252,7 +252,7 @@ diesel::table! {
         subject -> Text,
         payload -> Text,
         created_at -> BigInt,
-        tx -> BigInt,
+        seq -> Nullable<BigInt>,
     }
 }
 

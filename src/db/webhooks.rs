@@ -25,7 +25,8 @@ pub struct Subscription {
     pub secret: String,
     pub enabled: bool,
     pub disabled_reason: Option<String>,
-    /// Every event up to this id has been delivered, given up, or queued for a retry.
+    /// Every event up to this position (`seq`) has been delivered, given up, or queued for a
+    /// retry.
     pub event_cursor: i64,
     pub failing_since: Option<i64>,
     pub last_error: Option<String>,
@@ -54,8 +55,8 @@ pub struct SubscriptionValues {
 
 /// A new subscription starts after the newest event: it hears of what happens from now on.
 pub fn insert(conn: &mut DbConn, v: &SubscriptionValues, secret: &str, now: i64) -> QueryResult<Subscription> {
-    conn.transaction(|c| {
-        let cursor = super::events::last_id(c)?;
+    super::write_tx(conn, |c| {
+        let cursor = super::events::last_seq(c)?;
         crate::per_backend!(c, c => diesel::insert_into(subs::table)
             .values((
                 subs::url.eq(&v.url),
@@ -80,11 +81,13 @@ pub fn list(conn: &mut DbConn) -> QueryResult<Vec<Subscription>> {
     subs::table.order(subs::id).select(Subscription::as_select()).load(conn)
 }
 
-/// New settings; enabling again clears the failure clock (the subscriber was fixed).
+/// New settings; enabling a disabled subscription again clears its failure clock (the
+/// subscriber was fixed), while editing an enabled one keeps it running.
 pub fn update(conn: &mut DbConn, id: i64, v: &SubscriptionValues) -> QueryResult<Option<Subscription>> {
-    conn.transaction(|c| {
+    super::write_tx(conn, |c| {
+        let was_enabled = find(c, id)?.is_some_and(|s| s.enabled);
         diesel::update(subs::table.find(id)).set(v).execute(c)?;
-        if v.enabled {
+        if v.enabled && !was_enabled {
             diesel::update(subs::table.find(id)).set(subs::failing_since.eq(None::<i64>)).execute(c)?;
         }
         find(c, id)
@@ -157,6 +160,9 @@ pub struct Round {
     /// (event id, attempts so far, error, next attempt at): new events to retry.
     pub queued: Vec<(i64, i32, String, i64)>,
     pub cursor: Option<i64>,
+    /// The cursor the round started from: if another round moved it meanwhile (an actor
+    /// restarted while a round was in flight), this round's writes are rolled back.
+    pub cursor_from: i64,
     pub successes: i64,
     pub last_error: Option<String>,
 }
@@ -185,9 +191,12 @@ pub fn apply_round(conn: &mut DbConn, id: i64, r: &Round, now: i64) -> QueryResu
                 .execute(c)?;
         }
         if let Some(cursor) = r.cursor {
-            diesel::update(subs::table.find(id).filter(subs::event_cursor.lt(cursor)))
+            let moved = diesel::update(subs::table.find(id).filter(subs::event_cursor.eq(r.cursor_from)))
                 .set(subs::event_cursor.eq(cursor))
                 .execute(c)?;
+            if moved == 0 {
+                return Err(diesel::result::Error::RollbackTransaction);
+            }
         }
         if r.successes > 0 {
             diesel::update(subs::table.find(id))

@@ -29,13 +29,17 @@ pub fn takes(kinds: &[String], store: Option<i64>, kind: &str, channel: Option<i
 }
 
 /// The wait before attempt `attempt + 1` (attempt 1 is the first send), or None once the
-/// schedule is spent. `Retry-After` (on 429/503) replaces the scheduled wait, up to a day;
+/// schedule is spent. `Retry-After` (on 429/503) lengthens the scheduled wait, up to a day (a
+/// short one never shortens it, or a subscriber saying "1" would spend the schedule at once);
 /// `jitter` in 0..1 adds up to 10% so subscribers recovering together are not hit at once.
 pub fn retry_delay(schedule: &[u64], attempt: usize, retry_after: Option<Duration>, jitter: f64) -> Option<Duration> {
-    let base = Duration::from_secs(*schedule.get(attempt.checked_sub(1)?)?);
-    let wait = retry_after.map_or(base, |r| r.min(Duration::from_secs(86_400)));
+    let base = Duration::from_secs((*schedule.get(attempt.checked_sub(1)?)?).min(MAX_WAIT_SECS));
+    let wait = retry_after.map_or(base, |r| base.max(r.min(Duration::from_secs(86_400))));
     Some(wait + wait.mul_f64(jitter.clamp(0.0, 1.0) * 0.1))
 }
+
+/// The longest wait a schedule entry may ask for (30 days).
+pub const MAX_WAIT_SECS: u64 = 30 * 86_400;
 
 /// Loopback, private, link-local, shared, documentation, multicast and other reserved addresses:
 /// a subscriber URL may not lead there unless private networks are allowed.
@@ -96,6 +100,7 @@ mod tests {
         assert_eq!(retry_delay(&s, 0, None, 0.0), None);
         assert_eq!(retry_delay(&s, 1, None, 1.0), Some(Duration::from_millis(5500)));
         assert_eq!(retry_delay(&s, 1, Some(Duration::from_secs(60)), 0.0), Some(Duration::from_secs(60)));
+        assert_eq!(retry_delay(&s, 2, Some(Duration::from_secs(1)), 0.0), Some(Duration::from_secs(300)));
     }
 
     #[test]

@@ -89,3 +89,47 @@ async fn a_generated_admin_token_is_made_once_and_works() {
     assert_problem(&wrong, 401, "unauthorized");
     app.stop().await;
 }
+
+/// On PostgreSQL an event's id is taken before its transaction commits, so a lower id can
+/// commit after a higher one. The webhook readers follow `seq`, given only to committed events:
+/// an event committed late is read after, never skipped.
+#[test]
+fn an_event_committed_late_is_not_skipped_by_a_reader() {
+    use chorus::db::events;
+    use diesel::Connection;
+    let Some(backend) = backends().into_iter().find(|b| *b == Backend::Postgres) else { return };
+    let db = TestDb::new(backend);
+    let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
+    chorus::db::migrate(&mut pool.get().expect("conn")).expect("migrates");
+    let kinds = vec!["inventory.updated".to_string()];
+    let (opened, open_rx) = std::sync::mpsc::channel::<()>();
+    let (commit, commit_rx) = std::sync::mpsc::channel::<()>();
+    let late_pool = pool.clone();
+    let late = std::thread::spawn(move || {
+        let mut conn = late_pool.get().expect("conn");
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            events::record(c, "inventory.updated", None, "sku:LATE", &json!({"sku": "LATE"}), 1)?;
+            opened.send(()).ok();
+            commit_rx.recv().ok();
+            Ok(())
+        })
+        .expect("late transaction commits");
+    });
+    open_rx.recv().expect("the late transaction holds its event");
+    let mut conn = pool.get().expect("conn");
+    events::record(&mut conn, "inventory.updated", None, "sku:EARLY", &json!({"sku": "EARLY"}), 2).unwrap();
+    events::sequence(&mut conn).unwrap();
+    let first = events::after(&mut conn, 0, &kinds, None, 100).unwrap();
+    assert_eq!(first.iter().map(|e| e.subject.as_str()).collect::<Vec<_>>(), vec!["sku:EARLY"]);
+    let cursor = first[0].seq.unwrap();
+    commit.send(()).unwrap();
+    late.join().unwrap();
+    events::sequence(&mut conn).unwrap();
+    let next = events::after(&mut conn, cursor, &kinds, None, 100).unwrap();
+    assert_eq!(
+        next.iter().map(|e| e.subject.as_str()).collect::<Vec<_>>(),
+        vec!["sku:LATE"],
+        "the late event was skipped"
+    );
+    assert!(next[0].id < first[0].id, "the late event has the lower id");
+}

@@ -303,6 +303,14 @@ async fn private_addresses_are_refused_unless_allowed() {
         assert_problem(&r, 422, "invalid_value");
         assert_eq!(r.body["field"], "url", "{url}: {}", r.body);
     }
+    let r = app
+        .post(
+            "/api/v1/plugins",
+            json!({"name": "FC", "orders_url": "http://127.0.0.1:9/orders", "routing": {"channels": "all"}}),
+        )
+        .await;
+    assert_problem(&r, 422, "invalid_value");
+    assert_eq!(r.body["field"], "orders_url", "{}", r.body);
     let r = app.post("/api/v1/webhooks", json!({"url": "ftp://example.com/", "events": ["orders.received"]})).await;
     assert_eq!(r.body["field"], "url");
     let r = app.post("/api/v1/webhooks", json!({"url": "https://example.com/", "events": ["orders.nope"]})).await;

@@ -35,6 +35,7 @@ pub struct PluginActor {
     pool: DbPool,
     secrets: SecretBox,
     client: awc::Client,
+    allow_private: bool,
     plugin: Option<Plugin>,
     sending: bool,
     send_again: bool,
@@ -44,12 +45,13 @@ pub struct PluginActor {
 }
 
 impl PluginActor {
-    pub fn new(id: i64, pool: DbPool, secrets: SecretBox) -> Self {
+    pub fn new(id: i64, pool: DbPool, secrets: SecretBox, allow_private: bool) -> Self {
         PluginActor {
             id,
             pool,
             secrets,
-            client: super::delivery::client(),
+            client: super::delivery::guarded_client(allow_private, 8),
+            allow_private,
             plugin: None,
             sending: false,
             send_again: false,
@@ -149,7 +151,7 @@ impl Handler<SendNow> for PluginActor {
         }
         self.sending = true;
         self.send_again = false;
-        let work = send::drain(plugin, self.client.clone(), self.pool.clone());
+        let work = send::drain(plugin, self.client.clone(), self.pool.clone(), self.allow_private);
         let span = tracing::info_span!("plugin.send", plugin_id = self.id);
         let guarded = AssertUnwindSafe(tracing::Instrument::instrument(work, span)).catch_unwind();
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {

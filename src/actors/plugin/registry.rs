@@ -17,11 +17,14 @@ pub struct PluginRegistry {
     arbiter: ArbiterHandle,
     pool: DbPool,
     secrets: SecretBox,
+    allow_private: bool,
 }
 
 impl PluginRegistry {
-    pub fn new(arbiter: ArbiterHandle, pool: DbPool, secrets: SecretBox) -> Self {
-        PluginRegistry { actors: Arc::new(DashMap::new()), arbiter, pool, secrets }
+    /// `allow_private`: whether `orders_url` may lead to private addresses
+    /// (`webhooks.allow_private_networks`, which covers every outbound signed delivery).
+    pub fn new(arbiter: ArbiterHandle, pool: DbPool, secrets: SecretBox, allow_private: bool) -> Self {
+        PluginRegistry { actors: Arc::new(DashMap::new()), arbiter, pool, secrets, allow_private }
     }
 
     /// Starts the plugin's actor, or reloads it if it runs (and restarts it if it died).
@@ -32,8 +35,8 @@ impl PluginRegistry {
                 return;
             }
         }
-        let (pool, secrets) = (self.pool.clone(), self.secrets.clone());
-        let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| PluginActor::new(id, pool, secrets));
+        let (pool, secrets, allow) = (self.pool.clone(), self.secrets.clone(), self.allow_private);
+        let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| PluginActor::new(id, pool, secrets, allow));
         self.actors.insert(id, addr);
     }
 

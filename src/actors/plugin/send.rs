@@ -28,7 +28,12 @@ fn retry_delay(attempts: i32, told: Option<Duration>) -> Duration {
 }
 
 /// Sends what is due; returns when the next entry falls due (None: nothing queued).
-pub async fn drain(plugin: Plugin, client: awc::Client, pool: DbPool) -> Result<Option<i64>, String> {
+pub async fn drain(
+    plugin: Plugin,
+    client: awc::Client,
+    pool: DbPool,
+    allow_private: bool,
+) -> Result<Option<i64>, String> {
     let target = q::target(plugin.id);
     loop {
         let t = target.clone();
@@ -52,7 +57,16 @@ pub async fn drain(plugin: Plugin, client: awc::Client, pool: DbPool) -> Result<
                 continue;
             };
             let id = message_id(plugin.id, order_id);
-            let attempt = delivery::post_signed(&client, &plugin.orders_url, &plugin.signing_secret, &id, &body).await;
+            let attempt = match delivery::forbidden_literal(&plugin.orders_url, allow_private) {
+                Some(why) => Attempt {
+                    status: None,
+                    duration_ms: 0,
+                    error: Some(why),
+                    response: String::new(),
+                    retry_after: None,
+                },
+                None => delivery::post_signed(&client, &plugin.orders_url, &plugin.signing_secret, &id, &body).await,
+            };
             if attempt.delivered() {
                 tracing::info!(order_id, webhook_id = %id, ms = attempt.duration_ms, "order sent to plugin");
                 let (pid, now) = (plugin.id, db::now_ms());

@@ -72,11 +72,18 @@ pub async fn run(
 ) -> Result<After, String> {
     let id = sub.id;
     let loaded = db::run(&pool, move |conn| {
+        db::events::sequence(conn)?;
         let Some(sub) = q::find(conn, id)? else { return Ok(None) };
         let pending = db::outbox::pending(conn, &q::target(id), EVENT, PENDING_MAX)?;
         let ids: Vec<i64> = pending.iter().filter_map(|r| r.payload.parse().ok()).collect();
         let events = db::events::by_ids(conn, &ids)?;
-        let fresh = db::events::after(conn, sub.event_cursor, &sub.kinds(), sub.channel_id, BATCH)?;
+        // With more waiting than read, a subject may have older events beyond what was read:
+        // new events wait until the queue is shorter, so none can overtake them.
+        let fresh = if pending.len() as i64 >= PENDING_MAX {
+            Vec::new()
+        } else {
+            db::events::after(conn, sub.event_cursor, &sub.kinds(), sub.channel_id, BATCH)?
+        };
         Ok(Some((sub, pending, events, fresh)))
     })
     .await
@@ -88,7 +95,7 @@ pub async fn run(
         return Ok(After::Disabled(sub.disabled_reason.unwrap_or_else(|| "disabled".into())));
     }
     let now = db::now_ms();
-    let mut round = Round::default();
+    let mut round = Round { cursor_from: sub.event_cursor, ..Round::default() };
 
     // Waiting retries by subject, oldest event first. A subject whose first entry is due goes
     // out as a chain; one whose first is not due holds back everything of its subject.
@@ -105,7 +112,7 @@ pub async fn run(
     let mut held: HashMap<String, i64> = HashMap::new();
     let mut next_retry: Option<i64> = None;
     for (subject, mut rows) in by_subject {
-        rows.sort_by_key(|(_, e)| e.id);
+        rows.sort_by_key(|(_, e)| (e.seq, e.id));
         let first_due = rows[0].0.next_attempt_at;
         if first_due <= now {
             held.insert(subject, now);
@@ -117,7 +124,7 @@ pub async fn run(
     }
     // New events: behind a waiting retry of their subject they join the queue; others go out.
     let fresh_count = fresh.len() as i64;
-    round.cursor = fresh.last().map(|e| e.id);
+    round.cursor = fresh.last().and_then(|e| e.seq);
     let mut fresh_chains: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     for e in fresh {
         match held.get(&e.subject) {
@@ -139,6 +146,8 @@ pub async fn run(
         .collect()
         .await;
 
+    // Retries are timed from when the attempts were made, not from the round's start.
+    let now = db::now_ms();
     let mut gone = false;
     for result in results {
         let mut blocked_until: Option<i64> = None;
@@ -249,7 +258,7 @@ async fn deliver_chain(
     let mut rest = chain.into_iter();
     for item in rest.by_ref() {
         let ev = item.event();
-        let attempt = match forbidden_literal(url, allow_private) {
+        let attempt = match delivery::forbidden_literal(url, allow_private) {
             Some(why) => {
                 Attempt { status: None, duration_ms: 0, error: Some(why), response: String::new(), retry_after: None }
             }
@@ -262,17 +271,6 @@ async fn deliver_chain(
         }
     }
     ChainResult { tried, untried: rest.collect() }
-}
-
-/// A URL whose host is a forbidden IP literal (names are checked by the client's resolver).
-fn forbidden_literal(url: &str, allow_private: bool) -> Option<String> {
-    if allow_private {
-        return None;
-    }
-    let host = url::Url::parse(url).ok()?.host_str()?.trim_start_matches('[').trim_end_matches(']').to_string();
-    let ip: std::net::IpAddr = host.parse().ok()?;
-    crate::domain::webhook::is_forbidden(ip)
-        .then(|| format!("{ip} is a loopback, private or reserved address (webhooks.allow_private_networks is false)"))
 }
 
 #[cfg(test)]
@@ -288,19 +286,12 @@ mod tests {
             subject: "sku:A".into(),
             payload: r#"{"sku":"A","available":3}"#.into(),
             created_at: 0,
+            seq: Some(1),
         };
         let v: serde_json::Value = serde_json::from_slice(&body(&e)).unwrap();
         assert_eq!(v["type"], "inventory.updated");
         assert_eq!(v["event_id"], 7);
         assert_eq!(v["data"]["available"], 3);
         assert_eq!(v["timestamp"], "1970-01-01T00:00:00.000Z");
-    }
-
-    #[test]
-    fn private_literals_are_caught_before_connecting() {
-        assert!(forbidden_literal("http://127.0.0.1:9/x", false).is_some());
-        assert!(forbidden_literal("http://[::1]:9/x", false).is_some());
-        assert!(forbidden_literal("http://127.0.0.1:9/x", true).is_none());
-        assert!(forbidden_literal("https://example.com/x", false).is_none());
     }
 }

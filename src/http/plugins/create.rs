@@ -4,9 +4,10 @@
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
-use super::{new_credentials, validate_routing, validate_url, PluginView, Routing};
+use super::{new_credentials, validate_routing, PluginView, Routing};
 use crate::db::{self, plugins::PluginValues};
 use crate::error::{ApiError, ApiResult};
+use crate::http::webhooks::validate_url;
 use crate::http::{auth::sha256, extract::Body, AppState};
 
 #[derive(Debug, Deserialize)]
@@ -30,8 +31,10 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewPlugin>) -> ApiRes
     if name.is_empty() || name.chars().count() > 200 {
         return Err(ApiError::validation("name", "must be 1 to 200 characters"));
     }
-    let orders_url = validate_url(&b.orders_url)?;
     validate_routing(&b.routing)?;
+    // Last: it resolves the host.
+    let allow_private = state.webhooks.settings().allow_private_networks;
+    let orders_url = validate_url("orders_url", &b.orders_url, allow_private).await?;
     let now = db::now_ms();
     let values = PluginValues {
         name,

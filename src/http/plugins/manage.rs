@@ -5,9 +5,10 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{new_credentials, parse_id, unknown, validate_routing, validate_url, PluginView, Routing};
+use super::{new_credentials, parse_id, unknown, validate_routing, PluginView, Routing};
 use crate::db::{self, plugins::PluginValues};
 use crate::error::{ApiError, ApiResult};
+use crate::http::webhooks::validate_url;
 use crate::http::{auth::sha256, extract::Body, AppState};
 
 #[tracing::instrument(skip(state))]
@@ -66,7 +67,8 @@ pub async fn update(
         values.name = name;
     }
     if let Some(url) = c.orders_url {
-        values.orders_url = validate_url(&url)?;
+        let allow_private = state.webhooks.settings().allow_private_networks;
+        values.orders_url = validate_url("orders_url", &url, allow_private).await?;
     }
     if let Some(routing) = c.routing {
         validate_routing(&routing)?;

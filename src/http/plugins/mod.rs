@@ -29,14 +29,6 @@ pub fn validate_routing(r: &Routing) -> ApiResult<()> {
     }
 }
 
-pub fn validate_url(raw: &str) -> ApiResult<String> {
-    let url = url::Url::parse(raw.trim()).map_err(|e| ApiError::validation("orders_url", e.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(ApiError::validation("orders_url", "must be an http(s) URL"));
-    }
-    Ok(url.to_string())
-}
-
 #[derive(Serialize)]
 pub struct PluginView {
     id: i64,

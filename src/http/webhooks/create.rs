@@ -27,7 +27,7 @@ fn yes() -> bool {
 pub async fn create(state: web::Data<AppState>, body: Body<NewSubscription>) -> ApiResult<HttpResponse> {
     let b = body.0;
     let events = validate_events(&b.events)?;
-    let url = validate_url(&b.url, state.webhooks.settings().allow_private_networks).await?;
+    let url = validate_url("url", &b.url, state.webhooks.settings().allow_private_networks).await?;
     if let Some(channel) = b.channel_id {
         let exists = db::run(&state.pool, move |conn| Ok(db::channels::find(conn, channel)?.is_some())).await?;
         if !exists {

@@ -86,10 +86,7 @@ pub async fn replay(state: web::Data<AppState>, id: web::Path<String>, body: Bod
     let queued = db::run(&state.pool, move |conn| {
         let Some(sub) = db::webhooks::find(conn, id)? else { return Ok(None) };
         // Only what the subscription has already been through: later events come on their own.
-        let ids: Vec<i64> = db::events::ids_since(conn, since, &sub.kinds(), sub.channel_id, REPLAY_MAX)?
-            .into_iter()
-            .filter(|e| *e <= sub.event_cursor)
-            .collect();
+        let ids = db::events::ids_since(conn, since, sub.event_cursor, &sub.kinds(), sub.channel_id, REPLAY_MAX)?;
         Ok(Some(db::webhooks::queue_events(conn, id, &ids, db::now_ms())?))
     })
     .await?

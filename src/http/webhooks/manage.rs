@@ -47,7 +47,7 @@ pub async fn update(state: web::Data<AppState>, id: web::Path<String>, body: Bod
         updated_at: db::now_ms(),
     };
     if let Some(url) = c.url {
-        values.url = validate_url(&url, state.webhooks.settings().allow_private_networks).await?;
+        values.url = validate_url("url", &url, state.webhooks.settings().allow_private_networks).await?;
     }
     if let Some(events) = c.events {
         values.events = validate_events(&events)?;

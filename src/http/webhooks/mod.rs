@@ -92,17 +92,18 @@ pub fn validate_events(events: &[String]) -> ApiResult<String> {
     Ok(serde_json::to_string(&sorted).unwrap_or_default())
 }
 
-/// An http(s) URL whose host resolves only to addresses deliveries may reach.
-pub async fn validate_url(raw: &str, allow_private: bool) -> ApiResult<String> {
-    let url = url::Url::parse(raw.trim()).map_err(|e| ApiError::validation("url", e.to_string()))?;
+/// An http(s) URL whose host resolves only to addresses deliveries may reach (`field` names it
+/// in errors); shared with plugins' `orders_url`.
+pub async fn validate_url(field: &str, raw: &str, allow_private: bool) -> ApiResult<String> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| ApiError::validation(field, e.to_string()))?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(ApiError::validation("url", "must be an http or https URL"));
+        return Err(ApiError::validation(field, "must be an http or https URL"));
     }
-    let Some(host) = url.host_str() else { return Err(ApiError::validation("url", "has no host")) };
+    let Some(host) = url.host_str() else { return Err(ApiError::validation(field, "has no host")) };
     let port = url.port_or_known_default().unwrap_or(443);
     crate::actors::delivery::checked_addresses(host, port, allow_private)
         .await
-        .map_err(|e| ApiError::validation("url", e.to_string()))?;
+        .map_err(|e| ApiError::validation(field, e.to_string()))?;
     Ok(url.to_string())
 }
 

@@ -1,0 +1,4 @@
+DROP INDEX events_unsequenced;
+DROP INDEX events_seq;
+ALTER TABLE events DROP COLUMN seq;
+ALTER TABLE events ADD COLUMN tx BIGINT NOT NULL DEFAULT 0;
