@@ -7,4 +7,5 @@ pub mod delivery;
 pub mod inventory;
 pub mod plugin;
 pub mod registry;
+pub mod supervision;
 pub mod webhook;

@@ -38,6 +38,20 @@ impl SimHandle {
     }
 }
 
+/// Binds a simulator's listener; returns it with its port and the base URL to reach it at
+/// (loopback when bound to an unspecified address).
+pub fn bind(addr: SocketAddr) -> std::io::Result<(std::net::TcpListener, u16, String)> {
+    use std::net::{IpAddr, Ipv4Addr};
+    let listener = std::net::TcpListener::bind(addr)?;
+    let addr = listener.local_addr()?;
+    let host = match addr.ip() {
+        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST).to_string(),
+        IpAddr::V6(ip) => format!("[{ip}]"),
+        ip => ip.to_string(),
+    };
+    Ok((listener, addr.port(), format!("http://{host}:{}", addr.port())))
+}
+
 /// How a simulator starts.
 #[derive(Clone)]
 pub struct SimOptions {

@@ -5,7 +5,6 @@
 //! (every arrival), `GET /_sim/stats` (counts), `DELETE /_sim/received`.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::sync::{Mutex, MutexGuard};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -57,13 +56,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 pub async fn start(opts: SimOptions) -> std::io::Result<SimHandle> {
-    let listener = TcpListener::bind(opts.bind)?;
-    let addr = listener.local_addr()?;
-    let host = match addr.ip() {
-        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST).to_string(),
-        IpAddr::V6(ip) => format!("[{ip}]"),
-        ip => ip.to_string(),
-    };
+    let (listener, port, base_url) = super::bind(opts.bind)?;
     let state = web::Data::new(State {
         config: Mutex::new(Config { secret: opts.secret, fail_status: 500, ..Config::default() }),
         ..State::default()
@@ -88,7 +81,7 @@ pub async fn start(opts: SimOptions) -> std::io::Result<SimHandle> {
     .run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    Ok(SimHandle { port: addr.port(), base_url: format!("http://{host}:{}", addr.port()), server: handle })
+    Ok(SimHandle { port, base_url, server: handle })
 }
 
 async fn receive(state: web::Data<State>, req: HttpRequest, body: web::Bytes) -> HttpResponse {

@@ -1,7 +1,6 @@
 //! What both simulators share at run time: the state behind the handlers (store, faults,
 //! request count, webhook queue, Shopify's cost bucket) and the start-up of the HTTP server.
 
-use std::net::{IpAddr, Ipv4Addr, TcpListener};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
@@ -142,18 +141,11 @@ const REQUEST_LOG_MAX: usize = 10_000;
 
 /// Binds, builds the state, and spawns the server on the current actix System.
 pub async fn start(kind: Kind, opts: SimOptions, routes: fn(&mut web::ServiceConfig)) -> std::io::Result<SimHandle> {
-    let listener = TcpListener::bind(opts.bind)?;
-    let addr = listener.local_addr()?;
-    let host = match addr.ip() {
-        ip if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST).to_string(),
-        IpAddr::V6(ip) => format!("[{ip}]"),
-        ip => ip.to_string(),
-    };
-    let base_url = format!("http://{host}:{}", addr.port());
+    let (listener, port, base_url) = super::bind(opts.bind)?;
     let webhook_tx = opts.webhook_url.clone().map(webhook::spawn_sender);
     let state = web::Data::new(SimState {
         kind,
-        port: addr.port(),
+        port,
         token: opts.token,
         key: opts.key,
         secret: opts.secret,
@@ -180,5 +172,5 @@ pub async fn start(kind: Kind, opts: SimOptions, routes: fn(&mut web::ServiceCon
     .run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
-    Ok(SimHandle { port: addr.port(), base_url, server: handle })
+    Ok(SimHandle { port, base_url, server: handle })
 }

@@ -43,15 +43,7 @@ pub struct SyncCatalogue;
 /// How often the catalogue is read again (listings change far less often than orders).
 const CATALOGUE_EVERY: Duration = Duration::from_secs(3600);
 
-/// Reload the channel's settings from the database (after an API change).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Reload;
-
-/// Stop for good (the channel was deleted or disabled).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Retire;
+pub use crate::actors::supervision::{Reload, Retire};
 
 /// Test hook: the next poll panics inside the connector call, as a buggy connector would.
 #[doc(hidden)]
@@ -163,11 +155,7 @@ impl Actor for ChannelActor {
         if self.retired {
             return;
         }
-        let backoff = if self.restarts == 0 {
-            Duration::ZERO
-        } else {
-            Duration::from_millis((500u64 << self.restarts.min(7)).min(60_000))
-        };
+        let backoff = crate::actors::supervision::restart_backoff(self.restarts);
         self.load(ctx, backoff);
     }
 }

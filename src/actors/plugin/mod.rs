@@ -12,6 +12,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use futures::FutureExt;
 
+use crate::actors::supervision::{restart_backoff, Reload, Retire};
 use crate::db::{self, plugins::Plugin, DbPool};
 use crate::secrets::SecretBox;
 
@@ -19,16 +20,6 @@ use crate::secrets::SecretBox;
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct SendNow;
-
-/// Reload the plugin's settings (after an API change).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Reload;
-
-/// Stop for good (the plugin was deleted or disabled).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Retire;
 
 pub struct PluginActor {
     id: i64,
@@ -101,12 +92,7 @@ impl Actor for PluginActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let backoff = if self.restarts == 0 {
-            Duration::ZERO
-        } else {
-            Duration::from_millis((500u64 << self.restarts.min(7)).min(60_000))
-        };
-        self.load(ctx, backoff);
+        self.load(ctx, restart_backoff(self.restarts));
     }
 }
 

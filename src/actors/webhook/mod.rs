@@ -14,6 +14,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use futures::FutureExt;
 
+use crate::actors::supervision::{restart_backoff, Reload, Retire};
 use crate::config::WebhookSettings;
 use crate::db::{self, webhooks::Subscription, DbPool};
 use crate::secrets::SecretBox;
@@ -24,14 +25,6 @@ const IDLE_POLL: Duration = Duration::from_millis(200);
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct DeliverNow;
-
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Reload;
-
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Retire;
 
 pub struct WebhookActor {
     id: i64,
@@ -102,12 +95,7 @@ impl Actor for WebhookActor {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        let backoff = if self.restarts == 0 {
-            Duration::ZERO
-        } else {
-            Duration::from_millis((500u64 << self.restarts.min(7)).min(60_000))
-        };
-        self.load(ctx, backoff);
+        self.load(ctx, restart_backoff(self.restarts));
     }
 }
 

@@ -1,0 +1,87 @@
+//! What the supervised actors (channels, plugins, webhook subscriptions) share: the messages that
+//! reload and retire them, the back-off before a restarted actor starts working again, and a
+//! registry keeping one actor per id that starts a fresh one when the old has died.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix::{Actor, Addr, ArbiterHandle, Context, Handler, Message, Supervised, Supervisor};
+use dashmap::DashMap;
+
+/// Reload settings from the database (after an API change).
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Reload;
+
+/// Stop for good (deleted or disabled): no timers, nothing scheduled.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct Retire;
+
+/// How long an actor restarted `restarts` times waits before working again: none the first time
+/// it starts, then 1 s doubling to a minute, so one that keeps failing does not spin.
+pub fn restart_backoff(restarts: u32) -> Duration {
+    if restarts == 0 {
+        Duration::ZERO
+    } else {
+        Duration::from_millis((500u64 << restarts.min(7)).min(60_000))
+    }
+}
+
+/// One supervised actor per id, all on one arbiter of their own.
+pub struct Registry<A>
+where
+    A: Actor<Context = Context<A>> + Supervised + Handler<Reload> + Handler<Retire>,
+{
+    actors: Arc<DashMap<i64, Addr<A>>>,
+    arbiter: ArbiterHandle,
+    make: Arc<dyn Fn(i64) -> A + Send + Sync>,
+}
+
+impl<A> Clone for Registry<A>
+where
+    A: Actor<Context = Context<A>> + Supervised + Handler<Reload> + Handler<Retire>,
+{
+    fn clone(&self) -> Self {
+        Registry { actors: self.actors.clone(), arbiter: self.arbiter.clone(), make: self.make.clone() }
+    }
+}
+
+impl<A> Registry<A>
+where
+    A: Actor<Context = Context<A>> + Supervised + Handler<Reload> + Handler<Retire>,
+{
+    pub fn new(arbiter: ArbiterHandle, make: impl Fn(i64) -> A + Send + Sync + 'static) -> Self {
+        Registry { actors: Arc::new(DashMap::new()), arbiter, make: Arc::new(make) }
+    }
+
+    /// Starts the actor for `id`, or reloads it if it runs (and starts a fresh one if it died).
+    pub fn ensure(&self, id: i64) {
+        if let Some(addr) = self.actors.get(&id) {
+            if addr.connected() {
+                addr.do_send(Reload);
+                return;
+            }
+        }
+        let make = self.make.clone();
+        let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| make(id));
+        self.actors.insert(id, addr);
+    }
+
+    /// Stops the actor for good.
+    pub fn retire(&self, id: i64) {
+        if let Some((_, addr)) = self.actors.remove(&id) {
+            addr.do_send(Retire);
+        }
+    }
+
+    /// The running actor for `id`, if any.
+    pub fn get(&self, id: i64) -> Option<Addr<A>> {
+        self.actors.get(&id).map(|a| a.clone()).filter(Addr::connected)
+    }
+
+    /// Whether an actor was started for `id` (it may have died since).
+    pub fn knows(&self, id: i64) -> bool {
+        self.actors.contains_key(&id)
+    }
+}
