@@ -92,6 +92,7 @@ impl Application {
         for sub in db::run(&pool, |conn| Ok(db::webhooks::list(conn)?)).await?.iter().filter(|s| s.enabled) {
             webhooks.ensure(sub.id);
         }
+        spawn_pruner(pool.clone(), settings.webhooks.keep_days);
 
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr} (http.bind)"))?;
@@ -163,4 +164,31 @@ impl Application {
         tracing::info!("stopped cleanly");
         result
     }
+}
+
+/// Every ten minutes, deletes events and delivery log entries past `webhooks.keep_days`, a
+/// bounded batch at a time so no transaction grows large.
+fn spawn_pruner(pool: DbPool, keep_days: u64) {
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            let before = db::now_ms() - (keep_days.min(36_500) as i64) * 86_400_000;
+            for _ in 0..100 {
+                match db::run(&pool, move |conn| Ok(db::events::prune(conn, before, 10_000)?)).await {
+                    Ok(n) if n == 10_000 => continue,
+                    Ok(n) => {
+                        if n > 0 {
+                            tracing::info!(events = n, "old events pruned");
+                        }
+                        break;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "pruning old events failed; trying again later");
+                        break;
+                    }
+                }
+            }
+        }
+    });
 }

@@ -54,6 +54,9 @@ pub struct WebhookSettings {
     pub disable_after_secs: u64,
     /// Deliveries in flight per subscription (events of one subject still go one at a time).
     pub concurrency: usize,
+    /// Events (and delivery log entries) are kept this many days, for replays; older ones that
+    /// every enabled subscription has passed are deleted.
+    pub keep_days: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -154,3 +154,31 @@ pub fn ids_since(
     }
     q.load(conn)
 }
+
+/// Deletes up to `limit` events older than `before` (ms) that every enabled subscription has
+/// passed, and delivery log rows older than `before`; returns how many events went. Replays
+/// reach back only as far as this keeps.
+pub fn prune(conn: &mut DbConn, before: i64, limit: i64) -> QueryResult<usize> {
+    use super::schema::{webhook_deliveries, webhook_subscriptions as subs};
+    let slowest: Option<i64> =
+        subs::table.filter(subs::enabled.eq(true)).select(diesel::dsl::min(subs::event_cursor)).first(conn)?;
+    let passed = match slowest {
+        Some(cursor) => cursor,
+        None => last_seq(conn)?,
+    };
+    let ids: Vec<i64> = events::table
+        .filter(events::created_at.lt(before))
+        .filter(events::seq.le(passed))
+        .order(events::id)
+        .limit(limit)
+        .select(events::id)
+        .load(conn)?;
+    let gone = diesel::delete(events::table.filter(events::id.eq_any(&ids))).execute(conn)?;
+    let old_log: Vec<i64> = webhook_deliveries::table
+        .filter(webhook_deliveries::attempted_at.lt(before))
+        .limit(limit)
+        .select(webhook_deliveries::id)
+        .load(conn)?;
+    diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(&old_log))).execute(conn)?;
+    Ok(gone)
+}

@@ -1,7 +1,8 @@
 //! A simulated webhook subscriber: accepts POSTs on any path (outside `/_sim/`), checks the
 //! Standard Webhooks signature when it knows the secret, records what arrived, and can fail the
-//! first N requests or a share of them. A tester drives it through `/_sim/`: `PUT /_sim/config`
-//! `{"secret", "fail_first", "fail_share", "fail_status", "retry_after"}`, `GET /_sim/received`
+//! first N requests or a share of them, or answer slowly. A tester drives it through `/_sim/`:
+//! `PUT /_sim/config` `{"secret", "fail_first", "fail_share", "fail_status", "retry_after",
+//! "delay_ms"}`, `GET /_sim/received`
 //! (every arrival), `GET /_sim/stats` (counts), `DELETE /_sim/received`.
 
 use std::collections::HashMap;
@@ -22,6 +23,8 @@ struct Config {
     fail_share: f64,
     fail_status: u16,
     retry_after: Option<String>,
+    /// Wait this long before answering (a slow subscriber).
+    delay_ms: u64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -86,6 +89,9 @@ pub async fn start(opts: SimOptions) -> std::io::Result<SimHandle> {
 
 async fn receive(state: web::Data<State>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     let config = lock(&state.config).clone();
+    if config.delay_ms > 0 {
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(config.delay_ms)).await;
+    }
     let verified = config.secret.as_deref().map(|s| super::signed::verify(&req, &body, s));
     let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
     let webhook_id = header("webhook-id");
@@ -147,6 +153,9 @@ async fn put_config(state: web::Data<State>, body: web::Bytes) -> HttpResponse {
     }
     if let Some(status) = v.get("fail_status").and_then(Value::as_u64).filter(|s| (400..=599).contains(s)) {
         c.fail_status = status as u16;
+    }
+    if let Some(d) = v.get("delay_ms").and_then(Value::as_u64) {
+        c.delay_ms = d.min(600_000);
     }
     if let Some(ra) = v.get("retry_after") {
         c.retry_after = ra.as_str().map(str::to_string).or_else(|| ra.as_u64().map(|n| n.to_string()));

@@ -133,3 +133,39 @@ fn an_event_committed_late_is_not_skipped_by_a_reader() {
     );
     assert!(next[0].id < first[0].id, "the late event has the lower id");
 }
+
+/// Old events go once every enabled subscription has passed them; one still behind keeps them.
+#[test]
+fn old_events_are_pruned_only_once_every_subscription_has_passed_them() {
+    use chorus::db::{events, webhooks};
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
+        let mut conn = pool.get().expect("conn");
+        chorus::db::migrate(&mut conn).expect("migrates");
+        let values = webhooks::SubscriptionValues {
+            url: "http://127.0.0.1:9/".into(),
+            events: r#"["inventory.updated"]"#.into(),
+            channel_id: None,
+            enabled: true,
+            disabled_reason: None,
+            updated_at: 0,
+        };
+        let behind = webhooks::insert(&mut conn, &values, "s", 0).unwrap();
+        for i in 0..3 {
+            events::record(&mut conn, "inventory.updated", None, &format!("sku:{i}"), &json!({}), 1_000).unwrap();
+        }
+        events::sequence(&mut conn).unwrap();
+        assert_eq!(events::prune(&mut conn, 2_000, 100).unwrap(), 0, "{backend:?}: a subscription has not passed them");
+        assert_eq!(
+            events::after(&mut conn, behind.event_cursor, &["inventory.updated".into()], None, 10).unwrap().len(),
+            3
+        );
+        // Once it has (or is gone), they go; newer ones stay.
+        assert!(webhooks::delete(&mut conn, behind.id).unwrap());
+        events::record(&mut conn, "inventory.updated", None, "sku:new", &json!({}), 5_000).unwrap();
+        events::sequence(&mut conn).unwrap();
+        assert_eq!(events::prune(&mut conn, 2_000, 100).unwrap(), 3, "{backend:?}");
+        assert_eq!(events::after(&mut conn, 0, &["inventory.updated".into()], None, 10).unwrap().len(), 1);
+    }
+}

@@ -332,3 +332,32 @@ async fn private_addresses_are_refused_unless_allowed() {
     assert_problem(&app.get(&format!("/api/v1/webhooks/{id}")).await, 404, "unknown_webhook");
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_hanging_subscriber_does_not_hold_back_another() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        let hanging = Sim::start("receiver", None).await;
+        let healthy = Sim::start("receiver", None).await;
+        // Longer than Chorus waits (15 s): every delivery to it times out.
+        hanging.call("PUT", "/_sim/config", Some(json!({"delay_ms": 60_000}))).await;
+        subscribe(&app, &hanging.handle.url("/"), &["products.created"], None).await;
+        subscribe(&app, &healthy.handle.url("/"), &["products.created"], None).await;
+        for i in 0..20 {
+            app.create_product(&format!("H-{i:02}")).await;
+        }
+        eventually(30, &format!("{backend:?}: the healthy subscriber gets all 20"), || async {
+            let s = healthy.call("GET", "/_sim/stats", None).await;
+            if s["unique_accepted"] == 20 {
+                Ok(())
+            } else {
+                Err(format!("{s}"))
+            }
+        })
+        .await;
+        let stuck = hanging.call("GET", "/_sim/stats", None).await;
+        assert_eq!(stuck["accepted"], 0, "{backend:?}: the hanging one has answered nothing yet: {stuck}");
+        app.stop().await;
+    }
+}
