@@ -176,7 +176,7 @@ fn spawn_pruner(pool: DbPool, keep_days: u64) {
             let before = db::now_ms() - (keep_days.min(36_500) as i64) * 86_400_000;
             for _ in 0..100 {
                 match db::run(&pool, move |conn| Ok(db::events::prune(conn, before, 10_000)?)).await {
-                    Ok(n) if n == 10_000 => continue,
+                    Ok(10_000) => continue,
                     Ok(n) => {
                         if n > 0 {
                             tracing::info!(events = n, "old events pruned");
