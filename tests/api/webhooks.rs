@@ -288,49 +288,52 @@ async fn a_410_disables_the_subscription_and_says_so() {
 
 #[actix_web::test]
 async fn private_addresses_are_refused_unless_allowed() {
-    let db = TestDb::new(Backend::Sqlite);
-    let mut settings = settings_for(&db);
-    settings.webhooks.allow_private_networks = false;
-    let app = spawn_with(settings).await;
-    for url in [
-        "http://127.0.0.1:9/hook",
-        "http://localhost:9/hook",
-        "http://10.0.0.1/x",
-        "http://[::1]:9/x",
-        "http://169.254.169.254/latest",
-    ] {
-        let r = app.post("/api/v1/webhooks", json!({"url": url, "events": ["orders.received"]})).await;
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut settings = settings_for(&db);
+        settings.webhooks.allow_private_networks = false;
+        let app = spawn_with(settings).await;
+        for url in [
+            "http://127.0.0.1:9/hook",
+            "http://localhost:9/hook",
+            "http://10.0.0.1/x",
+            "http://[::1]:9/x",
+            "http://169.254.169.254/latest",
+        ] {
+            let r = app.post("/api/v1/webhooks", json!({"url": url, "events": ["orders.received"]})).await;
+            assert_problem(&r, 422, "invalid_value");
+            assert_eq!(r.body["field"], "url", "{url}: {}", r.body);
+        }
+        let r = app
+            .post(
+                "/api/v1/plugins",
+                json!({"name": "FC", "orders_url": "http://127.0.0.1:9/orders", "routing": {"channels": "all"}}),
+            )
+            .await;
         assert_problem(&r, 422, "invalid_value");
-        assert_eq!(r.body["field"], "url", "{url}: {}", r.body);
-    }
-    let r = app
-        .post(
-            "/api/v1/plugins",
-            json!({"name": "FC", "orders_url": "http://127.0.0.1:9/orders", "routing": {"channels": "all"}}),
-        )
-        .await;
-    assert_problem(&r, 422, "invalid_value");
-    assert_eq!(r.body["field"], "orders_url", "{}", r.body);
-    let r = app.post("/api/v1/webhooks", json!({"url": "ftp://example.com/", "events": ["orders.received"]})).await;
-    assert_eq!(r.body["field"], "url");
-    let r = app.post("/api/v1/webhooks", json!({"url": "https://example.com/", "events": ["orders.nope"]})).await;
-    assert_eq!(r.body["field"], "events");
-    app.stop().await;
+        assert_eq!(r.body["field"], "orders_url", "{}", r.body);
+        let r = app.post("/api/v1/webhooks", json!({"url": "ftp://example.com/", "events": ["orders.received"]})).await;
+        assert_eq!(r.body["field"], "url");
+        let r = app.post("/api/v1/webhooks", json!({"url": "https://example.com/", "events": ["orders.nope"]})).await;
+        assert_eq!(r.body["field"], "events");
+        app.stop().await;
 
-    // Allowed (as the tests and the demo do): registered, and the secret never shown again.
-    let app = spawn_app(&db).await;
-    let (id, secret) = subscribe(&app, "http://127.0.0.1:9/hook", &["orders.received"], None).await;
-    let shown = app.get(&format!("/api/v1/webhooks/{id}")).await.body;
-    assert!(shown.get("secret").is_none() && !shown.to_string().contains(&secret), "{shown}");
-    // Sealed at rest: the database holds neither the secret nor its base64 part.
-    let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
-    let stored = chorus::db::run(&pool, move |conn| Ok(chorus::db::webhooks::find(conn, id)?)).await.unwrap().unwrap();
-    assert!(!stored.secret.contains(secret.trim_start_matches("whsec_")), "stored in the clear");
-    let rotated = app.post(&format!("/api/v1/webhooks/{id}/rotate"), json!({})).await.body;
-    assert!(rotated["secret"].as_str().is_some_and(|s| s != secret), "{rotated}");
-    assert_eq!(app.delete(&format!("/api/v1/webhooks/{id}")).await.status.as_u16(), 204);
-    assert_problem(&app.get(&format!("/api/v1/webhooks/{id}")).await, 404, "unknown_webhook");
-    app.stop().await;
+        // Allowed (as the tests and the demo do): registered, and the secret never shown again.
+        let app = spawn_app(&db).await;
+        let (id, secret) = subscribe(&app, "http://127.0.0.1:9/hook", &["orders.received"], None).await;
+        let shown = app.get(&format!("/api/v1/webhooks/{id}")).await.body;
+        assert!(shown.get("secret").is_none() && !shown.to_string().contains(&secret), "{shown}");
+        // Sealed at rest: the database holds neither the secret nor its base64 part.
+        let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
+        let stored =
+            chorus::db::run(&pool, move |conn| Ok(chorus::db::webhooks::find(conn, id)?)).await.unwrap().unwrap();
+        assert!(!stored.secret.contains(secret.trim_start_matches("whsec_")), "stored in the clear");
+        let rotated = app.post(&format!("/api/v1/webhooks/{id}/rotate"), json!({})).await.body;
+        assert!(rotated["secret"].as_str().is_some_and(|s| s != secret), "{rotated}");
+        assert_eq!(app.delete(&format!("/api/v1/webhooks/{id}")).await.status.as_u16(), 204);
+        assert_problem(&app.get(&format!("/api/v1/webhooks/{id}")).await, 404, "unknown_webhook");
+        app.stop().await;
+    }
 }
 
 #[actix_web::test]
