@@ -51,10 +51,8 @@ pub async fn checked_addresses(
     allow_private: bool,
 ) -> Result<Vec<std::net::SocketAddr>, Box<dyn std::error::Error>> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
-    let found: Vec<std::net::SocketAddr> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|e| format!("cannot resolve {host}: {e}"))?
-        .collect();
+    let found: Vec<std::net::SocketAddr> =
+        tokio::net::lookup_host((host, port)).await.map_err(|e| format!("cannot resolve {host}: {e}"))?.collect();
     if found.is_empty() {
         return Err(format!("{host} does not resolve").into());
     }

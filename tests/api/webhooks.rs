@@ -364,3 +364,43 @@ async fn a_hanging_subscriber_does_not_hold_back_another() {
         app.stop().await;
     }
 }
+
+#[actix_web::test]
+async fn a_subscriber_failing_past_the_allowed_period_is_disabled() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let mut settings = quick_retries(&db);
+        settings.webhooks.retry_schedule_secs = vec![1; 20];
+        settings.webhooks.disable_after_secs = 2;
+        let app = spawn_with(settings).await;
+        let receiver = Sim::start("receiver", None).await;
+        receiver.call("PUT", "/_sim/config", Some(json!({"fail_share": 1.0, "fail_status": 500}))).await;
+        let (id, _) = subscribe(&app, &receiver.handle.url("/"), &["products.created"], None).await;
+        app.create_product("F-1").await;
+        let sub = eventually(60, &format!("{backend:?}: disabled after failing"), || async {
+            let s = app.get(&format!("/api/v1/webhooks/{id}")).await.body;
+            if s["enabled"] == false {
+                Ok(s)
+            } else {
+                Err(format!("{s}"))
+            }
+        })
+        .await;
+        let reason = sub["status"]["disabled_reason"].as_str().unwrap_or_default();
+        assert!(reason.contains("failing without a success"), "{sub}");
+        assert!(sub["status"]["last_error"].as_str().is_some_and(|e| e.contains("500")), "{sub}");
+        // Enabled again by the operator (the subscriber fixed), the event still arrives.
+        receiver.call("PUT", "/_sim/config", Some(json!({"fail_share": 0.0}))).await;
+        assert_eq!(app.patch(&format!("/api/v1/webhooks/{id}"), json!({"enabled": true})).await.status.as_u16(), 200);
+        eventually(30, "delivered once re-enabled", || async {
+            let ok = arrivals(&receiver).await.iter().filter(|a| a["status"] == 200).count();
+            if ok == 1 {
+                Ok(())
+            } else {
+                Err(format!("{ok}"))
+            }
+        })
+        .await;
+        app.stop().await;
+    }
+}
