@@ -16,8 +16,9 @@ struct Cli {
 enum Command {
     /// Run the engine: HTTP API, actors, migrations at start-up.
     Serve,
-    /// Chorus with a simulated Shopify and WooCommerce shop, a catalogue, stock and an order
-    /// generator, on a fresh SQLite file; shows live progress until Ctrl-C.
+    /// Chorus with a simulated Shopify and WooCommerce shop, fulfilment centre and webhook
+    /// receiver, a catalogue, stock and an order generator, on a fresh SQLite file; shows live
+    /// progress until Ctrl-C.
     Demo {
         /// Where Chorus's API listens.
         #[arg(long, default_value = "127.0.0.1:8080")]
@@ -34,7 +35,7 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Run one simulated marketplace alone (for trying Chorus against it).
+    /// Run one simulator alone: a marketplace, a fulfilment centre (plugin) or a webhook receiver.
     Sim {
         /// shopify | woocommerce | plugin | receiver
         kind: String,
