@@ -281,6 +281,17 @@ pub fn clear_target(conn: &mut DbConn, target: &str) -> QueryResult<usize> {
     diesel::delete(outbox::table.filter(outbox::target.eq(target))).execute(conn)
 }
 
+/// Up to `limit` entries of any kind for `target` that are due, oldest first.
+pub fn due_any(conn: &mut DbConn, target: &str, now: i64, limit: i64) -> QueryResult<Vec<OutboxRow>> {
+    outbox::table
+        .filter(outbox::target.eq(target))
+        .filter(outbox::next_attempt_at.le(now))
+        .order(outbox::id)
+        .limit(limit)
+        .select(OutboxRow::as_select())
+        .load(conn)
+}
+
 /// Every entry of `kind` for `target`, due or not, oldest first (at most `limit`).
 pub fn pending(conn: &mut DbConn, target: &str, kind: &str, limit: i64) -> QueryResult<Vec<OutboxRow>> {
     outbox::table

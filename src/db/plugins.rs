@@ -82,6 +82,18 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<bool> {
 /// The outbox kind of an order to send to a plugin; the payload is the order's id.
 pub const PLUGIN_ORDER: &str = "plugin_order";
 
+/// The outbox kind telling a plugin an order it was sent is cancelled; the payload is its id.
+pub const PLUGIN_CANCEL: &str = "plugin_cancel";
+
+/// Tells the order's plugin, if it has one, that the order is off (cancelled on the channel or
+/// excluded), in the caller's transaction; returns the plugin to wake.
+pub fn queue_cancel(conn: &mut DbConn, plugin_id: Option<i64>, order_id: i64, now: i64) -> QueryResult<Option<i64>> {
+    let Some(plugin) = plugin_id else { return Ok(None) };
+    let key = format!("cancel:{order_id}");
+    super::outbox::queue(conn, &target(plugin), PLUGIN_CANCEL, &key, &order_id.to_string(), now)?;
+    Ok(Some(plugin))
+}
+
 /// The outbox target a plugin's actor drains.
 pub fn target(plugin_id: i64) -> String {
     format!("plugin:{plugin_id}")
@@ -136,16 +148,18 @@ pub fn mark_sent(
         let moved = diesel::update(orders::table.find(order_id).filter(orders::status.eq("imported")))
             .set((orders::status.eq("sent_to_plugin"), orders::updated_at.eq(now)))
             .execute(c)?;
+        // Recorded even when the order moved on meanwhile (cancelled while in flight): the
+        // plugin has it, so a cancellation must reach it too.
+        super::orders::add_events(
+            c,
+            &[super::orders::NewEvent {
+                order_id,
+                at: now,
+                kind: "sent_to_plugin".into(),
+                detail: format!("accepted by plugin {plugin_id}"),
+            }],
+        )?;
         if moved == 1 {
-            super::orders::add_events(
-                c,
-                &[super::orders::NewEvent {
-                    order_id,
-                    at: now,
-                    kind: "sent_to_plugin".into(),
-                    detail: format!("accepted by plugin {plugin_id}"),
-                }],
-            )?;
             super::snapshots::emit_orders(c, &[(order_id, "orders.updated")], now)?;
         }
         diesel::update(plugins::table.find(plugin_id))

@@ -1,6 +1,6 @@
 //! A simulated fulfilment centre (plugin): holds its own stock, accepts orders Chorus sends to
 //! `POST /orders` (Standard Webhooks signature checked, duplicates recognised by `webhook-id`),
-//! ships each after a delay, then calls Chorus back with the fulfilment and its new stock levels.
+//! drops one cancelled before it ships (`orders.cancelled`), ships the others after a delay, then calls Chorus back with the fulfilment and its new stock levels.
 //! A tester drives it through `/_sim/`: `PUT /_sim/config`, `PUT|GET /_sim/stock`,
 //! `GET /_sim/orders`, `POST|GET|DELETE /_sim/faults`.
 
@@ -118,7 +118,9 @@ async fn receive_order(state: web::Data<State>, req: HttpRequest, body: web::Byt
         }
     };
     if let Some(&i) = lock(&state.by_webhook_id).get(&webhook_id) {
-        lock(&state.orders)[i].deliveries += 1;
+        if let Some(o) = lock(&state.orders).get_mut(i) {
+            o.deliveries += 1;
+        }
         return HttpResponse::Ok().json(json!({ "duplicate": true, "webhook_id": webhook_id }));
     }
     let v: Value = match serde_json::from_slice(&body) {
@@ -127,6 +129,18 @@ async fn receive_order(state: web::Data<State>, req: HttpRequest, body: web::Byt
     };
     let data = &v["data"];
     let Some(order_id) = data["id"].as_i64() else { return bad_request("data.id missing") };
+    if v["type"] == "orders.cancelled" {
+        lock(&state.by_webhook_id).insert(webhook_id.clone(), usize::MAX);
+        let mut orders = lock(&state.orders);
+        let Some(o) = orders.iter_mut().find(|o| o.order_id == order_id) else {
+            return HttpResponse::Ok().json(json!({ "cancelled": false, "reason": "unknown order" }));
+        };
+        if o.status != "received" {
+            return HttpResponse::Ok().json(json!({ "cancelled": false, "reason": format!("already {}", o.status) }));
+        }
+        o.status = "cancelled".into();
+        return HttpResponse::Ok().json(json!({ "cancelled": true }));
+    }
     let lines: Vec<(String, i64)> = data["lines"]
         .as_array()
         .map(|ls| {
@@ -165,6 +179,10 @@ async fn ship(state: web::Data<State>, index: usize) {
     actix_web::rt::time::sleep(Duration::from_millis(delay)).await;
     let (order_id, lines) = {
         let orders = lock(&state.orders);
+        // Cancelled while waiting: nothing leaves the shelves.
+        if orders[index].status == "cancelled" {
+            return;
+        }
         (orders[index].order_id, orders[index].lines.clone())
     };
     let levels: Vec<(String, i64)> = {

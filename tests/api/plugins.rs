@@ -351,3 +351,35 @@ async fn a_plugins_product_data_is_shown_beside_the_product() {
         app.stop().await;
     }
 }
+
+#[actix_web::test]
+async fn an_order_cancelled_before_the_plugin_ships_it_is_not_shipped() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        app.create_product("SKU-C").await;
+        app.set_stock("SKU-C", 5).await;
+        let woo = Sim::start("woocommerce", None).await;
+        woo.call("PUT", "/_sim/stock", Some(json!({"SKU-C": 5}))).await;
+        let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
+        // It would ship after a minute: long enough for the cancellation to arrive first.
+        let (_, _, fc) = plugin_with_sim(&app, 60_000).await;
+        let (sim_order, _) = woo.order(&[("SKU-C", 2)], true).await;
+        let order = app.sync_until(channel, "the order", |o| o.len() == 1).await[0]["id"].as_i64().unwrap();
+        wait_order_status(&app, order, "sent_to_plugin").await;
+        woo.call("POST", &format!("/_sim/orders/{sim_order}/cancel"), None).await;
+        app.sync_until(channel, "the cancellation", |o| o.iter().all(|o| o["status"] == "cancelled")).await;
+        let received = eventually(30, &format!("{backend:?}: the centre told"), || async {
+            let orders = plugin_orders(&fc).await;
+            if orders.first().is_some_and(|o| o["status"] == "cancelled") {
+                Ok(orders)
+            } else {
+                Err(format!("{orders:?}"))
+            }
+        })
+        .await;
+        assert_eq!(received.len(), 1, "{received:?}");
+        assert_eq!(app.inventory("SKU-C").await["allocated"], 0);
+        app.stop().await;
+    }
+}

@@ -201,6 +201,7 @@ pub(super) fn apply_import(
                 let closing = order::closed_on_channel(incoming) && current.is_open();
                 let status = if closing { Status::Cancelled } else { current };
                 if closing {
+                    routed.extend(plugins::queue_cancel(conn, row.plugin_id, row.id, now)?);
                     for line in incoming.lines.iter().filter(|l| l.sku.is_some()) {
                         *channel_shift.entry(line.sku.clone().unwrap_or_default()).or_default() += line.quantity;
                     }
@@ -356,6 +357,7 @@ pub(super) fn apply_action(
                 q::update_line(conn, line.id, &line.sku, line.quantity, line.fulfilled, 0)?;
             }
             q::set_status(conn, row.id, Status::Excluded.as_str(), None, now)?;
+            routed.extend(plugins::queue_cancel(conn, row.plugin_id, row.id, now)?);
             q::add_events(conn, &[event(row.id, now, "excluded", "excluded by an operator; stock released".into())])?;
             crate::db::snapshots::emit_orders(conn, &[(row.id, "orders.excluded")], now)?;
             Ok(Ok(OrderOutcome { status: Status::Excluded, hold_reason: None }))

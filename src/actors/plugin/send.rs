@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::actors::delivery::{self, Attempt};
 use crate::db::outbox::{self, Seen};
-use crate::db::plugins::{self as q, Plugin, PLUGIN_ORDER};
+use crate::db::plugins::{self as q, Plugin, PLUGIN_CANCEL};
 use crate::db::{self, DbPool};
 use crate::domain::order::Status;
 use crate::http::orders::OrderView;
@@ -37,7 +37,7 @@ pub async fn drain(
     let target = q::target(plugin.id);
     loop {
         let t = target.clone();
-        let due = db::run(&pool, move |conn| Ok(outbox::due(conn, &t, PLUGIN_ORDER, db::now_ms(), PAGE)?))
+        let due = db::run(&pool, move |conn| Ok(outbox::due_any(conn, &t, db::now_ms(), PAGE)?))
             .await
             .map_err(|e| e.to_string())?;
         if due.is_empty() {
@@ -51,12 +51,17 @@ pub async fn drain(
                 remove(&pool, row.id).await?;
                 continue;
             };
-            let Some(body) = snapshot(&pool, order_id).await? else {
-                tracing::info!(order_id, "order no longer open; not sent to the plugin");
+            let cancel = row.kind == PLUGIN_CANCEL;
+            let Some(body) = snapshot(&pool, order_id, cancel).await? else {
+                tracing::info!(order_id, cancel, "nothing to tell the plugin (order no longer open, or never sent)");
                 remove(&pool, row.id).await?;
                 continue;
             };
-            let id = message_id(plugin.id, order_id);
+            let id = if cancel {
+                format!("{}_cancel", message_id(plugin.id, order_id))
+            } else {
+                message_id(plugin.id, order_id)
+            };
             let attempt = match delivery::forbidden_literal(&plugin.orders_url, allow_private) {
                 Some(why) => Attempt {
                     status: None,
@@ -67,6 +72,13 @@ pub async fn drain(
                 },
                 None => delivery::post_signed(&client, &plugin.orders_url, &plugin.signing_secret, &id, &body).await,
             };
+            if attempt.delivered() && cancel {
+                tracing::info!(order_id, webhook_id = %id, "plugin told the order is cancelled");
+                db::run(&pool, move |conn| Ok(outbox::remove_delivered(conn, &[entry])?))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                continue;
+            }
             if attempt.delivered() {
                 tracing::info!(order_id, webhook_id = %id, ms = attempt.duration_ms, "order sent to plugin");
                 let (pid, now) = (plugin.id, db::now_ms());
@@ -108,16 +120,22 @@ fn plugin_is_down(a: &Attempt) -> bool {
     }
 }
 
-/// The body sent for an order: its snapshot with lines, or None when it is no longer open.
-async fn snapshot(pool: &DbPool, order_id: i64) -> Result<Option<Vec<u8>>, String> {
+/// The body sent for an order: its snapshot with lines (`orders.routed`), or None when it is no
+/// longer open; for a cancellation (`orders.cancelled`), None when the plugin never had it.
+async fn snapshot(pool: &DbPool, order_id: i64, cancel: bool) -> Result<Option<Vec<u8>>, String> {
     db::run(pool, move |conn| {
         let Some(order) = db::orders::find(conn, order_id)? else { return Ok(None) };
-        if !Status::parse(&order.status).is_some_and(Status::is_open) {
+        if cancel {
+            let sent = db::orders::events_of(conn, order_id)?.iter().any(|e| e.kind == "sent_to_plugin");
+            if !sent {
+                return Ok(None);
+            }
+        } else if !Status::parse(&order.status).is_some_and(Status::is_open) {
             return Ok(None);
         }
         let lines = db::orders::lines_of(conn, &[order_id])?;
         let body = json!({
-            "type": "orders.routed",
+            "type": if cancel { "orders.cancelled" } else { "orders.routed" },
             "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             "data": OrderView::new(order, Some(lines), None),
         });
