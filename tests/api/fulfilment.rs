@@ -25,15 +25,7 @@ async fn fulfil(app: &TestApp, order: i64, body: Value) -> Reply {
 }
 
 async fn wait_status(app: &TestApp, order: i64, want: &str) -> Value {
-    eventually(30, &format!("order {order} {want}"), || async move {
-        let o = app.get(&format!("/api/v1/orders/{order}")).await.body;
-        if o["status"] == want {
-            Ok(o)
-        } else {
-            Err(format!("{o}"))
-        }
-    })
-    .await
+    app.wait_for(&format!("/api/v1/orders/{order}"), 30, |o| o["status"] == want).await
 }
 
 /// What the channel holds for fulfilments: Shopify fulfillments or WooCommerce notes.

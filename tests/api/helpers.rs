@@ -247,6 +247,20 @@ impl TestApp {
     }
 
     /// Stops the server gracefully and waits until the app has finished.
+    /// GETs `path` until `done` holds (for at most `secs` seconds) and returns that body.
+    pub async fn wait_for(&self, path: &str, secs: u64, done: impl Fn(&Value) -> bool) -> Value {
+        let done = &done;
+        eventually(secs, &format!("GET {path}"), || async move {
+            let body = self.get(path).await.body;
+            if done(&body) {
+                Ok(body)
+            } else {
+                Err(format!("{body}"))
+            }
+        })
+        .await
+    }
+
     pub async fn stop(mut self) {
         self.handle.stop(true).await;
         if let Some(rx) = self.stopped.take() {

@@ -127,15 +127,7 @@ async fn plugin_orders(sim: &Sim) -> Vec<serde_json::Value> {
 }
 
 async fn wait_order_status(app: &TestApp, order: i64, want: &str) -> serde_json::Value {
-    eventually(60, &format!("order {order} {want}"), || async move {
-        let o = app.get(&format!("/api/v1/orders/{order}")).await.body;
-        if o["status"] == want {
-            Ok(o)
-        } else {
-            Err(format!("{o}"))
-        }
-    })
-    .await
+    app.wait_for(&format!("/api/v1/orders/{order}"), 60, |o| o["status"] == want).await
 }
 
 #[actix_web::test]

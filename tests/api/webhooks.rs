@@ -109,15 +109,7 @@ async fn every_event_kind_reaches_its_subscribers_signed_and_scoped() {
         // fulfillments.created / updated (synced), orders.updated
         let r = app.post(&format!("/api/v1/orders/{fine}/fulfilments"), json!({"tracking_number": "T-1"})).await;
         assert_eq!(r.status.as_u16(), 202, "{}", r.body);
-        eventually(30, "fulfilment synced", || async {
-            let o = app.get(&format!("/api/v1/orders/{fine}")).await.body;
-            if o["status"] == "synced" {
-                Ok(())
-            } else {
-                Err(format!("{o}"))
-            }
-        })
-        .await;
+        app.wait_for(&format!("/api/v1/orders/{fine}"), 30, |o| o["status"] == "synced").await;
         // plugins.products.created / updated
         let p = app
             .post(
@@ -269,15 +261,7 @@ async fn a_410_disables_the_subscription_and_says_so() {
         receiver.call("PUT", "/_sim/config", Some(json!({"fail_first": 1, "fail_status": 410}))).await;
         let (id, _) = subscribe(&app, &receiver.handle.url("/"), &["products.created"], None).await;
         app.create_product("G-1").await;
-        let sub = eventually(30, &format!("{backend:?}: disabled"), || async {
-            let s = app.get(&format!("/api/v1/webhooks/{id}")).await.body;
-            if s["enabled"] == false {
-                Ok(s)
-            } else {
-                Err(format!("{s}"))
-            }
-        })
-        .await;
+        let sub = app.wait_for(&format!("/api/v1/webhooks/{id}"), 30, |s| s["enabled"] == false).await;
         assert!(sub["status"]["disabled_reason"].as_str().is_some_and(|r| r.contains("410")), "{sub}");
         app.create_product("G-2").await;
         actix_web::rt::time::sleep(Duration::from_millis(500)).await;
@@ -377,15 +361,7 @@ async fn a_subscriber_failing_past_the_allowed_period_is_disabled() {
         receiver.call("PUT", "/_sim/config", Some(json!({"fail_share": 1.0, "fail_status": 500}))).await;
         let (id, _) = subscribe(&app, &receiver.handle.url("/"), &["products.created"], None).await;
         app.create_product("F-1").await;
-        let sub = eventually(60, &format!("{backend:?}: disabled after failing"), || async {
-            let s = app.get(&format!("/api/v1/webhooks/{id}")).await.body;
-            if s["enabled"] == false {
-                Ok(s)
-            } else {
-                Err(format!("{s}"))
-            }
-        })
-        .await;
+        let sub = app.wait_for(&format!("/api/v1/webhooks/{id}"), 60, |s| s["enabled"] == false).await;
         let reason = sub["status"]["disabled_reason"].as_str().unwrap_or_default();
         assert!(reason.contains("failing without a success"), "{sub}");
         assert!(sub["status"]["last_error"].as_str().is_some_and(|e| e.contains("500")), "{sub}");
