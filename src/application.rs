@@ -57,7 +57,10 @@ impl Application {
         };
 
         // Channel actors share one arbiter of their own, away from HTTP workers and stock.
-        let channels = ChannelRegistry::new(Arbiter::new().handle(), pool.clone(), inventory.clone());
+        let secrets =
+            crate::secrets::SecretBox::load(settings.auth.secrets_key.expose(), settings.database.url.expose())
+                .context("cannot load the key that seals stored secrets (auth.secrets_key)")?;
+        let channels = ChannelRegistry::new(Arbiter::new().handle(), pool.clone(), inventory.clone(), secrets.clone());
         {
             let channels = channels.clone();
             inventory.do_send(crate::actors::inventory::NotifyPushes(Box::new(move |ids| {
@@ -68,9 +71,6 @@ impl Application {
         for channel in enabled.iter().filter(|c| c.enabled) {
             channels.ensure(channel.id);
         }
-        let secrets =
-            crate::secrets::SecretBox::load(settings.auth.secrets_key.expose(), settings.database.url.expose())
-                .context("cannot load the key that seals stored secrets (auth.secrets_key)")?;
         let plugins = PluginRegistry::new(
             Arbiter::new().handle(),
             pool.clone(),

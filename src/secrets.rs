@@ -1,5 +1,5 @@
-//! Secrets at rest: the signing secrets of plugins and webhook subscriptions must be readable
-//! by Chorus (it signs with them) but not by whoever reads the database or a dump of it, so they
+//! Secrets at rest: channel credentials and the signing secrets of plugins and webhook
+//! subscriptions must be readable by Chorus (it calls and signs with them) but not by whoever reads the database or a dump of it, so they
 //! are sealed with XChaCha20-Poly1305 under a key kept outside the database: `auth.secrets_key`
 //! (base64 of 32 bytes), or else a key file Chorus creates on first start beside the SQLite
 //! database (`data/secrets.key` for PostgreSQL; several instances sharing one PostgreSQL must be
@@ -79,6 +79,36 @@ impl SecretBox {
     }
 }
 
+impl SecretBox {
+    /// A JSON object with each string value sealed (the keys stay readable: the API shows which
+    /// credentials are set without opening them).
+    pub fn seal_values(&self, json: &str) -> String {
+        let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(json) else {
+            return self.seal(json);
+        };
+        let sealed: serde_json::Map<String, serde_json::Value> = map
+            .into_iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => (k, serde_json::Value::String(self.seal(&s))),
+                other => (k, other),
+            })
+            .collect();
+        serde_json::Value::Object(sealed).to_string()
+    }
+
+    /// The object [`seal_values`](Self::seal_values) made, opened (plain values pass through).
+    pub fn open_values(&self, stored: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+        let map: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(stored).map_err(|e| format!("stored credentials are unreadable: {e}"))?;
+        map.into_iter()
+            .map(|(k, v)| match v {
+                serde_json::Value::String(s) => Ok((k, serde_json::Value::String(self.open(&s)?))),
+                other => Ok((k, other)),
+            })
+            .collect()
+    }
+}
+
 fn decode_key(text: &str) -> anyhow::Result<[u8; 32]> {
     let bytes = STANDARD.decode(text).context("not base64")?;
     <[u8; 32]>::try_from(bytes).map_err(|_| anyhow::anyhow!("must be 32 bytes (base64)"))
@@ -130,6 +160,16 @@ mod tests {
         assert_eq!(a.open(&sealed).unwrap(), "whsec_abc");
         assert!(SecretBox::from_key(&[8; 32]).open(&sealed).is_err());
         assert_eq!(a.open("whsec_plain").unwrap(), "whsec_plain");
+    }
+
+    #[test]
+    fn credential_values_are_sealed_and_keys_kept() {
+        let b = SecretBox::from_key(&[9; 32]);
+        let sealed = b.seal_values(r#"{"access_token":"shpat_x","webhook_secret":"w"}"#);
+        assert!(sealed.contains("access_token") && !sealed.contains("shpat_x"), "{sealed}");
+        let opened = b.open_values(&sealed).unwrap();
+        assert_eq!(opened["access_token"], "shpat_x");
+        assert_eq!(b.open_values(r#"{"a":"plain"}"#).unwrap()["a"], "plain");
     }
 
     #[test]

@@ -7,13 +7,16 @@ use super::channel::{ChannelActor, InjectPanic, PollNow, PushNow};
 use super::inventory::InventoryActor;
 use super::supervision::Registry;
 use crate::db::DbPool;
+use crate::secrets::SecretBox;
 
 #[derive(Clone)]
 pub struct ChannelRegistry(Registry<ChannelActor>);
 
 impl ChannelRegistry {
-    pub fn new(arbiter: ArbiterHandle, pool: DbPool, inventory: Addr<InventoryActor>) -> Self {
-        ChannelRegistry(Registry::new(arbiter, move |id| ChannelActor::new(id, pool.clone(), inventory.clone())))
+    pub fn new(arbiter: ArbiterHandle, pool: DbPool, inventory: Addr<InventoryActor>, secrets: SecretBox) -> Self {
+        ChannelRegistry(Registry::new(arbiter, move |id| {
+            ChannelActor::new(id, pool.clone(), inventory.clone(), secrets.clone())
+        }))
     }
 
     /// Starts the channel's actor, or reloads it if it runs (and restarts it if it died).

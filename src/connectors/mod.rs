@@ -106,9 +106,11 @@ pub enum PushOutcome {
 }
 
 /// Builds the connector a channel's kind needs from its stored settings.
-pub fn for_channel(channel: &Channel) -> Result<Rc<dyn Connector>, ConnectorError> {
-    let creds: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&channel.credentials)
-        .map_err(|e| ConnectorError::Permanent(format!("stored credentials are unreadable: {e}")))?;
+pub fn for_channel(
+    channel: &Channel,
+    secrets: &crate::secrets::SecretBox,
+) -> Result<Rc<dyn Connector>, ConnectorError> {
+    let creds = secrets.open_values(&channel.credentials).map_err(ConnectorError::Permanent)?;
     let cred = |k: &str| creds.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
     match channel.kind.as_str() {
         "shopify" => Ok(Rc::new(shopify::Shopify::new(&channel.base_url, cred("access_token")))),

@@ -33,8 +33,8 @@ pub async fn channel_webhook(
     let body = read_body(&mut payload, state.max_body_bytes).await?;
     let channel =
         db::run(&state.pool, move |conn| Ok(db::channels::find(conn, id)?)).await?.ok_or(ApiError::Unauthorized)?;
-    let creds: serde_json::Value = serde_json::from_str(&channel.credentials).unwrap_or_default();
-    let secret = creds["webhook_secret"].as_str().unwrap_or_default().to_string();
+    let creds = state.secrets.open_values(&channel.credentials).unwrap_or_default();
+    let secret = creds.get("webhook_secret").and_then(|v| v.as_str()).unwrap_or_default().to_string();
 
     let (signature, webhook_id, topic) = match channel.kind.as_str() {
         "shopify" => (

@@ -24,6 +24,13 @@ async fn channels_never_echo_credentials() {
         assert!(!text.contains("shpat_secret") && !text.contains("whsec_x"), "{text}");
         assert_eq!(created.body["credentials_set"], json!(["access_token", "webhook_secret"]));
 
+        // Sealed at rest too: the database holds the names of the credentials, not their values.
+        let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
+        let stored =
+            chorus::db::run(&pool, move |conn| Ok(chorus::db::channels::find(conn, id)?)).await.unwrap().unwrap();
+        assert!(stored.credentials.contains("access_token"), "{}", stored.credentials);
+        assert!(!stored.credentials.contains("shpat_secret") && !stored.credentials.contains("whsec_x"));
+
         let read = app.get(&format!("/api/v1/channels/{id}")).await;
         assert_eq!(read.body["name"], "UK Shopify");
         assert!(!read.body.to_string().contains("shpat_secret"));

@@ -54,6 +54,7 @@ pub struct InjectPanic;
 pub struct ChannelActor {
     id: i64,
     pool: DbPool,
+    secrets: crate::secrets::SecretBox,
     inventory: Addr<InventoryActor>,
     channel: Option<Channel>,
     connector: Option<Rc<dyn Connector>>,
@@ -72,10 +73,11 @@ pub struct ChannelActor {
 }
 
 impl ChannelActor {
-    pub fn new(id: i64, pool: DbPool, inventory: Addr<InventoryActor>) -> Self {
+    pub fn new(id: i64, pool: DbPool, inventory: Addr<InventoryActor>, secrets: crate::secrets::SecretBox) -> Self {
         ChannelActor {
             id,
             pool,
+            secrets,
             inventory,
             channel: None,
             connector: None,
@@ -103,7 +105,7 @@ impl ChannelActor {
         let fut = db::run(&pool, move |conn| Ok(db::channels::find(conn, id)?));
         ctx.spawn(fut.into_actor(self).map(move |found, act, ctx| match found {
             Ok(Some(channel)) if channel.enabled => {
-                act.connector = match connectors::for_channel(&channel) {
+                act.connector = match connectors::for_channel(&channel, &act.secrets) {
                     Ok(c) => Some(c),
                     Err(e) => {
                         tracing::error!(channel_id = act.id, error = %e, "cannot build connector");

@@ -38,7 +38,7 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewChannel>) -> ApiRe
     validate_name(&b.name)?;
     validate_kind(&b.kind)?;
     let base_url = validate_base_url(&b.base_url)?;
-    let credentials = validate_credentials(&b.kind, &b.credentials)?;
+    let credentials = state.secrets.seal_values(&validate_credentials(&b.kind, &b.credentials)?);
     validate_poll_interval(b.poll_interval_secs)?;
     validate_stock_buffer(b.stock_buffer)?;
     let now = db::now_ms();

@@ -53,7 +53,7 @@ pub async fn update(
         values.base_url = validate_base_url(&url)?;
     }
     if let Some(creds) = changes.credentials {
-        values.credentials = validate_credentials(&values.kind, &creds)?;
+        values.credentials = state.secrets.seal_values(&validate_credentials(&values.kind, &creds)?);
     }
     if let Some(secs) = changes.poll_interval_secs {
         validate_poll_interval(secs)?;
