@@ -96,10 +96,12 @@ impl Attempt {
     }
 }
 
-/// POSTs `body` to `url`, signed with `secret` under message id `id`.
-pub async fn post_signed(client: &awc::Client, url: &str, secret: &str, id: &str, body: &[u8]) -> Attempt {
+/// POSTs `body` to `url` under message id `id`, signed with each of `secrets` (more than one
+/// during a rotation: the header carries them space-separated).
+pub async fn post_signed(client: &awc::Client, url: &str, secrets: &[&str], id: &str, body: &[u8]) -> Attempt {
     let timestamp = chrono::Utc::now().timestamp();
-    let signature = standard_webhooks::sign(secret, id, timestamp, body);
+    let signature: Vec<String> = secrets.iter().map(|s| standard_webhooks::sign(s, id, timestamp, body)).collect();
+    let signature = signature.join(" ");
     let started = Instant::now();
     let sent = client
         .post(url)

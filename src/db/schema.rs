@@ -272,6 +272,8 @@ diesel::table! {
         delivered -> BigInt,
         created_at -> BigInt,
         updated_at -> BigInt,
+        previous_secret -> Nullable<Text>,
+        previous_until -> Nullable<BigInt>,
     }
 }
 

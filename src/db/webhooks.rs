@@ -34,7 +34,13 @@ pub struct Subscription {
     pub delivered: i64,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The secret before the last rotation, still signed with until `previous_until`.
+    pub previous_secret: Option<String>,
+    pub previous_until: Option<i64>,
 }
+
+/// How long deliveries keep a signature under the previous secret after a rotation.
+pub const ROTATION_OVERLAP_MS: i64 = 24 * 3_600_000;
 
 impl Subscription {
     pub fn kinds(&self) -> Vec<String> {
@@ -94,10 +100,21 @@ pub fn update(conn: &mut DbConn, id: i64, v: &SubscriptionValues) -> QueryResult
     })
 }
 
+/// A new secret; the old one keeps signing beside it for [`ROTATION_OVERLAP_MS`], so a
+/// subscriber can switch without missing a delivery.
 pub fn set_secret(conn: &mut DbConn, id: i64, secret: &str, now: i64) -> QueryResult<bool> {
-    let n =
-        diesel::update(subs::table.find(id)).set((subs::secret.eq(secret), subs::updated_at.eq(now))).execute(conn)?;
-    Ok(n == 1)
+    super::write_tx(conn, |c| {
+        let Some(current) = find(c, id)? else { return Ok(false) };
+        diesel::update(subs::table.find(id))
+            .set((
+                subs::previous_secret.eq(Some(current.secret)),
+                subs::previous_until.eq(Some(now + ROTATION_OVERLAP_MS)),
+                subs::secret.eq(secret),
+                subs::updated_at.eq(now),
+            ))
+            .execute(c)?;
+        Ok(true)
+    })
 }
 
 /// Deletes the subscription, its log and its waiting retries.

@@ -380,3 +380,30 @@ async fn a_subscriber_failing_past_the_allowed_period_is_disabled() {
         app.stop().await;
     }
 }
+
+#[actix_web::test]
+async fn after_a_rotation_both_secrets_sign_for_a_while() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        let receiver = Sim::start("receiver", None).await;
+        let (id, old) = subscribe(&app, &receiver.handle.url("/"), &["products.created"], None).await;
+        let rotated = app.post(&format!("/api/v1/webhooks/{id}/rotate"), json!({})).await.body;
+        let new = rotated["secret"].as_str().expect("new secret shown once").to_string();
+        assert_ne!(old, new);
+        // A subscriber still checking with the old secret keeps accepting, as does one switched.
+        receiver.call("PUT", "/_sim/config", Some(json!({"secret": old}))).await;
+        app.create_product("ROT-1").await;
+        let got = eventually(30, &format!("{backend:?}: delivered"), || async {
+            let got = arrivals(&receiver).await;
+            if got.iter().any(|a| a["status"] == 200) {
+                Ok(got)
+            } else {
+                Err(format!("{got:?}"))
+            }
+        })
+        .await;
+        assert!(signature_ok(&old, &got[0]) && signature_ok(&new, &got[0]), "{}", got[0]);
+        app.stop().await;
+    }
+}

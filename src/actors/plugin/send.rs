@@ -70,7 +70,7 @@ pub async fn drain(
                     response: String::new(),
                     retry_after: None,
                 },
-                None => delivery::post_signed(&client, &plugin.orders_url, &plugin.signing_secret, &id, &body).await,
+                None => delivery::post_signed(&client, &plugin.orders_url, &[&plugin.signing_secret], &id, &body).await,
             };
             if attempt.delivered() && cancel {
                 tracing::info!(order_id, webhook_id = %id, "plugin told the order is cancelled");

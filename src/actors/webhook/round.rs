@@ -135,7 +135,14 @@ pub async fn run(
     chains.extend(fresh_chains.into_values());
 
     let url = Rc::new(sub.url.clone());
-    let secret = Rc::new(secrets.open(&sub.secret)?);
+    // During the day after a rotation the previous secret signs too.
+    let mut signing = vec![secrets.open(&sub.secret)?];
+    if let (Some(previous), Some(until)) = (&sub.previous_secret, sub.previous_until) {
+        if until > now {
+            signing.push(secrets.open(previous)?);
+        }
+    }
+    let secret = Rc::new(signing);
     let allow_private = settings.allow_private_networks;
     let results: Vec<ChainResult> = futures::stream::iter(chains)
         .map(|chain| {
@@ -250,7 +257,7 @@ struct ChainResult {
 async fn deliver_chain(
     client: &awc::Client,
     url: &str,
-    secret: &str,
+    secrets: &[String],
     allow_private: bool,
     chain: Vec<Item>,
 ) -> ChainResult {
@@ -262,7 +269,10 @@ async fn deliver_chain(
             Some(why) => {
                 Attempt { status: None, duration_ms: 0, error: Some(why), response: String::new(), retry_after: None }
             }
-            None => delivery::post_signed(client, url, secret, &message_id(ev.id), &body(ev)).await,
+            None => {
+                let keys: Vec<&str> = secrets.iter().map(String::as_str).collect();
+                delivery::post_signed(client, url, &keys, &message_id(ev.id), &body(ev)).await
+            }
         };
         let ok = attempt.delivered();
         tried.push((item, attempt));

@@ -1,0 +1,2 @@
+ALTER TABLE webhook_subscriptions DROP COLUMN previous_until;
+ALTER TABLE webhook_subscriptions DROP COLUMN previous_secret;
