@@ -35,6 +35,14 @@ pub struct PollNow;
 #[rtype(result = "()")]
 pub struct PushNow;
 
+/// Re-read the figures read while the channel was busy (see `push::verify`).
+#[derive(Message)]
+#[rtype(result = "()")]
+struct VerifyFigures;
+
+/// How long the channel must be free of reads before figures read earlier are checked again.
+const VERIFY_AFTER: Duration = Duration::from_secs(3);
+
 /// Read the channel's catalogue and store its listings as channel product data.
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -67,6 +75,9 @@ pub struct ChannelActor {
     push_timer: Option<SpawnHandle>,
     /// Drains in a row that failed before reaching a verdict (an import or read failing).
     push_failures: i32,
+    /// SKUs whose figures were read and are to be checked again once the channel is quiet.
+    to_verify: std::collections::BTreeSet<String>,
+    verify_timer: Option<SpawnHandle>,
     retired: bool,
     restarts: u32,
     panic_next: bool,
@@ -89,6 +100,8 @@ impl ChannelActor {
             push_again: false,
             push_timer: None,
             push_failures: 0,
+            to_verify: Default::default(),
+            verify_timer: None,
             retired: false,
             restarts: 0,
             panic_next: false,
@@ -144,7 +157,10 @@ impl ChannelActor {
     /// No timer, nothing scheduled: the actor ends once the registry lets go of its address
     /// (stopping it outright would make its Supervisor start it again).
     fn go_dormant(&mut self, ctx: &mut Context<Self>) {
-        for t in [self.timer.take(), self.catalogue_timer.take(), self.push_timer.take()].into_iter().flatten() {
+        for t in [self.timer.take(), self.catalogue_timer.take(), self.push_timer.take(), self.verify_timer.take()]
+            .into_iter()
+            .flatten()
+        {
             ctx.cancel_future(t);
         }
     }
@@ -244,6 +260,14 @@ impl Handler<PushNow> for ChannelActor {
             let next_due_at = match result {
                 Ok(Ok(drained)) => {
                     act.push_failures = 0;
+                    if !drained.read.is_empty() {
+                        act.to_verify.extend(drained.read.iter().cloned());
+                        // Each new read postpones the check: it runs once reads stop.
+                        if let Some(t) = act.verify_timer.take() {
+                            ctx.cancel_future(t);
+                        }
+                        act.verify_timer = Some(ctx.notify_later(VerifyFigures, VERIFY_AFTER));
+                    }
                     if drained.pushed > 0 {
                         tracing::debug!(channel_id = act.id, pushed = drained.pushed, "stock pushed");
                     }
@@ -268,6 +292,56 @@ impl Handler<PushNow> for ChannelActor {
             } else if let Some(at) = next_due_at {
                 let wait = Duration::from_millis((at - db::now_ms()).clamp(0, 3_600_000) as u64);
                 act.push_timer = Some(ctx.notify_later(PushNow, wait));
+            }
+        }));
+    }
+}
+
+impl Handler<VerifyFigures> for ChannelActor {
+    type Result = ();
+
+    fn handle(&mut self, _: VerifyFigures, ctx: &mut Context<Self>) {
+        self.verify_timer = None;
+        if self.to_verify.is_empty() {
+            return;
+        }
+        if self.pushing {
+            self.verify_timer = Some(ctx.notify_later(VerifyFigures, VERIFY_AFTER));
+            return;
+        }
+        let (Some(channel), Some(connector)) = (self.channel.clone(), self.connector.clone()) else { return };
+        let skus: Vec<String> = std::mem::take(&mut self.to_verify).into_iter().collect();
+        // Counts as a push round, so no drain runs beside it.
+        self.pushing = true;
+        let work = push::verify(channel, connector, self.inventory.clone(), self.pool.clone(), skus.clone());
+        let span = tracing::info_span!("channel.verify", channel_id = self.id);
+        let guarded = AssertUnwindSafe(tracing::Instrument::instrument(work, span)).catch_unwind();
+        ctx.spawn(guarded.into_actor(self).map(move |result, act, ctx| {
+            act.pushing = false;
+            match result {
+                Ok(Ok(corrected)) if !corrected.is_empty() => {
+                    // The correction was a read too: check it again once quiet.
+                    act.to_verify.extend(corrected);
+                    act.verify_timer = Some(ctx.notify_later(VerifyFigures, VERIFY_AFTER));
+                    ctx.notify(PushNow);
+                }
+                Ok(Ok(_)) => {
+                    if act.push_again {
+                        ctx.notify(PushNow);
+                    }
+                }
+                Ok(Err(e)) => {
+                    tracing::warn!(channel_id = act.id, error = %e, "checking figures failed; trying again later");
+                    act.to_verify.extend(skus);
+                    act.verify_timer = Some(ctx.notify_later(VerifyFigures, VERIFY_AFTER * 2));
+                    if act.push_again {
+                        ctx.notify(PushNow);
+                    }
+                }
+                Err(_) => {
+                    tracing::error!(channel_id = act.id, "connector panicked checking figures; restarting");
+                    ctx.stop();
+                }
             }
         }));
     }

@@ -28,6 +28,10 @@ pub struct Drained {
     pub pushed: usize,
     /// When the next entry falls due (ms), if any is waiting.
     pub next_due_at: Option<i64>,
+    /// SKUs whose channel figure was read in this drain: a read can include a sale Chorus has
+    /// not imported yet, and importing it later would count it twice, so they are read again
+    /// once the channel is quiet (see [`verify`]).
+    pub read: Vec<String>,
 }
 
 /// One due entry with what is needed to send it.
@@ -73,6 +77,7 @@ pub async fn drain(
                 poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
                 batch = due(&pool, &target, id, limit).await?;
             }
+            drained.read.extend(batch.iter().filter(|d| d.push.compare_from.is_none()).map(|d| d.push.sku.clone()));
             learn_unknown_figures(&connector, &pool, id, &mut batch).await?;
             // The channel already shows these figures (its own sale moved it there): nothing to
             // send, and nothing spent of its rate limit.
@@ -146,6 +151,7 @@ pub async fn drain(
                 continue;
             }
             poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
+            drained.read.extend(stale.iter().cloned());
             let seen = connector.read_quantities(stale).await.map_err(|e| e.to_string())?;
             db::run(&pool, move |conn| Ok(db::channel_products::set_channel_quantities(conn, id, &seen)?))
                 .await
@@ -268,6 +274,48 @@ async fn record(pool: &DbPool, channel_id: i64, sent: i64, error: Option<String>
     if let Err(e) = result {
         tracing::warn!(channel_id, error = %e, "could not record the push in the channel's status");
     }
+}
+
+/// Re-reads figures read earlier, after importing the channel's latest orders: where the
+/// channel shows something other than what Chorus believes (a sale counted twice, once in a read
+/// and once on import), the belief takes the channel's figure and a push of Chorus's figure is
+/// queued. Returns the SKUs it corrected (to be verified again, as this was a read too).
+pub async fn verify(
+    channel: Channel,
+    connector: Rc<dyn Connector>,
+    inventory: Addr<InventoryActor>,
+    pool: DbPool,
+    skus: Vec<String>,
+) -> Result<Vec<String>, String> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    poll_once(channel.clone(), connector.clone(), inventory, pool.clone(), false).await?;
+    let seen = connector.read_quantities(skus.clone()).await.map_err(|e| e.to_string())?;
+    let id = channel.id;
+    db::run(&pool, move |conn| {
+        let names: Vec<&str> = seen.iter().map(|(s, _)| s.as_str()).collect();
+        let believed: HashMap<String, Option<i64>> = db::channel_products::for_skus(conn, id, &names)?
+            .into_iter()
+            .map(|p| (p.sku, p.channel_quantity))
+            .collect();
+        let off: Vec<(String, i64)> =
+            seen.into_iter().filter(|(sku, q)| believed.get(sku).copied().flatten() != Some(*q)).collect();
+        if off.is_empty() {
+            return Ok(Vec::new());
+        }
+        tracing::info!(
+            channel_id = id,
+            skus = off.len(),
+            "channel figures differed from what Chorus believed; corrected"
+        );
+        db::channel_products::set_channel_quantities(conn, id, &off)?;
+        let corrected: Vec<String> = off.into_iter().map(|(s, _)| s).collect();
+        db::outbox::queue_channel_listings(conn, id, Some(&corrected), db::now_ms())?;
+        Ok(corrected)
+    })
+    .await
+    .map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
