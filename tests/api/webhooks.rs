@@ -51,6 +51,19 @@ async fn arrivals(receiver: &Sim) -> Vec<Value> {
     receiver.call("GET", "/_sim/received", None).await.as_array().cloned().unwrap_or_default()
 }
 
+/// Waits until the receiver has answered 2xx at least `n` times; returns every arrival.
+async fn accepted(receiver: &Sim, n: usize, what: &str) -> Vec<Value> {
+    eventually(30, what, || async {
+        let got = arrivals(receiver).await;
+        if got.iter().filter(|a| a["status"] == 200).count() >= n {
+            Ok(got)
+        } else {
+            Err(format!("{got:?}"))
+        }
+    })
+    .await
+}
+
 const ALL: [&str; 13] = chorus::domain::webhook::EVENT_KINDS;
 
 #[actix_web::test]
@@ -201,15 +214,7 @@ async fn a_receiver_failing_three_times_gets_the_event_on_the_fourth_with_the_sa
         receiver.call("PUT", "/_sim/config", Some(json!({"fail_first": 3, "fail_status": 503}))).await;
         let (id, _) = subscribe(&app, &receiver.handle.url("/"), &["products.created"], None).await;
         app.create_product("R-1").await;
-        let got = eventually(30, &format!("{backend:?}: delivered on the 4th"), || async {
-            let got = arrivals(&receiver).await;
-            if got.iter().any(|a| a["status"] == 200) {
-                Ok(got)
-            } else {
-                Err(format!("{got:?}"))
-            }
-        })
-        .await;
+        let got = accepted(&receiver, 1, &format!("{backend:?}: delivered on the 4th")).await;
         let statuses: Vec<i64> = got.iter().filter_map(|a| a["status"].as_i64()).collect();
         assert_eq!(statuses, vec![503, 503, 503, 200], "{backend:?}");
         let ids: BTreeSet<&str> = got.iter().filter_map(|a| a["webhook_id"].as_str()).collect();
@@ -239,15 +244,9 @@ async fn a_receiver_failing_three_times_gets_the_event_on_the_fourth_with_the_sa
         let delivery = log[0]["id"].as_i64().unwrap();
         let r = app.post(&format!("/api/v1/webhooks/{id}/deliveries/{delivery}/resend"), json!({})).await;
         assert_eq!(r.status.as_u16(), 202, "{}", r.body);
-        eventually(30, "sent again", || async {
-            let ok: Vec<Value> = arrivals(&receiver).await.into_iter().filter(|a| a["status"] == 200).collect();
-            if ok.len() >= 2 && ok.iter().all(|a| a["webhook_id"] == got[0]["webhook_id"]) {
-                Ok(())
-            } else {
-                Err(format!("{ok:?}"))
-            }
-        })
-        .await;
+        let again = accepted(&receiver, 2, "sent again").await;
+        let ok: Vec<&Value> = again.iter().filter(|a| a["status"] == 200).collect();
+        assert!(ok.iter().all(|a| a["webhook_id"] == got[0]["webhook_id"]), "{ok:?}");
         app.stop().await;
     }
 }
@@ -368,15 +367,7 @@ async fn a_subscriber_failing_past_the_allowed_period_is_disabled() {
         // Enabled again by the operator (the subscriber fixed), the event still arrives.
         receiver.call("PUT", "/_sim/config", Some(json!({"fail_share": 0.0}))).await;
         assert_eq!(app.patch(&format!("/api/v1/webhooks/{id}"), json!({"enabled": true})).await.status.as_u16(), 200);
-        eventually(30, "delivered once re-enabled", || async {
-            let ok = arrivals(&receiver).await.iter().filter(|a| a["status"] == 200).count();
-            if ok == 1 {
-                Ok(())
-            } else {
-                Err(format!("{ok}"))
-            }
-        })
-        .await;
+        accepted(&receiver, 1, "delivered once re-enabled").await;
         app.stop().await;
     }
 }
@@ -394,15 +385,7 @@ async fn after_a_rotation_both_secrets_sign_for_a_while() {
         // A subscriber still checking with the old secret keeps accepting, as does one switched.
         receiver.call("PUT", "/_sim/config", Some(json!({"secret": old}))).await;
         app.create_product("ROT-1").await;
-        let got = eventually(30, &format!("{backend:?}: delivered"), || async {
-            let got = arrivals(&receiver).await;
-            if got.iter().any(|a| a["status"] == 200) {
-                Ok(got)
-            } else {
-                Err(format!("{got:?}"))
-            }
-        })
-        .await;
+        let got = accepted(&receiver, 1, &format!("{backend:?}: delivered")).await;
         assert!(signature_ok(&old, &got[0]) && signature_ok(&new, &got[0]), "{}", got[0]);
         app.stop().await;
     }
