@@ -11,11 +11,6 @@ pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// How much of a receiver's answer is kept.
 pub const RESPONSE_KEPT: usize = 4096;
 
-/// The client deliveries use: no redirects (only a 2xx is success), a 15 s bound.
-pub fn client() -> awc::Client {
-    awc::Client::builder().timeout(TIMEOUT).disable_redirects().finish()
-}
-
 /// A client that connects only to addresses `guard` allows: the host is resolved, each address
 /// checked, and the connection made to a checked one (so a DNS answer that changes between the
 /// check and the connect cannot lead to a forbidden address). TLS still verifies the host name.

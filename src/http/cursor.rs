@@ -5,6 +5,16 @@ use base64::Engine;
 
 use crate::error::ApiError;
 
+/// The page size asked for (`?limit=`), `default` when absent, refused outside 1..=`max`.
+pub fn page_limit(requested: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
+    let limit = requested.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::validation("limit", format!("must be between 1 and {max}")))
+    }
+}
+
 pub fn encode(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(key.as_bytes())
 }

@@ -208,10 +208,7 @@ pub async fn list(
     page: web::Query<Page>,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
-    let limit = page.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::validation("limit", "must be between 1 and 1000"));
-    }
+    let limit = crate::http::cursor::page_limit(page.limit, 100, 1000)?;
     let after = page.cursor.as_deref().map(crate::http::cursor::decode).transpose()?;
     let linked = page.linked;
     let mut rows: Vec<ChannelProductView> = db::run(&state.pool, move |conn| {

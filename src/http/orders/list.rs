@@ -21,10 +21,7 @@ pub struct Filter {
 #[tracing::instrument(skip(state))]
 pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> ApiResult<HttpResponse> {
     let Filter { channel_id, status, limit, cursor } = filter.into_inner();
-    let limit = limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::validation("limit", "must be between 1 and 1000"));
-    }
+    let limit = crate::http::cursor::page_limit(limit, 100, 1000)?;
     if let Some(s) = &status {
         if Status::parse(s).is_none() {
             return Err(ApiError::validation(

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use super::ProductView;
 use crate::db;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::http::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -17,10 +17,7 @@ pub struct Page {
 
 #[tracing::instrument(skip(state))]
 pub async fn list(state: web::Data<AppState>, page: web::Query<Page>) -> ApiResult<HttpResponse> {
-    let limit = page.limit.unwrap_or(100);
-    if !(1..=1000).contains(&limit) {
-        return Err(ApiError::validation("limit", "must be between 1 and 1000"));
-    }
+    let limit = crate::http::cursor::page_limit(page.limit, 100, 1000)?;
     let after = page.cursor.as_deref().map(crate::http::cursor::decode).transpose()?;
     let products = db::run(&state.pool, move |conn| Ok(db::products::list(conn, after.as_deref(), limit + 1)?)).await?;
     let more = products.len() as i64 > limit;

@@ -28,10 +28,7 @@ pub async fn list(
     page: web::Query<Page>,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
-    let limit = page.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::validation("limit", "must be 1 to 500"));
-    }
+    let limit = cursor::page_limit(page.limit, 50, 500)?;
     let before = match &page.cursor {
         Some(c) => Some(
             cursor::decode(c)?
