@@ -167,6 +167,8 @@ pub async fn import(database_url: &str, orders: usize) -> anyhow::Result<f64> {
         stock_buffer: 0,
         enabled: true,
         updated_at: now,
+        ships_from: "api".into(),
+        reserve_unpaid: true,
     };
     let channel = db::run(&pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?;
     eprintln!("bench: importing");

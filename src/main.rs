@@ -35,6 +35,9 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Verify the stock invariants on the stored data (on_hand = Σ sources, allocated = Σ open
+    /// lines, pending pushes carry today's figure); prints every violation, exits 1 on any.
+    Check,
     /// Run one simulator alone: a marketplace, a fulfilment centre (plugin) or a webhook receiver.
     Sim {
         /// shopify | woocommerce | plugin | receiver
@@ -117,6 +120,7 @@ fn main() {
     let result = match cli.command {
         Command::Serve => with_settings(|s| actix_web::rt::System::new().block_on(serve(s))),
         Command::Migrate => with_settings(migrate),
+        Command::Check => with_settings(check),
         Command::Demo { bind, database_url, skus, rate } => {
             // Quiet by default, so the progress line stays readable.
             let filter = std::env::var("CHORUS__LOG__FILTER").unwrap_or_else(|_| "warn".into());
@@ -182,6 +186,23 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
     println!("Chorus listening on http://127.0.0.1:{} ({} database)", app.port(), app.backend().name());
     app.run_until_stopped().await?;
     Ok(())
+}
+
+fn check(settings: Settings) -> anyhow::Result<()> {
+    let pool = db::build_pool(&settings.database)?;
+    let mut conn = pool.get()?;
+    db::migrate(&mut conn)?;
+    let books = db::check::load(&mut conn)?;
+    let violations = chorus::domain::check::check(&books);
+    for v in &violations {
+        println!("{}", serde_json::to_string(v)?);
+    }
+    if violations.is_empty() {
+        println!("ok: {} SKUs checked, no violation", books.levels.len());
+        Ok(())
+    } else {
+        anyhow::bail!("{} violation(s) of the stock invariants", violations.len())
+    }
 }
 
 fn migrate(settings: Settings) -> anyhow::Result<()> {

@@ -295,6 +295,8 @@ async fn insert_channel(pool: &db::DbPool, kind: &'static str, webhook_secret: &
         stock_buffer: 0,
         enabled: false,
         updated_at: now,
+        ships_from: "api".into(),
+        reserve_unpaid: true,
     };
     Ok(db::run(pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?.id)
 }

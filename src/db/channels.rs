@@ -21,6 +21,26 @@ pub struct Channel {
     pub enabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The source its orders ship from when fulfilled outside Chorus (`api`, `plugin:<id>`).
+    pub ships_from: String,
+    pub reserve_unpaid: bool,
+}
+
+impl Channel {
+    /// The settings that decide what each of its orders does to stock.
+    pub fn import_policy(&self) -> crate::domain::import::Policy {
+        crate::domain::import::Policy {
+            filter: crate::domain::order::ImportFilter { unpaid: self.import_unpaid, fulfilled: self.import_fulfilled },
+            reserve_unpaid: self.reserve_unpaid,
+            tracked_since: self.created_at,
+        }
+    }
+
+    /// Where its orders ship from (`api` when the stored value is unreadable, as validated on
+    /// the way in).
+    pub fn ships_from(&self) -> crate::domain::source::Source {
+        self.ships_from.parse().unwrap_or(crate::domain::source::Source::Api)
+    }
 }
 
 #[derive(Clone, Debug, Insertable, AsChangeset)]
@@ -36,6 +56,8 @@ pub struct ChannelValues {
     pub stock_buffer: i64,
     pub enabled: bool,
     pub updated_at: i64,
+    pub ships_from: String,
+    pub reserve_unpaid: bool,
 }
 
 pub fn insert(conn: &mut DbConn, values: &ChannelValues, now: i64) -> QueryResult<Channel> {
@@ -66,7 +88,7 @@ pub fn open_orders(conn: &mut DbConn, id: i64) -> QueryResult<i64> {
     use super::schema::orders;
     orders::table
         .filter(orders::channel_id.eq(id))
-        .filter(orders::status.eq_any(["imported", "on_hold", "sent_to_plugin", "partially_fulfilled"]))
+        .filter(orders::status.eq_any(crate::domain::order::Status::OPEN.map(|s| s.as_str())))
         .count()
         .get_result(conn)
 }

@@ -38,7 +38,7 @@ impl LevelRow {
 }
 
 /// The stock of a set of SKUs as read inside a write transaction.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Snapshot {
     pub levels: HashMap<String, Level>,
     pub sources: HashMap<(String, String), SourceState>,

@@ -3,6 +3,7 @@
 
 pub mod channel_products;
 pub mod channels;
+pub mod check;
 pub mod events;
 pub mod fulfilments;
 pub mod inventory;

@@ -26,6 +26,7 @@ pub struct OrderRow {
     pub updated_at: i64,
     /// The plugin (fulfilment centre) the order was routed to.
     pub plugin_id: Option<i64>,
+    pub channel_reserved: bool,
 }
 
 #[derive(Clone, Debug, Insertable, AsChangeset)]
@@ -44,6 +45,7 @@ pub struct OrderValues {
     pub cancelled_at: Option<i64>,
     pub imported_at: i64,
     pub updated_at: i64,
+    pub channel_reserved: bool,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -58,6 +60,30 @@ pub struct LineRow {
     pub allocated: i64,
     /// Units shipped through Chorus's own fulfilments.
     pub shipped: i64,
+    /// Units taken off the ships-from source because the channel reported them gone.
+    pub channel_out: i64,
+    /// Units the channel restocked after shipping, put back on the source.
+    pub returned: i64,
+    /// Units refunded without restock.
+    pub written_off: i64,
+}
+
+impl LineRow {
+    /// The line as the import plan reads it.
+    pub fn stored(&self) -> crate::domain::import::StoredLine {
+        crate::domain::import::StoredLine {
+            id: self.id,
+            external_id: self.external_id.clone(),
+            sku: self.sku.clone(),
+            quantity: self.quantity,
+            fulfilled: self.fulfilled,
+            allocated: self.allocated,
+            shipped: self.shipped,
+            channel_out: self.channel_out,
+            returned: self.returned,
+            written_off: self.written_off,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Insertable)]
@@ -69,6 +95,25 @@ pub struct NewLine {
     pub quantity: i64,
     pub fulfilled: i64,
     pub allocated: i64,
+    pub channel_out: i64,
+    pub returned: i64,
+    pub written_off: i64,
+}
+
+impl NewLine {
+    pub fn planned(order_id: i64, l: &crate::domain::import::LinePlan) -> NewLine {
+        NewLine {
+            order_id,
+            external_id: l.external_id.clone(),
+            sku: l.sku.clone(),
+            quantity: l.quantity,
+            fulfilled: l.fulfilled,
+            allocated: l.allocated,
+            channel_out: l.channel_out,
+            returned: l.returned,
+            written_off: l.written_off,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Insertable)]
@@ -168,20 +213,21 @@ pub fn insert_lines(conn: &mut DbConn, lines: &[NewLine]) -> QueryResult<()> {
     Ok(())
 }
 
-pub fn update_line(
-    conn: &mut DbConn,
-    id: i64,
-    sku: &str,
-    quantity: i64,
-    fulfilled: i64,
-    allocated: i64,
-) -> QueryResult<()> {
+pub fn set_allocated(conn: &mut DbConn, id: i64, allocated: i64) -> QueryResult<()> {
+    diesel::update(order_lines::table.find(id)).set(order_lines::allocated.eq(allocated)).execute(conn).map(|_| ())
+}
+
+/// Writes a planned line over its stored row.
+pub fn write_line(conn: &mut DbConn, id: i64, l: &crate::domain::import::LinePlan) -> QueryResult<()> {
     diesel::update(order_lines::table.find(id))
         .set((
-            order_lines::sku.eq(sku),
-            order_lines::quantity.eq(quantity),
-            order_lines::fulfilled.eq(fulfilled),
-            order_lines::allocated.eq(allocated),
+            order_lines::sku.eq(&l.sku),
+            order_lines::quantity.eq(l.quantity),
+            order_lines::fulfilled.eq(l.fulfilled),
+            order_lines::allocated.eq(l.allocated),
+            order_lines::channel_out.eq(l.channel_out),
+            order_lines::returned.eq(l.returned),
+            order_lines::written_off.eq(l.written_off),
         ))
         .execute(conn)
         .map(|_| ())

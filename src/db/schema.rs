@@ -50,6 +50,8 @@ diesel::table! {
         enabled -> Bool,
         created_at -> BigInt,
         updated_at -> BigInt,
+        ships_from -> Text,
+        reserve_unpaid -> Bool,
     }
 }
 
@@ -137,6 +139,7 @@ diesel::table! {
         imported_at -> BigInt,
         updated_at -> BigInt,
         plugin_id -> Nullable<BigInt>,
+        channel_reserved -> Bool,
     }
 }
 
@@ -150,6 +153,9 @@ diesel::table! {
         fulfilled -> BigInt,
         allocated -> BigInt,
         shipped -> BigInt,
+        channel_out -> BigInt,
+        returned -> BigInt,
+        written_off -> BigInt,
     }
 }
 

@@ -1,6 +1,8 @@
 //! Pure rules: no I/O, no clock. Each module is unit-tested beside its code.
 
+pub mod check;
 pub mod fulfilment;
+pub mod import;
 pub mod money;
 pub mod order;
 pub mod routing;

@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+use super::stock::MAX_QUANTITY;
+
 /// Payment state as the channel reports it, reduced to what decides import and allocation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -54,6 +56,9 @@ pub struct ChannelOrder {
     pub cancelled_at: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
+    /// The channel counts this order against its own stock in its current state (Shopify from
+    /// creation whatever the payment; WooCommerce in `on-hold`, `processing`, `completed`).
+    pub reserved: bool,
     pub lines: Vec<ChannelLine>,
 }
 
@@ -62,10 +67,22 @@ pub struct ChannelLine {
     pub external_id: String,
     /// None when the channel's line names no SKU (a custom item).
     pub sku: Option<String>,
-    /// The current quantity (after edits and removals).
+    /// The current quantity (after edits, removals and refunds).
     pub quantity: i64,
-    /// Already fulfilled on the channel.
+    /// Of the current quantity, units already fulfilled on the channel (by anyone).
     pub fulfilled: i64,
+    /// Units refunded and put back in stock after they had shipped (a return), ever.
+    pub returned: i64,
+    /// Units refunded without restock (gone for good, shipped or not), ever.
+    pub written_off: i64,
+}
+
+impl ChannelLine {
+    /// A line whose counts are all within [`MAX_QUANTITY`] and consistent.
+    pub fn is_valid(&self) -> bool {
+        let bounded = |q: i64| (0..=MAX_QUANTITY).contains(&q);
+        bounded(self.quantity) && bounded(self.fulfilled) && bounded(self.returned) && bounded(self.written_off)
+    }
 }
 
 /// Which orders a channel imports beyond the default of paid and unfulfilled.
@@ -81,6 +98,11 @@ pub struct ImportFilter {
 pub enum Status {
     Imported,
     OnHold,
+    /// Unpaid, but the channel already holds stock for it: it allocates, and becomes an
+    /// ordinary imported order once paid. Not routed, not fulfillable.
+    AwaitingPayment,
+    /// Every unit shipped on the channel itself (its admin, another app), not through Chorus.
+    FulfilledOnChannel,
     Excluded,
     Cancelled,
     /// Handed to a fulfilment-centre plugin, which has acknowledged it.
@@ -96,6 +118,8 @@ impl Status {
         match self {
             Status::Imported => "imported",
             Status::OnHold => "on_hold",
+            Status::AwaitingPayment => "awaiting_payment",
+            Status::FulfilledOnChannel => "fulfilled_on_channel",
             Status::Excluded => "excluded",
             Status::Cancelled => "cancelled",
             Status::SentToPlugin => "sent_to_plugin",
@@ -107,6 +131,8 @@ impl Status {
         Some(match s {
             "imported" => Status::Imported,
             "on_hold" => Status::OnHold,
+            "awaiting_payment" => Status::AwaitingPayment,
+            "fulfilled_on_channel" => Status::FulfilledOnChannel,
             "excluded" => Status::Excluded,
             "cancelled" => Status::Cancelled,
             "sent_to_plugin" => Status::SentToPlugin,
@@ -115,10 +141,21 @@ impl Status {
             _ => return None,
         })
     }
-    /// Open orders hold stock.
+    /// Open orders may hold stock.
     pub fn is_open(self) -> bool {
-        matches!(self, Status::Imported | Status::OnHold | Status::SentToPlugin | Status::PartiallyFulfilled)
+        matches!(
+            self,
+            Status::Imported
+                | Status::OnHold
+                | Status::SentToPlugin
+                | Status::PartiallyFulfilled
+                | Status::AwaitingPayment
+        )
     }
+
+    /// Every status an open order can have, for queries.
+    pub const OPEN: [Status; 5] =
+        [Status::Imported, Status::OnHold, Status::SentToPlugin, Status::PartiallyFulfilled, Status::AwaitingPayment];
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -126,6 +163,8 @@ impl Status {
 pub enum HoldReason {
     InsufficientStock,
     UnknownSku,
+    /// A line's quantity is negative or above [`MAX_QUANTITY`]: nothing is allocated.
+    InvalidQuantity,
 }
 
 impl HoldReason {
@@ -133,7 +172,16 @@ impl HoldReason {
         match self {
             HoldReason::InsufficientStock => "insufficient_stock",
             HoldReason::UnknownSku => "unknown_sku",
+            HoldReason::InvalidQuantity => "invalid_quantity",
         }
+    }
+    pub fn parse(s: &str) -> Option<HoldReason> {
+        Some(match s {
+            "insufficient_stock" => HoldReason::InsufficientStock,
+            "unknown_sku" => HoldReason::UnknownSku,
+            "invalid_quantity" => HoldReason::InvalidQuantity,
+            _ => return None,
+        })
     }
 }
 
@@ -164,9 +212,20 @@ pub fn line_allocation(open: bool, sku_known: bool, quantity: i64, fulfilled: i6
 /// The hold an order deserves after its lines are allocated, if any. `available` answers for
 /// known SKUs only (None = unknown to Chorus).
 pub fn hold_reason(lines: &[ChannelLine], available: impl Fn(&str) -> Option<i64>) -> Option<HoldReason> {
+    if lines.iter().any(|l| !l.is_valid()) {
+        return Some(HoldReason::InvalidQuantity);
+    }
+    hold_for(lines.iter().filter(|l| l.quantity > l.fulfilled).map(|l| l.sku.as_deref()), available)
+}
+
+/// The hold deserved by lines that still need stock (by SKU; None = the channel names none).
+pub fn hold_for<'a>(
+    needing: impl Iterator<Item = Option<&'a str>>,
+    available: impl Fn(&str) -> Option<i64>,
+) -> Option<HoldReason> {
     let mut short = false;
-    for line in lines.iter().filter(|l| l.quantity > l.fulfilled) {
-        match line.sku.as_deref().and_then(&available) {
+    for sku in needing {
+        match sku.and_then(&available) {
             None => return Some(HoldReason::UnknownSku),
             Some(a) if a < 0 => short = true,
             Some(_) => {}
@@ -178,10 +237,24 @@ pub fn hold_reason(lines: &[ChannelLine], available: impl Fn(&str) -> Option<i64
 /// A stable summary of what the channel said, to notice a change that kept its timestamp
 /// (channels report `updated_at` to the second).
 pub fn digest(order: &ChannelOrder) -> String {
-    let mut s =
-        format!("{}|{}|{}|{:?}", order.financial.as_str(), order.fulfillment.as_str(), order.name, order.cancelled_at);
+    let mut s = format!(
+        "{}|{}|{}|{:?}|{}",
+        order.financial.as_str(),
+        order.fulfillment.as_str(),
+        order.name,
+        order.cancelled_at,
+        order.reserved
+    );
     for l in &order.lines {
-        s.push_str(&format!("|{}:{}:{}:{}", l.external_id, l.sku.as_deref().unwrap_or(""), l.quantity, l.fulfilled));
+        s.push_str(&format!(
+            "|{}:{}:{}:{}:{}:{}",
+            l.external_id,
+            l.sku.as_deref().unwrap_or(""),
+            l.quantity,
+            l.fulfilled,
+            l.returned,
+            l.written_off
+        ));
     }
     s
 }
@@ -199,12 +272,13 @@ mod tests {
             cancelled_at: None,
             created_at: 0,
             updated_at: 0,
+            reserved: true,
             lines: vec![line("A", 2, 0)],
         }
     }
 
     fn line(sku: &str, quantity: i64, fulfilled: i64) -> ChannelLine {
-        ChannelLine { external_id: sku.into(), sku: Some(sku.into()), quantity, fulfilled }
+        ChannelLine { external_id: sku.into(), sku: Some(sku.into()), quantity, fulfilled, returned: 0, written_off: 0 }
     }
 
     #[test]

@@ -3,9 +3,10 @@
 
 use serde::Serialize;
 
-/// The largest quantity (or adjustment) Chorus accepts for one source: far above any real
-/// stock, far below where sums over sources and orders could overflow.
-pub const MAX_QUANTITY: i64 = 1_000_000_000_000;
+/// The largest quantity Chorus accepts anywhere — one source's figure, an adjustment, an order
+/// line from a channel or a plugin: far above any real stock (a billion units), and so far
+/// below `i64::MAX` that sums over millions of sources and order lines cannot overflow.
+pub const MAX_QUANTITY: i64 = 1_000_000_000;
 
 /// The figures kept per SKU.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]

@@ -12,7 +12,6 @@ use super::AppState;
 use crate::actors::inventory::ImportOrders;
 use crate::connectors;
 use crate::db;
-use crate::domain::order::ImportFilter;
 use crate::domain::signature;
 use crate::error::{ApiError, ApiResult};
 
@@ -75,8 +74,7 @@ pub async fn channel_webhook(
     }
     // The order in hand goes straight in: no round trip to the channel, no cost budget spent.
     if let Some(order) = connectors::webhook_order(&channel.kind, &body).filter(|_| order_topic) {
-        let filter = ImportFilter { unpaid: channel.import_unpaid, fulfilled: channel.import_fulfilled };
-        let import = ImportOrders { channel_id: id, filter, orders: vec![order], cursor: None };
+        let import = ImportOrders::for_channel(&channel, vec![order], None);
         match state.inventory.send(import).await {
             Ok(Ok(outcome)) => return Ok(HttpResponse::Ok().json(json!({"accepted": true, "imported": outcome}))),
             Ok(Err(e)) => tracing::warn!(channel_id = id, error = %e, "importing a webhook's order failed; polling"),

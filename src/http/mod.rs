@@ -1,5 +1,6 @@
 //! The HTTP API: `/health`, and the admin API under `/api/v1`, one small file per endpoint.
 
+mod admin;
 pub mod auth;
 pub mod channels;
 pub mod cursor;
@@ -60,7 +61,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .configure(orders::routes)
             .configure(fulfilments::routes)
             .configure(plugins::routes)
-            .configure(webhooks::routes),
+            .configure(webhooks::routes)
+            .configure(admin::routes),
     )
     .default_service(web::to(not_found));
 }

@@ -58,17 +58,65 @@ pub fn error_body(status: u16) -> Value {
 
 /// `PAID`, `PENDING`, `REFUNDED` (cancelled after payment) or `VOIDED` (cancelled unpaid).
 pub fn financial_status(o: &Order) -> &'static str {
+    if o.voided {
+        return "VOIDED";
+    }
     match (o.is_cancelled(), o.paid) {
         (true, true) => "REFUNDED",
         (true, false) => "VOIDED",
+        (false, true) if o.fully_refunded() => "REFUNDED",
+        (false, true) if !o.refunds.is_empty() => "PARTIALLY_REFUNDED",
         (false, true) => "PAID",
         (false, false) => "PENDING",
     }
 }
 
+/// The order's refunds as GraphQL `Refund` objects.
+pub fn refunds_json(o: &Order) -> Value {
+    Value::Array(
+        o.refunds
+            .iter()
+            .map(|items| {
+                let nodes: Vec<Value> = items
+                    .iter()
+                    .map(|i| json!({
+                        "quantity": i.quantity,
+                        "restockType": i.restock_type,
+                        "restocked": i.restock_type != "NO_RESTOCK",
+                        "lineItem": { "id": format!("gid://shopify/LineItem/{}", i.line_id) },
+                    }))
+                    .collect();
+                json!({ "refundLineItems": { "nodes": nodes, "pageInfo": { "hasNextPage": false, "endCursor": null } } })
+            })
+            .collect(),
+    )
+}
+
+/// The order's refunds as REST renders them (webhook bodies).
+fn rest_refunds(o: &Order) -> Value {
+    Value::Array(
+        o.refunds
+            .iter()
+            .map(|items| {
+                let lines: Vec<Value> = items
+                    .iter()
+                    .map(|i| {
+                        json!({
+                            "line_item_id": i.line_id,
+                            "quantity": i.quantity,
+                            "restock_type": i.restock_type.to_ascii_lowercase(),
+                        })
+                    })
+                    .collect();
+                json!({ "refund_line_items": lines })
+            })
+            .collect(),
+    )
+}
+
 pub fn fulfillment_status(o: &Order) -> &'static str {
-    let shipped: i64 = o.lines.iter().map(|l| l.fulfilled.min(l.quantity)).sum();
-    let ordered: i64 = o.lines.iter().map(|l| l.quantity).sum();
+    let shipped: i64 = o.lines.iter().map(|l| (l.fulfilled - l.refunded_shipped).clamp(0, l.current())).sum();
+    let ordered: i64 = o.lines.iter().map(|l| l.current()).sum();
     if shipped == 0 {
         "UNFULFILLED"
     } else if shipped >= ordered {
@@ -105,7 +153,7 @@ fn line_items(o: &Order, first: usize, after: Option<u64>) -> Value {
                 "id": format!("gid://shopify/LineItem/{}", l.id),
                 "sku": l.sku,
                 "quantity": l.quantity,
-                "currentQuantity": if o.is_cancelled() { 0 } else { l.quantity },
+                "currentQuantity": l.current(),
                 "unfulfilledQuantity": o.unfulfilled(l),
                 "variant": l.listing.as_ref().map(|li| json!({
                     "id": format!("gid://shopify/ProductVariant/{}", li.variant_id),
@@ -144,7 +192,18 @@ fn order(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
         Err(e) => return gql_error(e, "BAD_REQUEST"),
     };
     let after = arg(lines_args, "after", vars).and_then(|v| v.as_str().and_then(decode_cursor)).map(|(_, i)| i);
-    let requested = 3 + first;
+    // Refunds: a list of `first` refunds, each with a connection of refunded lines.
+    let requested = match args_of(selection, "refunds") {
+        None => 3 + first,
+        Some(refund_args) => {
+            let refunds = arg(refund_args, "first", vars).and_then(|v| v.as_i64()).unwrap_or(10);
+            let items = args_of(selection, "refundLineItems")
+                .and_then(|a| arg(a, "first", vars))
+                .and_then(|v| v.as_i64())
+                .unwrap_or(DEFAULT_LINE_ITEMS);
+            2 + refunds * (3 + items * 2)
+        }
+    };
     if let Some(resp) = refusal(state, requested) {
         return resp;
     }
@@ -156,6 +215,7 @@ fn order(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
                 "lineItems": line_items(o, first as usize, after),
                 "fulfillmentOrders": super::shopify_fulfil::fulfillment_orders(o),
                 "fulfillments": super::shopify_fulfil::fulfillments(&store, o.id),
+                "refunds": refunds_json(o),
             })
         })
     };
@@ -173,7 +233,7 @@ pub fn rest_order(o: &Order) -> Value {
                 "admin_graphql_api_id": format!("gid://shopify/LineItem/{}", l.id),
                 "sku": l.sku,
                 "quantity": l.quantity,
-                "current_quantity": if o.is_cancelled() { 0 } else { l.quantity },
+                "current_quantity": l.current(),
                 "fulfillable_quantity": o.unfulfilled(l),
                 "price": super::store::money(l.price_minor),
                 "variant_id": l.listing.as_ref().map(|li| li.variant_id),
@@ -199,6 +259,7 @@ pub fn rest_order(o: &Order) -> Value {
         "created_at": iso_offset(o.created_at),
         "updated_at": iso_offset(o.updated_at),
         "line_items": lines,
+        "refunds": rest_refunds(o),
     })
 }
 
@@ -208,6 +269,7 @@ pub fn webhooks(state: &SimState, o: &Order, event: Event) -> Vec<Delivery> {
         Event::Created => &["orders/create"],
         Event::Paid => &["orders/paid", "orders/updated"],
         Event::Cancelled => &["orders/cancelled", "orders/updated"],
+        Event::Updated => &["orders/updated"],
     };
     let body = match serde_json::to_vec(&rest_order(o)) {
         Ok(b) => b,

@@ -46,7 +46,34 @@ pub struct Line {
     /// Unit price in minor units.
     pub price_minor: i64,
     pub listing: Option<Listing>,
+    /// Units shipped (ever, including ones later refunded).
     pub fulfilled: i64,
+    /// Units refunded (or cancelled) before they shipped.
+    pub refunded_unshipped: i64,
+    /// Units refunded after they shipped.
+    pub refunded_shipped: i64,
+    /// Units put back in stock by refunds (WooCommerce's `_restock_refunded_items`).
+    pub restocked: i64,
+}
+
+impl Line {
+    /// Units still on the order (Shopify's `currentQuantity`).
+    pub fn current(&self) -> i64 {
+        (self.quantity - self.refunded_unshipped - self.refunded_shipped).max(0)
+    }
+
+    /// Units not shipped and not refunded.
+    pub fn open_units(&self) -> i64 {
+        (self.quantity - self.refunded_unshipped - self.fulfilled).max(0)
+    }
+}
+
+/// One refunded line of a refund, with Shopify's restock type (`CANCEL`, `RETURN`, `NO_RESTOCK`).
+#[derive(Clone, Debug)]
+pub struct RefundLine {
+    pub line_id: u64,
+    pub quantity: i64,
+    pub restock_type: &'static str,
 }
 
 #[derive(Clone, Debug)]
@@ -57,7 +84,13 @@ pub struct Order {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub paid: bool,
+    /// WooCommerce `on-hold` (awaiting a bank transfer): unpaid, stock reduced.
+    pub on_hold: bool,
+    /// The unpaid order's authorisation was voided.
+    pub voided: bool,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Each refund, with its lines.
+    pub refunds: Vec<Vec<RefundLine>>,
     /// Whether this order's quantities are currently taken out of stock.
     pub stock_taken: bool,
     pub lines: Vec<Line>,
@@ -73,8 +106,13 @@ impl Order {
         if self.is_cancelled() {
             0
         } else {
-            (line.quantity - line.fulfilled).max(0)
+            line.open_units()
         }
+    }
+
+    /// Every unit refunded: the order is closed on the channel.
+    pub fn fully_refunded(&self) -> bool {
+        !self.refunds.is_empty() && self.lines.iter().all(|l| l.current() == 0)
     }
 
     pub fn total_minor(&self) -> i64 {
@@ -87,6 +125,9 @@ impl Order {
             "id": self.id,
             "number": self.number,
             "paid": self.paid,
+            "on_hold": self.on_hold,
+            "voided": self.voided,
+            "stock_taken": self.stock_taken,
             "cancelled": self.is_cancelled(),
             "cancelled_at": self.cancelled_at.map(iso_z),
             "created_at": iso_z(self.created_at),
@@ -98,6 +139,10 @@ impl Order {
                 "quantity": l.quantity,
                 "price_minor": l.price_minor,
                 "fulfilled": l.fulfilled,
+                "current_quantity": l.current(),
+                "refunded_unshipped": l.refunded_unshipped,
+                "refunded_shipped": l.refunded_shipped,
+                "restocked": l.restocked,
                 "listed": l.listing.is_some(),
             })).collect::<Vec<_>>(),
         })
@@ -204,6 +249,7 @@ pub struct NewLine {
 
 #[derive(Debug)]
 pub struct Store {
+    pub kind: Kind,
     ids: IdScheme,
     pub clock: Clock,
     pub listings: BTreeMap<String, Listing>,
@@ -222,6 +268,7 @@ pub struct Store {
 impl Store {
     pub fn new(kind: Kind) -> Store {
         Store {
+            kind,
             ids: IdScheme::for_kind(kind),
             clock: Clock::default(),
             listings: BTreeMap::new(),
@@ -287,7 +334,23 @@ impl Store {
         self.stock_calls.push(json!({ "at_ms": at_ms, "items": applied }));
     }
 
+    /// Whether the platform holds stock for an order in this state: Shopify commits stock when
+    /// an order is created, whatever its payment; WooCommerce reduces it in `on-hold`,
+    /// `processing` and `completed`, not in `pending`.
+    pub fn reserves(&self, order: &Order) -> bool {
+        !order.is_cancelled()
+            && match self.kind {
+                Kind::Shopify => true,
+                Kind::WooCommerce => order.paid || order.on_hold,
+            }
+    }
+
     pub fn create_order(&mut self, lines: Vec<NewLine>, paid: bool) -> u64 {
+        self.create_order_held(lines, paid, false)
+    }
+
+    /// `on_hold`: WooCommerce's unpaid `on-hold` (a bank transfer awaited).
+    pub fn create_order_held(&mut self, lines: Vec<NewLine>, paid: bool, on_hold: bool) -> u64 {
         let number = self.next_order;
         self.next_order += 1;
         let now = self.clock.tick();
@@ -303,6 +366,9 @@ impl Store {
                     quantity: l.quantity,
                     price_minor: l.price_minor,
                     fulfilled: 0,
+                    refunded_unshipped: 0,
+                    refunded_shipped: 0,
+                    restocked: 0,
                 }
             })
             .collect();
@@ -312,11 +378,14 @@ impl Store {
             created_at: now,
             updated_at: now,
             paid,
+            on_hold: on_hold && !paid,
+            voided: false,
             cancelled_at: None,
+            refunds: Vec::new(),
             stock_taken: false,
             lines,
         };
-        if paid {
+        if self.reserves(&order) {
             take_stock(&mut self.stock, &mut order);
         }
         let id = order.id;
@@ -339,28 +408,152 @@ impl Store {
             return OrderChange::Conflict("order is already paid");
         }
         order.paid = true;
+        order.on_hold = false;
         order.updated_at = now;
         take_stock(&mut self.stock, order);
         OrderChange::Done
     }
 
-    /// Cancels an order and gives back the stock it had taken.
-    pub fn cancel(&mut self, id: u64) -> OrderChange {
+    fn order_mut(&mut self, id: u64) -> Option<&mut Order> {
+        self.orders.iter_mut().find(|o| o.id == id)
+    }
+
+    /// Voids an unpaid order's payment: the platform cancels it and gives its stock back.
+    pub fn void(&mut self, id: u64) -> OrderChange {
+        match self.order(id) {
+            None => return OrderChange::NotFound,
+            Some(o) if o.paid => return OrderChange::Conflict("order is paid: refund it instead"),
+            Some(_) => {}
+        }
+        let outcome = self.cancel_with(id, true);
+        if let Some(o) = self.order_mut(id) {
+            o.voided = true;
+        }
+        outcome
+    }
+
+    /// Ships units in the shop's own admin (not through the API Chorus uses). `lines` names
+    /// (SKU, quantity); None ships everything left. WooCommerce ships whole orders only
+    /// (status `completed`), and completing an order reduces its stock if not yet reduced.
+    pub fn fulfil_in_admin(&mut self, id: u64, lines: Option<&[(String, i64)]>) -> OrderChange {
         let now = self.clock.tick();
+        let kind = self.kind;
+        let Some(order) = self.orders.iter_mut().find(|o| o.id == id) else { return OrderChange::NotFound };
+        if order.is_cancelled() {
+            return OrderChange::Conflict("order is cancelled");
+        }
+        if kind == Kind::WooCommerce && lines.is_some() {
+            return OrderChange::Conflict("WooCommerce ships whole orders: omit lines (status completed)");
+        }
+        let mut shipped = 0;
+        for line in &mut order.lines {
+            let open = line.open_units();
+            let want = match lines {
+                None => open,
+                Some(named) => named.iter().filter(|(s, _)| *s == line.sku).map(|(_, q)| *q).sum(),
+            };
+            if want > open {
+                return OrderChange::Conflict("more than is left to ship on a line");
+            }
+            line.fulfilled += want;
+            shipped += want;
+        }
+        if shipped == 0 {
+            return OrderChange::Conflict("nothing left to ship");
+        }
+        if kind == Kind::WooCommerce {
+            order.paid = true;
+            order.on_hold = false;
+            take_stock(&mut self.stock, order);
+        }
+        order.updated_at = now;
+        OrderChange::Done
+    }
+
+    /// Refunds units (`lines` as (SKU, quantity); None: every unit still on the order), taking
+    /// unshipped units first. `restock` puts them back in stock — unshipped units as Shopify's
+    /// `CANCEL`, shipped ones as `RETURN`; without it they are `NO_RESTOCK` and stay out.
+    pub fn refund(&mut self, id: u64, lines: Option<&[(String, i64)]>, restock: bool) -> OrderChange {
+        let now = self.clock.tick();
+        let Some(order) = self.orders.iter_mut().find(|o| o.id == id) else { return OrderChange::NotFound };
+        if !order.paid {
+            return OrderChange::Conflict("order is not paid: void it instead");
+        }
+        let mut items = Vec::new();
+        for line in &mut order.lines {
+            let want = match lines {
+                None => line.current(),
+                Some(named) => named.iter().filter(|(s, _)| *s == line.sku).map(|(_, q)| *q).sum(),
+            };
+            if want > line.current() {
+                return OrderChange::Conflict("more than is left on a line");
+            }
+            let unshipped = want.min(line.open_units());
+            let shipped = want - unshipped;
+            line.refunded_unshipped += unshipped;
+            line.refunded_shipped += shipped;
+            for (q, restocked_type) in [(unshipped, "CANCEL"), (shipped, "RETURN")] {
+                if q > 0 {
+                    let restock_type = if restock { restocked_type } else { "NO_RESTOCK" };
+                    items.push(RefundLine { line_id: line.id, quantity: q, restock_type });
+                }
+            }
+            if restock && want > 0 {
+                line.restocked += want;
+                if order.stock_taken || shipped > 0 {
+                    if let Some(s) = self.stock.get_mut(&line.sku) {
+                        *s = s.saturating_add(want);
+                    }
+                }
+            }
+        }
+        if items.is_empty() {
+            return OrderChange::Conflict("nothing to refund");
+        }
+        order.refunds.push(items);
+        order.updated_at = now;
+        OrderChange::Done
+    }
+
+    /// Cancels an order and gives back the stock its unshipped units had taken.
+    pub fn cancel(&mut self, id: u64) -> OrderChange {
+        self.cancel_with(id, true)
+    }
+
+    /// Shopify's `orderCancel(restock:)`: unshipped units are restocked (`CANCEL`) or not
+    /// (`NO_RESTOCK`, they stay out of stock). WooCommerce restores reduced stock on
+    /// `cancelled` whatever is asked.
+    pub fn cancel_with(&mut self, id: u64, restock: bool) -> OrderChange {
+        let now = self.clock.tick();
+        let restock = restock || self.kind == Kind::WooCommerce;
         let Some(order) = self.orders.iter_mut().find(|o| o.id == id) else { return OrderChange::NotFound };
         if order.is_cancelled() {
             return OrderChange::Conflict("order is already cancelled");
         }
-        order.cancelled_at = Some(now);
-        order.updated_at = now;
-        if order.stock_taken {
-            for line in &order.lines {
+        let mut items = Vec::new();
+        for line in &mut order.lines {
+            let open = line.open_units();
+            if open == 0 {
+                continue;
+            }
+            line.refunded_unshipped += open;
+            items.push(RefundLine {
+                line_id: line.id,
+                quantity: open,
+                restock_type: if restock { "CANCEL" } else { "NO_RESTOCK" },
+            });
+            if restock && order.stock_taken {
+                line.restocked += open;
                 if let Some(q) = self.stock.get_mut(&line.sku) {
-                    *q = q.saturating_add(line.quantity);
+                    *q = q.saturating_add(open);
                 }
             }
-            order.stock_taken = false;
         }
+        if !items.is_empty() {
+            order.refunds.push(items);
+        }
+        order.cancelled_at = Some(now);
+        order.updated_at = now;
         OrderChange::Done
     }
 }

@@ -17,6 +17,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/orders", web::get().to(list_orders))
             .route("/orders/{id}/cancel", web::post().to(cancel_order))
             .route("/orders/{id}/pay", web::post().to(pay_order))
+            .route("/orders/{id}/void", web::post().to(void_order))
+            .route("/orders/{id}/fulfil", web::post().to(fulfil_order))
+            .route("/orders/{id}/refund", web::post().to(refund_order))
             .route("/stock_calls", web::get().to(stock_calls))
             .route("/fulfilments", web::get().to(fulfilments))
             .route("/faults", web::post().to(add_faults))
@@ -88,6 +91,28 @@ fn parse_lines(v: &Value) -> Result<(Vec<NewLine>, bool), String> {
     Ok((out, paid))
 }
 
+/// Optional `{"lines":[{"sku","quantity"}]}`: None when absent (everything).
+fn named_lines(v: &Value) -> Result<Option<Vec<(String, i64)>>, String> {
+    let Some(lines) = v.get("lines").filter(|l| !l.is_null()) else { return Ok(None) };
+    let lines = lines.as_array().ok_or("lines must be an array")?;
+    let mut out = Vec::with_capacity(lines.len());
+    for l in lines {
+        let sku = l.get("sku").and_then(Value::as_str).filter(|s| !s.is_empty()).ok_or("each line needs a sku")?;
+        let q = l.get("quantity").and_then(Value::as_i64).filter(|q| (1..=1_000_000).contains(q));
+        out.push((sku.to_string(), q.ok_or("quantity must be an integer 1..=1000000")?));
+    }
+    Ok(Some(out))
+}
+
+/// The body of a life-cycle call: empty means `{}`.
+fn optional_body(body: &[u8]) -> Result<Value, String> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(json!({}))
+    } else {
+        parse_json(body)
+    }
+}
+
 async fn create_order(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
     let v = match parse_json(&body) {
         Ok(v) => v,
@@ -97,7 +122,13 @@ async fn create_order(state: web::Data<SimState>, body: web::Bytes) -> HttpRespo
         Ok(x) => x,
         Err(e) => return bad_request(e),
     };
-    let id = state.store().create_order(lines, paid);
+    // WooCommerce's `on-hold`: unpaid (a bank transfer awaited), stock already reduced.
+    let on_hold = match v.get("status").and_then(Value::as_str) {
+        None => false,
+        Some("on-hold") if state.kind == Kind::WooCommerce => true,
+        Some(other) => return bad_request(format!("status {other:?}: only \"on-hold\", on WooCommerce")),
+    };
+    let id = state.store().create_order_held(lines, paid, on_hold);
     state.notify(id, Event::Created);
     let mut out = Map::new();
     out.insert("id".into(), json!(id));
@@ -112,14 +143,25 @@ async fn list_orders(state: web::Data<SimState>) -> HttpResponse {
     HttpResponse::Ok().json(store.orders.iter().map(|o| o.to_sim_json()).collect::<Vec<_>>())
 }
 
-async fn change(state: web::Data<SimState>, raw: &str, event: Event) -> HttpResponse {
+/// A change to an order, as the shop's admin would make it.
+enum Change {
+    Pay,
+    Cancel { restock: bool },
+    Void,
+    Fulfil(Option<Vec<(String, i64)>>),
+    Refund { lines: Option<Vec<(String, i64)>>, restock: bool },
+}
+
+async fn change(state: web::Data<SimState>, raw: &str, change: Change) -> HttpResponse {
     let Ok(id) = raw.parse::<u64>() else { return bad_request("order id must be a number") };
-    let outcome = {
+    let (outcome, event) = {
         let mut store = state.store();
-        match event {
-            Event::Paid => store.pay(id),
-            Event::Cancelled => store.cancel(id),
-            Event::Created => OrderChange::Conflict("not a change"),
+        match change {
+            Change::Pay => (store.pay(id), Event::Paid),
+            Change::Cancel { restock } => (store.cancel_with(id, restock), Event::Cancelled),
+            Change::Void => (store.void(id), Event::Cancelled),
+            Change::Fulfil(lines) => (store.fulfil_in_admin(id, lines.as_deref()), Event::Updated),
+            Change::Refund { lines, restock } => (store.refund(id, lines.as_deref(), restock), Event::Updated),
         }
     };
     match outcome {
@@ -136,12 +178,48 @@ async fn change(state: web::Data<SimState>, raw: &str, event: Event) -> HttpResp
     }
 }
 
-async fn cancel_order(state: web::Data<SimState>, path: web::Path<String>) -> HttpResponse {
-    change(state, &path, Event::Cancelled).await
+fn restock_flag(v: &Value) -> Result<bool, String> {
+    match v.get("restock") {
+        None | Some(Value::Null) => Ok(true),
+        Some(r) => r.as_bool().ok_or_else(|| "restock must be a boolean".to_string()),
+    }
+}
+
+/// `POST /_sim/orders/{id}/cancel` `{"restock": true}` (the default).
+async fn cancel_order(state: web::Data<SimState>, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    let restock = match optional_body(&body).and_then(|v| restock_flag(&v)) {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    change(state, &path, Change::Cancel { restock }).await
 }
 
 async fn pay_order(state: web::Data<SimState>, path: web::Path<String>) -> HttpResponse {
-    change(state, &path, Event::Paid).await
+    change(state, &path, Change::Pay).await
+}
+
+async fn void_order(state: web::Data<SimState>, path: web::Path<String>) -> HttpResponse {
+    change(state, &path, Change::Void).await
+}
+
+/// `POST /_sim/orders/{id}/fulfil` `{"lines":[{"sku","quantity"}]}` (omit lines: everything):
+/// shipped in the shop's own admin.
+async fn fulfil_order(state: web::Data<SimState>, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    let lines = match optional_body(&body).and_then(|v| named_lines(&v)) {
+        Ok(l) => l,
+        Err(e) => return bad_request(e),
+    };
+    change(state, &path, Change::Fulfil(lines)).await
+}
+
+/// `POST /_sim/orders/{id}/refund` `{"lines":[…]?, "restock": true}`.
+async fn refund_order(state: web::Data<SimState>, path: web::Path<String>, body: web::Bytes) -> HttpResponse {
+    let parsed = optional_body(&body).and_then(|v| Ok((named_lines(&v)?, restock_flag(&v)?)));
+    let (lines, restock) = match parsed {
+        Ok(x) => x,
+        Err(e) => return bad_request(e),
+    };
+    change(state, &path, Change::Refund { lines, restock }).await
 }
 
 async fn stock_calls(state: web::Data<SimState>) -> HttpResponse {

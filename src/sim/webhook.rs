@@ -11,6 +11,8 @@ pub enum Event {
     Created,
     Paid,
     Cancelled,
+    /// Any other change: shipped in the shop's admin, refunded, voided.
+    Updated,
 }
 
 /// One webhook ready to post: the exact body bytes and its headers.

@@ -61,13 +61,32 @@ pub fn error_body(status: u16) -> Value {
 pub fn status(o: &Order) -> &'static str {
     if o.is_cancelled() {
         "cancelled"
-    } else if o.paid && !o.lines.is_empty() && o.lines.iter().all(|l| l.fulfilled >= l.quantity) {
+    } else if o.fully_refunded() {
+        "refunded"
+    } else if o.paid && o.lines.iter().any(|l| l.fulfilled > 0) && o.lines.iter().all(|l| l.open_units() == 0) {
         "completed"
     } else if o.paid {
         "processing"
+    } else if o.on_hold {
+        "on-hold"
     } else {
         "pending"
     }
+}
+
+/// WooCommerce's stock bookkeeping on a line, as REST shows it in `meta_data`: units its stock
+/// was reduced by, and units refunds put back.
+fn line_meta(o: &Order, l: &super::store::Line) -> Vec<Value> {
+    let mut meta = Vec::new();
+    if o.stock_taken && !o.is_cancelled() {
+        meta.push(
+            json!({ "id": l.id * 10 + 1, "key": "_reduced_stock", "value": (l.quantity - l.restocked).to_string() }),
+        );
+    }
+    if l.restocked > 0 {
+        meta.push(json!({ "id": l.id * 10 + 2, "key": "_restock_refunded_items", "value": l.restocked.to_string() }));
+    }
+    meta
 }
 
 /// The order as `GET /wp-json/wc/v3/orders/{id}` renders it.
@@ -82,6 +101,7 @@ pub fn order_json(o: &Order) -> Value {
                 "variation_id": 0,
                 "sku": l.sku,
                 "quantity": l.quantity,
+                "meta_data": line_meta(o, l),
                 "price": l.price_minor as f64 / 100.0,
                 "subtotal": super::store::money(l.price_minor * l.quantity),
                 "total": super::store::money(l.price_minor * l.quantity),
@@ -111,7 +131,7 @@ pub fn wordpress_json(v: &Value) -> Vec<u8> {
 pub fn webhooks(state: &SimState, o: &Order, event: Event) -> Vec<Delivery> {
     let (topic, ev) = match event {
         Event::Created => ("order.created", "created"),
-        Event::Paid | Event::Cancelled => ("order.updated", "updated"),
+        Event::Paid | Event::Cancelled | Event::Updated => ("order.updated", "updated"),
     };
     let body = wordpress_json(&order_json(o));
     let mut headers = vec![

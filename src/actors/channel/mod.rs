@@ -16,7 +16,6 @@ use futures::FutureExt;
 use super::inventory::{ImportOrders, ImportOutcome, InventoryActor};
 use crate::connectors::{self, Connector};
 use crate::db::{self, channels::Channel, DbPool};
-use crate::domain::order::ImportFilter;
 
 /// Re-fetch this far behind the cursor: channels report `updated_at` to the second, and a
 /// change may show up in their search index a while after a later one. Re-reading is cheap:
@@ -368,7 +367,6 @@ async fn poll_once(
     let state =
         db::run(&pool, move |conn| Ok(db::orders::channel_state(conn, id)?)).await.map_err(|e| e.to_string())?;
     let since = state.cursor_updated_at.map(|c| c - OVERLAP_MS);
-    let filter = ImportFilter { unpaid: channel.import_unpaid, fulfilled: channel.import_fulfilled };
     let mut total = ImportOutcome::default();
     let mut page_token = None;
     for _ in 0..MAX_PAGES {
@@ -378,15 +376,11 @@ async fn poll_once(
         let page = connector.fetch_orders(since, page_token.take()).await.map_err(|e| e.to_string())?;
         let cursor = page.orders.iter().map(|o| o.updated_at).max();
         let outcome = inventory
-            .send(ImportOrders { channel_id: id, filter, orders: page.orders, cursor })
+            .send(ImportOrders::for_channel(&channel, page.orders, cursor))
             .await
             .map_err(|e| e.to_string())?
             .map_err(|e| e.to_string())?;
-        total.new += outcome.new;
-        total.updated += outcome.updated;
-        total.unchanged += outcome.unchanged;
-        total.skipped += outcome.skipped;
-        total.on_hold += outcome.on_hold;
+        total.add(&outcome);
         match page.next {
             Some(next) => page_token = Some(next),
             None => break,

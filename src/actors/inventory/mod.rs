@@ -543,12 +543,16 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
                 }),
                 None,
             ),
-            Work::Import(m) => Answer::Import(isolated(conn, &mut snap.levels, &mut allocation_moved, |c, l, mv| {
-                orders::apply_import(c, l, mv, &mut shifted, &mut routed, m, now).map(Ok)
-            })),
-            Work::Order(a) => Answer::Order(isolated(conn, &mut snap.levels, &mut allocation_moved, |c, l, mv| {
-                orders::apply_action(c, l, mv, &mut routed, a, now)
-            })),
+            Work::Import(m) => {
+                Answer::Import(isolated(conn, &mut snap, &mut allocation_moved, &mut dirty_sources, |c, sn, mv, d| {
+                    orders::apply_import(c, sn, mv, d, &mut shifted, &mut routed, m, now).map(Ok)
+                }))
+            }
+            Work::Order(a) => {
+                Answer::Order(isolated(conn, &mut snap, &mut allocation_moved, &mut dirty_sources, |c, sn, mv, _| {
+                    orders::apply_action(c, &mut sn.levels, mv, &mut routed, a, now)
+                }))
+            }
             Work::Fulfil(f) => {
                 let created = fulfilments::apply(conn, &mut snap, &mut dirty_sources, &mut allocation_moved, f, now)?;
                 if let Ok(c) = &created {
@@ -656,19 +660,21 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
 }
 
 /// Runs one order message under a savepoint: if the database refuses it, that message alone
-/// fails (its writes and its in-memory allocation changes undone) and the batch goes on.
+/// fails (its writes and its in-memory stock changes undone) and the batch goes on.
 fn isolated<T>(
     conn: &mut db::DbConn,
-    levels: &mut HashMap<String, Level>,
+    snap: &mut Snapshot,
     moved: &mut HashSet<String>,
+    dirty: &mut HashSet<(String, String)>,
     f: impl FnOnce(
         &mut db::DbConn,
-        &mut HashMap<String, Level>,
+        &mut Snapshot,
         &mut HashSet<String>,
+        &mut HashSet<(String, String)>,
     ) -> diesel::QueryResult<Result<T, InventoryError>>,
 ) -> Result<T, InventoryError> {
-    let (levels_before, moved_before) = (levels.clone(), moved.clone());
-    let outcome = conn.transaction(|c| match f(c, levels, moved)? {
+    let (snap_before, moved_before, dirty_before) = (snap.clone(), moved.clone(), dirty.clone());
+    let outcome = conn.transaction(|c| match f(c, snap, moved, dirty)? {
         Ok(v) => Ok(Ok(v)),
         // A refusal by the rules changes nothing either: roll its savepoint back too.
         Err(refused) => Err(Refused::Rule(refused)),
@@ -676,8 +682,9 @@ fn isolated<T>(
     match outcome {
         Ok(result) => result,
         Err(failure) => {
-            *levels = levels_before;
+            *snap = snap_before;
             *moved = moved_before;
+            *dirty = dirty_before;
             match failure {
                 Refused::Rule(e) => Err(e),
                 Refused::Db(e) => {

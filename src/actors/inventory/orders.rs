@@ -1,27 +1,44 @@
 //! The order side of a stock transaction: importing a channel's orders (allocating each line
 //! exactly once, by keeping on every line what it holds), and releasing or excluding an order.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use actix::Message;
 use serde::Serialize;
 
-use super::{InventoryError, Work};
-use crate::db::orders::{self as q, LineRow, NewEvent, NewLine, OrderValues};
+use super::{InventoryError, Snapshot, Work};
+use crate::db::channels::Channel;
+use crate::db::orders::{self as q, LineRow, NewEvent, NewLine, OrderRow, OrderValues};
 use crate::db::plugins::{self, Routable};
 use crate::db::DbConn;
-use crate::domain::order::{self, ChannelOrder, HoldReason, ImportFilter, Status};
-use crate::domain::stock::Level;
+use crate::domain::import::{self, Action, Plan, Policy};
+use crate::domain::order::{self, ChannelOrder, HoldReason, Status};
+use crate::domain::source::Source;
+use crate::domain::stock::{Level, SourceChange};
 
 /// A page of a channel's orders, with the cursor to store once they are in.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<ImportOutcome, InventoryError>")]
 pub struct ImportOrders {
     pub channel_id: i64,
-    pub filter: ImportFilter,
+    pub policy: Policy,
+    /// The source units shipped on the channel come off (a routed order's: its plugin's).
+    pub ships_from: Source,
     pub orders: Vec<ChannelOrder>,
     /// The channel's `updated_at` up to which everything has now been seen.
     pub cursor: Option<i64>,
+}
+
+impl ImportOrders {
+    pub fn for_channel(channel: &Channel, orders: Vec<ChannelOrder>, cursor: Option<i64>) -> ImportOrders {
+        ImportOrders {
+            channel_id: channel.id,
+            policy: channel.import_policy(),
+            ships_from: channel.ships_from(),
+            orders,
+            cursor,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
@@ -32,6 +49,22 @@ pub struct ImportOutcome {
     /// Not imported: outside the channel's import filter.
     pub skipped: usize,
     pub on_hold: usize,
+    /// Unpaid orders the channel reserves stock for: allocated, not yet workable.
+    pub awaiting_payment: usize,
+    /// First seen already shipped on the channel.
+    pub fulfilled_on_channel: usize,
+}
+
+impl ImportOutcome {
+    pub fn add(&mut self, o: &ImportOutcome) {
+        self.new += o.new;
+        self.updated += o.updated;
+        self.unchanged += o.unchanged;
+        self.skipped += o.skipped;
+        self.on_hold += o.on_hold;
+        self.awaiting_payment += o.awaiting_payment;
+        self.fulfilled_on_channel += o.fulfilled_on_channel;
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,11 +125,16 @@ pub(super) fn allocate(
         return Ok(());
     }
     match levels.get_mut(sku) {
-        Some(level) => {
-            level.allocated += delta;
-            moved.insert(sku.to_string());
-            Ok(())
-        }
+        Some(level) => match level.allocated.checked_add(delta) {
+            Some(allocated) => {
+                level.allocated = allocated;
+                moved.insert(sku.to_string());
+                Ok(())
+            }
+            None => Err(diesel::result::Error::QueryBuilderError(
+                format!("allocation of SKU {sku:?} would overflow ({} + {delta})", level.allocated).into(),
+            )),
+        },
         None => Err(diesel::result::Error::QueryBuilderError(
             format!("allocation change of {delta} for SKU {sku:?}, which this transaction did not lock").into(),
         )),
@@ -111,13 +149,14 @@ fn event(order_id: i64, now: i64, kind: &str, detail: String) -> NewEvent {
     NewEvent { order_id, at: now, kind: kind.to_string(), detail }
 }
 
-/// Imports one page: new orders are inserted and allocate, changed ones are updated (a
-/// cancellation releases), unchanged re-fetches do nothing; the cursor moves in the same
-/// transaction.
+/// Imports one page: each order is reconciled with what is stored by the pure import plan
+/// (`domain::import`), and the plan is applied here — allocation, the ships-from source's
+/// on-hand, rows, history, events, routing — with the cursor, in the same transaction.
 pub(super) fn apply_import(
     conn: &mut DbConn,
-    levels: &mut HashMap<String, Level>,
+    snap: &mut Snapshot,
     moved: &mut HashSet<String>,
+    dirty: &mut HashSet<(String, String)>,
     shifted: &mut Vec<(i64, String)>,
     routed: &mut BTreeSet<i64>,
     msg: &ImportOrders,
@@ -143,150 +182,71 @@ pub(super) fn apply_import(
         if last_index.get(incoming.external_id.as_str()) != Some(&i) {
             continue;
         }
-        let digest = order::digest(incoming);
-        match existing.remove(&incoming.external_id) {
-            None => {
-                if !order::admits(msg.filter, incoming) {
-                    outcome.skipped += 1;
-                    continue;
-                }
-                for line in &incoming.lines {
-                    if let Some(sku) = &line.sku {
-                        *channel_shift.entry(sku.clone()).or_default() -= line.quantity;
-                        let known = levels.contains_key(sku);
-                        allocate(
-                            levels,
-                            moved,
-                            sku,
-                            order::line_allocation(true, known, line.quantity, line.fulfilled),
-                        )?;
-                    }
-                }
-                let hold = order::hold_reason(&incoming.lines, |s| available(levels, s));
-                let status = if hold.is_some() { Status::OnHold } else { Status::Imported };
-                let id = q::insert(conn, &values(msg.channel_id, incoming, status, hold, &digest, now, now))?;
-                if hold.is_none() {
-                    let skus = incoming.lines.iter().filter_map(|l| l.sku.as_deref()).collect();
-                    ready.push(Routable { order_id: id, channel_id: msg.channel_id, skus });
-                }
-                for line in &incoming.lines {
-                    let sku = line.sku.clone().unwrap_or_default();
-                    let known = levels.contains_key(&sku);
-                    new_lines.push(NewLine {
-                        order_id: id,
-                        external_id: line.external_id.clone(),
-                        sku,
-                        quantity: line.quantity,
-                        fulfilled: line.fulfilled,
-                        allocated: order::line_allocation(true, known, line.quantity, line.fulfilled),
-                    });
-                }
-                events.push(event(id, now, "imported", format!("imported from channel as {}", incoming.name)));
-                emitted.push((id, "orders.received"));
-                if let Some(reason) = hold {
-                    emitted.push((id, "orders.on_hold"));
-                    events.push(event(id, now, "on_hold", reason.as_str().to_string()));
-                    outcome.on_hold += 1;
-                }
-                outcome.new += 1;
+        let stored_rows = existing.remove(&incoming.external_id);
+        let stored = match &stored_rows {
+            Some((row, lines)) => Some(stored_order(row, lines)?),
+            None => None,
+        };
+        let levels = &snap.levels;
+        let plan = import::plan(incoming, stored.as_ref(), &msg.policy, &|s| levels.get(s).map(Level::available));
+        match plan.action {
+            Action::Skip => {
+                outcome.skipped += 1;
+                continue;
             }
-            Some((row, lines)) => {
-                let newer = incoming.updated_at > row.channel_updated_at
-                    || (incoming.updated_at == row.channel_updated_at && digest != row.channel_digest);
-                if !newer {
-                    outcome.unchanged += 1;
-                    continue;
-                }
-                let current = Status::parse(&row.status).unwrap_or(Status::Imported);
-                let closing = order::closed_on_channel(incoming) && current.is_open();
-                let status = if closing { Status::Cancelled } else { current };
-                if closing {
-                    routed.extend(plugins::queue_cancel(conn, row.plugin_id, row.id, now)?);
-                    for line in incoming.lines.iter().filter(|l| l.sku.is_some()) {
-                        *channel_shift.entry(line.sku.clone().unwrap_or_default()).or_default() += line.quantity;
-                    }
-                }
-                let open = status.is_open();
-                let mut by_external: HashMap<&str, &LineRow> =
-                    lines.iter().map(|l| (l.external_id.as_str(), l)).collect();
-                let mut lines_changed = false;
-                for line in &incoming.lines {
-                    let sku = line.sku.clone().unwrap_or_default();
-                    let known = levels.contains_key(&sku);
-                    let shipped = by_external.get(line.external_id.as_str()).map_or(0, |old| old.shipped);
-                    // Units shipped through Chorus stay shipped, whatever the channel says yet.
-                    let target = order::line_allocation(open, known, line.quantity, line.fulfilled.max(shipped));
-                    match by_external.remove(line.external_id.as_str()) {
-                        Some(old) => {
-                            // Release what the line held on its old SKU, then hold the target on
-                            // its current one (the same SKU, unless the channel changed it).
-                            allocate(levels, moved, &old.sku, -old.allocated)?;
-                            allocate(levels, moved, &sku, target)?;
-                            if (old.sku.as_str(), old.quantity, old.fulfilled, old.allocated)
-                                != (sku.as_str(), line.quantity, line.fulfilled, target)
-                            {
-                                lines_changed |= old.quantity != line.quantity || old.sku != sku;
-                                q::update_line(conn, old.id, &sku, line.quantity, line.fulfilled, target)?;
-                            }
-                        }
-                        None => {
-                            lines_changed = true;
-                            allocate(levels, moved, &sku, target)?;
-                            new_lines.push(NewLine {
-                                order_id: row.id,
-                                external_id: line.external_id.clone(),
-                                sku,
-                                quantity: line.quantity,
-                                fulfilled: line.fulfilled,
-                                allocated: target,
-                            });
-                        }
-                    }
-                }
-                // Lines the channel no longer lists (removed in an edit) hold nothing.
-                for old in by_external.into_values() {
-                    lines_changed = true;
-                    allocate(levels, moved, &old.sku, -old.allocated)?;
-                    q::update_line(conn, old.id, &old.sku, 0, old.fulfilled, 0)?;
-                }
-                let mut hold = row.hold_reason.as_deref().and_then(parse_hold);
-                let mut status = status;
-                if open && lines_changed {
-                    hold = order::hold_reason(&incoming.lines, |s| available(levels, s)).or(hold);
-                    if hold.is_some() && status == Status::Imported {
-                        status = Status::OnHold;
-                        outcome.on_hold += 1;
-                        emitted.push((row.id, "orders.on_hold"));
-                        events.push(event(row.id, now, "on_hold", hold.map(|h| h.as_str()).unwrap_or_default().into()));
-                    }
-                }
-                if !status.is_open() {
-                    hold = None;
-                }
-                q::update(
-                    conn,
-                    row.id,
-                    &values(msg.channel_id, incoming, status, hold, &digest, row.imported_at, now),
-                )?;
-                emitted.push((row.id, "orders.updated"));
-                events.push(event(
-                    row.id,
-                    now,
-                    if closing { "cancelled" } else { "updated" },
-                    if closing {
-                        "cancelled on the channel; stock released".into()
-                    } else {
-                        "updated from channel".into()
-                    },
-                ));
-                outcome.updated += 1;
+            Action::Unchanged => {
+                outcome.unchanged += 1;
+                continue;
+            }
+            Action::Insert | Action::Update => {}
+        }
+        for (sku, delta) in &plan.allocation {
+            allocate(&mut snap.levels, moved, sku, *delta)?;
+        }
+        let plugin_id = stored_rows.as_ref().and_then(|(row, _)| row.plugin_id);
+        let source = plugin_id.map_or_else(|| msg.ships_from.clone(), Source::Plugin);
+        move_on_hand(snap, dirty, &source, &plan.on_hand)?;
+        let digest = order::digest(incoming);
+        let id = match &stored_rows {
+            None => q::insert(conn, &values(msg.channel_id, incoming, &plan, &digest, now, now))?,
+            Some((row, _)) => {
+                q::update(conn, row.id, &values(msg.channel_id, incoming, &plan, &digest, row.imported_at, now))?;
+                row.id
+            }
+        };
+        for line in &plan.lines {
+            match line.stored_id {
+                Some(line_id) if line.changed => q::write_line(conn, line_id, line)?,
+                Some(_) => {}
+                None => new_lines.push(NewLine::planned(id, line)),
             }
         }
+        if plan.cancel_at_plugin {
+            routed.extend(plugins::queue_cancel(conn, plugin_id, id, now)?);
+        }
+        if plan.route && plugin_id.is_none() {
+            let skus = incoming.lines.iter().filter_map(|l| l.sku.as_deref()).collect();
+            ready.push(Routable { order_id: id, channel_id: msg.channel_id, skus });
+        }
+        events.extend(plan.history.iter().map(|(kind, detail)| event(id, now, kind, detail.clone())));
+        emitted.extend(plan.emit.iter().map(|kind| (id, *kind)));
+        for (sku, delta) in &plan.channel_shift {
+            *channel_shift.entry(sku.clone()).or_default() += delta;
+        }
+        outcome.add(&ImportOutcome {
+            new: plan.counts.new,
+            updated: plan.counts.updated,
+            on_hold: plan.counts.on_hold,
+            awaiting_payment: plan.counts.awaiting_payment,
+            fulfilled_on_channel: plan.counts.fulfilled_on_channel,
+            ..Default::default()
+        });
     }
     q::insert_lines(conn, &new_lines)?;
     q::add_events(conn, &events)?;
     routed.extend(plugins::route_orders(conn, &ready, now)?);
     crate::db::snapshots::emit_orders(conn, &emitted, now)?;
+    channel_shift.retain(|_, d| *d != 0);
     crate::db::channel_products::shift_channel_quantities(conn, msg.channel_id, &channel_shift)?;
     // The channel gets Chorus's figure again once the batch has settled every SKU.
     shifted.extend(channel_shift.into_keys().map(|sku| (msg.channel_id, sku)));
@@ -294,29 +254,62 @@ pub(super) fn apply_import(
     Ok(outcome)
 }
 
-fn parse_hold(s: &str) -> Option<HoldReason> {
-    match s {
-        "insufficient_stock" => Some(HoldReason::InsufficientStock),
-        "unknown_sku" => Some(HoldReason::UnknownSku),
-        _ => None,
-    }
+fn stored_order(row: &OrderRow, lines: &[LineRow]) -> diesel::QueryResult<import::StoredOrder> {
+    let status = Status::parse(&row.status).ok_or_else(|| {
+        diesel::result::Error::DeserializationError(
+            format!("order {} has an unknown status {:?}", row.id, row.status).into(),
+        )
+    })?;
+    Ok(import::StoredOrder {
+        status,
+        hold: row.hold_reason.as_deref().and_then(HoldReason::parse),
+        channel_updated_at: row.channel_updated_at,
+        digest: row.channel_digest.clone(),
+        reserved: row.channel_reserved,
+        lines: lines.iter().map(LineRow::stored).collect(),
+    })
 }
 
-fn values(
-    channel_id: i64,
-    o: &ChannelOrder,
-    status: Status,
-    hold: Option<HoldReason>,
-    digest: &str,
-    imported_at: i64,
-    now: i64,
-) -> OrderValues {
+/// Moves the ships-from source's on-hand by the plan (units gone on the channel, returns).
+/// Units the source never had cannot come off it: its count stops at 0 (its next absolute
+/// report sets the truth), as a plugin's shipment does.
+fn move_on_hand(
+    snap: &mut Snapshot,
+    dirty: &mut HashSet<(String, String)>,
+    source: &Source,
+    deltas: &BTreeMap<String, i64>,
+) -> diesel::QueryResult<()> {
+    let source_name = source.to_string();
+    let mut ops = Vec::new();
+    for (sku, delta) in deltas {
+        let Some(level) = snap.levels.get_mut(sku) else { continue };
+        let held = snap.sources.get(&(sku.clone(), source_name.clone())).map_or(0, |s| s.quantity.max(0));
+        let wanted = *delta;
+        let delta = if wanted < 0 { -(wanted.saturating_neg().min(held)) } else { wanted };
+        if delta != wanted {
+            tracing::warn!(sku, source = %source_name, wanted, taken = delta,
+                "the channel shipped more than the source holds; it stops at 0");
+        }
+        if delta == 0 {
+            continue;
+        }
+        level.on_hand = level.on_hand.checked_add(delta).ok_or_else(|| {
+            diesel::result::Error::QueryBuilderError(format!("on-hand of SKU {sku:?} would overflow").into())
+        })?;
+        ops.push((sku.clone(), source_name.clone(), SourceChange::Adjust { delta }));
+    }
+    super::apply_stock(snap, &ops, dirty)
+        .map(|_| ())
+        .map_err(|e| diesel::result::Error::QueryBuilderError(format!("moving on-hand for the channel: {e}").into()))
+}
+
+fn values(channel_id: i64, o: &ChannelOrder, plan: &Plan, digest: &str, imported_at: i64, now: i64) -> OrderValues {
     OrderValues {
         channel_id,
         external_id: o.external_id.clone(),
         name: o.name.clone(),
-        status: status.as_str().to_string(),
-        hold_reason: hold.map(|h| h.as_str().to_string()),
+        status: plan.status.as_str().to_string(),
+        hold_reason: plan.hold.map(|h| h.as_str().to_string()),
         financial_status: o.financial.as_str().to_string(),
         fulfillment_status: o.fulfillment.as_str().to_string(),
         channel_created_at: o.created_at,
@@ -325,6 +318,7 @@ fn values(
         cancelled_at: o.cancelled_at,
         imported_at,
         updated_at: now,
+        channel_reserved: plan.reserved,
     }
 }
 
@@ -340,7 +334,9 @@ pub(super) fn apply_action(
     let Some(row) = q::find(conn, action.order_id)? else {
         return Ok(Err(InventoryError::OrderNotFound(action.order_id)));
     };
-    let status = Status::parse(&row.status).unwrap_or(Status::Imported);
+    let Some(status) = Status::parse(&row.status) else {
+        return Ok(Err(InventoryError::OrderState(format!("order {} has an unknown status {:?}", row.id, row.status))));
+    };
     // Read now, inside the transaction: earlier messages in this batch may have changed them.
     let lines = q::lines_of(conn, &[row.id])?;
     match action.kind {
@@ -354,7 +350,7 @@ pub(super) fn apply_action(
             }
             for line in &lines {
                 allocate(levels, moved, &line.sku, -line.allocated)?;
-                q::update_line(conn, line.id, &line.sku, line.quantity, line.fulfilled, 0)?;
+                q::set_allocated(conn, line.id, 0)?;
             }
             q::set_status(conn, row.id, Status::Excluded.as_str(), None, now)?;
             routed.extend(plugins::queue_cancel(conn, row.plugin_id, row.id, now)?);
@@ -370,24 +366,28 @@ pub(super) fn apply_action(
                     status.as_str()
                 ))));
             }
-            // Lines whose SKU has since been created now allocate.
-            for line in &lines {
-                let target =
-                    order::line_allocation(true, levels.contains_key(&line.sku), line.quantity, line.fulfilled);
-                if target != line.allocated {
-                    allocate(levels, moved, &line.sku, target - line.allocated)?;
-                    q::update_line(conn, line.id, &line.sku, line.quantity, line.fulfilled, target)?;
-                }
-            }
             let as_channel_lines: Vec<order::ChannelLine> = lines
                 .iter()
                 .map(|l| order::ChannelLine {
                     external_id: l.external_id.clone(),
                     sku: (!l.sku.is_empty()).then(|| l.sku.clone()),
                     quantity: l.quantity,
-                    fulfilled: l.fulfilled,
+                    fulfilled: l.fulfilled.max(l.shipped),
+                    returned: 0,
+                    written_off: 0,
                 })
                 .collect();
+            // Lines whose SKU has since been created now allocate; a line out of bounds never does.
+            if as_channel_lines.iter().all(order::ChannelLine::is_valid) {
+                for line in &lines {
+                    let known = levels.contains_key(&line.sku);
+                    let target = order::line_allocation(true, known, line.quantity, line.fulfilled.max(line.shipped));
+                    if target != line.allocated {
+                        allocate(levels, moved, &line.sku, target - line.allocated)?;
+                        q::set_allocated(conn, line.id, target)?;
+                    }
+                }
+            }
             let hold = order::hold_reason(&as_channel_lines, |s| available(levels, s));
             let (status, kind, detail) = match hold {
                 None => (Status::Imported, "released", "released from hold".to_string()),

@@ -16,6 +16,45 @@ pub struct OrderNode {
     pub display_financial_status: Option<String>,
     pub display_fulfillment_status: Option<String>,
     pub line_items: Option<Connection<LineNode>>,
+    /// Read in a follow-up query, for orders whose lines lost units (refunds, cancellations).
+    #[serde(default)]
+    pub refunds: Option<Vec<RefundNode>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundNode {
+    pub refund_line_items: Connection<RefundLineNode>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RefundLineNode {
+    pub quantity: i64,
+    pub restock_type: Option<String>,
+    pub line_item: IdOnly,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct IdOnly {
+    pub id: String,
+}
+
+/// Refunded units per line id: (returned: restocked after shipping, written off: not restocked).
+/// `CANCEL` restocks units that never shipped: they just leave the line's current quantity.
+pub fn refund_counts<'a>(
+    items: impl Iterator<Item = (&'a str, i64, &'a str)>,
+) -> std::collections::HashMap<String, (i64, i64)> {
+    let mut out: std::collections::HashMap<String, (i64, i64)> = std::collections::HashMap::new();
+    for (line, quantity, restock) in items {
+        let entry = out.entry(line.to_string()).or_default();
+        match restock.to_ascii_uppercase().as_str() {
+            "RETURN" | "LEGACY_RESTOCK" => entry.0 = entry.0.saturating_add(quantity),
+            "NO_RESTOCK" => entry.1 = entry.1.saturating_add(quantity),
+            _ => {}
+        }
+    }
+    out
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,20 +100,36 @@ pub fn fulfillment(s: Option<&str>) -> Fulfillment {
     }
 }
 
+/// Does this order's line list say units left it (refunded, removed), so its refunds are worth
+/// a follow-up read?
+pub fn lost_units(node: &OrderNode) -> bool {
+    node.line_items.as_ref().is_some_and(|c| c.nodes.iter().any(|l| l.current_quantity.is_some_and(|c| c < l.quantity)))
+}
+
 pub fn order(node: OrderNode) -> Option<ChannelOrder> {
+    let refunds = refund_counts(node.refunds.iter().flatten().flat_map(|r| {
+        r.refund_line_items
+            .nodes
+            .iter()
+            .map(|i| (i.line_item.id.as_str(), i.quantity, i.restock_type.as_deref().unwrap_or("")))
+    }));
     let lines = node
         .line_items
         .map(|c| c.nodes)
         .unwrap_or_default()
         .into_iter()
         .map(|l| {
-            let quantity = l.current_quantity.unwrap_or(l.quantity).max(0);
-            let unfulfilled = l.unfulfilled_quantity.unwrap_or(quantity).clamp(0, quantity);
+            // A quantity out of bounds is kept as sent: the import holds the order for it.
+            let quantity = l.current_quantity.unwrap_or(l.quantity);
+            let unfulfilled = l.unfulfilled_quantity.unwrap_or(quantity).clamp(0, quantity.max(0));
+            let (returned, written_off) = refunds.get(&l.id).copied().unwrap_or_default();
             ChannelLine {
                 external_id: l.id,
                 sku: l.sku.filter(|s| !s.is_empty()),
                 quantity,
-                fulfilled: quantity - unfulfilled,
+                fulfilled: quantity.saturating_sub(unfulfilled).max(0),
+                returned,
+                written_off,
             }
         })
         .collect();
@@ -86,6 +141,8 @@ pub fn order(node: OrderNode) -> Option<ChannelOrder> {
         cancelled_at: node.cancelled_at.as_deref().and_then(parse_time),
         created_at: parse_time(&node.created_at)?,
         updated_at: parse_time(&node.updated_at)?,
+        // Shopify commits stock when an order is created, whatever its payment.
+        reserved: true,
         lines,
     })
 }
@@ -100,15 +157,33 @@ pub fn rest_order(v: &serde_json::Value) -> Option<ChannelOrder> {
             .or_else(|| v["id"].as_i64().map(|id| format!("gid://shopify/{kind}/{id}")))
     };
     let external_id = gid(v, "Order")?;
+    let mut refund_items = Vec::new();
+    for r in v["refunds"].as_array().into_iter().flatten() {
+        for i in r["refund_line_items"].as_array().into_iter().flatten() {
+            let line = i["line_item"]
+                .get("admin_graphql_api_id")
+                .and_then(|x| x.as_str())
+                .map(str::to_string)
+                .or_else(|| i["line_item_id"].as_i64().map(|id| format!("gid://shopify/LineItem/{id}")));
+            if let (Some(line), Some(q)) = (line, i["quantity"].as_i64()) {
+                refund_items.push((line, q, i["restock_type"].as_str().unwrap_or("").to_string()));
+            }
+        }
+    }
+    let refunds = refund_counts(refund_items.iter().map(|(l, q, r)| (l.as_str(), *q, r.as_str())));
     let mut lines = Vec::new();
     for l in v["line_items"].as_array()? {
-        let quantity = l["current_quantity"].as_i64().or(l["quantity"].as_i64())?.max(0);
-        let unfulfilled = l["fulfillable_quantity"].as_i64().unwrap_or(quantity).clamp(0, quantity);
+        let quantity = l["current_quantity"].as_i64().or(l["quantity"].as_i64())?;
+        let unfulfilled = l["fulfillable_quantity"].as_i64().unwrap_or(quantity).clamp(0, quantity.max(0));
+        let external_id = gid(l, "LineItem")?;
+        let (returned, written_off) = refunds.get(&external_id).copied().unwrap_or_default();
         lines.push(ChannelLine {
-            external_id: gid(l, "LineItem")?,
+            external_id,
             sku: l["sku"].as_str().filter(|s| !s.is_empty()).map(str::to_string),
             quantity,
-            fulfilled: quantity - unfulfilled,
+            fulfilled: quantity.saturating_sub(unfulfilled).max(0),
+            returned,
+            written_off,
         });
     }
     let fulfillment_status = match v["fulfillment_status"].as_str() {
@@ -124,6 +199,7 @@ pub fn rest_order(v: &serde_json::Value) -> Option<ChannelOrder> {
         cancelled_at: v["cancelled_at"].as_str().and_then(parse_time),
         created_at: parse_time(v["created_at"].as_str()?)?,
         updated_at: parse_time(v["updated_at"].as_str()?)?,
+        reserved: true,
         lines,
     })
 }
@@ -151,9 +227,28 @@ mod tests {
                 external_id: "gid://shopify/LineItem/1".into(),
                 sku: Some("SKU-1".into()),
                 quantity: 2,
-                fulfilled: 1
+                fulfilled: 1,
+                returned: 0,
+                written_off: 0,
             }]
         );
+    }
+
+    #[test]
+    fn refunds_say_what_came_back_and_what_was_written_off() {
+        let rest = serde_json::json!({
+            "id": 7, "name": "#7", "financial_status": "partially_refunded", "cancelled_at": null,
+            "created_at": "2026-11-28T04:00:00+00:00", "updated_at": "2026-11-28T04:00:05+00:00",
+            "line_items": [{"id": 1, "sku": "A", "quantity": 5, "current_quantity": 2, "fulfillable_quantity": 0}],
+            "refunds": [{"refund_line_items": [
+                {"line_item_id": 1, "quantity": 1, "restock_type": "return"},
+                {"line_item_id": 1, "quantity": 1, "restock_type": "no_restock"},
+                {"line_item_id": 1, "quantity": 1, "restock_type": "cancel"}
+            ]}]
+        });
+        let o = rest_order(&rest).unwrap();
+        assert_eq!((o.lines[0].quantity, o.lines[0].fulfilled), (2, 2));
+        assert_eq!((o.lines[0].returned, o.lines[0].written_off), (1, 1));
     }
 
     #[test]
@@ -179,7 +274,9 @@ mod tests {
                 external_id: "gid://shopify/LineItem/1".into(),
                 sku: Some("SKU-1".into()),
                 quantity: 2,
-                fulfilled: 1
+                fulfilled: 1,
+                returned: 0,
+                written_off: 0,
             }
         );
         assert_eq!(o.lines[1].sku, None);

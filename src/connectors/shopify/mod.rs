@@ -167,6 +167,9 @@ impl Shopify {
             .map_err(|e| ConnectorError::Permanent(format!("unexpected orders shape: {e}")))?;
         for node in &mut nodes {
             self.complete_lines(node).await?;
+            if mapping::lost_units(node) {
+                self.read_refunds(node).await?;
+            }
         }
         let orders = nodes.into_iter().filter_map(mapping::order).collect();
         let next = if connection["pageInfo"]["hasNextPage"].as_bool() == Some(true) {
@@ -199,6 +202,17 @@ impl Shopify {
             lines.page_info = more.page_info;
         }
         Err(ConnectorError::Permanent(format!("order {} has more line items than Chorus reads", node.id)))
+    }
+
+    /// Refunds say per line whether the channel restocked the units (a return) or not (written
+    /// off); read only for orders whose lines lost units, as they cost points.
+    async fn read_refunds(&self, node: &mut mapping::OrderNode) -> Result<(), ConnectorError> {
+        let variables = json!({ "id": node.id });
+        let data = self.graphql("ChorusOrderRefunds", queries::ORDER_REFUNDS, variables, queries::REFUNDS_COST).await?;
+        let refunds: Vec<mapping::RefundNode> = serde_json::from_value(data["order"]["refunds"].clone())
+            .map_err(|e| ConnectorError::Permanent(format!("unexpected refunds shape: {e}")))?;
+        node.refunds = Some(refunds);
+        Ok(())
     }
 
     async fn catalogue_page(&self, after: Option<String>) -> Result<super::CataloguePage, ConnectorError> {

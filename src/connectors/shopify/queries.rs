@@ -52,6 +52,19 @@ pub const ORDER_LINES: &str = r#"query ChorusOrderLines($id: ID!, $first: Int!, 
   }
 }"#;
 
+/// Refunds read for an order that lost units, and refunded lines per refund: cost
+/// 2 + 10 × (3 + 30 × 2) = 632, under the single-query limit.
+pub const REFUNDS_COST: f64 = 632.0;
+
+pub const ORDER_REFUNDS: &str = r#"query ChorusOrderRefunds($id: ID!) {
+  order(id: $id) {
+    id
+    refunds(first: 10) {
+      refundLineItems(first: 30) { nodes { quantity restockType lineItem { id } } }
+    }
+  }
+}"#;
+
 /// Variants per catalogue page: cost 2 + first × 3.
 pub const VARIANTS_PER_PAGE: i64 = 100;
 

@@ -21,6 +21,27 @@ pub struct WooLine {
     pub id: i64,
     pub sku: Option<String>,
     pub quantity: i64,
+    #[serde(default)]
+    pub meta_data: Vec<WooMeta>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WooMeta {
+    pub key: String,
+    #[serde(default)]
+    pub value: serde_json::Value,
+}
+
+impl WooLine {
+    /// Units put back in stock by refunds (`_restock_refunded_items`, which WooCommerce keeps on
+    /// the order's line when a refund restocks).
+    fn restocked(&self) -> i64 {
+        self.meta_data
+            .iter()
+            .find(|m| m.key == "_restock_refunded_items")
+            .and_then(|m| m.value.as_i64().or_else(|| m.value.as_str().and_then(|s| s.trim().parse().ok())))
+            .unwrap_or(0)
+    }
 }
 
 /// WooCommerce folds payment and fulfilment into one status.
@@ -35,10 +56,19 @@ pub fn statuses(status: &str) -> (Financial, Fulfillment, bool) {
     }
 }
 
+/// WooCommerce reduces its stock when an order enters `on-hold`, `processing` or `completed`
+/// and restores it on `cancelled` and `pending`; `refunded` keeps it reduced unless a refund
+/// restocked.
+pub fn reserves(status: &str) -> bool {
+    matches!(status, "on-hold" | "processing" | "completed" | "refunded")
+}
+
 pub fn order(o: WooOrder) -> Option<ChannelOrder> {
     let (financial, fulfillment, cancelled) = statuses(&o.status);
     let updated_at = parse_time(o.date_modified_gmt.as_deref()?)?;
     let fulfilled = fulfillment == Fulfillment::Fulfilled;
+    let refunded = o.status == "refunded";
+    let reserved = reserves(&o.status);
     Some(ChannelOrder {
         external_id: o.id.to_string(),
         name: format!("#{}", o.number.unwrap_or_else(|| o.id.to_string())),
@@ -47,14 +77,24 @@ pub fn order(o: WooOrder) -> Option<ChannelOrder> {
         cancelled_at: cancelled.then_some(updated_at),
         created_at: o.date_created_gmt.as_deref().and_then(parse_time).unwrap_or(updated_at),
         updated_at,
+        reserved,
         lines: o
             .line_items
             .into_iter()
-            .map(|l| ChannelLine {
-                external_id: l.id.to_string(),
-                sku: l.sku.filter(|s| !s.is_empty()),
-                quantity: l.quantity.max(0),
-                fulfilled: if fulfilled { l.quantity.max(0) } else { 0 },
+            .map(|l| {
+                // The line keeps its ordered quantity; restocked units have left it. A shipped
+                // (completed) order's restocked units are returns; an unshipped one's just leave.
+                let restocked = l.restocked().clamp(0, l.quantity.max(0));
+                let live = l.quantity - restocked;
+                ChannelLine {
+                    external_id: l.id.to_string(),
+                    sku: l.sku.clone().filter(|s| !s.is_empty()),
+                    quantity: if refunded { 0 } else { live },
+                    fulfilled: if fulfilled { live } else { 0 },
+                    returned: if fulfilled { restocked } else { 0 },
+                    // A refunded order's units not restocked stay out of WooCommerce's stock.
+                    written_off: if refunded { live.max(0) } else { 0 },
+                }
             })
             .collect(),
     })

@@ -21,12 +21,17 @@ pub struct NewChannel {
     import: ImportFilter,
     #[serde(default)]
     stock_buffer: i64,
+    #[serde(default = "api")]
+    ships_from: String,
     #[serde(default = "yes")]
     enabled: bool,
 }
 
 fn default_poll() -> i64 {
     180
+}
+fn api() -> String {
+    "api".into()
 }
 fn yes() -> bool {
     true
@@ -41,6 +46,7 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewChannel>) -> ApiRe
     let credentials = state.secrets.seal_values(&validate_credentials(&b.kind, &b.credentials)?);
     validate_poll_interval(b.poll_interval_secs)?;
     validate_stock_buffer(b.stock_buffer)?;
+    let ships_from = validate_ships_from(&b.ships_from)?;
     let now = db::now_ms();
     let values = ChannelValues {
         name: b.name.trim().to_string(),
@@ -53,6 +59,8 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewChannel>) -> ApiRe
         stock_buffer: b.stock_buffer,
         enabled: b.enabled,
         updated_at: now,
+        ships_from,
+        reserve_unpaid: b.import.reserve_unpaid,
     };
     let channel = db::run(&state.pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?;
     tracing::info!(channel_id = channel.id, "channel created");

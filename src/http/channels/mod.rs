@@ -24,13 +24,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(web::resource("/channels/{id}/products/{sku}").get(products::read).put(products::put));
 }
 
-#[derive(Debug, Default, Deserialize, Serialize, Clone, Copy)]
+#[derive(Debug, Deserialize, Serialize, Clone, Copy)]
 #[serde(deny_unknown_fields)]
 pub struct ImportFilter {
     #[serde(default)]
     pub unpaid: bool,
     #[serde(default)]
     pub fulfilled: bool,
+    /// Unpaid orders the channel already reserves stock for allocate in Chorus too.
+    #[serde(default = "reserve_by_default")]
+    pub reserve_unpaid: bool,
+}
+
+fn reserve_by_default() -> bool {
+    true
+}
+
+impl Default for ImportFilter {
+    fn default() -> Self {
+        ImportFilter { unpaid: false, fulfilled: false, reserve_unpaid: true }
+    }
+}
+
+/// `ships_from`: the source units shipped on the channel itself come off.
+pub fn validate_ships_from(raw: &str) -> ApiResult<String> {
+    raw.parse::<crate::domain::source::Source>()
+        .map(|s| s.to_string())
+        .map_err(|e| ApiError::validation("ships_from", e))
 }
 
 /// A channel as the API shows it: credentials are never echoed, only which keys are set.
@@ -44,6 +64,7 @@ pub struct ChannelView {
     poll_interval_secs: i64,
     import: ImportFilter,
     stock_buffer: i64,
+    ships_from: String,
     enabled: bool,
     created_at: String,
     updated_at: String,
@@ -78,8 +99,13 @@ impl ChannelView {
             base_url: c.base_url,
             credentials_set,
             poll_interval_secs: c.poll_interval_secs,
-            import: ImportFilter { unpaid: c.import_unpaid, fulfilled: c.import_fulfilled },
+            import: ImportFilter {
+                unpaid: c.import_unpaid,
+                fulfilled: c.import_fulfilled,
+                reserve_unpaid: c.reserve_unpaid,
+            },
             stock_buffer: c.stock_buffer,
+            ships_from: c.ships_from,
             enabled: c.enabled,
             created_at: super::time(c.created_at),
             updated_at: super::time(c.updated_at),

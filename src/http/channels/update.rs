@@ -18,6 +18,7 @@ pub struct ChannelChanges {
     poll_interval_secs: Option<i64>,
     import: Option<ImportFilter>,
     stock_buffer: Option<i64>,
+    ships_from: Option<String>,
     enabled: Option<bool>,
 }
 
@@ -44,6 +45,8 @@ pub async fn update(
         stock_buffer: current.stock_buffer,
         enabled: current.enabled,
         updated_at: db::now_ms(),
+        ships_from: current.ships_from,
+        reserve_unpaid: current.reserve_unpaid,
     };
     if let Some(name) = changes.name {
         validate_name(&name)?;
@@ -62,12 +65,17 @@ pub async fn update(
     let mut widened = false;
     if let Some(import) = changes.import {
         widened = (import.unpaid && !values.import_unpaid) || (import.fulfilled && !values.import_fulfilled);
+        widened |= import.reserve_unpaid && !values.reserve_unpaid;
         values.import_unpaid = import.unpaid;
         values.import_fulfilled = import.fulfilled;
+        values.reserve_unpaid = import.reserve_unpaid;
     }
     if let Some(buffer) = changes.stock_buffer {
         validate_stock_buffer(buffer)?;
         values.stock_buffer = buffer;
+    }
+    if let Some(ships_from) = changes.ships_from {
+        values.ships_from = validate_ships_from(&ships_from)?;
     }
     if let Some(enabled) = changes.enabled {
         values.enabled = enabled;

@@ -53,6 +53,12 @@ pub struct LineView {
     /// Units shipped through Chorus's fulfilments.
     shipped: i64,
     allocated: i64,
+    /// Units shipped (or written off) on the channel itself, taken off the ships-from source.
+    shipped_on_channel: i64,
+    /// Units the channel restocked after they shipped, put back on the source.
+    returned: i64,
+    /// Units refunded without restock.
+    written_off: i64,
 }
 
 #[derive(Serialize)]
@@ -94,6 +100,9 @@ impl OrderView {
                         fulfilled: l.fulfilled,
                         shipped: l.shipped,
                         allocated: l.allocated,
+                        shipped_on_channel: l.channel_out,
+                        returned: l.returned,
+                        written_off: l.written_off,
                     })
                     .collect()
             }),

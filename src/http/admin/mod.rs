@@ -1,0 +1,9 @@
+//! `/api/v1/admin`: operators' tools.
+
+mod check;
+
+use actix_web::web;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource("/admin/check").get(check::check));
+}
