@@ -261,6 +261,13 @@ impl TestApp {
         .await
     }
 
+    /// `GET /api/v1/admin/check`, asserted healthy.
+    pub async fn assert_books_balance(&self) {
+        let r = self.get("/api/v1/admin/check").await;
+        assert_eq!(r.status, 200, "{:?}", r.body);
+        assert_eq!(r.body["ok"], true, "stock check: {:#}", r.body["violations"]);
+    }
+
     pub async fn stop(mut self) {
         self.handle.stop(true).await;
         if let Some(rx) = self.stopped.take() {
@@ -358,20 +365,12 @@ where
     panic!("gave up waiting for {what}; last seen: {last}");
 }
 
-/// DESIGN §2: for every SKU, `allocated` equals the sum of what its order lines hold.
+/// DESIGN §2, the whole invariant check (`chorus check`): on_hand is the sum of the sources,
+/// allocated what open lines hold, closed orders hold nothing, pending pushes carry today's
+/// figure. Panics listing every violation.
 pub async fn assert_allocation_invariant(db: &TestDb) {
-    use diesel::prelude::*;
     let pool = chorus::db::build_pool(&settings_for(db).database).expect("pool");
-    let (lines, levels) = chorus::db::run(&pool, |conn| {
-        let lines = chorus::db::orders::allocated_by_sku(conn)?;
-        let levels: Vec<(String, i64)> = chorus::db::schema::stock_levels::table
-            .select((chorus::db::schema::stock_levels::sku, chorus::db::schema::stock_levels::allocated))
-            .load(conn)?;
-        Ok((lines, levels))
-    })
-    .await
-    .expect("reads");
-    for (sku, allocated) in levels {
-        assert_eq!(allocated, lines.get(&sku).copied().unwrap_or(0), "allocated of {sku} differs from its order lines");
-    }
+    let books = chorus::db::run(&pool, |conn| Ok(chorus::db::check::load(conn)?)).await.expect("reads");
+    let violations = chorus::domain::check::check(&books);
+    assert!(violations.is_empty(), "stock invariants violated: {violations:#?}");
 }

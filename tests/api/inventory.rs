@@ -182,12 +182,25 @@ async fn a_failing_order_message_does_not_fail_its_batch() {
             cancelled_at: None,
             created_at: 0,
             updated_at: 0,
-            lines: vec![ChannelLine { external_id: "1".into(), sku: Some("A".into()), quantity: 2, fulfilled: 0 }],
+            reserved: true,
+            lines: vec![ChannelLine {
+                external_id: "1".into(),
+                sku: Some("A".into()),
+                quantity: 2,
+                fulfilled: 0,
+                returned: 0,
+                written_off: 0,
+            }],
         };
         // A channel that does not exist: the database refuses the order (foreign key).
         let import = app.app_inventory.send(ImportOrders {
             channel_id: 999,
-            filter: ImportFilter::default(),
+            policy: chorus::domain::import::Policy {
+                filter: ImportFilter::default(),
+                reserve_unpaid: true,
+                tracked_since: 0,
+            },
+            ships_from: Source::Api,
             orders: vec![orphan],
             cursor: None,
         });

@@ -15,5 +15,6 @@ mod plugins;
 mod products;
 mod sim;
 mod stock_sync;
+mod stock_truth;
 mod storage;
 mod webhooks;

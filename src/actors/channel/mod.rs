@@ -70,6 +70,8 @@ pub struct ChannelActor {
     polling: bool,
     poll_again: bool,
     pushing: bool,
+    /// A re-check of figures read earlier is under way (beside pushes, never two at once).
+    verifying: bool,
     push_again: bool,
     push_timer: Option<SpawnHandle>,
     /// Drains in a row that failed before reaching a verdict (an import or read failing).
@@ -96,6 +98,7 @@ impl ChannelActor {
             polling: false,
             poll_again: false,
             pushing: false,
+            verifying: false,
             push_again: false,
             push_timer: None,
             push_failures: 0,
@@ -273,11 +276,15 @@ impl Handler<PushNow> for ChannelActor {
                     drained.next_due_at
                 }
                 Ok(Err(e)) => {
-                    let wait = push::retry_delay(act.push_failures);
+                    let mut wait = push::retry_delay(act.push_failures);
                     act.push_failures = act.push_failures.saturating_add(1);
+                    // A newer figure queued during the failed round is not parked behind the
+                    // back-off: it is tried again within a second.
+                    if std::mem::take(&mut act.push_again) {
+                        wait = wait.min(Duration::from_secs(1));
+                    }
                     tracing::warn!(channel_id = act.id, error = %e, ?wait, "stock push round failed; retrying");
                     push::record_failure(&act.pool, act.id, e);
-                    act.push_again = false;
                     Some(db::now_ms() + wait.as_millis() as i64)
                 }
                 Err(_) => {
@@ -304,19 +311,20 @@ impl Handler<VerifyFigures> for ChannelActor {
         if self.to_verify.is_empty() {
             return;
         }
-        if self.pushing {
+        if self.verifying {
             self.verify_timer = Some(ctx.notify_later(VerifyFigures, VERIFY_AFTER));
             return;
         }
         let (Some(channel), Some(connector)) = (self.channel.clone(), self.connector.clone()) else { return };
         let skus: Vec<String> = std::mem::take(&mut self.to_verify).into_iter().collect();
-        // Counts as a push round, so no drain runs beside it.
-        self.pushing = true;
+        // Pushes go on beside it: the check polls the channel first, which can take a while
+        // under Shopify's cost throttle, and must not hold figures back meanwhile.
+        self.verifying = true;
         let work = push::verify(channel, connector, self.inventory.clone(), self.pool.clone(), skus.clone());
         let span = tracing::info_span!("channel.verify", channel_id = self.id);
         let guarded = AssertUnwindSafe(tracing::Instrument::instrument(work, span)).catch_unwind();
         ctx.spawn(guarded.into_actor(self).map(move |result, act, ctx| {
-            act.pushing = false;
+            act.verifying = false;
             match result {
                 Ok(Ok(corrected)) if !corrected.is_empty() => {
                     // The correction was a read too: check it again once quiet.

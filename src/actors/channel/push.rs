@@ -58,6 +58,8 @@ pub async fn drain(
     // Fulfilments first: few, and each one a customer waiting for tracking.
     super::fulfil::drain(id, connector.clone(), pool.clone()).await?;
     let mut stale_rounds = 0;
+    let mut stale_ids: Vec<i64> = Vec::new();
+    let mut stale_skus: Vec<String> = Vec::new();
     for _ in 0..MAX_BATCHES {
         if due(&pool, &target, id, limit).await?.is_empty() {
             break;
@@ -139,24 +141,32 @@ pub async fn drain(
             tracing::info!(
                 channel_id = id,
                 skus = stale.len(),
-                "stale compare: importing the channel, then pushing again"
+                "stale compare: the other figures go on; these wait for the channel's import"
             );
-            if stale_rounds > MAX_STALE_ROUNDS {
-                // The channel is selling as fast as Chorus pushes: not a failure, so no growing
-                // back-off; try these again shortly, after the sales in flight are imported.
-                let ids: Vec<i64> = batch.iter().filter(|d| stale.contains(&d.push.sku)).map(|d| d.seen.id).collect();
-                let at = db::now_ms() + STALE_PAUSE_MS;
-                let why = "the channel's figure kept moving under the push";
-                db::run(&pool, move |conn| Ok(outbox::defer(conn, &ids, why, at)?)).await.map_err(|e| e.to_string())?;
-                continue;
-            }
-            poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
-            drained.read.extend(stale.iter().cloned());
-            let seen = connector.read_quantities(stale).await.map_err(|e| e.to_string())?;
-            db::run(&pool, move |conn| Ok(db::channel_products::set_channel_quantities(conn, id, &seen)?))
-                .await
-                .map_err(|e| e.to_string())?;
+            // Set aside for this round, so the rest of the queue (refused with them, as Shopify
+            // applies nothing of a call with a stale item) goes out at once.
+            let ids: Vec<i64> = batch.iter().filter(|d| stale.contains(&d.push.sku)).map(|d| d.seen.id).collect();
+            let at = db::now_ms() + STALE_PAUSE_MS;
+            let why = "the channel's figure moved under the push";
+            db::run(&pool, move |conn| Ok(outbox::defer(conn, &ids, why, at)?)).await.map_err(|e| e.to_string())?;
+            stale_ids.extend(batch.iter().filter(|d| stale.contains(&d.push.sku)).map(|d| d.seen.id));
+            stale_skus.extend(stale);
         }
+    }
+    if !stale_skus.is_empty() && stale_rounds <= MAX_STALE_ROUNDS {
+        // Import first (the channel has a sale Chorus has not seen), read the figures, and
+        // push those entries again now; had the channel kept selling faster than Chorus
+        // pushes, they wait STALE_PAUSE_MS instead (not a failure: no growing back-off).
+        poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
+        drained.read.extend(stale_skus.iter().cloned());
+        let seen = connector.read_quantities(stale_skus).await.map_err(|e| e.to_string())?;
+        let now = db::now_ms();
+        db::run(&pool, move |conn| {
+            db::channel_products::set_channel_quantities(conn, id, &seen)?;
+            Ok(outbox::defer(conn, &stale_ids, "pushing again after importing the channel", now)?)
+        })
+        .await
+        .map_err(|e| e.to_string())?;
     }
     drained.next_due_at = next_due(&pool, &target).await?;
     Ok(drained)
@@ -276,6 +286,19 @@ async fn record(pool: &DbPool, channel_id: i64, sent: i64, error: Option<String>
     }
 }
 
+/// What Chorus believes the channel shows for these SKUs.
+fn beliefs(
+    conn: &mut db::DbConn,
+    channel_id: i64,
+    skus: &[String],
+) -> Result<HashMap<String, Option<i64>>, db::DbError> {
+    let names: Vec<&str> = skus.iter().map(String::as_str).collect();
+    Ok(db::channel_products::for_skus(conn, channel_id, &names)?
+        .into_iter()
+        .map(|p| (p.sku, p.channel_quantity))
+        .collect())
+}
+
 /// Re-reads figures read earlier, after importing the channel's latest orders: where the
 /// channel shows something other than what Chorus believes (a sale counted twice, once in a read
 /// and once on import), the belief takes the channel's figure and a push of Chorus's figure is
@@ -291,18 +314,28 @@ pub async fn verify(
         return Ok(Vec::new());
     }
     poll_once(channel.clone(), connector.clone(), inventory, pool.clone(), false).await?;
-    let seen = connector.read_quantities(skus.clone()).await.map_err(|e| e.to_string())?;
     let id = channel.id;
+    // Pushes go on meanwhile (this holds no lock): what Chorus believed before the read is
+    // kept, and a SKU whose belief moved during the read (a push confirmed, an import's shift)
+    // is not corrected from it, only checked again.
+    let names = skus.clone();
+    let before = db::run(&pool, move |conn| beliefs(conn, id, &names)).await.map_err(|e| e.to_string())?;
+    let seen = connector.read_quantities(skus.clone()).await.map_err(|e| e.to_string())?;
     db::run(&pool, move |conn| {
-        let names: Vec<&str> = seen.iter().map(|(s, _)| s.as_str()).collect();
-        let believed: HashMap<String, Option<i64>> = db::channel_products::for_skus(conn, id, &names)?
-            .into_iter()
-            .map(|p| (p.sku, p.channel_quantity))
-            .collect();
-        let off: Vec<(String, i64)> =
-            seen.into_iter().filter(|(sku, q)| believed.get(sku).copied().flatten() != Some(*q)).collect();
+        let names: Vec<String> = seen.iter().map(|(s, _)| s.clone()).collect();
+        let believed = beliefs(conn, id, &names)?;
+        let mut moved = Vec::new();
+        let mut off: Vec<(String, i64)> = Vec::new();
+        for (sku, q) in seen {
+            let now = believed.get(&sku).copied().flatten();
+            if now != before.get(&sku).copied().flatten() {
+                moved.push(sku);
+            } else if now != Some(q) {
+                off.push((sku, q));
+            }
+        }
         if off.is_empty() {
-            return Ok(Vec::new());
+            return Ok(moved);
         }
         tracing::info!(
             channel_id = id,
@@ -310,8 +343,9 @@ pub async fn verify(
             "channel figures differed from what Chorus believed; corrected"
         );
         db::channel_products::set_channel_quantities(conn, id, &off)?;
-        let corrected: Vec<String> = off.into_iter().map(|(s, _)| s).collect();
+        let mut corrected: Vec<String> = off.into_iter().map(|(s, _)| s).collect();
         db::outbox::queue_channel_listings(conn, id, Some(&corrected), db::now_ms())?;
+        corrected.extend(moved);
         Ok(corrected)
     })
     .await

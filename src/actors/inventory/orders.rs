@@ -152,6 +152,7 @@ fn event(order_id: i64, now: i64, kind: &str, detail: String) -> NewEvent {
 /// Imports one page: each order is reconciled with what is stored by the pure import plan
 /// (`domain::import`), and the plan is applied here — allocation, the ships-from source's
 /// on-hand, rows, history, events, routing — with the cursor, in the same transaction.
+#[allow(clippy::too_many_arguments)] // the batch's shared state, each piece a different kind
 pub(super) fn apply_import(
     conn: &mut DbConn,
     snap: &mut Snapshot,

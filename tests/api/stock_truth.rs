@@ -1,0 +1,327 @@
+//! Stock truth through a merchant's real day, on both backends and both channel kinds: orders
+//! shipped in the channel's own admin, unpaid orders the channel reserves, refunds with and
+//! without restock, and lines out of bounds — each followed by the invariant check.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+fn find<'a>(orders: &'a [Value], external: &str) -> Option<&'a Value> {
+    orders.iter().find(|o| o["external_id"] == external)
+}
+
+fn status_of(orders: &[Value], external: &str) -> String {
+    find(orders, external).and_then(|o| o["status"].as_str()).unwrap_or("missing").to_string()
+}
+
+/// The inventory figures of a SKU: (on_hand, allocated, available).
+async fn figures(app: &TestApp, sku: &str) -> (i64, i64, i64) {
+    let i = app.inventory(sku).await;
+    (i["on_hand"].as_i64().unwrap_or(-1), i["allocated"].as_i64().unwrap_or(-1), i["available"].as_i64().unwrap_or(-1))
+}
+
+/// Waits until the order, by external id, has `status` after syncing the channel.
+async fn until_status(app: &TestApp, channel: i64, external: &str, status: &str) -> Value {
+    let orders =
+        app.sync_until(channel, &format!("order {external} {status}"), |o| status_of(o, external) == status).await;
+    find(&orders, external).cloned().unwrap_or(Value::Null)
+}
+
+/// Waits until the channel's history shows `kind` for the order (a change that keeps its status).
+async fn until_event(app: &TestApp, channel: i64, order_id: i64, kind: &str, times: usize) {
+    for round in 0..300 {
+        if round % 10 == 0 {
+            app.sync(channel).await;
+        }
+        let order = app.get(&format!("/api/v1/orders/{order_id}")).await.body;
+        let seen = order["history"].as_array().map_or(0, |h| h.iter().filter(|e| e["kind"] == kind).count());
+        if seen >= times {
+            return;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let order = app.get(&format!("/api/v1/orders/{order_id}")).await.body;
+    panic!("order {order_id} never recorded {kind} ×{times}: {order:#}");
+}
+
+#[actix_web::test]
+async fn orders_shipped_on_the_channel_take_on_hand_and_leave_available_still() {
+    for backend in backends() {
+        for kind in ["shopify", "woocommerce"] {
+            let db = TestDb::new(backend);
+            let app = spawn_app(&db).await;
+            for sku in ["A", "B"] {
+                app.create_product(sku).await;
+                app.set_stock(sku, 10).await;
+            }
+            let sim = Sim::start(kind, None).await;
+            sim.call("PUT", "/_sim/stock", Some(json!({"A": 10, "B": 10}))).await;
+            let id = app.create_channel(kind, &sim.url(), "s").await;
+            let (sim_id, ext) = sim.order(&[("A", 3), ("B", 2)], true).await;
+            until_status(&app, id, &ext, "imported").await;
+            assert_eq!(figures(&app, "A").await, (10, 3, 7), "{backend:?} {kind}");
+
+            if kind == "shopify" {
+                // A partial shipment in Shopify's admin: line by line.
+                sim.call(
+                    "POST",
+                    &format!("/_sim/orders/{sim_id}/fulfil"),
+                    Some(json!({"lines": [{"sku": "A", "quantity": 1}]})),
+                )
+                .await;
+                let order_id = find(&app.orders("").await, &ext).map(|o| o["id"].as_i64().unwrap_or(0)).unwrap_or(0);
+                until_event(&app, id, order_id, "shipped_on_channel", 1).await;
+                assert_eq!(figures(&app, "A").await, (9, 2, 7), "{backend:?}: partial shipment");
+                assert_eq!(figures(&app, "B").await, (10, 2, 8));
+            }
+            sim.call("POST", &format!("/_sim/orders/{sim_id}/fulfil"), None).await;
+            let order = until_status(&app, id, &ext, "fulfilled_on_channel").await;
+            assert_eq!(figures(&app, "A").await, (7, 0, 7), "{backend:?} {kind}: shipped on the channel");
+            assert_eq!(figures(&app, "B").await, (8, 0, 8));
+            let detail = app.get(&format!("/api/v1/orders/{}", order["id"])).await.body;
+            let a = detail["lines"].as_array().and_then(|l| l.iter().find(|l| l["sku"] == "A")).cloned();
+            assert_eq!(a.map(|l| l["shipped_on_channel"].clone()), Some(json!(3)), "{detail}");
+            // A later absolute report from the source simply replaces it.
+            app.set_stock("A", 5).await;
+            assert_eq!(figures(&app, "A").await, (5, 0, 5));
+            // The channel ends with Chorus's figure.
+            let want = figures(&app, "B").await.2;
+            eventually(60, "the channel's figure of B", || async {
+                let s = sim.stock().await;
+                if s.get("B") == Some(&want) {
+                    Ok(())
+                } else {
+                    Err(format!("{s:?}"))
+                }
+            })
+            .await;
+            app.assert_books_balance().await;
+            app.stop().await;
+            assert_allocation_invariant(&db).await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn unpaid_orders_the_channel_reserves_allocate_then_import_once_or_release() {
+    for backend in backends() {
+        for kind in ["shopify", "woocommerce"] {
+            let db = TestDb::new(backend);
+            let app = spawn_app(&db).await;
+            app.create_product("A").await;
+            app.set_stock("A", 10).await;
+            let sim = Sim::start(kind, None).await;
+            sim.call("PUT", "/_sim/stock", Some(json!({"A": 10}))).await;
+            let id = app.create_channel(kind, &sim.url(), "s").await;
+            // Shopify commits stock for every order; WooCommerce for `on-hold` (bank transfer).
+            let mut body = json!({"lines": [{"sku": "A", "quantity": 2}], "paid": false});
+            if kind == "woocommerce" {
+                body["status"] = json!("on-hold");
+            }
+            let created = sim.call("POST", "/_sim/orders", Some(body.clone())).await;
+            let sim_id = created["id"].as_i64().unwrap_or(0);
+            let ext = created["gid"].as_str().map(str::to_string).unwrap_or_else(|| sim_id.to_string());
+            until_status(&app, id, &ext, "awaiting_payment").await;
+            assert_eq!(figures(&app, "A").await, (10, 2, 8), "{backend:?} {kind}: reserved at once");
+            assert_eq!(app.channel(id).await["status"]["orders_imported"], 0, "not counted as imported");
+
+            sim.call("POST", &format!("/_sim/orders/{sim_id}/pay"), None).await;
+            until_status(&app, id, &ext, "imported").await;
+            assert_eq!(figures(&app, "A").await, (10, 2, 8), "{backend:?} {kind}: no double count once paid");
+            assert_eq!(app.channel(id).await["status"]["orders_imported"], 1);
+
+            // Another unpaid one, voided: released.
+            let created = sim.call("POST", "/_sim/orders", Some(body)).await;
+            let sim_id = created["id"].as_i64().unwrap_or(0);
+            let ext = created["gid"].as_str().map(str::to_string).unwrap_or_else(|| sim_id.to_string());
+            until_status(&app, id, &ext, "awaiting_payment").await;
+            assert_eq!(figures(&app, "A").await, (10, 4, 6));
+            // The channel's own figure never exceeds what is really left.
+            let left = sim.stock().await.get("A").copied().unwrap_or(0);
+            assert!(left <= 6, "{backend:?} {kind}: the channel shows {left} with 6 left");
+            sim.call("POST", &format!("/_sim/orders/{sim_id}/void"), None).await;
+            until_status(&app, id, &ext, "cancelled").await;
+            assert_eq!(figures(&app, "A").await, (10, 2, 8), "{backend:?} {kind}: voided releases");
+
+            if kind == "woocommerce" {
+                // `pending` is not reserved by WooCommerce, so not by Chorus either.
+                let (_, pending) = sim.order(&[("A", 1)], false).await;
+                let (_, marker) = sim.order(&[("A", 1)], true).await;
+                let orders = app.sync_until(id, "the marker", |o| status_of(o, &marker) == "imported").await;
+                assert_eq!(status_of(&orders, &pending), "missing");
+            }
+            app.assert_books_balance().await;
+            app.stop().await;
+            assert_allocation_invariant(&db).await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn unpaid_reservation_can_be_turned_off() {
+    let db = TestDb::new(backends()[0]);
+    let app = spawn_app(&db).await;
+    app.create_product("A").await;
+    app.set_stock("A", 10).await;
+    let sim = Sim::start("shopify", None).await;
+    sim.call("PUT", "/_sim/stock", Some(json!({"A": 10}))).await;
+    let r = app
+        .post(
+            "/api/v1/channels",
+            json!({"name": "no reservation", "kind": "shopify", "base_url": sim.url(),
+                   "credentials": {"access_token": "shpat_test"}, "import": {"reserve_unpaid": false}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["import"]["reserve_unpaid"], false);
+    let id = r.body["id"].as_i64().unwrap_or(0);
+    let (_, unpaid) = sim.order(&[("A", 2)], false).await;
+    let (_, marker) = sim.order(&[("A", 1)], true).await;
+    let orders = app.sync_until(id, "the marker", |o| status_of(o, &marker) == "imported").await;
+    assert_eq!(status_of(&orders, &unpaid), "missing");
+    assert_eq!(figures(&app, "A").await, (10, 1, 9));
+    let bad = app.patch(&format!("/api/v1/channels/{id}"), json!({"ships_from": "warehouse"})).await;
+    assert_problem(&bad, 422, "invalid_value");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn refunds_follow_the_channels_restock_decision() {
+    for backend in backends() {
+        for kind in ["shopify", "woocommerce"] {
+            let db = TestDb::new(backend);
+            let app = spawn_app(&db).await;
+            app.create_product("A").await;
+            app.set_stock("A", 10).await;
+            let sim = Sim::start(kind, None).await;
+            sim.call("PUT", "/_sim/stock", Some(json!({"A": 10}))).await;
+            let id = app.create_channel(kind, &sim.url(), "s").await;
+
+            // Shipped, then one unit returned and restocked: it comes back to on_hand.
+            let (sim_id, ext) = sim.order(&[("A", 3)], true).await;
+            until_status(&app, id, &ext, "imported").await;
+            sim.call("POST", &format!("/_sim/orders/{sim_id}/fulfil"), None).await;
+            let order = until_status(&app, id, &ext, "fulfilled_on_channel").await;
+            let order_id = order["id"].as_i64().unwrap_or(0);
+            assert_eq!(figures(&app, "A").await, (7, 0, 7), "{backend:?} {kind}");
+            let one = json!({"lines": [{"sku": "A", "quantity": 1}], "restock": true});
+            sim.call("POST", &format!("/_sim/orders/{sim_id}/refund"), Some(one)).await;
+            until_event(&app, id, order_id, "returned", 1).await;
+            assert_eq!(figures(&app, "A").await, (8, 0, 8), "{backend:?} {kind}: a return puts it back");
+            // Refunded without restock: nothing moves.
+            let kept = json!({"lines": [{"sku": "A", "quantity": 1}], "restock": false});
+            sim.call("POST", &format!("/_sim/orders/{sim_id}/refund"), Some(kept)).await;
+            until_event(&app, id, order_id, "updated", 2).await;
+            assert_eq!(figures(&app, "A").await, (8, 0, 8), "{backend:?} {kind}: no restock, no change");
+
+            // Refunded before shipping with restock: the allocation is released.
+            let (sim_id, ext) = sim.order(&[("A", 2)], true).await;
+            let order = until_status(&app, id, &ext, "imported").await;
+            let order_id = order["id"].as_i64().unwrap_or(0);
+            assert_eq!(figures(&app, "A").await, (8, 2, 6));
+            let one = json!({"lines": [{"sku": "A", "quantity": 1}], "restock": true});
+            sim.call("POST", &format!("/_sim/orders/{sim_id}/refund"), Some(one)).await;
+            until_event(&app, id, order_id, "updated", 1).await;
+            assert_eq!(figures(&app, "A").await, (8, 1, 7), "{backend:?} {kind}: unshipped refund releases");
+            if kind == "shopify" {
+                // Cancelled without restock: the unit stays out of stock on both sides.
+                sim.call("POST", &format!("/_sim/orders/{sim_id}/cancel"), Some(json!({"restock": false}))).await;
+                until_status(&app, id, &ext, "cancelled").await;
+                assert_eq!(figures(&app, "A").await, (7, 0, 7), "{backend:?}: cancelled without restock");
+            }
+            app.assert_books_balance().await;
+            app.stop().await;
+            assert_allocation_invariant(&db).await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_signed_line_of_i64_max_holds_the_order_and_moves_nothing() {
+    for backend in backends() {
+        for kind in ["shopify", "woocommerce"] {
+            let db = TestDb::new(backend);
+            let app = spawn_app(&db).await;
+            app.create_product("A").await;
+            app.set_stock("A", 10).await;
+            let sim = Sim::start(kind, None).await;
+            let id = app.create_channel(kind, &sim.url(), "hook-secret").await;
+            let (sig, topic_header, topic, body) = match kind {
+                "shopify" => (
+                    "X-Shopify-Hmac-Sha256",
+                    "X-Shopify-Topic",
+                    "orders/create",
+                    json!({"id": 77, "name": "#77", "financial_status": "paid", "cancelled_at": null,
+                           "created_at": "2099-01-01T00:00:00+00:00", "updated_at": "2099-01-01T00:00:00+00:00",
+                           "line_items": [{"id": 1, "sku": "A", "quantity": i64::MAX, "current_quantity": i64::MAX,
+                                           "fulfillable_quantity": i64::MAX}]}),
+                ),
+                _ => (
+                    "X-WC-Webhook-Signature",
+                    "X-WC-Webhook-Topic",
+                    "order.created",
+                    json!({"id": 77, "number": "77", "status": "processing",
+                           "date_created_gmt": "2099-01-01T00:00:00", "date_modified_gmt": "2099-01-01T00:00:00",
+                           "line_items": [{"id": 1, "sku": "A", "quantity": i64::MAX}]}),
+                ),
+            };
+            let client = awc::Client::default();
+            for n in 0..2 {
+                let bytes = body.to_string().into_bytes();
+                let signature = chorus::domain::signature::sign(b"hook-secret", &bytes);
+                let resp = client
+                    .post(format!("{}/hooks/channels/{id}", app.address))
+                    .insert_header((sig, signature))
+                    .insert_header((topic_header, topic))
+                    .insert_header(("X-Shopify-Webhook-Id", format!("w{n}")))
+                    .insert_header(("X-WC-Webhook-Delivery-ID", format!("d{n}")))
+                    .send_body(bytes)
+                    .await
+                    .expect("hook answers");
+                assert_eq!(resp.status().as_u16(), 200, "{backend:?} {kind}");
+            }
+            let orders = app.orders("").await;
+            assert_eq!(orders.len(), 1, "{backend:?} {kind}: {orders:?}");
+            assert_eq!(orders[0]["status"], "on_hold");
+            assert_eq!(orders[0]["hold_reason"], "invalid_quantity");
+            assert_eq!(figures(&app, "A").await, (10, 0, 10), "{backend:?} {kind}: no figure moved");
+            // An API quantity out of bounds is a 422 naming the field.
+            let r = app.put("/api/v1/inventory/A/sources/api", json!({"quantity": 1_000_000_001i64})).await;
+            assert_problem(&r, 422, "invalid_value");
+            app.assert_books_balance().await;
+            app.stop().await;
+            assert_allocation_invariant(&db).await;
+        }
+    }
+}
+
+#[actix_web::test]
+async fn chorus_check_reports_a_broken_figure_and_exits_non_zero() {
+    use diesel::prelude::*;
+    let db = TestDb::new(backends()[0]);
+    let app = spawn_app(&db).await;
+    app.create_product("A").await;
+    app.set_stock("A", 10).await;
+    app.stop().await;
+    let run = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_chorus"));
+        cmd.arg("check");
+        cmd.env("CHORUS__DATABASE__URL", &db.url);
+        cmd.output().expect("chorus check runs")
+    };
+    let healthy = run();
+    assert!(healthy.status.success(), "{}", String::from_utf8_lossy(&healthy.stderr));
+    assert!(String::from_utf8_lossy(&healthy.stdout).contains("no violation"));
+    // Break the books behind Chorus's back: the check names the SKU.
+    let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
+    chorus::db::run(&pool, |conn| {
+        use chorus::db::schema::stock_levels::dsl::*;
+        Ok(diesel::update(stock_levels.filter(sku.eq("A"))).set(allocated.eq(3i64)).execute(conn)?)
+    })
+    .await
+    .expect("update");
+    let broken = run();
+    assert!(!broken.status.success());
+    let out = String::from_utf8_lossy(&broken.stdout);
+    assert!(out.contains("\"check\":\"allocated\"") && out.contains("\"sku\":\"A\""), "{out}");
+}
