@@ -179,7 +179,9 @@ pub fn plan(
         Some(s) => {
             let newer = incoming.updated_at > s.channel_updated_at
                 || (incoming.updated_at == s.channel_updated_at && digest != s.digest);
-            if !newer {
+            // A wider import filter makes an awaiting order workable without the channel changing it.
+            let promoted = s.status == Status::AwaitingPayment && admitted;
+            if !newer && !promoted {
                 return Plan::skip(Action::Unchanged);
             }
             if closed && s.status.is_open() {

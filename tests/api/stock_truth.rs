@@ -191,10 +191,12 @@ async fn refunds_follow_the_channels_restock_decision() {
         for kind in ["shopify", "woocommerce"] {
             let db = TestDb::new(backend);
             let app = spawn_app(&db).await;
-            app.create_product("A").await;
-            app.set_stock("A", 10).await;
+            for (sku, n) in [("A", 10), ("M", 100)] {
+                app.create_product(sku).await;
+                app.set_stock(sku, n).await;
+            }
             let sim = Sim::start(kind, None).await;
-            sim.call("PUT", "/_sim/stock", Some(json!({"A": 10}))).await;
+            sim.call("PUT", "/_sim/stock", Some(json!({"A": 10, "M": 100}))).await;
             let id = app.create_channel(kind, &sim.url(), "s").await;
 
             // Shipped, then one unit returned and restocked: it comes back to on_hand.
@@ -211,7 +213,9 @@ async fn refunds_follow_the_channels_restock_decision() {
             // Refunded without restock: nothing moves.
             let kept = json!({"lines": [{"sku": "A", "quantity": 1}], "restock": false});
             sim.call("POST", &format!("/_sim/orders/{sim_id}/refund"), Some(kept)).await;
-            until_event(&app, id, order_id, "updated", 2).await;
+            // A later order is the barrier: once it is in, the refund has been read too.
+            let (_, marker) = sim.order(&[("M", 1)], true).await;
+            until_status(&app, id, &marker, "imported").await;
             assert_eq!(figures(&app, "A").await, (8, 0, 8), "{backend:?} {kind}: no restock, no change");
 
             // Refunded before shipping with restock: the allocation is released.

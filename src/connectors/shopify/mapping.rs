@@ -21,13 +21,13 @@ pub struct OrderNode {
     pub refunds: Option<Vec<RefundNode>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundNode {
     pub refund_line_items: Connection<RefundLineNode>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RefundLineNode {
     pub quantity: i64,
@@ -35,7 +35,7 @@ pub struct RefundLineNode {
     pub line_item: IdOnly,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 pub struct IdOnly {
     pub id: String,
 }
@@ -57,7 +57,7 @@ pub fn refund_counts<'a>(
     out
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Connection<T> {
     pub nodes: Vec<T>,
@@ -65,7 +65,7 @@ pub struct Connection<T> {
     pub page_info: Option<PageInfo>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PageInfo {
     pub has_next_page: bool,

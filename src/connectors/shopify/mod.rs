@@ -53,7 +53,13 @@ pub struct Shopify {
     /// The location stock lives at and the shop's currency, discovered from the shop itself.
     shop: Rc<Cell<Option<ShopFacts>>>,
     gate: RateGate,
+    /// Refunds already read, by order id, with the order's `updatedAt` they were read at: an
+    /// order re-fetched unchanged (polls overlap) costs no second read.
+    refunds_seen: Rc<std::cell::RefCell<RefundsSeen>>,
 }
+
+/// Order id → (its version when read: `updatedAt` and line quantities, its refunds).
+type RefundsSeen = std::collections::HashMap<String, (String, Vec<mapping::RefundNode>)>;
 
 impl Shopify {
     pub fn new(base_url: &str, access_token: String) -> Self {
@@ -64,6 +70,7 @@ impl Shopify {
             bucket: Rc::new(Cell::new(None)),
             shop: Rc::new(Cell::new(None)),
             gate: RateGate::default(),
+            refunds_seen: Rc::default(),
         }
     }
 
@@ -207,10 +214,29 @@ impl Shopify {
     /// Refunds say per line whether the channel restocked the units (a return) or not (written
     /// off); read only for orders whose lines lost units, as they cost points.
     async fn read_refunds(&self, node: &mut mapping::OrderNode) -> Result<(), ConnectorError> {
+        // `updatedAt` has one-second precision: the lines' current quantities, which every
+        // refund lowers, tell two changes within a second apart.
+        let version = format!(
+            "{}|{:?}|{:?}",
+            node.updated_at,
+            node.cancelled_at,
+            node.line_items.as_ref().map(|c| c.nodes.iter().map(|l| l.current_quantity).collect::<Vec<_>>())
+        );
+        if let Some((at, refunds)) = self.refunds_seen.borrow().get(&node.id) {
+            if *at == version {
+                node.refunds = Some(refunds.clone());
+                return Ok(());
+            }
+        }
         let variables = json!({ "id": node.id });
         let data = self.graphql("ChorusOrderRefunds", queries::ORDER_REFUNDS, variables, queries::REFUNDS_COST).await?;
         let refunds: Vec<mapping::RefundNode> = serde_json::from_value(data["order"]["refunds"].clone())
             .map_err(|e| ConnectorError::Permanent(format!("unexpected refunds shape: {e}")))?;
+        let mut seen = self.refunds_seen.borrow_mut();
+        if seen.len() >= 10_000 {
+            seen.clear();
+        }
+        seen.insert(node.id.clone(), (version, refunds.clone()));
         node.refunds = Some(refunds);
         Ok(())
     }

@@ -327,3 +327,14 @@ fn an_order_edited_out_of_bounds_releases_what_it_held() {
     assert_eq!((p.status, p.hold), (Status::OnHold, Some(HoldReason::InvalidQuantity)));
     assert_eq!(p.allocation, map(&[("A", -2)]));
 }
+
+#[test]
+fn a_wider_filter_makes_an_awaiting_order_workable_without_a_change() {
+    let o = order(Financial::Pending, vec![line("1", "A", 2, 0)]);
+    let first = plan(&o, None, &policy(), &stock);
+    let wide = Policy { filter: ImportFilter { unpaid: true, fulfilled: false }, ..policy() };
+    let p = plan(&o, Some(&stored_from(&first, &o)), &wide, &stock);
+    assert_eq!((p.action, p.status), (Action::Update, Status::Imported));
+    assert!(p.allocation.is_empty());
+    assert_eq!(plan(&o, Some(&stored_from(&first, &o)), &policy(), &stock).action, Action::Unchanged);
+}
