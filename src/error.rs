@@ -159,6 +159,19 @@ impl From<InventoryError> for ApiError {
             InventoryError::OrderNotFound(id) => ApiError::not_found("unknown_order", format!("no order has id {id}")),
             InventoryError::OrderState(m) => ApiError::conflict("order_state", m),
             InventoryError::Fulfilment(m) => ApiError::validation("lines", m),
+            InventoryError::Held { sku, allocated } => ApiError::conflict(
+                "sku_allocated",
+                format!("SKU \"{sku}\" is held by open orders ({allocated} allocated); cancel or fulfil them first"),
+            ),
+            InventoryError::ChannelNotFound(id) => {
+                ApiError::not_found("unknown_channel", format!("no channel has id {id}"))
+            }
+            InventoryError::ChannelHasOpenOrders { channel_id, open } => ApiError::conflict(
+                "channel_has_open_orders",
+                format!(
+                    "channel {channel_id} has {open} open orders holding stock; exclude them, or disable the channel instead"
+                ),
+            ),
         }
     }
 }

@@ -83,6 +83,21 @@ pub fn queue_stock_pushes(conn: &mut DbConn, figures: &[(String, i64)], now: i64
     Ok(queued)
 }
 
+/// Queues a push of 0 to one channel for a SKU it lists but Chorus no longer keeps (the product
+/// was deleted; the listing is kept as unlinked): the drain sends 0 to such listings.
+pub fn queue_for_channel_unlisted(conn: &mut DbConn, channel_id: i64, sku: &str, now: i64) -> QueryResult<()> {
+    let row = NewRow {
+        target: channel_target(channel_id),
+        kind: STOCK,
+        coalesce_key: Some(sku),
+        payload: "0".into(),
+        attempts: 0,
+        next_attempt_at: now,
+        created_at: now,
+    };
+    upsert_coalesced(conn, std::slice::from_ref(&row))
+}
+
 /// Queues pushes of these figures to one channel, for the SKUs it lists: after the channel
 /// moved its own figure (a sale or a cancellation there), so it shows Chorus's figure again
 /// even when Chorus's `available` did not move (an order On Hold takes nothing).

@@ -100,29 +100,8 @@ pub fn update_title(conn: &mut DbConn, sku: &str, title: &str, now: i64) -> Quer
     })
 }
 
-pub enum Deleted {
-    Yes,
-    NotFound,
-    /// Open orders hold this many units: deleting would lose track of them.
-    Allocated(i64),
-}
-
-/// Deletes a product with its stock, sources and channel data, unless open orders hold it.
-pub fn delete(conn: &mut DbConn, sku: &str) -> QueryResult<Deleted> {
-    write_tx(conn, |conn| {
-        // Locked on PostgreSQL, so an import in flight finishes before we look.
-        let allocated: Option<i64> = match conn {
-            DbConn::Pg(c) => {
-                stock_levels::table.find(sku).select(stock_levels::allocated).for_update().first(c).optional()?
-            }
-            DbConn::Sqlite(c) => stock_levels::table.find(sku).select(stock_levels::allocated).first(c).optional()?,
-        };
-        if let Some(n) = allocated.filter(|n| *n != 0) {
-            return Ok(Deleted::Allocated(n));
-        }
-        match diesel::delete(products::table.find(sku)).execute(conn)? {
-            0 => Ok(Deleted::NotFound),
-            _ => Ok(Deleted::Yes),
-        }
-    })
+/// Deletes a product with its stock, sources and channel data (cascading); the caller — the
+/// InventoryActor's transaction — has checked that no open order holds it.
+pub fn delete_unchecked(conn: &mut DbConn, sku: &str) -> QueryResult<usize> {
+    diesel::delete(products::table.find(sku)).execute(conn)
 }

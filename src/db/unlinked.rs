@@ -76,3 +76,31 @@ pub fn list_for_channel(
     }
     q.load(conn)
 }
+
+/// The channel's unlinked listings with these SKUs.
+pub fn for_skus(conn: &mut DbConn, channel_id: i64, skus: &[&str]) -> QueryResult<Vec<UnlinkedListing>> {
+    if skus.is_empty() {
+        return Ok(Vec::new());
+    }
+    unlinked_listings::table
+        .filter(unlinked_listings::channel_id.eq(channel_id))
+        .filter(unlinked_listings::sku.eq_any(skus))
+        .select(UnlinkedListing::as_select())
+        .load(conn)
+}
+
+impl UnlinkedListing {
+    /// As a channel listing with no product data: what a push needs to reach it.
+    pub fn into_channel_product(self) -> super::channel_products::ChannelProduct {
+        super::channel_products::ChannelProduct {
+            channel_id: self.channel_id,
+            sku: self.sku,
+            listing_id: self.listing_id,
+            variant_id: self.variant_id,
+            inventory_item_id: self.inventory_item_id,
+            location_id: self.location_id,
+            channel_quantity: self.channel_quantity,
+            ..Default::default()
+        }
+    }
+}

@@ -329,3 +329,49 @@ async fn chorus_check_reports_a_broken_figure_and_exits_non_zero() {
     let out = String::from_utf8_lossy(&broken.stdout);
     assert!(out.contains("\"check\":\"allocated\"") && out.contains("\"sku\":\"A\""), "{out}");
 }
+
+#[actix_web::test]
+async fn a_deleted_product_is_pushed_a_zero_and_a_channel_with_open_orders_stays() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        for sku in ["A", "B"] {
+            app.create_product(sku).await;
+            app.set_stock(sku, 5).await;
+        }
+        let sim = Sim::start("woocommerce", None).await;
+        sim.call("PUT", "/_sim/stock", Some(json!({"A": 5, "B": 5}))).await;
+        let id = app.create_channel("woocommerce", &sim.url(), "s").await;
+        let (_, ext) = sim.order(&[("B", 1)], true).await;
+        until_status(&app, id, &ext, "imported").await;
+        // B is held by an open order: neither it nor its channel can go.
+        assert_problem(&app.delete("/api/v1/products/B").await, 409, "sku_allocated");
+        assert_problem(&app.delete(&format!("/api/v1/channels/{id}")).await, 409, "channel_has_open_orders");
+        // A goes, and the channel stops selling it.
+        app.set_stock("A", 4).await;
+        eventually(60, "A at 4 on the channel", || async {
+            let s = sim.stock().await;
+            if s.get("A") == Some(&4) {
+                Ok(())
+            } else {
+                Err(format!("{s:?}"))
+            }
+        })
+        .await;
+        assert_eq!(app.delete("/api/v1/products/A").await.status, 204, "{backend:?}");
+        eventually(60, "A at 0 on the channel", || async {
+            let s = sim.stock().await;
+            if s.get("A") == Some(&0) {
+                Ok(())
+            } else {
+                Err(format!("{s:?}"))
+            }
+        })
+        .await;
+        let unlinked = app.get(&format!("/api/v1/channels/{id}/products?linked=false")).await.body;
+        assert!(unlinked.to_string().contains("\"A\""), "{backend:?}: the listing stays known: {unlinked}");
+        app.assert_books_balance().await;
+        app.stop().await;
+        assert_allocation_invariant(&db).await;
+    }
+}

@@ -181,8 +181,15 @@ async fn due(pool: &DbPool, target: &str, channel_id: i64, limit: i64) -> Result
         let buffer = channel.stock_buffer;
         let rows = outbox::due(conn, &target, outbox::STOCK, db::now_ms(), limit)?;
         let skus: Vec<&str> = rows.iter().filter_map(|r| r.coalesce_key.as_deref()).collect();
-        let listings: HashMap<String, db::channel_products::ChannelProduct> =
+        let mut listings: HashMap<String, db::channel_products::ChannelProduct> =
             db::channel_products::for_skus(conn, channel_id, &skus)?.into_iter().map(|l| (l.sku.clone(), l)).collect();
+        // A deleted product's listing, kept as unlinked, is pushed the zero queued for it.
+        let missing: Vec<&str> = skus.iter().copied().filter(|s| !listings.contains_key(*s)).collect();
+        let mut unlinked: std::collections::HashSet<String> = std::collections::HashSet::new();
+        for l in db::unlinked::for_skus(conn, channel_id, &missing)? {
+            unlinked.insert(l.sku.clone());
+            listings.insert(l.sku.clone(), l.into_channel_product());
+        }
         let mut out = Vec::with_capacity(rows.len());
         let mut orphans = Vec::new();
         for row in rows {
@@ -192,6 +199,7 @@ async fn due(pool: &DbPool, target: &str, channel_id: i64, limit: i64) -> Result
                 orphans.push(outbox::Seen::from(&row));
                 continue;
             };
+            let available = if unlinked.contains(&listing.sku) { 0 } else { available };
             out.push(Due {
                 seen: outbox::Seen::from(&row),
                 push: StockPush {

@@ -17,8 +17,10 @@ use crate::domain::stock::{self, Level, Outcome, SourceChange, SourceState, Stoc
 
 mod fulfilments;
 mod orders;
+mod removal;
 pub use fulfilments::{CreateFulfilment, FulfilmentCreated};
 pub use orders::{ImportOrders, ImportOutcome, OrderAction, OrderOutcome};
+pub use removal::{DeleteChannel, DeleteProduct};
 /// The order messages, for the HTTP layer.
 pub mod orders_api {
     pub use super::orders::{OrderAction, OrderActionKind, OrderOutcome};
@@ -60,6 +62,12 @@ pub enum InventoryError {
     OrderState(String),
     #[error("{0}")]
     Fulfilment(String),
+    #[error("SKU {sku:?} is held by open orders ({allocated} allocated)")]
+    Held { sku: String, allocated: i64 },
+    #[error("no channel has id {0}")]
+    ChannelNotFound(i64),
+    #[error("channel {channel_id} has {open} open orders holding stock")]
+    ChannelHasOpenOrders { channel_id: i64, open: i64 },
 }
 
 /// Sets one source's absolute quantity. A report older than the last applied (`as_of`, ms)
@@ -140,6 +148,8 @@ enum Work {
     Import(ImportOrders),
     Order(OrderAction),
     Fulfil(CreateFulfilment),
+    DeleteProduct(DeleteProduct),
+    DeleteChannel(DeleteChannel),
 }
 
 impl Work {
@@ -148,7 +158,7 @@ impl Work {
         match self {
             Work::Stock { ops, .. } => ops.len(),
             Work::Import(m) => m.orders.iter().map(|o| o.lines.len() + 1).sum(),
-            Work::Order(_) | Work::Fulfil(_) => 1,
+            Work::Order(_) | Work::Fulfil(_) | Work::DeleteProduct(_) | Work::DeleteChannel(_) => 1,
         }
     }
 }
@@ -159,6 +169,7 @@ enum Answer {
     Import(Result<ImportOutcome, InventoryError>),
     Order(Result<OrderOutcome, InventoryError>),
     Fulfil(Result<FulfilmentCreated, InventoryError>),
+    Removed(Result<(), InventoryError>),
 }
 
 pub struct InventoryActor {
@@ -369,6 +380,30 @@ impl Handler<OrderAction> for InventoryActor {
     }
 }
 
+impl Handler<DeleteProduct> for InventoryActor {
+    type Result = ResponseFuture<Result<(), InventoryError>>;
+
+    fn handle(&mut self, msg: DeleteProduct, ctx: &mut Self::Context) -> Self::Result {
+        let rx = self.enqueue(Work::DeleteProduct(msg), ctx);
+        answer(rx, |a| match a {
+            Answer::Removed(reply) => Some(reply),
+            _ => None,
+        })
+    }
+}
+
+impl Handler<DeleteChannel> for InventoryActor {
+    type Result = ResponseFuture<Result<(), InventoryError>>;
+
+    fn handle(&mut self, msg: DeleteChannel, ctx: &mut Self::Context) -> Self::Result {
+        let rx = self.enqueue(Work::DeleteChannel(msg), ctx);
+        answer(rx, |a| match a {
+            Answer::Removed(reply) => Some(reply),
+            _ => None,
+        })
+    }
+}
+
 impl Handler<CreateFulfilment> for InventoryActor {
     type Result = ResponseFuture<Result<FulfilmentCreated, InventoryError>>;
 
@@ -478,6 +513,7 @@ fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> R
                     Work::Import(_) => Answer::Import(Err(failed.clone())),
                     Work::Order(_) => Answer::Order(Err(failed.clone())),
                     Work::Fulfil(_) => Answer::Fulfil(Err(failed.clone())),
+                    Work::DeleteProduct(_) | Work::DeleteChannel(_) => Answer::Removed(Err(failed.clone())),
                 };
                 let _ = reply.send(answer);
             }
@@ -516,7 +552,8 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
             Work::Import(m) => {
                 skus.extend(m.orders.iter().flat_map(|o| o.lines.iter().filter_map(|l| l.sku.as_deref())))
             }
-            Work::Order(_) | Work::Fulfil(_) => {}
+            Work::DeleteProduct(d) => skus.push(d.sku.as_str()),
+            Work::Order(_) | Work::Fulfil(_) | Work::DeleteChannel(_) => {}
         }
     }
     skus.extend(stored_skus.iter().map(String::as_str));
@@ -530,6 +567,8 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
     let mut shifted: Vec<(i64, String)> = Vec::new();
     // Plugins given orders to send.
     let mut routed: BTreeSet<i64> = BTreeSet::new();
+    // Channels pushed a zero for a deleted product.
+    let mut zeroed_channels: Vec<i64> = Vec::new();
     for work in batch {
         let answer = match work {
             Work::Stock { ops, create_missing } => Answer::Stock(
@@ -551,6 +590,17 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
             Work::Order(a) => {
                 Answer::Order(isolated(conn, &mut snap, &mut allocation_moved, &mut dirty_sources, |c, sn, mv, _| {
                     orders::apply_action(c, &mut sn.levels, mv, &mut routed, a, now)
+                }))
+            }
+            Work::DeleteProduct(d) => {
+                let outcome = isolated(conn, &mut snap, &mut allocation_moved, &mut dirty_sources, |c, sn, _, _| {
+                    removal::delete_product(c, sn, d, now)
+                });
+                Answer::Removed(outcome.map(|channels| zeroed_channels.extend(channels)))
+            }
+            Work::DeleteChannel(d) => {
+                Answer::Removed(isolated(conn, &mut snap, &mut allocation_moved, &mut dirty_sources, |c, _, _, _| {
+                    removal::delete_channel(c, d)
                 }))
             }
             Work::Fulfil(f) => {
@@ -633,6 +683,7 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
     // The channels hear of every new `available` through the outbox, written in this same
     // transaction so no committed figure can miss its push.
     let mut push_channels = db::outbox::queue_stock_pushes(conn, &new_available, now)?;
+    push_channels.extend(zeroed_channels);
     push_channels.extend(linked_channels);
     let mut by_channel: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
     for (channel, sku) in shifted {
