@@ -13,7 +13,7 @@ use std::time::Duration;
 use actix::prelude::*;
 use futures::FutureExt;
 
-use super::inventory::{ImportOrders, ImportOutcome, InventoryActor};
+use super::inventory::{ImportOrders, ImportOutcome, InventoryActor, StoreCatalogue};
 use crate::connectors::{self, Connector};
 use crate::db::{self, channels::Channel, DbPool};
 
@@ -402,10 +402,10 @@ impl Handler<SyncCatalogue> for ChannelActor {
 
     fn handle(&mut self, _: SyncCatalogue, ctx: &mut Context<Self>) {
         let Some(connector) = self.connector.clone() else { return };
-        let (id, pool) = (self.id, self.pool.clone());
+        let (id, inventory) = (self.id, self.inventory.clone());
         let span = tracing::info_span!("channel.catalogue", channel_id = id);
-        let work =
-            AssertUnwindSafe(tracing::Instrument::instrument(sync_catalogue(id, connector, pool), span)).catch_unwind();
+        let work = AssertUnwindSafe(tracing::Instrument::instrument(sync_catalogue(id, connector, inventory), span))
+            .catch_unwind();
         ctx.spawn(work.into_actor(self).map(|result, act, ctx| match result {
             Ok(Ok(linked)) => {
                 tracing::info!(channel_id = act.id, linked, "catalogue read");
@@ -422,7 +422,11 @@ impl Handler<SyncCatalogue> for ChannelActor {
 
 /// Reads every catalogue page; listings whose SKU Chorus knows become channel product data
 /// (queueing a push of Chorus's figure to any new one), the rest are kept as unlinked.
-async fn sync_catalogue(channel_id: i64, connector: Rc<dyn Connector>, pool: DbPool) -> Result<usize, String> {
+async fn sync_catalogue(
+    channel_id: i64,
+    connector: Rc<dyn Connector>,
+    inventory: Addr<InventoryActor>,
+) -> Result<usize, String> {
     let mut listings = Vec::new();
     let mut page = None;
     for _ in 0..MAX_PAGES {
@@ -433,43 +437,9 @@ async fn sync_catalogue(channel_id: i64, connector: Rc<dyn Connector>, pool: DbP
             None => break,
         }
     }
-    db::run(&pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let skus: Vec<&str> = listings.iter().map(|l| l.sku.as_str()).collect();
-            let known: std::collections::HashSet<String> = db::products::existing(conn, &skus)?.into_iter().collect();
-            // Lock every stock row this read may queue a push for before writing anything, so
-            // an import running meanwhile and this transaction take their locks in one order.
-            let linked: Vec<&str> = known.iter().map(String::as_str).collect();
-            db::inventory::load_for_update(conn, &linked)?;
-            let now = db::now_ms();
-            let mut linked = 0;
-            for listing in &listings {
-                if known.contains(&listing.sku) {
-                    db::channel_products::merge_listing(conn, channel_id, listing, now)?;
-                    linked += 1;
-                } else {
-                    db::unlinked::remember(conn, &unlinked(channel_id, listing, now))?;
-                }
-            }
-            db::unlinked::forget_unseen(conn, channel_id, now)?;
-            Ok::<_, db::DbError>(linked)
-        })
-    })
-    .await
-    .map_err(|e| e.to_string())
-}
-
-fn unlinked(channel_id: i64, l: &connectors::Listing, now: i64) -> db::unlinked::UnlinkedListing {
-    db::unlinked::UnlinkedListing {
-        channel_id,
-        sku: l.sku.clone(),
-        listing_id: l.listing_id.clone(),
-        variant_id: l.variant_id.clone(),
-        inventory_item_id: l.inventory_item_id.clone(),
-        location_id: l.location_id.clone(),
-        channel_quantity: l.channel_quantity,
-        seen_at: now,
-    }
+    // Stored by the InventoryActor, in a stock transaction like every write that can queue a
+    // push: the listings' stock rows are locked with everything else it writes.
+    inventory.send(StoreCatalogue { channel_id, listings }).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())
 }
 
 impl Handler<Reload> for ChannelActor {

@@ -15,9 +15,11 @@ use crate::db::{self, DbPool};
 use crate::domain::source::Source;
 use crate::domain::stock::{self, Level, Outcome, SourceChange, SourceState, StockRuleError};
 
+mod catalogue;
 mod fulfilments;
 mod orders;
 mod removal;
+pub use catalogue::StoreCatalogue;
 pub use fulfilments::{CreateFulfilment, FulfilmentCreated};
 pub use orders::{ImportOrders, ImportOutcome, OrderAction, OrderOutcome};
 pub use removal::{DeleteChannel, DeleteProduct};
@@ -150,6 +152,7 @@ enum Work {
     Fulfil(CreateFulfilment),
     DeleteProduct(DeleteProduct),
     DeleteChannel(DeleteChannel),
+    Catalogue(StoreCatalogue),
 }
 
 impl Work {
@@ -159,6 +162,7 @@ impl Work {
             Work::Stock { ops, .. } => ops.len(),
             Work::Import(m) => m.orders.iter().map(|o| o.lines.len() + 1).sum(),
             Work::Order(_) | Work::Fulfil(_) | Work::DeleteProduct(_) | Work::DeleteChannel(_) => 1,
+            Work::Catalogue(c) => c.listings.len().max(1),
         }
     }
 }
@@ -170,6 +174,7 @@ enum Answer {
     Order(Result<OrderOutcome, InventoryError>),
     Fulfil(Result<FulfilmentCreated, InventoryError>),
     Removed(Result<(), InventoryError>),
+    Catalogue(Result<usize, InventoryError>),
 }
 
 pub struct InventoryActor {
@@ -392,6 +397,18 @@ impl Handler<DeleteProduct> for InventoryActor {
     }
 }
 
+impl Handler<StoreCatalogue> for InventoryActor {
+    type Result = ResponseFuture<Result<usize, InventoryError>>;
+
+    fn handle(&mut self, msg: StoreCatalogue, ctx: &mut Self::Context) -> Self::Result {
+        let rx = self.enqueue(Work::Catalogue(msg), ctx);
+        answer(rx, |a| match a {
+            Answer::Catalogue(reply) => Some(reply),
+            _ => None,
+        })
+    }
+}
+
 impl Handler<DeleteChannel> for InventoryActor {
     type Result = ResponseFuture<Result<(), InventoryError>>;
 
@@ -514,6 +531,7 @@ fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> R
                     Work::Order(_) => Answer::Order(Err(failed.clone())),
                     Work::Fulfil(_) => Answer::Fulfil(Err(failed.clone())),
                     Work::DeleteProduct(_) | Work::DeleteChannel(_) => Answer::Removed(Err(failed.clone())),
+                    Work::Catalogue(_) => Answer::Catalogue(Err(failed.clone())),
                 };
                 let _ = reply.send(answer);
             }
@@ -553,6 +571,8 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
                 skus.extend(m.orders.iter().flat_map(|o| o.lines.iter().filter_map(|l| l.sku.as_deref())))
             }
             Work::DeleteProduct(d) => skus.push(d.sku.as_str()),
+            // Every stock row a catalogue read may queue a push for is locked with the rest.
+            Work::Catalogue(c) => skus.extend(c.listings.iter().map(|l| l.sku.as_str())),
             Work::Order(_) | Work::Fulfil(_) | Work::DeleteChannel(_) => {}
         }
     }
@@ -567,8 +587,9 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
     let mut shifted: Vec<(i64, String)> = Vec::new();
     // Plugins given orders to send.
     let mut routed: BTreeSet<i64> = BTreeSet::new();
-    // Channels pushed a zero for a deleted product.
+    // Channels pushed a zero for a deleted product, or whose catalogue was stored.
     let mut zeroed_channels: Vec<i64> = Vec::new();
+    let mut catalogue_channels: Vec<i64> = Vec::new();
     for work in batch {
         let answer = match work {
             Work::Stock { ops, create_missing } => Answer::Stock(
@@ -597,6 +618,15 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
                     removal::delete_product(c, sn, d, now)
                 });
                 Answer::Removed(outcome.map(|channels| zeroed_channels.extend(channels)))
+            }
+            Work::Catalogue(c) => {
+                let stored = isolated(conn, &mut snap, &mut allocation_moved, &mut dirty_sources, |cn, _, _, _| {
+                    catalogue::apply(cn, c, now)
+                });
+                if stored.is_ok() {
+                    catalogue_channels.push(c.channel_id);
+                }
+                Answer::Catalogue(stored)
             }
             Work::DeleteChannel(d) => {
                 Answer::Removed(isolated(conn, &mut snap, &mut allocation_moved, &mut dirty_sources, |c, _, _, _| {
@@ -684,6 +714,7 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
     // transaction so no committed figure can miss its push.
     let mut push_channels = db::outbox::queue_stock_pushes(conn, &new_available, now)?;
     push_channels.extend(zeroed_channels);
+    push_channels.extend(catalogue_channels);
     push_channels.extend(linked_channels);
     let mut by_channel: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
     for (channel, sku) in shifted {
