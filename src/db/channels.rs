@@ -32,7 +32,9 @@ impl Channel {
         crate::domain::import::Policy {
             filter: crate::domain::order::ImportFilter { unpaid: self.import_unpaid, fulfilled: self.import_fulfilled },
             reserve_unpaid: self.reserve_unpaid,
-            tracked_since: self.created_at,
+            // Channels report order times to the second: an order placed in the second the
+            // channel was added counts as placed after it.
+            tracked_since: self.created_at - self.created_at.rem_euclid(1000),
         }
     }
 

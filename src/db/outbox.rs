@@ -291,6 +291,21 @@ pub fn depth(conn: &mut DbConn, target: &str) -> QueryResult<i64> {
     outbox::table.filter(outbox::target.eq(target)).count().get_result(conn)
 }
 
+/// What waits for `target`: how many entries, and since when the oldest figure or fulfilment
+/// still waiting was written (ms).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Queue {
+    pub depth: i64,
+    pub oldest_at: Option<i64>,
+}
+
+pub fn queue_of(conn: &mut DbConn, target: &str) -> QueryResult<Queue> {
+    let depth = depth(conn, target)?;
+    let oldest_at =
+        outbox::table.filter(outbox::target.eq(target)).select(diesel::dsl::min(outbox::created_at)).first(conn)?;
+    Ok(Queue { depth, oldest_at })
+}
+
 /// Drops everything queued for `target` (its channel was deleted or disabled).
 pub fn clear_target(conn: &mut DbConn, target: &str) -> QueryResult<usize> {
     diesel::delete(outbox::table.filter(outbox::target.eq(target))).execute(conn)

@@ -172,6 +172,10 @@ pub fn plan(
                 (Action::Insert, Status::FulfilledOnChannel, false)
             } else if !closed && incoming.reserved && policy.reserve_unpaid && !fully_fulfilled {
                 (Action::Insert, Status::AwaitingPayment, false)
+            } else if closed && tracked && incoming.lines.iter().any(|l| l.fulfilled + l.written_off > 0) {
+                // Closed before Chorus saw it, but units left the shop meanwhile (shipped, or
+                // cancelled without restock): recorded so they come off on-hand.
+                (Action::Insert, Status::Cancelled, false)
             } else {
                 return Plan::skip(Action::Skip);
             }
@@ -329,6 +333,9 @@ pub fn plan(
         (None, Status::FulfilledOnChannel) => {
             plan.history.push(("fulfilled_on_channel", format!("read from channel as {name}: already shipped there")));
             plan.counts.fulfilled_on_channel += 1;
+        }
+        (None, Status::Cancelled) => {
+            plan.history.push(("cancelled", format!("read from channel as {name}: already closed there")));
         }
         (None, _) => {
             plan.history.push(("imported", format!("imported from channel as {name}")));

@@ -54,6 +54,10 @@ pub struct Line {
     pub refunded_shipped: i64,
     /// Units put back in stock by refunds (WooCommerce's `_restock_refunded_items`).
     pub restocked: i64,
+    /// Units restocked after they had shipped (returns).
+    pub returned: i64,
+    /// Units refunded or cancelled before shipping and not restocked: gone for good.
+    pub written_off_unshipped: i64,
 }
 
 impl Line {
@@ -143,6 +147,10 @@ impl Order {
                 "refunded_unshipped": l.refunded_unshipped,
                 "refunded_shipped": l.refunded_shipped,
                 "restocked": l.restocked,
+                // Units gone from the shop for good (shipped, or written off unshipped), less
+                // returns; and units the shop still holds for the order.
+                "gone": l.fulfilled + l.written_off_unshipped - l.returned,
+                "held": if self.stock_taken && !self.is_cancelled() { l.open_units() } else { 0 },
                 "listed": l.listing.is_some(),
             })).collect::<Vec<_>>(),
         })
@@ -369,6 +377,8 @@ impl Store {
                     refunded_unshipped: 0,
                     refunded_shipped: 0,
                     restocked: 0,
+                    returned: 0,
+                    written_off_unshipped: 0,
                 }
             })
             .collect();
@@ -498,6 +508,11 @@ impl Store {
                     items.push(RefundLine { line_id: line.id, quantity: q, restock_type });
                 }
             }
+            if restock {
+                line.returned += shipped;
+            } else {
+                line.written_off_unshipped += unshipped;
+            }
             if restock && want > 0 {
                 line.restocked += want;
                 if order.stock_taken || shipped > 0 {
@@ -530,8 +545,22 @@ impl Store {
         if order.is_cancelled() {
             return OrderChange::Conflict("order is already cancelled");
         }
+        let woo = self.kind == Kind::WooCommerce;
         let mut items = Vec::new();
         for line in &mut order.lines {
+            // WooCommerce restores every unit it had reduced and not restocked yet: units
+            // refunded earlier without restock, and shipped ones too (it has no shipments).
+            if woo && order.stock_taken {
+                let back = (line.quantity - line.restocked).max(0);
+                if let Some(q) = self.stock.get_mut(&line.sku) {
+                    *q = q.saturating_add(back);
+                }
+                line.restocked = line.quantity;
+                line.written_off_unshipped = 0;
+                line.returned = line.fulfilled;
+                line.refunded_unshipped += line.open_units();
+                continue;
+            }
             let open = line.open_units();
             if open == 0 {
                 continue;
@@ -542,6 +571,9 @@ impl Store {
                 quantity: open,
                 restock_type: if restock { "CANCEL" } else { "NO_RESTOCK" },
             });
+            if !restock {
+                line.written_off_unshipped += open;
+            }
             if restock && order.stock_taken {
                 line.restocked += open;
                 if let Some(q) = self.stock.get_mut(&line.sku) {

@@ -46,10 +46,12 @@ pub(super) fn apply(
     let Some(order) = q::find(conn, msg.order_id)? else {
         return Ok(Err(InventoryError::OrderNotFound(msg.order_id)));
     };
-    let status = Status::parse(&order.status).unwrap_or(Status::Imported);
-    let refusal = match status {
-        Status::Cancelled | Status::Excluded => Some(format!("order {} is {}", order.id, order.status)),
-        Status::OnHold => Some(format!("order {} is on hold: release it before fulfilling", order.id)),
+    let refusal = match Status::parse(&order.status) {
+        Some(Status::Cancelled | Status::Excluded | Status::FulfilledOnChannel) | None => {
+            Some(format!("order {} is {}", order.id, order.status))
+        }
+        Some(Status::OnHold) => Some(format!("order {} is on hold: release it before fulfilling", order.id)),
+        Some(Status::AwaitingPayment) => Some(format!("order {} is awaiting payment on its channel", order.id)),
         _ => None,
     };
     if let Some(why) = refusal {

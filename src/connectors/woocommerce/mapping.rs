@@ -82,8 +82,10 @@ pub fn order(o: WooOrder) -> Option<ChannelOrder> {
             .line_items
             .into_iter()
             .map(|l| {
-                // The line keeps its ordered quantity; restocked units have left it. A shipped
-                // (completed) order's restocked units are returns; an unshipped one's just leave.
+                // The line keeps its ordered quantity; restocked units have left it. WooCommerce
+                // does not say whether they had shipped, and need not: counted as gone and as
+                // returned alike, a restocked unit that never shipped moves on-hand by nothing,
+                // one that had shipped comes back.
                 let restocked = l.restocked().clamp(0, l.quantity.max(0));
                 let live = l.quantity - restocked;
                 ChannelLine {
@@ -91,7 +93,7 @@ pub fn order(o: WooOrder) -> Option<ChannelOrder> {
                     sku: l.sku.clone().filter(|s| !s.is_empty()),
                     quantity: if refunded { 0 } else { live },
                     fulfilled: if fulfilled { live } else { 0 },
-                    returned: if fulfilled { restocked } else { 0 },
+                    returned: restocked,
                     // A refunded order's units not restocked stay out of WooCommerce's stock.
                     written_off: if refunded { live.max(0) } else { 0 },
                 }

@@ -69,5 +69,5 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewChannel>) -> ApiRe
     }
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/channels/{}", channel.id)))
-        .json(ChannelView::new(channel, Default::default(), 0, true)))
+        .json(ChannelView::new(channel, Default::default(), Default::default(), true)))
 }

@@ -15,17 +15,17 @@ pub async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         let mut out = Vec::with_capacity(channels.len());
         for c in channels {
             let status = db::orders::channel_state(conn, c.id)?;
-            let depth = db::outbox::depth(conn, &db::outbox::channel_target(c.id))?;
-            out.push((c, status, depth));
+            let queue = db::outbox::queue_of(conn, &db::outbox::channel_target(c.id))?;
+            out.push((c, status, queue));
         }
         Ok(out)
     })
     .await?;
     let items: Vec<ChannelView> = rows
         .into_iter()
-        .map(|(c, s, depth)| {
+        .map(|(c, s, queue)| {
             let running = state.channels.is_running(c.id);
-            ChannelView::new(c, s, depth, running)
+            ChannelView::new(c, s, queue, running)
         })
         .collect();
     Ok(HttpResponse::Ok().json(json!({ "items": items })))

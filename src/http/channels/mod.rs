@@ -79,8 +79,12 @@ pub struct ChannelStatus {
     last_error: Option<String>,
     orders_imported: i64,
     cursor: Option<String>,
-    /// Stock pushes waiting to go out.
+    /// Stock pushes (and fulfilments) waiting to go out.
     queue_depth: i64,
+    /// When the oldest entry still waiting was written, and how long ago (seconds): a figure
+    /// the channel cannot confirm stays visible here, never silently parked.
+    oldest_pending_at: Option<String>,
+    oldest_pending_age_secs: Option<i64>,
     last_push_at: Option<String>,
     last_push_error: Option<String>,
     /// Figures the channel confirmed since it was added.
@@ -88,7 +92,7 @@ pub struct ChannelStatus {
 }
 
 impl ChannelView {
-    pub fn new(c: Channel, state: ChannelStateRow, queue_depth: i64, running: bool) -> Self {
+    pub fn new(c: Channel, state: ChannelStateRow, queue: crate::db::outbox::Queue, running: bool) -> Self {
         let credentials_set = serde_json::from_str::<Map<String, Value>>(&c.credentials)
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
@@ -116,7 +120,9 @@ impl ChannelView {
                 last_error: state.last_error,
                 orders_imported: state.orders_imported,
                 cursor: state.cursor_updated_at.map(super::time),
-                queue_depth,
+                queue_depth: queue.depth,
+                oldest_pending_at: queue.oldest_at.map(super::time),
+                oldest_pending_age_secs: queue.oldest_at.map(|at| ((crate::db::now_ms() - at) / 1000).max(0)),
                 last_push_at: state.last_push_at.map(super::time),
                 last_push_error: state.last_push_error,
                 pushes_sent: state.pushes_sent,

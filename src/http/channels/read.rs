@@ -17,10 +17,10 @@ pub async fn read(state: web::Data<AppState>, id: web::Path<String>) -> ApiResul
 
 pub async fn respond(state: &AppState, channel: Channel) -> ApiResult<HttpResponse> {
     let id = channel.id;
-    let (status, depth) = db::run(&state.pool, move |conn| {
-        Ok((db::orders::channel_state(conn, id)?, db::outbox::depth(conn, &db::outbox::channel_target(id))?))
+    let (status, queue) = db::run(&state.pool, move |conn| {
+        Ok((db::orders::channel_state(conn, id)?, db::outbox::queue_of(conn, &db::outbox::channel_target(id))?))
     })
     .await?;
     let running = state.channels.is_running(id);
-    Ok(HttpResponse::Ok().json(ChannelView::new(channel, status, depth, running)))
+    Ok(HttpResponse::Ok().json(ChannelView::new(channel, status, queue, running)))
 }
