@@ -523,10 +523,7 @@ async fn a_randomized_storm_of_a_merchants_day_leaves_every_figure_explainable()
                 if &seen != want_ref {
                     return Err(format!("{backend:?}: want available {want_ref:?}, Chorus {seen:?}"));
                 }
-                // Known gap (noted on issue 12): after this storm the WooCommerce shop can end one
-                // unit off Chorus's figure with nothing queued — a channel-side move Chorus did
-                // not follow — so only Shopify's figures are held to Chorus's here.
-                for (kind, sim, id) in sims_ref.iter().filter(|(kind, _, _)| *kind == "shopify") {
+                for (kind, sim, id) in sims_ref {
                     let stock = sim.stock().await;
                     let depth = app.channel(*id).await["status"]["queue_depth"].clone();
                     for (sku, available) in want_ref {

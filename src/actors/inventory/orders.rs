@@ -174,6 +174,7 @@ pub(super) fn apply_import(
     // The channel takes its own stock when it sells and restores it on cancellation: follow
     // that in the figure Chorus last saw there, so its next push compares against the truth.
     let mut channel_shift: HashMap<String, i64> = HashMap::new();
+    let mut channel_moved: BTreeSet<String> = BTreeSet::new();
     // A page that lists an order twice counts it once (the later copy wins).
     let mut last_index: HashMap<&str, usize> = HashMap::new();
     for (i, o) in msg.orders.iter().enumerate() {
@@ -233,6 +234,7 @@ pub(super) fn apply_import(
         emitted.extend(plan.emit.iter().map(|kind| (id, *kind)));
         for (sku, delta) in &plan.channel_shift {
             *channel_shift.entry(sku.clone()).or_default() += delta;
+            channel_moved.insert(sku.clone());
         }
         outcome.add(&ImportOutcome {
             new: plan.counts.new,
@@ -249,8 +251,10 @@ pub(super) fn apply_import(
     crate::db::snapshots::emit_orders(conn, &emitted, now)?;
     channel_shift.retain(|_, d| *d != 0);
     crate::db::channel_products::shift_channel_quantities(conn, msg.channel_id, &channel_shift)?;
-    // The channel gets Chorus's figure again once the batch has settled every SKU.
-    shifted.extend(channel_shift.into_keys().map(|sku| (msg.channel_id, sku)));
+    // The channel gets Chorus's figure again once the batch has settled every SKU — every SKU
+    // the channel moved, even where its moves cancel out in this page: a push may have
+    // overwritten one of them in between (a channel without compare-and-set).
+    shifted.extend(channel_moved.into_iter().map(|sku| (msg.channel_id, sku)));
     q::advance_cursor(conn, msg.channel_id, msg.cursor, outcome.new as i64, now)?;
     Ok(outcome)
 }
