@@ -361,77 +361,29 @@ impl Handler<SetMany> for InventoryActor {
     }
 }
 
-impl Handler<ImportOrders> for InventoryActor {
-    type Result = ResponseFuture<Result<ImportOutcome, InventoryError>>;
+/// A message that queues one piece of work and answers with that work's own reply.
+macro_rules! work_handler {
+    ($msg:ty => $reply:ty, $work:path, $answer:path) => {
+        impl Handler<$msg> for InventoryActor {
+            type Result = ResponseFuture<Result<$reply, InventoryError>>;
 
-    fn handle(&mut self, msg: ImportOrders, ctx: &mut Self::Context) -> Self::Result {
-        let rx = self.enqueue(Work::Import(msg), ctx);
-        answer(rx, |a| match a {
-            Answer::Import(reply) => Some(reply),
-            _ => None,
-        })
-    }
+            fn handle(&mut self, msg: $msg, ctx: &mut Self::Context) -> Self::Result {
+                let rx = self.enqueue($work(msg), ctx);
+                answer(rx, |a| match a {
+                    $answer(reply) => Some(reply),
+                    _ => None,
+                })
+            }
+        }
+    };
 }
 
-impl Handler<OrderAction> for InventoryActor {
-    type Result = ResponseFuture<Result<OrderOutcome, InventoryError>>;
-
-    fn handle(&mut self, msg: OrderAction, ctx: &mut Self::Context) -> Self::Result {
-        let rx = self.enqueue(Work::Order(msg), ctx);
-        answer(rx, |a| match a {
-            Answer::Order(reply) => Some(reply),
-            _ => None,
-        })
-    }
-}
-
-impl Handler<DeleteProduct> for InventoryActor {
-    type Result = ResponseFuture<Result<(), InventoryError>>;
-
-    fn handle(&mut self, msg: DeleteProduct, ctx: &mut Self::Context) -> Self::Result {
-        let rx = self.enqueue(Work::DeleteProduct(msg), ctx);
-        answer(rx, |a| match a {
-            Answer::Removed(reply) => Some(reply),
-            _ => None,
-        })
-    }
-}
-
-impl Handler<StoreCatalogue> for InventoryActor {
-    type Result = ResponseFuture<Result<usize, InventoryError>>;
-
-    fn handle(&mut self, msg: StoreCatalogue, ctx: &mut Self::Context) -> Self::Result {
-        let rx = self.enqueue(Work::Catalogue(msg), ctx);
-        answer(rx, |a| match a {
-            Answer::Catalogue(reply) => Some(reply),
-            _ => None,
-        })
-    }
-}
-
-impl Handler<DeleteChannel> for InventoryActor {
-    type Result = ResponseFuture<Result<(), InventoryError>>;
-
-    fn handle(&mut self, msg: DeleteChannel, ctx: &mut Self::Context) -> Self::Result {
-        let rx = self.enqueue(Work::DeleteChannel(msg), ctx);
-        answer(rx, |a| match a {
-            Answer::Removed(reply) => Some(reply),
-            _ => None,
-        })
-    }
-}
-
-impl Handler<CreateFulfilment> for InventoryActor {
-    type Result = ResponseFuture<Result<FulfilmentCreated, InventoryError>>;
-
-    fn handle(&mut self, msg: CreateFulfilment, ctx: &mut Self::Context) -> Self::Result {
-        let rx = self.enqueue(Work::Fulfil(msg), ctx);
-        answer(rx, |a| match a {
-            Answer::Fulfil(reply) => Some(reply),
-            _ => None,
-        })
-    }
-}
+work_handler!(ImportOrders => ImportOutcome, Work::Import, Answer::Import);
+work_handler!(OrderAction => OrderOutcome, Work::Order, Answer::Order);
+work_handler!(CreateFulfilment => FulfilmentCreated, Work::Fulfil, Answer::Fulfil);
+work_handler!(DeleteProduct => (), Work::DeleteProduct, Answer::Removed);
+work_handler!(DeleteChannel => (), Work::DeleteChannel, Answer::Removed);
+work_handler!(StoreCatalogue => usize, Work::Catalogue, Answer::Catalogue);
 
 impl Handler<Subscribe> for InventoryActor {
     type Result = ();
