@@ -321,7 +321,7 @@ pub async fn verify(
     if skus.is_empty() {
         return Ok(Vec::new());
     }
-    poll_once(channel.clone(), connector.clone(), inventory, pool.clone(), false).await?;
+    poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
     let id = channel.id;
     // Pushes go on meanwhile (this holds no lock): what Chorus believed before the read is
     // kept, and a SKU whose belief moved during the read (a push confirmed, an import's shift)
@@ -329,6 +329,9 @@ pub async fn verify(
     let names = skus.clone();
     let before = db::run(&pool, move |conn| beliefs(conn, id, &names)).await.map_err(|e| e.to_string())?;
     let seen = connector.read_quantities(skus.clone()).await.map_err(|e| e.to_string())?;
+    // A sale the read already counts but Chorus had not imported yet is imported now: its
+    // shift moves the belief, so that SKU is checked again rather than counted twice.
+    poll_once(channel.clone(), connector.clone(), inventory, pool.clone(), false).await?;
     db::run(&pool, move |conn| {
         let names: Vec<String> = seen.iter().map(|(s, _)| s.clone()).collect();
         let believed = beliefs(conn, id, &names)?;
