@@ -364,16 +364,6 @@ pub fn first_sighting(conn: &mut DbConn, channel_id: i64, webhook_id: &str, now:
     Ok(n == 1)
 }
 
-/// Σ allocated over lines, per SKU — what stock_levels.allocated must equal (for checks).
-pub fn allocated_by_sku(conn: &mut DbConn) -> QueryResult<HashMap<String, i64>> {
-    let rows: Vec<(String, i64)> = order_lines::table.select((order_lines::sku, order_lines::allocated)).load(conn)?;
-    let mut out: HashMap<String, i64> = HashMap::new();
-    for (sku, n) in rows {
-        *out.entry(sku).or_default() += n;
-    }
-    Ok(out)
-}
-
 /// Forgets how far a channel's import got, so the next poll re-reads its orders (after the
 /// import filter widens; re-reading is harmless, as imports are idempotent).
 pub fn reset_cursor(conn: &mut DbConn, channel_id: i64) -> QueryResult<()> {
