@@ -44,6 +44,16 @@ pub struct Snapshot {
     pub sources: HashMap<(String, String), SourceState>,
 }
 
+impl Snapshot {
+    /// The units of `sku` that `source` holds, never below 0: as many as a shipment can take
+    /// off it. A shipment beyond them (from shelves whose count had not been reported yet)
+    /// stops the count at 0, and the source's next absolute report sets the truth; refusing it
+    /// would lose a shipment that has physically happened.
+    pub fn held(&self, sku: &str, source: &str) -> i64 {
+        self.sources.get(&(sku.to_string(), source.to_string())).map_or(0, |s| s.quantity.max(0))
+    }
+}
+
 /// Reads, and on PostgreSQL locks (in SKU order, so two writers cannot deadlock), the stock of
 /// `skus`. A SKU without a product is absent from `levels`.
 pub fn load_for_update(conn: &mut DbConn, skus: &[&str]) -> QueryResult<Snapshot> {

@@ -114,6 +114,23 @@ pub enum DbError {
 }
 
 impl DbError {
+    /// A failure that says nothing about the work itself and may pass if it is tried again: a
+    /// PostgreSQL deadlock or serialization failure, SQLite's write lock still held after the
+    /// busy timeout, or no pooled connection free in time.
+    pub fn is_transient(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Pool(_) => true,
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
+            DbError::Query(Error::DatabaseError(_, info)) => {
+                let message = info.message();
+                message.contains("deadlock detected")
+                    || message.contains("database is locked")
+                    || message.contains("database table is locked")
+            }
+            _ => false,
+        }
+    }
     pub fn is_not_found(&self) -> bool {
         matches!(self, DbError::Query(diesel::result::Error::NotFound))
     }
@@ -202,3 +219,23 @@ pub fn now_ms() -> i64 {
 
 /// Rows per multi-row statement: keeps binds under SQLite's 32,766 and PostgreSQL's 65,535.
 pub const CHUNK_ROWS: usize = 1000;
+
+#[cfg(test)]
+mod tests {
+    use super::DbError;
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    fn database_error(kind: DatabaseErrorKind, message: &str) -> DbError {
+        DbError::Query(Error::DatabaseError(kind, Box::new(message.to_string())))
+    }
+
+    #[test]
+    fn locks_and_deadlocks_are_transient_and_broken_rules_are_not() {
+        assert!(database_error(DatabaseErrorKind::Unknown, "database is locked").is_transient());
+        assert!(database_error(DatabaseErrorKind::Unknown, "deadlock detected").is_transient());
+        assert!(database_error(DatabaseErrorKind::SerializationFailure, "could not serialize").is_transient());
+        assert!(!database_error(DatabaseErrorKind::UniqueViolation, "duplicate key").is_transient());
+        assert!(!database_error(DatabaseErrorKind::CheckViolation, "violates check").is_transient());
+        assert!(!DbError::Query(Error::NotFound).is_transient());
+    }
+}

@@ -174,7 +174,8 @@ async fn a_channel_answering_429_is_paced_as_told_and_loses_nothing() {
             sim.call("POST", "/_sim/faults", Some(json!({"status": 429, "retry_after": "1", "count": 3}))).await;
         }
         let items: Vec<Value> = skus.iter().enumerate().map(|(i, s)| json!({"sku": s, "quantity": i + 40})).collect();
-        assert_eq!(app.put("/api/v1/inventory", json!({"items": items})).await.status.as_u16(), 200);
+        let set = app.put("/api/v1/inventory", json!({"items": items})).await;
+        assert_eq!(set.status.as_u16(), 200, "{backend:?}: {}", set.body);
         let want = pushed_figures(&app, &skus).await;
         wait_figures(&app, &woo, woo_id, &want, &format!("{backend:?}: WooCommerce after 429s")).await;
         wait_figures(&app, &shopify, shop_id, &want, &format!("{backend:?}: Shopify after 429s")).await;

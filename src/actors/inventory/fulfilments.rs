@@ -82,17 +82,13 @@ pub(super) fn apply(
     if !unknown.is_empty() {
         return Ok(Err(InventoryError::UnknownSku(unknown)));
     }
-    // A plugin ships from its own shelves, which it reports in absolute figures: units it had
-    // not reported yet cannot come off its count (nor off anyone else's), and its next report
-    // sets the truth. Refusing would lose a shipment that has physically happened.
+    // A plugin ships from its own shelves, which it reports in absolute figures (see
+    // `Snapshot::held`); a shipment from the API's count beyond it is refused as negative stock.
     let ops: Vec<(String, String, SourceChange)> = by_sku
         .iter()
         .map(|(sku, qty)| {
             let take = match msg.source {
-                Source::Plugin(_) => {
-                    let held = snap.sources.get(&(sku.to_string(), source.clone())).map_or(0, |s| s.quantity.max(0));
-                    (*qty).min(held)
-                }
+                Source::Plugin(_) => (*qty).min(snap.held(sku, &source)),
                 _ => *qty,
             };
             (sku.to_string(), source.clone(), SourceChange::Adjust { delta: -take })

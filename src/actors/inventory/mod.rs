@@ -433,6 +433,10 @@ struct Committed {
 
 /// Runs on the blocking pool: one transaction for the whole batch, then the cache, then the
 /// replies. Returns what to broadcast.
+///
+/// A transaction the database refuses for reasons of its own (a deadlock, a lock held past the
+/// busy timeout) is tried again; one that still fails is split, each message in a transaction
+/// of its own, so only a message the database itself refuses is answered with the failure.
 fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> Result<Committed, ()> {
     let weight: usize = batch.iter().map(|p| p.work.weight()).sum();
     let span = tracing::debug_span!("inventory.commit", messages = batch.len(), weight);
@@ -440,13 +444,67 @@ fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> R
     let now = db::now_ms();
     let (works, replies): (Vec<Work>, Vec<oneshot::Sender<Answer>>) =
         batch.into_iter().map(|p| (p.work, p.reply)).unzip();
-    // The cache takes the new figures just before the commit, so nobody can read an order the
-    // commit made visible beside an older stock figure; if the commit fails, those SKUs are
-    // dropped from the cache and the next read goes to the database.
+    let (answers, committed) = match commit_retrying(pool, cache, &works, now) {
+        Ok(mut committed) => (std::mem::take(&mut committed.answers), Some(committed)),
+        Err(e) if works.len() == 1 => {
+            tracing::error!(error = %e, weight, "stock transaction failed; its sender is told");
+            (vec![failed_answer(&works[0], &e)], None)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, messages = works.len(), "stock transaction failed; its messages go one by one");
+            let mut merged: Option<Committed> = None;
+            let mut answers = Vec::with_capacity(works.len());
+            for work in &works {
+                match commit_retrying(pool, cache, std::slice::from_ref(work), now) {
+                    Ok(mut one) => {
+                        answers.append(&mut one.answers);
+                        match merged.as_mut() {
+                            Some(all) => all.absorb(one),
+                            None => merged = Some(one),
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "a stock message failed on its own; its sender is told");
+                        answers.push(failed_answer(work, &e));
+                    }
+                }
+            }
+            (answers, merged)
+        }
+    };
+    for (reply, answer) in replies.into_iter().zip(answers) {
+        let _ = reply.send(answer);
+    }
+    committed.ok_or(())
+}
+
+/// How many times a transaction refused for a transient reason is tried in all.
+const TRANSIENT_ATTEMPTS: u32 = 4;
+
+/// Commits `works` in one transaction, trying again after a transient refusal.
+fn commit_retrying(pool: &DbPool, cache: &StockCache, works: &[Work], now: i64) -> Result<Committed, db::DbError> {
+    let mut attempt = 1;
+    loop {
+        match commit_once(pool, cache, works, now) {
+            Err(e) if e.is_transient() && attempt < TRANSIENT_ATTEMPTS => {
+                tracing::warn!(error = %e, attempt, "stock transaction refused for a transient reason; trying again");
+                // Blocking pool thread: a short sleep lets the other holder of the lock finish.
+                std::thread::sleep(std::time::Duration::from_millis(20 << attempt));
+                attempt += 1;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One transaction over `works`. The cache takes the new figures just before the commit, so
+/// nobody can read an order the commit made visible beside an older stock figure; if the commit
+/// fails, those SKUs are dropped from the cache and the next read goes to the database.
+fn commit_once(pool: &DbPool, cache: &StockCache, works: &[Work], now: i64) -> Result<Committed, db::DbError> {
     let mut cached_skus: Vec<String> = Vec::new();
     let result = pool.get().map_err(db::DbError::from).and_then(|mut conn| {
         db::write_tx(&mut conn, |conn| {
-            let committed = apply_batch(conn, &works, now)?;
+            let committed = apply_batch(conn, works, now)?;
             for (sku, level, sources) in &committed.cache_updates {
                 cached_skus.push(sku.clone());
                 // With two transactions in flight, never let an older figure overwrite a newer.
@@ -465,30 +523,30 @@ fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> R
             cache.remove(sku);
         }
     }
-    match result {
-        Ok(committed) => {
-            let mut committed = committed;
-            for (reply, answer) in replies.into_iter().zip(std::mem::take(&mut committed.answers)) {
-                let _ = reply.send(answer);
-            }
-            Ok(committed)
-        }
-        Err(e) => {
-            tracing::error!(error = %e, weight, "stock transaction failed; every sender in it is told");
-            let failed = InventoryError::Storage(e.to_string());
-            for (reply, work) in replies.into_iter().zip(works) {
-                let answer = match work {
-                    Work::Stock { .. } => Answer::Stock(Err(failed.clone()), None),
-                    Work::Import(_) => Answer::Import(Err(failed.clone())),
-                    Work::Order(_) => Answer::Order(Err(failed.clone())),
-                    Work::Fulfil(_) => Answer::Fulfil(Err(failed.clone())),
-                    Work::DeleteProduct(_) | Work::DeleteChannel(_) => Answer::Removed(Err(failed.clone())),
-                    Work::Catalogue(_) => Answer::Catalogue(Err(failed.clone())),
-                };
-                let _ = reply.send(answer);
-            }
-            Err(())
-        }
+    result
+}
+
+/// The answer a message gets when the database refused its transaction.
+fn failed_answer(work: &Work, e: &db::DbError) -> Answer {
+    let failed = InventoryError::Storage(e.to_string());
+    match work {
+        Work::Stock { .. } => Answer::Stock(Err(failed), None),
+        Work::Import(_) => Answer::Import(Err(failed)),
+        Work::Order(_) => Answer::Order(Err(failed)),
+        Work::Fulfil(_) => Answer::Fulfil(Err(failed)),
+        Work::DeleteProduct(_) | Work::DeleteChannel(_) => Answer::Removed(Err(failed)),
+        Work::Catalogue(_) => Answer::Catalogue(Err(failed)),
+    }
+}
+
+impl Committed {
+    /// Adds what another transaction committed after this one.
+    fn absorb(&mut self, other: Committed) {
+        self.answers.extend(other.answers);
+        self.cache_updates.extend(other.cache_updates);
+        self.moved.extend(other.moved);
+        self.push_channels.extend(other.push_channels);
+        self.routed.extend(other.routed);
     }
 }
 

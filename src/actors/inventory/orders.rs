@@ -276,8 +276,8 @@ fn stored_order(row: &OrderRow, lines: &[LineRow]) -> diesel::QueryResult<import
 }
 
 /// Moves the ships-from source's on-hand by the plan (units gone on the channel, returns).
-/// Units the source never had cannot come off it: its count stops at 0 (its next absolute
-/// report sets the truth), as a plugin's shipment does.
+/// Units the source never had cannot come off it (`Snapshot::held`), as with a plugin's
+/// shipment.
 fn move_on_hand(
     snap: &mut Snapshot,
     dirty: &mut HashSet<(String, String)>,
@@ -287,10 +287,9 @@ fn move_on_hand(
     let source_name = source.to_string();
     let mut ops = Vec::new();
     for (sku, delta) in deltas {
-        let Some(level) = snap.levels.get_mut(sku) else { continue };
-        let held = snap.sources.get(&(sku.clone(), source_name.clone())).map_or(0, |s| s.quantity.max(0));
         let wanted = *delta;
-        let delta = if wanted < 0 { -(wanted.saturating_neg().min(held)) } else { wanted };
+        let delta = if wanted < 0 { -(wanted.saturating_neg().min(snap.held(sku, &source_name))) } else { wanted };
+        let Some(level) = snap.levels.get_mut(sku) else { continue };
         if delta != wanted {
             tracing::warn!(sku, source = %source_name, wanted, taken = delta,
                 "the channel shipped more than the source holds; it stops at 0");
