@@ -32,7 +32,7 @@ pub struct Application {
 impl Application {
     /// Must be called inside an actix `System` (the actors live there).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
-        let backend = DatabaseKind::from_url(settings.database.url.expose()).map_err(anyhow::Error::msg)?;
+        let backend = DatabaseKind::from_url(settings.database.url.expose())?;
         let db_settings = settings.database.clone();
         let pool = actix_web::rt::task::spawn_blocking(move || db::build_pool(&db_settings))
             .await?

@@ -24,7 +24,7 @@ pub async fn inventory(database_url: &str, senders: &[usize], ops: usize, skus: 
     let mut settings = Settings::defaults();
     settings.database.url = Secret::new(database_url);
     settings.database.pool_size = 4;
-    let backend = DatabaseKind::from_url(database_url).map_err(anyhow::Error::msg)?;
+    let backend = DatabaseKind::from_url(database_url)?;
     let db_settings = settings.database.clone();
     let pool = actix_web::rt::task::spawn_blocking(move || db::build_pool(&db_settings)).await??;
     db::run(&pool, db::migrate).await.context("migrating the benchmark database")?;

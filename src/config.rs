@@ -141,8 +141,8 @@ impl Settings {
         if self.http.max_body_bytes < 1024 {
             return Err(ConfigError::new("http.max_body_bytes", "must be at least 1024"));
         }
-        crate::db::DatabaseKind::from_url(self.database.url.expose())
-            .map_err(|m| ConfigError::new("database.url", m))?;
+        DatabaseKind::from_url(self.database.url.expose())
+            .map_err(|e| ConfigError::new("database.url", e.to_string()))?;
         if self.database.pool_size == 0 {
             return Err(ConfigError::new("database.pool_size", "must be at least 1"));
         }
@@ -180,6 +180,48 @@ impl Settings {
         self.http.bind.parse().map_err(|_| {
             ConfigError::new("http.bind", format!("\"{}\" is not an address like 127.0.0.1:8080", self.http.bind))
         })
+    }
+}
+
+/// Which database a URL names: the backend is chosen by its scheme alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DatabaseKind {
+    Sqlite,
+    Postgres,
+}
+
+/// A database URL that names no backend Chorus can use.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DatabaseUrlError {
+    #[error("sqlite:// needs a file path, e.g. sqlite://data/chorus.db")]
+    NoPath,
+    #[error("unsupported scheme \"{0}\"; use sqlite://PATH or postgres://USER@HOST/DB")]
+    Scheme(String),
+}
+
+impl DatabaseKind {
+    /// Picks the backend from the URL scheme alone, so an unreachable PostgreSQL is reported
+    /// as such rather than silently replaced by a new SQLite file.
+    pub fn from_url(url: &str) -> Result<DatabaseKind, DatabaseUrlError> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(DatabaseKind::Postgres)
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                Err(DatabaseUrlError::NoPath)
+            } else {
+                Ok(DatabaseKind::Sqlite)
+            }
+        } else {
+            let scheme = url.split("://").next().unwrap_or(url);
+            Err(DatabaseUrlError::Scheme(scheme.to_string()))
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DatabaseKind::Sqlite => "sqlite",
+            DatabaseKind::Postgres => "postgres",
+        }
     }
 }
 

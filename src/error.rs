@@ -176,6 +176,12 @@ impl From<InventoryError> for ApiError {
     }
 }
 
+impl From<crate::secrets::SecretError> for ApiError {
+    fn from(e: crate::secrets::SecretError) -> Self {
+        ApiError::Internal(anyhow::Error::new(e).context("sealing a secret"))
+    }
+}
+
 impl From<actix::MailboxError> for ApiError {
     fn from(e: actix::MailboxError) -> Self {
         ApiError::Internal(anyhow::Error::new(e).context("actor mailbox"))

@@ -15,5 +15,6 @@ pub mod sandbox;
 pub mod secrets;
 pub mod sim;
 pub mod telemetry;
+pub mod views;
 
 pub use application::Application;

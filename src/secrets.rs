@@ -53,53 +53,66 @@ impl SecretBox {
         Ok(Self::from_key(&decode_key(text.trim())?))
     }
 
-    pub fn seal(&self, plain: &str) -> String {
+    pub fn seal(&self, plain: &str) -> Result<String, SecretError> {
         let nonce_bytes: [u8; 24] = rand::random();
         let nonce = XNonce::from_slice(&nonce_bytes);
-        // Encryption with a valid key and nonce only fails on absurd lengths.
-        let sealed = self.cipher.encrypt(nonce, plain.as_bytes()).unwrap_or_default();
+        let sealed = self.cipher.encrypt(nonce, plain.as_bytes()).map_err(|_| SecretError::Seal)?;
         let mut out = nonce_bytes.to_vec();
         out.extend(sealed);
-        format!("{PREFIX}{}", STANDARD.encode(out))
+        Ok(format!("{PREFIX}{}", STANDARD.encode(out)))
     }
 
     /// The plain value; a value stored before sealing comes back as it is.
-    pub fn open(&self, stored: &str) -> Result<String, String> {
+    pub fn open(&self, stored: &str) -> Result<String, SecretError> {
         let Some(b64) = stored.strip_prefix(PREFIX) else { return Ok(stored.to_string()) };
-        let bytes = STANDARD.decode(b64).map_err(|_| "sealed secret is not base64".to_string())?;
+        let bytes = STANDARD.decode(b64).map_err(|_| SecretError::NotBase64)?;
         if bytes.len() < 24 {
-            return Err("sealed secret is truncated".into());
+            return Err(SecretError::Truncated);
         }
         let (nonce, sealed) = bytes.split_at(24);
-        let plain = self.cipher.decrypt(XNonce::from_slice(nonce), sealed).map_err(|_| {
-            "cannot open a stored secret: auth.secrets_key (or the key file) is not the one it was sealed with"
-                .to_string()
-        })?;
-        String::from_utf8(plain).map_err(|_| "sealed secret is not text".into())
+        let plain = self.cipher.decrypt(XNonce::from_slice(nonce), sealed).map_err(|_| SecretError::WrongKey)?;
+        String::from_utf8(plain).map_err(|_| SecretError::NotText)
     }
+}
+
+/// Why a secret could not be sealed or opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretError {
+    #[error("the secret could not be sealed")]
+    Seal,
+    #[error("sealed secret is not base64")]
+    NotBase64,
+    #[error("sealed secret is truncated")]
+    Truncated,
+    #[error("cannot open a stored secret: auth.secrets_key (or the key file) is not the one it was sealed with")]
+    WrongKey,
+    #[error("sealed secret is not text")]
+    NotText,
+    #[error("stored credentials are unreadable: {0}")]
+    Unreadable(String),
 }
 
 impl SecretBox {
     /// A JSON object with each string value sealed (the keys stay readable: the API shows which
     /// credentials are set without opening them).
-    pub fn seal_values(&self, json: &str) -> String {
+    pub fn seal_values(&self, json: &str) -> Result<String, SecretError> {
         let Ok(serde_json::Value::Object(map)) = serde_json::from_str::<serde_json::Value>(json) else {
             return self.seal(json);
         };
-        let sealed: serde_json::Map<String, serde_json::Value> = map
+        let sealed = map
             .into_iter()
             .map(|(k, v)| match v {
-                serde_json::Value::String(s) => (k, serde_json::Value::String(self.seal(&s))),
-                other => (k, other),
+                serde_json::Value::String(s) => Ok((k, serde_json::Value::String(self.seal(&s)?))),
+                other => Ok((k, other)),
             })
-            .collect();
-        serde_json::Value::Object(sealed).to_string()
+            .collect::<Result<serde_json::Map<String, serde_json::Value>, SecretError>>()?;
+        Ok(serde_json::Value::Object(sealed).to_string())
     }
 
     /// The object [`seal_values`](Self::seal_values) made, opened (plain values pass through).
-    pub fn open_values(&self, stored: &str) -> Result<serde_json::Map<String, serde_json::Value>, String> {
+    pub fn open_values(&self, stored: &str) -> Result<serde_json::Map<String, serde_json::Value>, SecretError> {
         let map: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(stored).map_err(|e| format!("stored credentials are unreadable: {e}"))?;
+            serde_json::from_str(stored).map_err(|e| SecretError::Unreadable(e.to_string()))?;
         map.into_iter()
             .map(|(k, v)| match v {
                 serde_json::Value::String(s) => Ok((k, serde_json::Value::String(self.open(&s)?))),
@@ -154,9 +167,9 @@ mod tests {
     #[test]
     fn seals_and_opens_and_refuses_another_key() {
         let a = SecretBox::from_key(&[7; 32]);
-        let sealed = a.seal("whsec_abc");
+        let sealed = a.seal("whsec_abc").unwrap();
         assert!(sealed.starts_with(PREFIX) && !sealed.contains("whsec_abc"));
-        assert_ne!(sealed, a.seal("whsec_abc"), "a fresh nonce each time");
+        assert_ne!(sealed, a.seal("whsec_abc").unwrap(), "a fresh nonce each time");
         assert_eq!(a.open(&sealed).unwrap(), "whsec_abc");
         assert!(SecretBox::from_key(&[8; 32]).open(&sealed).is_err());
         assert_eq!(a.open("whsec_plain").unwrap(), "whsec_plain");
@@ -165,7 +178,7 @@ mod tests {
     #[test]
     fn credential_values_are_sealed_and_keys_kept() {
         let b = SecretBox::from_key(&[9; 32]);
-        let sealed = b.seal_values(r#"{"access_token":"shpat_x","webhook_secret":"w"}"#);
+        let sealed = b.seal_values(r#"{"access_token":"shpat_x","webhook_secret":"w"}"#).unwrap();
         assert!(sealed.contains("access_token") && !sealed.contains("shpat_x"), "{sealed}");
         let opened = b.open_values(&sealed).unwrap();
         assert_eq!(opened["access_token"], "shpat_x");
@@ -177,7 +190,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("chorus-key-{}", rand::random::<u64>()));
         let url = format!("sqlite://{}/chorus.db", dir.display());
         let first = SecretBox::load("", &url).unwrap();
-        let sealed = first.seal("s");
+        let sealed = first.seal("s").unwrap();
         let again = SecretBox::load("", &url).unwrap();
         assert_eq!(again.open(&sealed).unwrap(), "s");
         let _ = std::fs::remove_dir_all(dir);

@@ -4,6 +4,7 @@
 
 pub mod channel;
 pub mod delivery;
+pub mod error;
 pub mod inventory;
 pub mod plugin;
 pub mod registry;

@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use futures::future::LocalBoxFuture;
 
-use crate::db::channels::Channel;
+use crate::domain::channel::ChannelKind;
+pub use crate::domain::listing::Listing;
 use crate::domain::order::ChannelOrder;
 
 /// One page of a channel's orders, oldest change first.
@@ -105,29 +106,29 @@ pub enum PushOutcome {
     NotApplied,
 }
 
-/// Builds the connector a channel's kind needs from its stored settings.
+/// Builds the connector a channel's kind needs from its address and sealed credentials.
 pub fn for_channel(
-    channel: &Channel,
+    kind: ChannelKind,
+    base_url: &str,
+    sealed_credentials: &str,
     secrets: &crate::secrets::SecretBox,
 ) -> Result<Rc<dyn Connector>, ConnectorError> {
-    let creds = secrets.open_values(&channel.credentials).map_err(ConnectorError::Permanent)?;
+    let creds = secrets.open_values(sealed_credentials).map_err(|e| ConnectorError::Permanent(e.to_string()))?;
     let cred = |k: &str| creds.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
-    match channel.kind.as_str() {
-        "shopify" => Ok(Rc::new(shopify::Shopify::new(&channel.base_url, cred("access_token")))),
-        "woocommerce" => {
-            Ok(Rc::new(woocommerce::WooCommerce::new(&channel.base_url, cred("consumer_key"), cred("consumer_secret"))))
+    Ok(match kind {
+        ChannelKind::Shopify => Rc::new(shopify::Shopify::new(base_url, cred("access_token"))),
+        ChannelKind::WooCommerce => {
+            Rc::new(woocommerce::WooCommerce::new(base_url, cred("consumer_key"), cred("consumer_secret")))
         }
-        other => Err(ConnectorError::Permanent(format!("no connector for kind \"{other}\""))),
-    }
+    })
 }
 
 /// The order an order webhook carries, in the channel's kind's shape; None when the body is
 /// not one (the caller then polls instead).
-pub fn webhook_order(kind: &str, body: &[u8]) -> Option<ChannelOrder> {
+pub fn webhook_order(kind: ChannelKind, body: &[u8]) -> Option<ChannelOrder> {
     match kind {
-        "shopify" => shopify::mapping::rest_order(&serde_json::from_slice(body).ok()?),
-        "woocommerce" => woocommerce::mapping::order(serde_json::from_slice(body).ok()?),
-        _ => None,
+        ChannelKind::Shopify => shopify::mapping::rest_order(&serde_json::from_slice(body).ok()?),
+        ChannelKind::WooCommerce => woocommerce::mapping::order(serde_json::from_slice(body).ok()?),
     }
 }
 
@@ -208,26 +209,6 @@ mod tests {
         assert_eq!(parse_time("1970-01-01T00:00:02"), Some(2000));
         assert_eq!(parse_time("yesterday"), None);
     }
-}
-
-/// One listing as a channel's catalogue describes it, mapped to Chorus's channel product data.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Listing {
-    pub sku: String,
-    pub listing_id: Option<String>,
-    pub variant_id: Option<String>,
-    pub inventory_item_id: Option<String>,
-    pub location_id: Option<String>,
-    pub image_url: Option<String>,
-    /// Price in minor units, with the shop's currency.
-    pub price: Option<(i64, String)>,
-    pub weight_grams: Option<i64>,
-    /// Length, width, height in millimetres.
-    pub dimensions_mm: Option<(i64, i64, i64)>,
-    pub hs_code: Option<String>,
-    pub country_of_origin: Option<String>,
-    /// The stock figure the channel shows for the listing.
-    pub channel_quantity: Option<i64>,
 }
 
 #[derive(Debug, Default)]

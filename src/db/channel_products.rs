@@ -76,7 +76,7 @@ pub fn save(conn: &mut DbConn, row: &ChannelProduct, now: i64) -> QueryResult<Sa
     let relisted = old.as_ref().is_none_or(|o| ids(o) != ids(&row));
     let kind = if saved == Saved::Created { "channels.products.created" } else { "channels.products.updated" };
     let subject = format!("channel:{}/sku:{}", row.channel_id, row.sku);
-    let payload = serde_json::to_value(&row).unwrap_or_default();
+    let payload = super::to_json(&row)?;
     super::events::record(conn, kind, Some(row.channel_id), &subject, &payload, now)?;
     if relisted {
         super::outbox::queue_channel_listings(conn, row.channel_id, Some(std::slice::from_ref(&row.sku)), now)?;
@@ -136,7 +136,7 @@ pub fn list_for_sku(conn: &mut DbConn, sku: &str) -> QueryResult<Vec<ChannelProd
 pub fn merge_listing(
     conn: &mut DbConn,
     channel_id: i64,
-    l: &crate::connectors::Listing,
+    l: &crate::domain::listing::Listing,
     now: i64,
 ) -> QueryResult<Saved> {
     let old = find(conn, channel_id, &l.sku)?.unwrap_or_default();
@@ -172,7 +172,7 @@ pub fn merge_listing(
 pub fn link_unlinked(conn: &mut DbConn, skus: &[&str], now: i64) -> QueryResult<Vec<i64>> {
     let mut channels = Vec::new();
     for u in super::unlinked::with_skus(conn, skus)? {
-        let listing = crate::connectors::Listing {
+        let listing = crate::domain::listing::Listing {
             sku: u.sku.clone(),
             listing_id: u.listing_id,
             variant_id: u.variant_id,

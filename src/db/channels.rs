@@ -1,5 +1,6 @@
 //! Queries over channels (the marketplaces Chorus keeps in step).
 
+use crate::domain::channel::{ChannelKind, UnknownChannelKind};
 use diesel::prelude::*;
 
 use super::schema::channels;
@@ -27,6 +28,12 @@ pub struct Channel {
 }
 
 impl Channel {
+    /// The marketplace it is; a kind no longer known (a row written by a newer version) is an
+    /// error, never a guess.
+    pub fn kind(&self) -> Result<ChannelKind, UnknownChannelKind> {
+        ChannelKind::parse(&self.kind)
+    }
+
     /// The settings that decide what each of its orders does to stock.
     pub fn import_policy(&self) -> crate::domain::import::Policy {
         crate::domain::import::Policy {

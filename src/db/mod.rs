@@ -17,6 +17,7 @@ pub mod schema;
 pub mod settings;
 pub mod snapshots;
 pub mod unlinked;
+pub mod views;
 pub mod webhooks;
 
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
@@ -66,37 +67,7 @@ macro_rules! upsert_rows {
     }};
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DatabaseKind {
-    Sqlite,
-    Postgres,
-}
-
-impl DatabaseKind {
-    /// Picks the backend from the URL scheme alone, so an unreachable PostgreSQL is reported
-    /// as such rather than silently replaced by a new SQLite file.
-    pub fn from_url(url: &str) -> Result<DatabaseKind, String> {
-        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            Ok(DatabaseKind::Postgres)
-        } else if let Some(path) = url.strip_prefix("sqlite://") {
-            if path.is_empty() {
-                Err("sqlite:// needs a file path, e.g. sqlite://data/chorus.db".into())
-            } else {
-                Ok(DatabaseKind::Sqlite)
-            }
-        } else {
-            let scheme = url.split("://").next().unwrap_or(url);
-            Err(format!("unsupported scheme \"{scheme}\"; use sqlite://PATH or postgres://USER@HOST/DB"))
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            DatabaseKind::Sqlite => "sqlite",
-            DatabaseKind::Postgres => "postgres",
-        }
-    }
-}
+pub use crate::config::DatabaseKind;
 
 /// What can go wrong below the HTTP layer when touching the database.
 #[derive(Debug, thiserror::Error)]
@@ -111,6 +82,8 @@ pub enum DbError {
     Migration(String),
     #[error("{0}")]
     Setup(String),
+    #[error(transparent)]
+    Url(#[from] crate::config::DatabaseUrlError),
 }
 
 impl DbError {
@@ -210,6 +183,12 @@ impl DbConn {
             DbConn::Sqlite(_) => DatabaseKind::Sqlite,
         }
     }
+}
+
+/// An entity as JSON for an event payload or an outbox body; a failure is the transaction's
+/// error, never a `null` payload.
+pub fn to_json<T: serde::Serialize>(value: &T) -> diesel::QueryResult<serde_json::Value> {
+    serde_json::to_value(value).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
 
 /// Milliseconds since the Unix epoch, UTC: how every time is stored.

@@ -54,7 +54,7 @@ impl r2d2::ManageConnection for DbManager {
 /// Builds the pool, creating the SQLite file's folder first; fails if no connection can be made.
 pub fn build_pool(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
     let url = settings.url.expose();
-    let kind = DatabaseKind::from_url(url).map_err(DbError::Setup)?;
+    let kind = DatabaseKind::from_url(url)?;
     let url = match kind {
         DatabaseKind::Postgres => {
             // One attempt up front, so an unreachable server is one clear line, not a minute of

@@ -8,8 +8,8 @@ use serde_json::{json, Value};
 
 use super::events::{record_many, NewEvent};
 use super::DbConn;
-use crate::http::fulfilments::FulfilmentView;
-use crate::http::orders::OrderView;
+use crate::views::fulfilments::FulfilmentView;
+use crate::views::orders::OrderView;
 
 /// The ordering subject of an order and everything that happens to it.
 pub fn order_subject(order_id: i64) -> String {
@@ -34,7 +34,7 @@ pub fn emit_orders(conn: &mut DbConn, kinds: &[(i64, &str)], now: i64) -> QueryR
         for o in orders {
             let (id, channel) = (o.id, o.channel_id);
             let view = OrderView::new(o, Some(lines.remove(&id).unwrap_or_default()), None);
-            views.insert(id, (channel, serde_json::to_value(view).unwrap_or_default()));
+            views.insert(id, (channel, super::to_json(&view)?));
         }
     }
     let rows: Vec<NewEvent> = kinds
@@ -51,7 +51,7 @@ pub fn emit_orders(conn: &mut DbConn, kinds: &[(i64, &str)], now: i64) -> QueryR
 pub fn emit_fulfilment(conn: &mut DbConn, id: i64, kind: &str, now: i64) -> QueryResult<()> {
     let Some((row, lines)) = super::fulfilments::find(conn, id)? else { return Ok(()) };
     let (order_id, channel) = (row.order_id, row.channel_id);
-    let view = serde_json::to_value(FulfilmentView::new(row, lines)).unwrap_or_default();
+    let view = super::to_json(&FulfilmentView::new(row, lines))?;
     record_many(conn, &[NewEvent::new(kind, Some(channel), order_subject(order_id), &view, now)])
 }
 
@@ -68,8 +68,8 @@ pub fn emit_products(
             let view = json!({
                 "sku": p.sku,
                 "title": p.title,
-                "created_at": crate::http::time(p.created_at),
-                "updated_at": crate::http::time(p.updated_at),
+                "created_at": crate::views::time(p.created_at),
+                "updated_at": crate::views::time(p.updated_at),
             });
             NewEvent::new(kind, None, format!("sku:{}", p.sku), &view, now)
         })

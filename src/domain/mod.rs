@@ -1,8 +1,10 @@
 //! Pure rules: no I/O, no clock. Each module is unit-tested beside its code.
 
+pub mod channel;
 pub mod check;
 pub mod fulfilment;
 pub mod import;
+pub mod listing;
 pub mod money;
 pub mod order;
 pub mod routing;

@@ -28,11 +28,16 @@ pub fn parse_minor(amount: &str) -> Option<i64> {
     whole.parse::<i64>().ok()?.checked_mul(100)?.checked_add(cents)
 }
 
-pub fn validate_currency(code: &str) -> Result<(), String> {
+/// A currency code that ISO 4217 does not list.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("\"{0}\" is not an ISO 4217 currency code such as \"EUR\" or \"USD\"")]
+pub struct UnknownCurrency(pub String);
+
+pub fn validate_currency(code: &str) -> Result<(), UnknownCurrency> {
     if ISO_4217.binary_search(&code).is_ok() {
         Ok(())
     } else {
-        Err(format!("\"{code}\" is not an ISO 4217 currency code such as \"EUR\" or \"USD\""))
+        Err(UnknownCurrency(code.to_string()))
     }
 }
 

@@ -1,22 +1,37 @@
 //! What a SKU may be: 1–64 printable characters, no surrounding white space.
 
-/// Checks a SKU; the error says what is wrong in words an operator can act on.
-pub fn validate(sku: &str) -> Result<(), String> {
+/// What is wrong with a SKU, in words an operator can act on.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SkuError {
+    #[error("must not be empty")]
+    Empty,
+    #[error("is {0} characters long; at most 64 are allowed")]
+    TooLong(usize),
+    #[error("must contain only printable characters")]
+    NotPrintable,
+    #[error("must not start or end with white space")]
+    Padded,
+    #[error("must not contain '/' (it appears in URL paths)")]
+    Slash,
+}
+
+/// Checks a SKU.
+pub fn validate(sku: &str) -> Result<(), SkuError> {
     let len = sku.chars().count();
     if len == 0 {
-        return Err("must not be empty".into());
+        return Err(SkuError::Empty);
     }
     if len > 64 {
-        return Err(format!("is {len} characters long; at most 64 are allowed"));
+        return Err(SkuError::TooLong(len));
     }
     if sku.chars().any(|c| c.is_control()) {
-        return Err("must contain only printable characters".into());
+        return Err(SkuError::NotPrintable);
     }
     if sku.trim() != sku {
-        return Err("must not start or end with white space".into());
+        return Err(SkuError::Padded);
     }
     if sku.contains('/') {
-        return Err("must not contain '/' (it appears in URL paths)".into());
+        return Err(SkuError::Slash);
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 //! one imports the order it carries at once (or, if the body is not an order Chorus can read,
 //! makes the channel poll), once per webhook id.
 
+use crate::domain::channel::ChannelKind;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
@@ -35,13 +36,14 @@ pub async fn channel_webhook(
     let creds = state.secrets.open_values(&channel.credentials).unwrap_or_default();
     let secret = creds.get("webhook_secret").and_then(|v| v.as_str()).unwrap_or_default().to_string();
 
-    let (signature, webhook_id, topic) = match channel.kind.as_str() {
-        "shopify" => (
+    let kind = crate::http::channels::stored_kind(&channel.kind)?;
+    let (signature, webhook_id, topic) = match kind {
+        ChannelKind::Shopify => (
             header(&req, "x-shopify-hmac-sha256"),
             header(&req, "x-shopify-webhook-id"),
             header(&req, "x-shopify-topic"),
         ),
-        _ => {
+        ChannelKind::WooCommerce => {
             let signature = header(&req, "x-wc-webhook-signature");
             // WooCommerce pings a new webhook with an unsigned form body `webhook_id=N`.
             if signature.is_none() && body.starts_with(b"webhook_id=") {
@@ -73,7 +75,7 @@ pub async fn channel_webhook(
         return Ok(HttpResponse::Ok().json(json!({"accepted": true})));
     }
     // The order in hand goes straight in: no round trip to the channel, no cost budget spent.
-    if let Some(order) = connectors::webhook_order(&channel.kind, &body).filter(|_| order_topic) {
+    if let Some(order) = connectors::webhook_order(kind, &body).filter(|_| order_topic) {
         let import = ImportOrders::for_channel(&channel, vec![order], None);
         match state.inventory.send(import).await {
             Ok(Ok(outcome)) => return Ok(HttpResponse::Ok().json(json!({"accepted": true, "imported": outcome}))),

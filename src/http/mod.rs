@@ -71,9 +71,4 @@ async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::not_found("not_found", "no such resource or method"))
 }
 
-/// Times leave the API as RFC 3339 UTC strings.
-pub fn time(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .unwrap_or_default()
-}
+pub use crate::views::time;

@@ -10,6 +10,7 @@ mod fulfilment;
 mod helpers;
 mod inventory;
 mod isolation;
+mod layers;
 mod orders;
 mod plugins;
 mod products;

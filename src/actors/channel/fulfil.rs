@@ -3,6 +3,7 @@
 //! confirms, `failed` with the channel's message when refused for good, and waits and retries
 //! on anything transient.
 
+use crate::actors::error::ActorError;
 use std::rc::Rc;
 
 use crate::connectors::{Connector, ConnectorError, OutboundFulfilment};
@@ -13,44 +14,41 @@ use super::push::retry_delay;
 /// Fulfilments sent per round; the drain goes on while any is due.
 const PER_ROUND: i64 = 10;
 
-pub async fn drain(channel_id: i64, connector: Rc<dyn Connector>, pool: DbPool) -> Result<usize, String> {
+pub async fn drain(channel_id: i64, connector: Rc<dyn Connector>, pool: DbPool) -> Result<usize, ActorError> {
     let target = outbox::channel_target(channel_id);
     let mut sent = 0;
     for _ in 0..1000 {
         let t = target.clone();
-        let rows = db::run(&pool, move |conn| Ok(outbox::due(conn, &t, outbox::FULFILMENT, db::now_ms(), PER_ROUND)?))
-            .await
-            .map_err(|e| e.to_string())?;
+        let rows =
+            db::run(&pool, move |conn| Ok(outbox::due(conn, &t, outbox::FULFILMENT, db::now_ms(), PER_ROUND)?)).await?;
         if rows.is_empty() {
             break;
         }
         for row in rows {
             let Ok(fulfilment_id) = row.payload.parse::<i64>() else {
-                db::run(&pool, move |conn| Ok(outbox::remove(conn, row.id)?)).await.map_err(|e| e.to_string())?;
+                db::run(&pool, move |conn| Ok(outbox::remove(conn, row.id)?)).await?;
                 continue;
             };
             let entry = row.id;
-            let outbound = db::run(&pool, move |conn| prepare(conn, fulfilment_id)).await.map_err(|e| e.to_string())?;
+            let outbound = db::run(&pool, move |conn| prepare(conn, fulfilment_id)).await?;
             let outbound = match outbound {
                 Prepared::Send(o) => o,
                 Prepared::Done => {
-                    db::run(&pool, move |conn| Ok(outbox::remove(conn, entry)?)).await.map_err(|e| e.to_string())?;
+                    db::run(&pool, move |conn| Ok(outbox::remove(conn, entry)?)).await?;
                     continue;
                 }
                 Prepared::HeldElsewhere => {
                     // Another sender holds it: look again when its lease runs out.
                     let at = db::now_ms() + db::fulfilments::SEND_LEASE_MS;
                     db::run(&pool, move |conn| Ok(outbox::postpone(conn, &[entry], "being sent elsewhere", at)?))
-                        .await
-                        .map_err(|e| e.to_string())?;
+                        .await?;
                     continue;
                 }
             };
             let result = connector.send_fulfilment(outbound).await;
             let attempts = row.attempts;
             db::run(&pool, move |conn| db::write_tx(conn, |conn| settle(conn, fulfilment_id, entry, attempts, result)))
-                .await
-                .map_err(|e| e.to_string())?;
+                .await?;
             sent += 1;
         }
     }

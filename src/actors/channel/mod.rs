@@ -6,6 +6,7 @@
 mod fulfil;
 mod push;
 
+use crate::actors::error::ActorError;
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::time::Duration;
@@ -120,7 +121,11 @@ impl ChannelActor {
         let fut = db::run(&pool, move |conn| Ok(db::channels::find(conn, id)?));
         ctx.spawn(fut.into_actor(self).map(move |found, act, ctx| match found {
             Ok(Some(channel)) if channel.enabled => {
-                act.connector = match connectors::for_channel(&channel, &act.secrets) {
+                let built =
+                    channel.kind().map_err(|e| connectors::ConnectorError::Permanent(e.to_string())).and_then(|kind| {
+                        connectors::for_channel(kind, &channel.base_url, &channel.credentials, &act.secrets)
+                    });
+                act.connector = match built {
                     Ok(c) => Some(c),
                     Err(e) => {
                         tracing::error!(channel_id = act.id, error = %e, "cannot build connector");
@@ -223,7 +228,7 @@ impl Handler<PollNow> for ChannelActor {
                 }
                 Ok(Err(e)) => {
                     tracing::warn!(channel_id = act.id, error = %e, "poll failed");
-                    Some(e)
+                    Some(e.to_string())
                 }
                 Err(_) => {
                     tracing::error!(channel_id = act.id, "connector panicked; restarting this channel's actor");
@@ -284,7 +289,7 @@ impl Handler<PushNow> for ChannelActor {
                         wait = wait.min(Duration::from_secs(1));
                     }
                     tracing::warn!(channel_id = act.id, error = %e, ?wait, "stock push round failed; retrying");
-                    push::record_failure(&act.pool, act.id, e);
+                    push::record_failure(&act.pool, act.id, e.to_string());
                     Some(db::now_ms() + wait.as_millis() as i64)
                 }
                 Err(_) => {
@@ -370,10 +375,9 @@ async fn poll_once(
     inventory: Addr<InventoryActor>,
     pool: DbPool,
     panic_now: bool,
-) -> Result<ImportOutcome, String> {
+) -> Result<ImportOutcome, ActorError> {
     let id = channel.id;
-    let state =
-        db::run(&pool, move |conn| Ok(db::orders::channel_state(conn, id)?)).await.map_err(|e| e.to_string())?;
+    let state = db::run(&pool, move |conn| Ok(db::orders::channel_state(conn, id)?)).await?;
     let since = state.cursor_updated_at.map(|c| c - OVERLAP_MS);
     let mut total = ImportOutcome::default();
     let mut page_token = None;
@@ -381,13 +385,9 @@ async fn poll_once(
         if panic_now {
             panic!("injected connector panic (test hook)");
         }
-        let page = connector.fetch_orders(since, page_token.take()).await.map_err(|e| e.to_string())?;
+        let page = connector.fetch_orders(since, page_token.take()).await?;
         let cursor = page.orders.iter().map(|o| o.updated_at).max();
-        let outcome = inventory
-            .send(ImportOrders::for_channel(&channel, page.orders, cursor))
-            .await
-            .map_err(|e| e.to_string())?
-            .map_err(|e| e.to_string())?;
+        let outcome = inventory.send(ImportOrders::for_channel(&channel, page.orders, cursor)).await??;
         total.add(&outcome);
         match page.next {
             Some(next) => page_token = Some(next),
@@ -426,11 +426,11 @@ async fn sync_catalogue(
     channel_id: i64,
     connector: Rc<dyn Connector>,
     inventory: Addr<InventoryActor>,
-) -> Result<usize, String> {
+) -> Result<usize, ActorError> {
     let mut listings = Vec::new();
     let mut page = None;
     for _ in 0..MAX_PAGES {
-        let got = connector.fetch_catalogue(page.take()).await.map_err(|e| e.to_string())?;
+        let got = connector.fetch_catalogue(page.take()).await?;
         listings.extend(got.listings);
         match got.next {
             Some(next) => page = Some(next),
@@ -439,7 +439,7 @@ async fn sync_catalogue(
     }
     // Stored by the InventoryActor, in a stock transaction like every write that can queue a
     // push: the listings' stock rows are locked with everything else it writes.
-    inventory.send(StoreCatalogue { channel_id, listings }).await.map_err(|e| e.to_string())?.map_err(|e| e.to_string())
+    Ok(inventory.send(StoreCatalogue { channel_id, listings }).await??)
 }
 
 impl Handler<Reload> for ChannelActor {

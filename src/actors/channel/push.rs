@@ -3,6 +3,7 @@
 //! is still the latest. A stale compare means the channel sold something Chorus has not seen:
 //! import first, re-read the channel's figures, then push again.
 
+use crate::actors::error::ActorError;
 use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
@@ -50,7 +51,7 @@ pub async fn drain(
     connector: Rc<dyn Connector>,
     inventory: Addr<InventoryActor>,
     pool: DbPool,
-) -> Result<Drained, String> {
+) -> Result<Drained, ActorError> {
     let id = channel.id;
     let target = outbox::channel_target(id);
     let limit = connector.max_push_batch().max(1) as i64;
@@ -148,7 +149,7 @@ pub async fn drain(
             let ids: Vec<i64> = batch.iter().filter(|d| stale.contains(&d.push.sku)).map(|d| d.seen.id).collect();
             let at = db::now_ms() + STALE_PAUSE_MS;
             let why = "the channel's figure moved under the push";
-            db::run(&pool, move |conn| Ok(outbox::defer(conn, &ids, why, at)?)).await.map_err(|e| e.to_string())?;
+            db::run(&pool, move |conn| Ok(outbox::defer(conn, &ids, why, at)?)).await?;
             stale_ids.extend(batch.iter().filter(|d| stale.contains(&d.push.sku)).map(|d| d.seen.id));
             stale_skus.extend(stale);
         }
@@ -159,14 +160,13 @@ pub async fn drain(
         // pushes, they wait STALE_PAUSE_MS instead (not a failure: no growing back-off).
         poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
         drained.read.extend(stale_skus.iter().cloned());
-        let seen = connector.read_quantities(stale_skus).await.map_err(|e| e.to_string())?;
+        let seen = connector.read_quantities(stale_skus).await?;
         let now = db::now_ms();
         db::run(&pool, move |conn| {
             db::channel_products::set_channel_quantities(conn, id, &seen)?;
             Ok(outbox::defer(conn, &stale_ids, "pushing again after importing the channel", now)?)
         })
-        .await
-        .map_err(|e| e.to_string())?;
+        .await?;
     }
     drained.next_due_at = next_due(&pool, &target).await?;
     Ok(drained)
@@ -174,7 +174,7 @@ pub async fn drain(
 
 /// The due entries of this channel with their listing and the channel's current buffer;
 /// entries whose listing is gone are dropped here (there is nothing left to send them to).
-async fn due(pool: &DbPool, target: &str, channel_id: i64, limit: i64) -> Result<Vec<Due>, String> {
+async fn due(pool: &DbPool, target: &str, channel_id: i64, limit: i64) -> Result<Vec<Due>, ActorError> {
     let target = target.to_string();
     db::run(pool, move |conn| {
         let Some(channel) = db::channels::find(conn, channel_id)? else { return Ok(Vec::new()) };
@@ -217,7 +217,7 @@ async fn due(pool: &DbPool, target: &str, channel_id: i64, limit: i64) -> Result
         Ok(out)
     })
     .await
-    .map_err(|e| e.to_string())
+    .map_err(ActorError::from)
 }
 
 /// A compare needs the channel's current figure: read the ones Chorus has never seen.
@@ -226,13 +226,13 @@ async fn learn_unknown_figures(
     pool: &DbPool,
     channel_id: i64,
     batch: &mut [Due],
-) -> Result<(), String> {
+) -> Result<(), ActorError> {
     let unknown: Vec<String> =
         batch.iter().filter(|d| d.push.compare_from.is_none()).map(|d| d.push.sku.clone()).collect();
     if unknown.is_empty() {
         return Ok(());
     }
-    let seen = connector.read_quantities(unknown).await.map_err(|e| e.to_string())?;
+    let seen = connector.read_quantities(unknown).await?;
     let by_sku: HashMap<&str, i64> = seen.iter().map(|(s, q)| (s.as_str(), *q)).collect();
     for d in batch.iter_mut() {
         if d.push.compare_from.is_none() {
@@ -241,12 +241,12 @@ async fn learn_unknown_figures(
     }
     db::run(pool, move |conn| Ok(db::channel_products::set_channel_quantities(conn, channel_id, &seen)?))
         .await
-        .map_err(|e| e.to_string())
+        .map_err(ActorError::from)
 }
 
 /// Confirmed figures: the entry goes (unless a newer figure replaced it meanwhile) and the
 /// figure is what the channel now shows.
-async fn confirm(pool: &DbPool, channel_id: i64, confirmed: &[&Due]) -> Result<(), String> {
+async fn confirm(pool: &DbPool, channel_id: i64, confirmed: &[&Due]) -> Result<(), ActorError> {
     if confirmed.is_empty() {
         return Ok(());
     }
@@ -260,12 +260,12 @@ async fn confirm(pool: &DbPool, channel_id: i64, confirmed: &[&Due]) -> Result<(
         })
     })
     .await
-    .map_err(|e| e.to_string())
+    .map_err(ActorError::from)
 }
 
-async fn postpone(pool: &DbPool, ids: Vec<i64>, error: String, wait: Duration) -> Result<(), String> {
+async fn postpone(pool: &DbPool, ids: Vec<i64>, error: String, wait: Duration) -> Result<(), ActorError> {
     let next = db::now_ms() + wait.as_millis() as i64;
-    db::run(pool, move |conn| Ok(outbox::postpone(conn, &ids, &error, next)?)).await.map_err(|e| e.to_string())
+    db::run(pool, move |conn| Ok(outbox::postpone(conn, &ids, &error, next)?)).await.map_err(ActorError::from)
 }
 
 async fn attempts_of(pool: &DbPool, batch: &[Due]) -> i32 {
@@ -273,9 +273,9 @@ async fn attempts_of(pool: &DbPool, batch: &[Due]) -> i32 {
     db::run(pool, move |conn| Ok(outbox::max_attempts(conn, &ids)?)).await.unwrap_or(0)
 }
 
-async fn next_due(pool: &DbPool, target: &str) -> Result<Option<i64>, String> {
+async fn next_due(pool: &DbPool, target: &str) -> Result<Option<i64>, ActorError> {
     let target = target.to_string();
-    db::run(pool, move |conn| Ok(outbox::next_due_at(conn, &target)?)).await.map_err(|e| e.to_string())
+    db::run(pool, move |conn| Ok(outbox::next_due_at(conn, &target)?)).await.map_err(ActorError::from)
 }
 
 /// Records a drain that failed before any verdict (the channel's status shows it).
@@ -317,7 +317,7 @@ pub async fn verify(
     inventory: Addr<InventoryActor>,
     pool: DbPool,
     skus: Vec<String>,
-) -> Result<Vec<String>, String> {
+) -> Result<Vec<String>, ActorError> {
     if skus.is_empty() {
         return Ok(Vec::new());
     }
@@ -327,8 +327,8 @@ pub async fn verify(
     // kept, and a SKU whose belief moved during the read (a push confirmed, an import's shift)
     // is not corrected from it, only checked again.
     let names = skus.clone();
-    let before = db::run(&pool, move |conn| beliefs(conn, id, &names)).await.map_err(|e| e.to_string())?;
-    let seen = connector.read_quantities(skus.clone()).await.map_err(|e| e.to_string())?;
+    let before = db::run(&pool, move |conn| beliefs(conn, id, &names)).await?;
+    let seen = connector.read_quantities(skus.clone()).await?;
     // A sale the read already counts but Chorus had not imported yet is imported now: its
     // shift moves the belief, so that SKU is checked again rather than counted twice.
     poll_once(channel.clone(), connector.clone(), inventory, pool.clone(), false).await?;
@@ -360,7 +360,7 @@ pub async fn verify(
         Ok(corrected)
     })
     .await
-    .map_err(|e| e.to_string())
+    .map_err(ActorError::from)
 }
 
 #[cfg(test)]

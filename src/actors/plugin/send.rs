@@ -2,6 +2,7 @@
 //! order's snapshot to the plugin's `orders_url`. The `webhook-id` is derived from the order and
 //! the plugin, so a resend (after a failure or a crash) carries the same one.
 
+use crate::actors::error::ActorError;
 use std::time::Duration;
 
 use serde_json::json;
@@ -11,7 +12,7 @@ use crate::db::outbox::{self, Seen};
 use crate::db::plugins::{self as q, Plugin, PLUGIN_CANCEL};
 use crate::db::{self, DbPool};
 use crate::domain::order::Status;
-use crate::http::orders::OrderView;
+use crate::views::orders::OrderView;
 
 /// Orders read per query.
 const PAGE: i64 = 50;
@@ -33,16 +34,14 @@ pub async fn drain(
     client: awc::Client,
     pool: DbPool,
     allow_private: bool,
-) -> Result<Option<i64>, String> {
+) -> Result<Option<i64>, ActorError> {
     let target = q::target(plugin.id);
     loop {
         let t = target.clone();
-        let due = db::run(&pool, move |conn| Ok(outbox::due_any(conn, &t, db::now_ms(), PAGE)?))
-            .await
-            .map_err(|e| e.to_string())?;
+        let due = db::run(&pool, move |conn| Ok(outbox::due_any(conn, &t, db::now_ms(), PAGE)?)).await?;
         if due.is_empty() {
             let t = target.clone();
-            return db::run(&pool, move |conn| Ok(outbox::next_due_at(conn, &t)?)).await.map_err(|e| e.to_string());
+            return db::run(&pool, move |conn| Ok(outbox::next_due_at(conn, &t)?)).await.map_err(ActorError::from);
         }
         for row in due {
             let entry = Seen { id: row.id, payload: row.payload.clone(), written_at: row.created_at };
@@ -74,17 +73,13 @@ pub async fn drain(
             };
             if attempt.delivered() && cancel {
                 tracing::info!(order_id, webhook_id = %id, "plugin told the order is cancelled");
-                db::run(&pool, move |conn| Ok(outbox::remove_delivered(conn, &[entry])?))
-                    .await
-                    .map_err(|e| e.to_string())?;
+                db::run(&pool, move |conn| Ok(outbox::remove_delivered(conn, &[entry])?)).await?;
                 continue;
             }
             if attempt.delivered() {
                 tracing::info!(order_id, webhook_id = %id, ms = attempt.duration_ms, "order sent to plugin");
                 let (pid, now) = (plugin.id, db::now_ms());
-                db::run(&pool, move |conn| Ok(q::mark_sent(conn, pid, &entry, order_id, now)?))
-                    .await
-                    .map_err(|e| e.to_string())?;
+                db::run(&pool, move |conn| Ok(q::mark_sent(conn, pid, &entry, order_id, now)?)).await?;
                 continue;
             }
             let outage = plugin_is_down(&attempt);
@@ -97,15 +92,14 @@ pub async fn drain(
                 outbox::postpone(conn, &[rid], &error, next)?;
                 Ok(q::record_error(conn, pid, &error)?)
             })
-            .await
-            .map_err(|e| e.to_string())?;
+            .await?;
             if outage {
                 // The plugin is down or throttling: the rest waits too, keeping their order.
                 let t = target.clone();
                 return db::run(&pool, move |conn| Ok(outbox::next_due_at(conn, &t)?))
                     .await
                     .map(|n| n.map(|n| n.max(next)))
-                    .map_err(|e| e.to_string());
+                    .map_err(ActorError::from);
             }
         }
     }
@@ -122,7 +116,7 @@ fn plugin_is_down(a: &Attempt) -> bool {
 
 /// The body sent for an order: its snapshot with lines (`orders.routed`), or None when it is no
 /// longer open; for a cancellation (`orders.cancelled`), None when the plugin never had it.
-async fn snapshot(pool: &DbPool, order_id: i64, cancel: bool) -> Result<Option<Vec<u8>>, String> {
+async fn snapshot(pool: &DbPool, order_id: i64, cancel: bool) -> Result<Option<Vec<u8>>, ActorError> {
     db::run(pool, move |conn| {
         let Some(order) = db::orders::find(conn, order_id)? else { return Ok(None) };
         if cancel {
@@ -134,19 +128,20 @@ async fn snapshot(pool: &DbPool, order_id: i64, cancel: bool) -> Result<Option<V
             return Ok(None);
         }
         let lines = db::orders::lines_of(conn, &[order_id])?;
+        let data = db::to_json(&OrderView::new(order, Some(lines), None))?;
         let body = json!({
             "type": if cancel { "orders.cancelled" } else { "orders.routed" },
             "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            "data": OrderView::new(order, Some(lines), None),
+            "data": data,
         });
-        Ok(Some(serde_json::to_vec(&body).unwrap_or_default()))
+        Ok(Some(body.to_string().into_bytes()))
     })
     .await
-    .map_err(|e| e.to_string())
+    .map_err(ActorError::from)
 }
 
-async fn remove(pool: &DbPool, id: i64) -> Result<(), String> {
-    db::run(pool, move |conn| Ok(outbox::remove(conn, id)?)).await.map_err(|e| e.to_string())
+async fn remove(pool: &DbPool, id: i64) -> Result<(), ActorError> {
+    db::run(pool, move |conn| Ok(outbox::remove(conn, id)?)).await.map_err(ActorError::from)
 }
 
 #[cfg(test)]

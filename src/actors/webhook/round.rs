@@ -4,6 +4,7 @@
 //! subjects go concurrently. Everything the round did is written in one transaction, so a crash
 //! re-sends at most one round (with the same `webhook-id`s).
 
+use crate::actors::error::ActorError;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 
@@ -69,7 +70,7 @@ pub async fn run(
     pool: DbPool,
     settings: Rc<WebhookSettings>,
     secrets: crate::secrets::SecretBox,
-) -> Result<After, String> {
+) -> Result<After, ActorError> {
     let id = sub.id;
     let loaded = db::run(&pool, move |conn| {
         db::events::sequence(conn)?;
@@ -86,8 +87,7 @@ pub async fn run(
         };
         Ok(Some((sub, pending, events, fresh)))
     })
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     let Some((sub, pending, pending_events, fresh)) = loaded else {
         return Ok(After::Disabled("subscription deleted".into()));
     };
@@ -233,8 +233,7 @@ pub async fn run(
         }
         Ok(None)
     })
-    .await
-    .map_err(|e| e.to_string())?;
+    .await?;
     if let Some(reason) = verdict {
         return Ok(After::Disabled(reason));
     }

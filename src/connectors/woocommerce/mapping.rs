@@ -169,3 +169,26 @@ mod catalogue_tests {
         assert!(super::listing(&serde_json::json!({"id": 1, "sku": ""}), None).is_none());
     }
 }
+
+#[cfg(test)]
+mod plan_tests {
+    use std::collections::BTreeMap;
+
+    use crate::domain::import::{plan, Action, Policy};
+    use crate::domain::order::{ImportFilter, Status};
+
+    #[test]
+    fn an_order_shipped_and_refunded_before_chorus_saw_it_takes_its_units() {
+        let w: super::WooOrder = serde_json::from_value(serde_json::json!({
+            "id": 1011, "number": "1011", "status": "refunded",
+            "date_created_gmt": "2026-11-28T04:00:00", "date_modified_gmt": "2026-11-28T04:00:09",
+            "line_items": [{"id": 7, "sku": "A", "quantity": 3, "meta_data": [{"key": "_reduced_stock", "value": "3"}]}]
+        }))
+        .unwrap();
+        let o = super::order(w).unwrap();
+        let policy = Policy { filter: ImportFilter::default(), reserve_unpaid: true, tracked_since: 0 };
+        let p = plan(&o, None, &policy, &|sku| (sku == "A").then_some(10));
+        assert_eq!((p.action, p.status), (Action::Insert, Status::Cancelled), "{o:?}");
+        assert_eq!(p.on_hand, BTreeMap::from([("A".to_string(), -3)]));
+    }
+}

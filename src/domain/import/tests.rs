@@ -351,17 +351,3 @@ fn an_order_closed_before_chorus_saw_it_records_units_gone_meanwhile() {
     restocked.cancelled_at = Some(2_500);
     assert_eq!(plan(&restocked, None, &policy(), &stock).action, Action::Skip);
 }
-
-#[test]
-fn a_woocommerce_order_shipped_and_refunded_before_chorus_saw_it_takes_its_units() {
-    let w: crate::connectors::woocommerce::mapping::WooOrder = serde_json::from_value(serde_json::json!({
-        "id": 1011, "number": "1011", "status": "refunded",
-        "date_created_gmt": "2026-11-28T04:00:00", "date_modified_gmt": "2026-11-28T04:00:09",
-        "line_items": [{"id": 7, "sku": "A", "quantity": 3, "meta_data": [{"key": "_reduced_stock", "value": "3"}]}]
-    }))
-    .unwrap();
-    let o = crate::connectors::woocommerce::mapping::order(w).unwrap();
-    let p = plan(&o, None, &Policy { tracked_since: 0, ..policy() }, &stock);
-    assert_eq!((p.action, p.status), (Action::Insert, Status::Cancelled), "{o:?}");
-    assert_eq!(p.on_hand, map(&[("A", -3)]));
-}

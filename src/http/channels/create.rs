@@ -41,16 +41,16 @@ fn yes() -> bool {
 pub async fn create(state: web::Data<AppState>, body: Body<NewChannel>) -> ApiResult<HttpResponse> {
     let b = body.0;
     validate_name(&b.name)?;
-    validate_kind(&b.kind)?;
+    let kind = validate_kind(&b.kind)?;
     let base_url = validate_base_url(&b.base_url)?;
-    let credentials = state.secrets.seal_values(&validate_credentials(&b.kind, &b.credentials)?);
+    let credentials = state.secrets.seal_values(&validate_credentials(kind, &b.credentials)?)?;
     validate_poll_interval(b.poll_interval_secs)?;
     validate_stock_buffer(b.stock_buffer)?;
     let ships_from = validate_ships_from(&b.ships_from)?;
     let now = db::now_ms();
     let values = ChannelValues {
         name: b.name.trim().to_string(),
-        kind: b.kind,
+        kind: kind.name().to_string(),
         base_url,
         credentials,
         poll_interval_secs: b.poll_interval_secs,

@@ -121,7 +121,8 @@ impl From<UnlinkedListing> for ChannelProductView {
 pub fn validate(d: &ChannelProductData) -> ApiResult<()> {
     let money = |m: &Option<Money>, field: &str| -> ApiResult<()> {
         if let Some(m) = m {
-            validate_currency(&m.currency).map_err(|e| ApiError::validation(format!("{field}.currency"), e))?;
+            validate_currency(&m.currency)
+                .map_err(|e| ApiError::validation(format!("{field}.currency"), e.to_string()))?;
             if m.amount_minor < 0 {
                 return Err(ApiError::validation(format!("{field}.amount_minor"), "must not be negative"));
             }

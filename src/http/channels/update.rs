@@ -56,7 +56,7 @@ pub async fn update(
         values.base_url = validate_base_url(&url)?;
     }
     if let Some(creds) = changes.credentials {
-        values.credentials = state.secrets.seal_values(&validate_credentials(&values.kind, &creds)?);
+        values.credentials = state.secrets.seal_values(&validate_credentials(stored_kind(&values.kind)?, &creds)?)?;
     }
     if let Some(secs) = changes.poll_interval_secs {
         validate_poll_interval(secs)?;

@@ -36,7 +36,7 @@ pub async fn put(
     // One message per report time (usually one): each carries its own `as_of`.
     let mut by_time: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
     for (i, l) in body.0.into_iter().enumerate() {
-        crate::domain::sku::validate(&l.sku).map_err(|e| ApiError::validation(format!("[{i}].sku"), e))?;
+        crate::domain::sku::validate(&l.sku).map_err(|e| ApiError::validation(format!("[{i}].sku"), e.to_string()))?;
         if !(0..=MAX_QUANTITY).contains(&l.quantity) {
             return Err(ApiError::validation(format!("[{i}].quantity"), format!("must be 0 to {MAX_QUANTITY}")));
         }

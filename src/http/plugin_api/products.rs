@@ -37,7 +37,7 @@ pub struct PluginProductData {
 }
 
 fn validate(i: usize, p: &PluginProductData) -> ApiResult<()> {
-    crate::domain::sku::validate(&p.sku).map_err(|e| ApiError::validation(format!("[{i}].sku"), e))?;
+    crate::domain::sku::validate(&p.sku).map_err(|e| ApiError::validation(format!("[{i}].sku"), e.to_string()))?;
     for (name, v) in [
         ("weight_grams", p.weight_grams),
         ("length_mm", p.length_mm),

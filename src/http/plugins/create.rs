@@ -45,7 +45,7 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewPlugin>) -> ApiRes
     };
     let (token, secret) = new_credentials();
     let digest = hex::encode(sha256(&token));
-    let stored_secret = state.secrets.seal(&secret);
+    let stored_secret = state.secrets.seal(&secret)?;
     let view = db::run(&state.pool, move |conn| {
         let plugin = db::plugins::insert(conn, &values, &digest, &stored_secret, now)?;
         Ok((plugin.id, plugin.enabled, PluginView::load(conn, plugin, Some((token, secret)))?))

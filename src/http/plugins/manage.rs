@@ -109,7 +109,7 @@ pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> ApiRes
 pub async fn rotate(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
     let (token, secret) = new_credentials();
-    let (digest, stored) = (hex::encode(sha256(&token)), state.secrets.seal(&secret));
+    let (digest, stored) = (hex::encode(sha256(&token)), state.secrets.seal(&secret)?);
     let plugin = db::run(&state.pool, move |conn| {
         if !db::plugins::rotate(conn, id, &digest, &stored, db::now_ms())? {
             return Ok(None);

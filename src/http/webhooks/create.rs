@@ -44,7 +44,7 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewSubscription>) -> 
         updated_at: now,
     };
     let secret = new_secret();
-    let stored = state.secrets.seal(&secret);
+    let stored = state.secrets.seal(&secret)?;
     let sub = db::run(&state.pool, move |conn| Ok(db::webhooks::insert(conn, &values, &stored, now)?)).await?;
     tracing::info!(subscription_id = sub.id, "webhook subscription created");
     if sub.enabled {

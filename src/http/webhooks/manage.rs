@@ -83,7 +83,7 @@ pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> ApiRes
 pub async fn rotate(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
     let secret = new_secret();
-    let stored = state.secrets.seal(&secret);
+    let stored = state.secrets.seal(&secret)?;
     let sub = db::run(&state.pool, move |conn| {
         if !db::webhooks::set_secret(conn, id, &stored, db::now_ms())? {
             return Ok(None);

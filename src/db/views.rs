@@ -1,0 +1,73 @@
+//! The shared view shapes (`crate::views`) built from rows, for the API, the event snapshots
+//! and the plugin sends alike.
+
+use super::fulfilments::{FulfilmentLine, FulfilmentRow};
+use super::orders::{EventRow, LineRow, OrderRow};
+use crate::views::fulfilments::{FulfilmentLineView, FulfilmentView};
+use crate::views::orders::{HistoryView, LineView, OrderView};
+use crate::views::time;
+
+impl OrderView {
+    pub fn new(o: OrderRow, lines: Option<Vec<LineRow>>, history: Option<Vec<EventRow>>) -> Self {
+        OrderView {
+            id: o.id,
+            channel_id: o.channel_id,
+            external_id: o.external_id,
+            name: o.name,
+            status: o.status,
+            hold_reason: o.hold_reason,
+            financial_status: o.financial_status,
+            fulfillment_status: o.fulfillment_status,
+            channel_created_at: time(o.channel_created_at),
+            channel_updated_at: time(o.channel_updated_at),
+            cancelled_at: o.cancelled_at.map(time),
+            imported_at: time(o.imported_at),
+            updated_at: time(o.updated_at),
+            plugin_id: o.plugin_id,
+            lines: lines.map(|ls| {
+                ls.into_iter()
+                    .map(|l| LineView {
+                        id: l.id,
+                        external_id: l.external_id,
+                        sku: l.sku,
+                        quantity: l.quantity,
+                        fulfilled: l.fulfilled,
+                        shipped: l.shipped,
+                        allocated: l.allocated,
+                        shipped_on_channel: l.channel_out,
+                        returned: l.returned,
+                        written_off: l.written_off,
+                    })
+                    .collect()
+            }),
+            history: history.map(|h| {
+                h.into_iter().map(|e| HistoryView { at: time(e.at), kind: e.kind, detail: e.detail }).collect()
+            }),
+            fulfilments: None,
+        }
+    }
+}
+
+impl FulfilmentView {
+    pub fn new(f: FulfilmentRow, lines: Vec<FulfilmentLine>) -> Self {
+        FulfilmentView {
+            id: f.id,
+            order_id: f.order_id,
+            channel_id: f.channel_id,
+            source: f.source,
+            status: f.status,
+            carrier: f.carrier,
+            tracking_number: f.tracking_number,
+            tracking_url: f.tracking_url,
+            channel_ref: f.channel_ref,
+            attempts: f.attempts,
+            last_error: f.last_error,
+            lines: lines
+                .into_iter()
+                .map(|l| FulfilmentLineView { line_id: l.order_line_id, sku: l.sku, quantity: l.quantity })
+                .collect(),
+            created_at: time(f.created_at),
+            updated_at: time(f.updated_at),
+        }
+    }
+}

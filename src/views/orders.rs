@@ -1,0 +1,61 @@
+//! An order as the API, the `orders.*` events and the plugins see it: its lines, what each
+//! allocates and has shipped, and (when asked for) its history and fulfilments.
+
+use serde::Serialize;
+
+#[derive(Serialize)]
+pub struct OrderView {
+    pub id: i64,
+    pub channel_id: i64,
+    pub external_id: String,
+    pub name: String,
+    pub status: String,
+    pub hold_reason: Option<String>,
+    pub financial_status: String,
+    pub fulfillment_status: String,
+    pub channel_created_at: String,
+    pub channel_updated_at: String,
+    pub cancelled_at: Option<String>,
+    pub imported_at: String,
+    pub updated_at: String,
+    /// The fulfilment-centre plugin the order was routed to.
+    pub plugin_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<LineView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub history: Option<Vec<HistoryView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fulfilments: Option<Vec<super::fulfilments::FulfilmentView>>,
+}
+
+#[derive(Serialize)]
+pub struct LineView {
+    pub id: i64,
+    pub external_id: String,
+    pub sku: String,
+    pub quantity: i64,
+    pub fulfilled: i64,
+    /// Units shipped through Chorus's fulfilments.
+    pub shipped: i64,
+    pub allocated: i64,
+    /// Units shipped (or written off) on the channel itself, taken off the ships-from source.
+    pub shipped_on_channel: i64,
+    /// Units the channel restocked after they shipped, put back on the source.
+    pub returned: i64,
+    /// Units refunded without restock.
+    pub written_off: i64,
+}
+
+#[derive(Serialize)]
+pub struct HistoryView {
+    pub at: String,
+    pub kind: String,
+    pub detail: String,
+}
+
+impl OrderView {
+    pub fn with_fulfilments(mut self, f: Vec<super::fulfilments::FulfilmentView>) -> Self {
+        self.fulfilments = Some(f);
+        self
+    }
+}
