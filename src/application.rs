@@ -92,6 +92,17 @@ impl Application {
         for sub in db::run(&pool, |conn| Ok(db::webhooks::list(conn)?)).await?.iter().filter(|s| s.enabled) {
             webhooks.ensure(sub.id);
         }
+        let bell = crate::actors::webhook::watch::EventBell::default();
+        {
+            let bell = bell.clone();
+            inventory.do_send(crate::actors::inventory::NotifyCommitted(Box::new(move || bell.ring())));
+        }
+        crate::actors::webhook::watch::spawn(
+            pool.clone(),
+            webhooks.clone(),
+            bell,
+            std::time::Duration::from_millis(settings.webhooks.watch_interval_ms.clamp(10, 60_000)),
+        );
         spawn_pruner(pool.clone(), settings.webhooks.keep_days);
 
         let addr = settings.bind_addr()?;

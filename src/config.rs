@@ -57,6 +57,9 @@ pub struct WebhookSettings {
     /// Events (and delivery log entries) are kept this many days, for replays; older ones that
     /// every enabled subscription has passed are deleted.
     pub keep_days: u64,
+    /// How often, at most, new events written outside a stock transaction (the API, another
+    /// process) wait before the subscriptions are woken, in milliseconds.
+    pub watch_interval_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -80,6 +80,11 @@ where
         self.actors.get(&id).map(|a| a.clone()).filter(Addr::connected)
     }
 
+    /// Calls `f` with every running actor.
+    pub fn each(&self, f: impl Fn(&Addr<A>)) {
+        self.actors.iter().filter(|a| a.connected()).for_each(|a| f(a.value()));
+    }
+
     /// Whether an actor was started for `id` (it may have died since).
     pub fn knows(&self, id: i64) -> bool {
         self.actors.contains_key(&id)

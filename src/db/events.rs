@@ -77,6 +77,11 @@ pub fn of_kind(conn: &mut DbConn, kind: &str, limit: i64) -> QueryResult<Vec<Eve
     events::table.filter(events::kind.eq(kind)).order(events::id).limit(limit).select(EventRow::as_select()).load(conn)
 }
 
+/// The kinds of the events sequenced after position `after`.
+pub fn kinds_after(conn: &mut DbConn, after: i64) -> QueryResult<Vec<String>> {
+    events::table.filter(events::seq.gt(after)).select(events::kind).distinct().load(conn)
+}
+
 /// The newest sequenced position (a new subscription starts after it).
 pub fn last_seq(conn: &mut DbConn) -> QueryResult<i64> {
     Ok(events::table.select(diesel::dsl::max(events::seq)).first::<Option<i64>>(conn)?.unwrap_or(0))

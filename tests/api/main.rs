@@ -8,6 +8,7 @@ mod crash;
 mod demo;
 mod fulfilment;
 mod helpers;
+mod idle;
 mod inventory;
 mod isolation;
 mod layers;

@@ -132,6 +132,12 @@ pub struct NotifyPushes(pub PushNotifier);
 #[rtype(result = "()")]
 pub struct NotifyRouted(pub PushNotifier);
 
+/// Tells the actor whom to ring after each commit: the event watcher, which hands the events
+/// the commit wrote to the webhook actors at once instead of at their next look.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct NotifyCommitted(pub Box<dyn Fn() + Send>);
+
 /// Resolves once nothing is queued or in flight (used at shutdown).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -191,6 +197,7 @@ pub struct InventoryActor {
     subscribers: Vec<Recipient<StockChanged>>,
     pushes_queued: Option<PushNotifier>,
     orders_routed: Option<PushNotifier>,
+    committed: Option<Box<dyn Fn() + Send>>,
     drain_waiters: Vec<oneshot::Sender<()>>,
 }
 
@@ -211,6 +218,7 @@ impl InventoryActor {
             subscribers: Vec::new(),
             pushes_queued: None,
             orders_routed: None,
+            committed: None,
             drain_waiters: Vec::new(),
         }
     }
@@ -277,6 +285,9 @@ impl InventoryActor {
                     if let Some(notify) = &act.orders_routed {
                         notify(&committed.routed);
                     }
+                }
+                if let Some(ring) = &act.committed {
+                    ring();
                 }
                 act.broadcast(committed.moved);
             }
@@ -396,6 +407,13 @@ impl Handler<NotifyPushes> for InventoryActor {
     type Result = ();
     fn handle(&mut self, msg: NotifyPushes, _: &mut Self::Context) {
         self.pushes_queued = Some(msg.0);
+    }
+}
+
+impl Handler<NotifyCommitted> for InventoryActor {
+    type Result = ();
+    fn handle(&mut self, msg: NotifyCommitted, _: &mut Self::Context) {
+        self.committed = Some(msg.0);
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod registry;
 mod round;
+pub mod watch;
 
 use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
@@ -19,12 +20,19 @@ use crate::config::WebhookSettings;
 use crate::db::{self, webhooks::Subscription, DbPool};
 use crate::secrets::SecretBox;
 
-/// How often an idle subscription looks for new events.
-const IDLE_POLL: Duration = Duration::from_millis(200);
+/// How often an idle subscription looks for new events by itself: a safety net only, since the
+/// event watcher (`watch.rs`) wakes every subscription when events are written (here or by
+/// another process); a retry falling due sooner sets its own timer.
+const IDLE_POLL: Duration = Duration::from_secs(300);
 
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct DeliverNow;
+
+/// Events of these kinds were written: a subscription taking one of them delivers now.
+#[derive(Message)]
+#[rtype(result = "()")]
+pub struct EventsWritten(pub std::sync::Arc<std::collections::BTreeSet<String>>);
 
 pub struct WebhookActor {
     id: i64,
@@ -34,6 +42,8 @@ pub struct WebhookActor {
     client: awc::Client,
     subscription: Option<Subscription>,
     delivering: bool,
+    /// Woken while a round ran: the next round starts as soon as this one ends.
+    deliver_again: bool,
     timer: Option<SpawnHandle>,
     retired: bool,
     restarts: u32,
@@ -50,6 +60,7 @@ impl WebhookActor {
             client,
             subscription: None,
             delivering: false,
+            deliver_again: false,
             timer: None,
             retired: false,
             restarts: 0,
@@ -124,11 +135,22 @@ impl Handler<Retire> for WebhookActor {
     }
 }
 
+impl Handler<EventsWritten> for WebhookActor {
+    type Result = ();
+    fn handle(&mut self, msg: EventsWritten, ctx: &mut Context<Self>) {
+        let wanted = self.subscription.as_ref().is_some_and(|s| s.kinds().iter().any(|k| msg.0.contains(k)));
+        if wanted {
+            self.handle(DeliverNow, ctx);
+        }
+    }
+}
+
 impl Handler<DeliverNow> for WebhookActor {
     type Result = ();
 
     fn handle(&mut self, _: DeliverNow, ctx: &mut Context<Self>) {
         if self.delivering {
+            self.deliver_again = true;
             return;
         }
         let Some(sub) = self.subscription.clone() else { return };
@@ -139,6 +161,7 @@ impl Handler<DeliverNow> for WebhookActor {
         let guarded = AssertUnwindSafe(tracing::Instrument::instrument(work, span)).catch_unwind();
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
             act.delivering = false;
+            let again = std::mem::take(&mut act.deliver_again);
             let wait = match result {
                 Ok(Ok(round::After::Continue)) => Duration::ZERO,
                 Ok(Ok(round::After::Idle(next_retry))) => {
@@ -162,7 +185,7 @@ impl Handler<DeliverNow> for WebhookActor {
                     return;
                 }
             };
-            act.arm(ctx, wait);
+            act.arm(ctx, if again { Duration::ZERO } else { wait });
         }));
     }
 }

@@ -3,7 +3,10 @@
 
 use actix::ArbiterHandle;
 
-use super::{DeliverNow, WebhookActor};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::{DeliverNow, EventsWritten, WebhookActor};
 use crate::actors::supervision::Registry;
 use crate::config::WebhookSettings;
 use crate::db::DbPool;
@@ -32,6 +35,12 @@ impl WebhookRegistry {
 
     pub fn retire(&self, id: i64) {
         self.actors.retire(id)
+    }
+
+    /// Tells every subscription which kinds of events are new in the log; those that take
+    /// one of them deliver now.
+    pub fn events_written(&self, kinds: Arc<BTreeSet<String>>) {
+        self.actors.each(|addr| addr.do_send(EventsWritten(kinds.clone())));
     }
 
     /// Delivers now (after a replay or resend) rather than at the next look.
