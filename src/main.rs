@@ -1,5 +1,7 @@
 //! The `chorus` command: serve, demo, migrate, sim, bench.
 
+#![deny(clippy::unwrap_used, clippy::expect_used)]
+
 use clap::{Parser, Subcommand};
 
 use chorus::config::Settings;

@@ -1,6 +1,6 @@
 //! Queries over channels (the marketplaces Chorus keeps in step).
 
-use crate::domain::channel::{ChannelKind, UnknownChannelKind};
+use crate::domain::channel::{change_effects, ChangeEffects, ChannelKind, SyncSettings, UnknownChannelKind};
 use diesel::prelude::*;
 
 use super::schema::channels;
@@ -28,6 +28,16 @@ pub struct Channel {
 }
 
 impl Channel {
+    pub fn sync_settings(&self) -> SyncSettings {
+        SyncSettings {
+            import_unpaid: self.import_unpaid,
+            import_fulfilled: self.import_fulfilled,
+            reserve_unpaid: self.reserve_unpaid,
+            stock_buffer: self.stock_buffer,
+            enabled: self.enabled,
+        }
+    }
+
     /// The marketplace it is; a kind no longer known (a row written by a newer version) is an
     /// error, never a guess.
     pub fn kind(&self) -> Result<ChannelKind, UnknownChannelKind> {
@@ -107,4 +117,49 @@ pub fn delete(conn: &mut DbConn, id: i64) -> QueryResult<()> {
         0 => Err(diesel::result::Error::NotFound),
         _ => Ok(()),
     }
+}
+
+/// Changes a channel's settings in one write transaction: reads the row (locked), lets
+/// `change` edit its values, writes them and carries out what the change sets off (orders read
+/// again, every listing pushed again). None when the channel does not exist. Two concurrent
+/// changes cannot lose one another: the second reads what the first wrote.
+pub fn change(
+    conn: &mut DbConn,
+    id: i64,
+    now: i64,
+    change: impl FnOnce(&mut ChannelValues),
+) -> Result<Option<(Channel, ChangeEffects)>, super::DbError> {
+    super::write_tx(conn, |conn| {
+        // SQLite's IMMEDIATE transaction is the lock there.
+        let current: Option<Channel> = match conn {
+            DbConn::Pg(c) => channels::table.find(id).select(Channel::as_select()).for_update().first(c).optional()?,
+            DbConn::Sqlite(c) => channels::table.find(id).select(Channel::as_select()).first(c).optional()?,
+        };
+        let Some(current) = current else { return Ok(None) };
+        let before = current.sync_settings();
+        let mut values = ChannelValues {
+            name: current.name,
+            kind: current.kind,
+            base_url: current.base_url,
+            credentials: current.credentials,
+            poll_interval_secs: current.poll_interval_secs,
+            import_unpaid: current.import_unpaid,
+            import_fulfilled: current.import_fulfilled,
+            stock_buffer: current.stock_buffer,
+            enabled: current.enabled,
+            updated_at: now,
+            ships_from: current.ships_from,
+            reserve_unpaid: current.reserve_unpaid,
+        };
+        change(&mut values);
+        let channel = update(conn, id, &values)?;
+        let effects = change_effects(before, channel.sync_settings());
+        if effects.reread_orders {
+            super::orders::reset_cursor(conn, id)?;
+        }
+        if effects.repush_listings {
+            super::outbox::queue_channel_listings(conn, id, None, now)?;
+        }
+        Ok(Some((channel, effects)))
+    })
 }

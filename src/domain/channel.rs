@@ -52,9 +52,62 @@ impl fmt::Display for ChannelKind {
     }
 }
 
+/// The settings of a channel whose change reaches beyond its own row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SyncSettings {
+    pub import_unpaid: bool,
+    pub import_fulfilled: bool,
+    pub reserve_unpaid: bool,
+    pub stock_buffer: i64,
+    pub enabled: bool,
+}
+
+/// What a change of settings sets off.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ChangeEffects {
+    /// The import filter widened: orders it passed over lie behind the cursor, read them again.
+    pub reread_orders: bool,
+    /// Every listing's figure goes out again: a disabled channel was not queued pushes, and a
+    /// new buffer changes every figure sent.
+    pub repush_listings: bool,
+}
+
+pub fn change_effects(before: SyncSettings, after: SyncSettings) -> ChangeEffects {
+    ChangeEffects {
+        reread_orders: (after.import_unpaid && !before.import_unpaid)
+            || (after.import_fulfilled && !before.import_fulfilled)
+            || (after.reserve_unpaid && !before.reserve_unpaid),
+        repush_listings: after.enabled && (!before.enabled || after.stock_buffer != before.stock_buffer),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const BASE: SyncSettings = SyncSettings {
+        import_unpaid: false,
+        import_fulfilled: false,
+        reserve_unpaid: true,
+        stock_buffer: 0,
+        enabled: true,
+    };
+
+    #[test]
+    fn a_wider_filter_rereads_and_a_narrower_one_does_not() {
+        let wider = SyncSettings { import_unpaid: true, ..BASE };
+        assert!(change_effects(BASE, wider).reread_orders);
+        assert!(!change_effects(wider, BASE).reread_orders);
+        assert!(change_effects(SyncSettings { reserve_unpaid: false, ..BASE }, BASE).reread_orders);
+        assert_eq!(change_effects(BASE, BASE), ChangeEffects::default());
+    }
+
+    #[test]
+    fn a_new_buffer_or_enabling_repushes_only_an_enabled_channel() {
+        assert!(change_effects(BASE, SyncSettings { stock_buffer: 2, ..BASE }).repush_listings);
+        assert!(change_effects(SyncSettings { enabled: false, ..BASE }, BASE).repush_listings);
+        assert!(!change_effects(BASE, SyncSettings { enabled: false, stock_buffer: 2, ..BASE }).repush_listings);
+    }
 
     #[test]
     fn names_round_trip_and_unknown_kinds_are_refused() {

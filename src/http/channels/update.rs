@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::*;
-use crate::db::{self, channels::ChannelValues};
+use crate::db;
 use crate::http::{extract::Body, AppState};
 
 #[derive(Debug, Deserialize)]
@@ -29,84 +29,68 @@ pub async fn update(
     body: Body<ChannelChanges>,
 ) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
-    let changes = body.0;
-    let current = db::run(&state.pool, move |conn| Ok(db::channels::find(conn, id)?))
+    let c = body.0;
+    // Everything given is checked before the change; the kind (fixed at creation) says which
+    // credentials a channel needs.
+    let kind = db::run(&state.pool, move |conn| Ok(db::channels::find(conn, id)?))
         .await?
-        .ok_or_else(|| unknown_channel(id))?;
-    let (was_enabled, old_buffer) = (current.enabled, current.stock_buffer);
-    let mut values = ChannelValues {
-        name: current.name,
-        kind: current.kind,
-        base_url: current.base_url,
-        credentials: current.credentials,
-        poll_interval_secs: current.poll_interval_secs,
-        import_unpaid: current.import_unpaid,
-        import_fulfilled: current.import_fulfilled,
-        stock_buffer: current.stock_buffer,
-        enabled: current.enabled,
-        updated_at: db::now_ms(),
-        ships_from: current.ships_from,
-        reserve_unpaid: current.reserve_unpaid,
+        .ok_or_else(|| unknown_channel(id))?
+        .kind;
+    let name = match c.name.as_deref() {
+        Some(n) => {
+            validate_name(n)?;
+            Some(n.trim().to_string())
+        }
+        None => None,
     };
-    if let Some(name) = changes.name {
-        validate_name(&name)?;
-        values.name = name.trim().to_string();
-    }
-    if let Some(url) = changes.base_url {
-        values.base_url = validate_base_url(&url)?;
-    }
-    if let Some(creds) = changes.credentials {
-        values.credentials = state.secrets.seal_values(&validate_credentials(stored_kind(&values.kind)?, &creds)?)?;
-    }
-    if let Some(secs) = changes.poll_interval_secs {
+    let base_url = c.base_url.as_deref().map(validate_base_url).transpose()?;
+    let credentials = match &c.credentials {
+        Some(creds) => Some(state.secrets.seal_values(&validate_credentials(stored_kind(&kind)?, creds)?)?),
+        None => None,
+    };
+    if let Some(secs) = c.poll_interval_secs {
         validate_poll_interval(secs)?;
-        values.poll_interval_secs = secs;
     }
-    let mut widened = false;
-    if let Some(import) = changes.import {
-        widened = (import.unpaid && !values.import_unpaid) || (import.fulfilled && !values.import_fulfilled);
-        widened |= import.reserve_unpaid && !values.reserve_unpaid;
-        values.import_unpaid = import.unpaid;
-        values.import_fulfilled = import.fulfilled;
-        values.reserve_unpaid = import.reserve_unpaid;
-    }
-    if let Some(buffer) = changes.stock_buffer {
+    if let Some(buffer) = c.stock_buffer {
         validate_stock_buffer(buffer)?;
-        values.stock_buffer = buffer;
     }
-    if let Some(ships_from) = changes.ships_from {
-        values.ships_from = validate_ships_from(&ships_from)?;
-    }
-    if let Some(enabled) = changes.enabled {
-        values.enabled = enabled;
-    }
-    // A disabled channel was not queued pushes, and a new buffer changes every figure sent:
-    // either way, every listing's figure goes out again.
-    let requeue = values.enabled && (!was_enabled || values.stock_buffer != old_buffer);
-    let updated = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let channel = db::channels::update(conn, id, &values)?;
-            if widened {
-                // Orders the old filter passed over lie behind the cursor: read them again.
-                db::orders::reset_cursor(conn, id)?;
+    let ships_from = c.ships_from.as_deref().map(validate_ships_from).transpose()?;
+    let changed = db::run(&state.pool, move |conn| {
+        db::channels::change(conn, id, db::now_ms(), |v| {
+            if let Some(name) = name {
+                v.name = name;
             }
-            if requeue {
-                db::outbox::queue_channel_listings(conn, id, None, values.updated_at)?;
+            if let Some(url) = base_url {
+                v.base_url = url;
             }
-            Ok::<_, db::DbError>(channel)
+            if let Some(sealed) = credentials {
+                v.credentials = sealed;
+            }
+            if let Some(secs) = c.poll_interval_secs {
+                v.poll_interval_secs = secs;
+            }
+            if let Some(import) = c.import {
+                v.import_unpaid = import.unpaid;
+                v.import_fulfilled = import.fulfilled;
+                v.reserve_unpaid = import.reserve_unpaid;
+            }
+            if let Some(buffer) = c.stock_buffer {
+                v.stock_buffer = buffer;
+            }
+            if let Some(ships_from) = ships_from {
+                v.ships_from = ships_from;
+            }
+            if let Some(enabled) = c.enabled {
+                v.enabled = enabled;
+            }
         })
     })
-    .await;
-    match updated {
-        Ok(channel) => {
-            if channel.enabled {
-                state.channels.ensure(channel.id);
-            } else {
-                state.channels.retire(channel.id);
-            }
-            super::read::respond(&state, channel).await
-        }
-        Err(e) if e.is_not_found() => Err(unknown_channel(id)),
-        Err(e) => Err(e.into()),
+    .await?;
+    let Some((channel, _)) = changed else { return Err(unknown_channel(id)) };
+    if channel.enabled {
+        state.channels.ensure(channel.id);
+    } else {
+        state.channels.retire(channel.id);
     }
+    super::read::respond(&state, channel).await
 }
