@@ -205,3 +205,25 @@ pub fn list_for_channel(
     }
     q.load(conn)
 }
+
+/// What putting a channel's product data came to.
+pub enum Put {
+    NoChannel,
+    NoProduct,
+    Saved { created: bool, row: Box<ChannelProduct> },
+}
+
+/// Saves one channel's data for one SKU in a write transaction of its own, once both exist.
+pub fn put(conn: &mut DbConn, row: ChannelProduct) -> Result<Put, super::DbError> {
+    super::write_tx(conn, |conn| {
+        if super::channels::find(conn, row.channel_id)?.is_none() {
+            return Ok(Put::NoChannel);
+        }
+        if super::products::find(conn, &row.sku)?.is_none() {
+            return Ok(Put::NoProduct);
+        }
+        let saved = save(conn, &row, row.updated_at)?;
+        let stored = find(conn, row.channel_id, &row.sku)?.unwrap_or(row);
+        Ok(Put::Saved { created: saved == Saved::Created, row: Box::new(stored) })
+    })
+}

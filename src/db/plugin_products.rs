@@ -65,3 +65,40 @@ pub fn list_for_sku(conn: &mut DbConn, sku: &str) -> QueryResult<Vec<PluginProdu
         .select(PluginProduct::as_select())
         .load(conn)
 }
+
+/// What a plugin's product report came to.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Reported {
+    /// Created, updated and unchanged counts.
+    Saved { created: usize, updated: usize, unchanged: usize },
+    /// These SKUs have no product; nothing was saved.
+    UnknownSkus(Vec<String>),
+}
+
+/// Saves a plugin's report of many products in one write transaction, all or nothing: a SKU
+/// without a product refuses the whole report.
+pub fn save_many(
+    conn: &mut DbConn,
+    plugin_id: i64,
+    items: &[(String, Value)],
+    now: i64,
+) -> Result<Reported, super::DbError> {
+    super::write_tx(conn, |c| {
+        let skus: Vec<&str> = items.iter().map(|(sku, _)| sku.as_str()).collect();
+        let known = super::products::existing(c, &skus)?;
+        let unknown: Vec<String> =
+            skus.iter().filter(|s| !known.iter().any(|k| k == *s)).map(|s| s.to_string()).collect();
+        if !unknown.is_empty() {
+            return Ok(Reported::UnknownSkus(unknown));
+        }
+        let (mut created, mut updated, mut unchanged) = (0, 0, 0);
+        for (sku, data) in items {
+            match save(c, plugin_id, sku, data, now)? {
+                Saved::Created => created += 1,
+                Saved::Updated => updated += 1,
+                Saved::Unchanged => unchanged += 1,
+            }
+        }
+        Ok(Reported::Saved { created, updated, unchanged })
+    })
+}

@@ -262,21 +262,12 @@ pub async fn put(
     let id = parse_id(&id)?;
     validate(&body.0)?;
     let row = to_row(id, sku.clone(), body.0, db::now_ms());
-    let outcome = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            if db::channels::find(conn, id)?.is_none() {
-                return Ok(Err(unknown_channel(id)));
-            }
-            if db::products::find(conn, &row.sku)?.is_none() {
-                return Ok(Err(ApiError::unknown_sku(&row.sku)));
-            }
-            let saved = db::channel_products::save(conn, &row, row.updated_at)?;
-            let row = db::channel_products::find(conn, id, &row.sku)?.unwrap_or(row);
-            Ok(Ok((saved == db::channel_products::Saved::Created, row)))
-        })
-    })
-    .await?;
-    let (created, row) = outcome?;
+    let sku_for_error = row.sku.clone();
+    let (created, row) = match db::run(&state.pool, move |conn| db::channel_products::put(conn, row)).await? {
+        db::channel_products::Put::NoChannel => return Err(unknown_channel(id)),
+        db::channel_products::Put::NoProduct => return Err(ApiError::unknown_sku(&sku_for_error)),
+        db::channel_products::Put::Saved { created, row } => (created, *row),
+    };
     if created {
         state.channels.push_now(id);
     }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::PluginId;
-use crate::db::{self, plugin_products::Saved};
+use crate::db::{self, plugin_products::Reported};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{extract::Body, AppState};
 
@@ -76,36 +76,17 @@ pub async fn put(
         validate(i, p)?;
     }
     let plugin_id = plugin.0;
-    let outcome = db::run(&state.pool, move |conn| {
-        use diesel::Connection;
-        let skus: Vec<&str> = items.iter().map(|p| p.sku.as_str()).collect();
-        let known = db::products::existing(conn, &skus)?;
-        let unknown: Vec<String> =
-            skus.iter().filter(|s| !known.iter().any(|k| k == *s)).map(|s| s.to_string()).collect();
-        if !unknown.is_empty() {
-            return Ok(Err(unknown));
-        }
-        let now = db::now_ms();
-        let counts = conn.transaction(|c| {
-            let mut counts = [0usize; 3];
-            for p in &items {
-                let data = serde_json::to_value(p).unwrap_or_default();
-                let i = match db::plugin_products::save(c, plugin_id, &p.sku, &data, now)? {
-                    Saved::Created => 0,
-                    Saved::Updated => 1,
-                    Saved::Unchanged => 2,
-                };
-                counts[i] += 1;
-            }
-            diesel::QueryResult::Ok(counts)
-        })?;
-        Ok(Ok(counts))
-    })
-    .await?;
+    let reported: Vec<(String, serde_json::Value)> = items
+        .iter()
+        .map(|p| Ok((p.sku.clone(), serde_json::to_value(p).map_err(|e| ApiError::Internal(e.into()))?)))
+        .collect::<ApiResult<_>>()?;
+    let outcome =
+        db::run(&state.pool, move |conn| db::plugin_products::save_many(conn, plugin_id, &reported, db::now_ms()))
+            .await?;
     match outcome {
-        Ok([created, updated, unchanged]) => {
+        Reported::Saved { created, updated, unchanged } => {
             Ok(HttpResponse::Ok().json(json!({ "created": created, "updated": updated, "unchanged": unchanged })))
         }
-        Err(unknown) => Err(crate::actors::inventory::InventoryError::UnknownSku(unknown).into()),
+        Reported::UnknownSkus(unknown) => Err(crate::actors::inventory::InventoryError::UnknownSku(unknown).into()),
     }
 }
