@@ -90,3 +90,13 @@ where
         self.actors.contains_key(&id)
     }
 }
+
+/// An actor's unit of work run inside its span, with a panic caught and returned as `Err` so
+/// the actor can log it and restart instead of the arbiter unwinding.
+pub fn guarded<F: std::future::Future>(
+    work: F,
+    span: tracing::Span,
+) -> futures::future::CatchUnwind<std::panic::AssertUnwindSafe<tracing::instrument::Instrumented<F>>> {
+    use futures::FutureExt;
+    std::panic::AssertUnwindSafe(tracing::Instrument::instrument(work, span)).catch_unwind()
+}

@@ -20,7 +20,7 @@ use actix_web::web;
 
 use crate::actors::inventory::{InventoryActor, StockCache};
 use crate::db::{DatabaseKind, DbPool};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 
 /// What every handler can reach, handed over as `web::Data<AppState>`.
 pub struct AppState {
@@ -72,3 +72,9 @@ async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
 }
 
 pub use crate::views::time;
+
+/// An id from the path; one that is not a number is as unknown as a missing one, answered with
+/// the entity's own 404 so clients see one shape.
+pub fn path_id(raw: &str, unknown: impl FnOnce(&str) -> ApiError) -> ApiResult<i64> {
+    raw.parse().map_err(|_| unknown(raw))
+}

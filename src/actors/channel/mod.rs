@@ -7,12 +7,10 @@ mod fulfil;
 mod push;
 
 use crate::actors::error::ActorError;
-use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use futures::FutureExt;
 
 use super::inventory::{ImportOrders, ImportOutcome, InventoryActor, StoreCatalogue};
 use crate::connectors::{self, Connector};
@@ -209,7 +207,7 @@ impl Handler<PollNow> for ChannelActor {
         let panic_now = std::mem::take(&mut self.panic_next);
         let poll = poll_once(channel, connector, self.inventory.clone(), self.pool.clone(), panic_now);
         let span = tracing::info_span!("channel.poll", channel_id = self.id);
-        let guarded = AssertUnwindSafe(tracing::Instrument::instrument(poll, span)).catch_unwind();
+        let guarded = crate::actors::supervision::guarded(poll, span);
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
             act.polling = false;
             let error = match result {
@@ -261,7 +259,7 @@ impl Handler<PushNow> for ChannelActor {
         self.push_again = false;
         let work = push::drain(channel, connector, self.inventory.clone(), self.pool.clone());
         let span = tracing::info_span!("channel.push", channel_id = self.id);
-        let guarded = AssertUnwindSafe(tracing::Instrument::instrument(work, span)).catch_unwind();
+        let guarded = crate::actors::supervision::guarded(work, span);
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
             act.pushing = false;
             let next_due_at = match result {
@@ -327,7 +325,7 @@ impl Handler<VerifyFigures> for ChannelActor {
         self.verifying = true;
         let work = push::verify(channel, connector, self.inventory.clone(), self.pool.clone(), skus.clone());
         let span = tracing::info_span!("channel.verify", channel_id = self.id);
-        let guarded = AssertUnwindSafe(tracing::Instrument::instrument(work, span)).catch_unwind();
+        let guarded = crate::actors::supervision::guarded(work, span);
         ctx.spawn(guarded.into_actor(self).map(move |result, act, ctx| {
             act.verifying = false;
             match result {
@@ -404,8 +402,7 @@ impl Handler<SyncCatalogue> for ChannelActor {
         let Some(connector) = self.connector.clone() else { return };
         let (id, inventory) = (self.id, self.inventory.clone());
         let span = tracing::info_span!("channel.catalogue", channel_id = id);
-        let work = AssertUnwindSafe(tracing::Instrument::instrument(sync_catalogue(id, connector, inventory), span))
-            .catch_unwind();
+        let work = crate::actors::supervision::guarded(sync_catalogue(id, connector, inventory), span);
         ctx.spawn(work.into_actor(self).map(|result, act, ctx| match result {
             Ok(Ok(linked)) => {
                 tracing::info!(channel_id = act.id, linked, "catalogue read");

@@ -6,11 +6,9 @@
 pub mod registry;
 mod send;
 
-use std::panic::AssertUnwindSafe;
 use std::time::Duration;
 
 use actix::prelude::*;
-use futures::FutureExt;
 
 use crate::actors::supervision::{restart_backoff, Reload, Retire};
 use crate::db::{self, plugins::Plugin, DbPool};
@@ -139,7 +137,7 @@ impl Handler<SendNow> for PluginActor {
         self.send_again = false;
         let work = send::drain(plugin, self.client.clone(), self.pool.clone(), self.allow_private);
         let span = tracing::info_span!("plugin.send", plugin_id = self.id);
-        let guarded = AssertUnwindSafe(tracing::Instrument::instrument(work, span)).catch_unwind();
+        let guarded = crate::actors::supervision::guarded(work, span);
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
             act.sending = false;
             let next_due_at = match result {

@@ -8,12 +8,10 @@ pub mod registry;
 mod round;
 pub mod watch;
 
-use std::panic::AssertUnwindSafe;
 use std::rc::Rc;
 use std::time::Duration;
 
 use actix::prelude::*;
-use futures::FutureExt;
 
 use crate::actors::supervision::{restart_backoff, Reload, Retire};
 use crate::config::WebhookSettings;
@@ -158,7 +156,7 @@ impl Handler<DeliverNow> for WebhookActor {
         self.delivering = true;
         let work = round::run(sub, self.client.clone(), self.pool.clone(), self.settings.clone(), self.secrets.clone());
         let span = tracing::info_span!("webhook.deliver", subscription_id = self.id);
-        let guarded = AssertUnwindSafe(tracing::Instrument::instrument(work, span)).catch_unwind();
+        let guarded = crate::actors::supervision::guarded(work, span);
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
             act.delivering = false;
             let again = std::mem::take(&mut act.deliver_again);

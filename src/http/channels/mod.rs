@@ -190,7 +190,7 @@ pub fn validate_stock_buffer(buffer: i64) -> ApiResult<()> {
 }
 
 pub fn parse_id(raw: &str) -> ApiResult<i64> {
-    raw.parse().map_err(|_| ApiError::not_found("unknown_channel", format!("no channel has id {raw}")))
+    crate::http::path_id(raw, |raw| ApiError::not_found("unknown_channel", format!("no channel has id {raw}")))
 }
 
 pub fn unknown_channel(id: i64) -> ApiError {

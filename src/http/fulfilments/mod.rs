@@ -16,7 +16,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 pub fn parse_id(raw: &str) -> ApiResult<i64> {
-    raw.parse().map_err(|_| unknown(raw))
+    crate::http::path_id(raw, |raw| unknown(raw))
 }
 
 pub fn unknown(id: impl std::fmt::Display) -> ApiError {

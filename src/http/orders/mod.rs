@@ -16,5 +16,5 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 }
 
 pub fn parse_id(raw: &str) -> ApiResult<i64> {
-    raw.parse().map_err(|_| ApiError::not_found("unknown_order", format!("no order has id {raw}")))
+    crate::http::path_id(raw, |raw| ApiError::not_found("unknown_order", format!("no order has id {raw}")))
 }

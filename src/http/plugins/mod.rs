@@ -94,7 +94,7 @@ pub fn new_credentials() -> (String, String) {
 }
 
 pub fn parse_id(raw: &str) -> ApiResult<i64> {
-    raw.parse().map_err(|_| unknown(raw))
+    crate::http::path_id(raw, |raw| unknown(raw))
 }
 
 pub fn unknown(id: impl std::fmt::Display) -> ApiError {

@@ -108,7 +108,7 @@ pub async fn validate_url(field: &str, raw: &str, allow_private: bool) -> ApiRes
 }
 
 pub fn parse_id(raw: &str) -> ApiResult<i64> {
-    raw.parse().map_err(|_| unknown(raw))
+    crate::http::path_id(raw, |raw| unknown(raw))
 }
 
 pub fn unknown(id: impl std::fmt::Display) -> ApiError {
