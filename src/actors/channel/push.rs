@@ -41,9 +41,9 @@ struct Due {
     push: StockPush,
 }
 
-/// How long an entry waits after its `attempts`-th failure: 1 s doubling, capped at 5 minutes.
+/// How long an entry waits after its `attempts`-th failure.
 pub fn retry_delay(attempts: i32) -> Duration {
-    Duration::from_millis((1000u64 << attempts.clamp(0, 9) as u32).min(300_000))
+    crate::domain::backoff::doubling(attempts)
 }
 
 pub async fn drain(

@@ -22,10 +22,11 @@ pub fn message_id(plugin_id: i64, order_id: i64) -> String {
     format!("msg_plugin{plugin_id}_order{order_id}")
 }
 
-/// The wait before retry number `attempts` (1 s doubling, capped at 5 min), unless the plugin
-/// said how long.
+/// The wait before retry number `attempts`, unless the plugin said how long (never more than
+/// the longest doubling wait either way). A plugin's own doubling stops at 256 s.
 fn retry_delay(attempts: i32, told: Option<Duration>) -> Duration {
-    told.unwrap_or_else(|| Duration::from_secs(1u64 << attempts.clamp(0, 8) as u32)).min(Duration::from_secs(300))
+    use crate::domain::backoff;
+    told.unwrap_or_else(|| backoff::doubling(attempts.min(8))).min(backoff::MAX_WAIT)
 }
 
 /// Sends what is due; returns when the next entry falls due (None: nothing queued).
