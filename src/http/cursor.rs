@@ -15,6 +15,17 @@ pub fn page_limit(requested: Option<i64>, default: i64, max: i64) -> Result<i64,
     }
 }
 
+/// One page of a keyset-paged list: `rows` were read with `limit + 1` so that a row beyond the
+/// page says there is more; the answer is `{items, next_cursor}`, the cursor naming the last
+/// item's `key` (null on the last page).
+pub fn page<T: serde::Serialize>(mut rows: Vec<T>, limit: i64, key: impl Fn(&T) -> String) -> actix_web::HttpResponse {
+    let limit = usize::try_from(limit).unwrap_or(0);
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next_cursor = if more { rows.last().map(|last| encode(&key(last))) } else { None };
+    actix_web::HttpResponse::Ok().json(serde_json::json!({ "items": rows, "next_cursor": next_cursor }))
+}
+
 pub fn encode(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(key.as_bytes())
 }

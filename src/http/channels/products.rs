@@ -231,10 +231,7 @@ pub async fn list(
     .ok_or_else(|| unknown_channel(id))?;
     // Both kinds share one SKU order, so one cursor pages through them together.
     rows.sort_by(|a, b| a.sku.cmp(&b.sku));
-    let more = rows.len() as i64 > limit;
-    let items: Vec<ChannelProductView> = rows.into_iter().take(limit as usize).collect();
-    let next_cursor = if more { items.last().map(|p| crate::http::cursor::encode(&p.sku)) } else { None };
-    Ok(HttpResponse::Ok().json(serde_json::json!({ "items": items, "next_cursor": next_cursor })))
+    Ok(crate::http::cursor::page(rows, limit, |p| p.sku.clone()))
 }
 
 #[tracing::instrument(skip(state))]

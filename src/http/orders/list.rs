@@ -2,7 +2,6 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::OrderView;
 use crate::db;
@@ -41,9 +40,6 @@ pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> Api
     let rows =
         db::run(&state.pool, move |conn| Ok(db::orders::list(conn, channel_id, status.as_deref(), after, limit + 1)?))
             .await?;
-    let more = rows.len() as i64 > limit;
-    let rows: Vec<_> = rows.into_iter().take(limit as usize).collect();
-    let next_cursor = if more { rows.last().map(|o| crate::http::cursor::encode(&o.id.to_string())) } else { None };
     let items: Vec<OrderView> = rows.into_iter().map(|o| OrderView::new(o, None, None)).collect();
-    Ok(HttpResponse::Ok().json(json!({ "items": items, "next_cursor": next_cursor })))
+    Ok(crate::http::cursor::page(items, limit, |o| o.id.to_string()))
 }

@@ -2,7 +2,6 @@
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::ProductView;
 use crate::db;
@@ -20,8 +19,6 @@ pub async fn list(state: web::Data<AppState>, page: web::Query<Page>) -> ApiResu
     let limit = crate::http::cursor::page_limit(page.limit, 100, 1000)?;
     let after = page.cursor.as_deref().map(crate::http::cursor::decode).transpose()?;
     let products = db::run(&state.pool, move |conn| Ok(db::products::list(conn, after.as_deref(), limit + 1)?)).await?;
-    let more = products.len() as i64 > limit;
-    let items: Vec<ProductView> = products.into_iter().take(limit as usize).map(Into::into).collect();
-    let next_cursor = if more { items.last().map(|p| crate::http::cursor::encode(&p.sku)) } else { None };
-    Ok(HttpResponse::Ok().json(json!({ "items": items, "next_cursor": next_cursor })))
+    let items: Vec<ProductView> = products.into_iter().map(Into::into).collect();
+    Ok(crate::http::cursor::page(items, limit, |p| p.sku.clone()))
 }

@@ -45,10 +45,8 @@ pub async fn list(
     })
     .await?
     .ok_or_else(|| unknown(id))?;
-    let more = rows.len() as i64 > limit;
     let items: Vec<serde_json::Value> = rows
         .iter()
-        .take(limit as usize)
         .map(|d| {
             json!({
                 "id": d.id,
@@ -63,8 +61,7 @@ pub async fn list(
             })
         })
         .collect();
-    let next = if more { rows.get(limit as usize - 1).map(|d| cursor::encode(&d.id.to_string())) } else { None };
-    Ok(HttpResponse::Ok().json(json!({ "items": items, "next_cursor": next })))
+    Ok(cursor::page(items, limit, |d| d["id"].to_string()))
 }
 
 #[derive(Debug, Deserialize)]
