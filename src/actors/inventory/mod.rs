@@ -453,8 +453,8 @@ struct Committed {
 /// replies. Returns what to broadcast.
 ///
 /// A transaction the database refuses for reasons of its own (a deadlock, a lock held past the
-/// busy timeout) is tried again; one that still fails is split, each message in a transaction
-/// of its own, so only a message the database itself refuses is answered with the failure.
+/// busy timeout) is tried again; one that fails for a reason of a message's own is split, each
+/// message in a transaction of its own, so only that message is answered with the failure.
 fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> Result<Committed, ()> {
     let weight: usize = batch.iter().map(|p| p.work.weight()).sum();
     let span = tracing::debug_span!("inventory.commit", messages = batch.len(), weight);
@@ -464,9 +464,11 @@ fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> R
         batch.into_iter().map(|p| (p.work, p.reply)).unzip();
     let (answers, committed) = match commit_retrying(pool, cache, &works, now) {
         Ok(mut committed) => (std::mem::take(&mut committed.answers), Some(committed)),
-        Err(e) if works.len() == 1 => {
-            tracing::error!(error = %e, weight, "stock transaction failed; its sender is told");
-            (vec![failed_answer(&works[0], &e)], None)
+        // Still refused after the retries, the database is unwell, not one message: splitting
+        // the batch would only multiply the waiting.
+        Err(e) if works.len() == 1 || e.is_transient() => {
+            tracing::error!(error = %e, weight, "stock transaction failed; every sender in it is told");
+            (works.iter().map(|w| failed_answer(w, &e)).collect(), None)
         }
         Err(e) => {
             tracing::warn!(error = %e, messages = works.len(), "stock transaction failed; its messages go one by one");
