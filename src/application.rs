@@ -61,12 +61,6 @@ impl Application {
             crate::secrets::SecretBox::load(settings.auth.secrets_key.expose(), settings.database.url.expose())
                 .context("cannot load the key that seals stored secrets (auth.secrets_key)")?;
         let channels = ChannelRegistry::new(Arbiter::new().handle(), pool.clone(), inventory.clone(), secrets.clone());
-        {
-            let channels = channels.clone();
-            inventory.do_send(crate::actors::inventory::NotifyPushes(Box::new(move |ids| {
-                ids.iter().for_each(|id| channels.push_now(*id))
-            })));
-        }
         let enabled = db::run(&pool, |conn| Ok(db::channels::list(conn)?)).await?;
         for channel in enabled.iter().filter(|c| c.enabled) {
             channels.ensure(channel.id);
@@ -76,13 +70,8 @@ impl Application {
             pool.clone(),
             secrets.clone(),
             settings.webhooks.allow_private_networks,
+            inventory.clone(),
         );
-        {
-            let plugins = plugins.clone();
-            inventory.do_send(crate::actors::inventory::NotifyRouted(Box::new(move |ids| {
-                ids.iter().for_each(|id| plugins.send_now(*id))
-            })));
-        }
         for plugin in db::run(&pool, |conn| Ok(db::plugins::list(conn)?)).await?.iter().filter(|p| p.enabled) {
             plugins.ensure(plugin.id);
         }
@@ -92,15 +81,10 @@ impl Application {
         for sub in db::run(&pool, |conn| Ok(db::webhooks::list(conn)?)).await?.iter().filter(|s| s.enabled) {
             webhooks.ensure(sub.id);
         }
-        let bell = crate::actors::webhook::watch::EventBell::default();
-        {
-            let bell = bell.clone();
-            inventory.do_send(crate::actors::inventory::NotifyCommitted(Box::new(move || bell.ring())));
-        }
-        crate::actors::webhook::watch::spawn(
+        crate::actors::webhook::watch::start(
             pool.clone(),
             webhooks.clone(),
-            bell,
+            &inventory,
             std::time::Duration::from_millis(settings.webhooks.watch_interval_ms.clamp(10, 60_000)),
         );
         spawn_pruner(pool.clone(), settings.webhooks.keep_days);

@@ -1,7 +1,7 @@
 //! Chorus keeps a merchant's sales channels in step: one true stock figure per SKU, orders
 //! imported exactly once, figures pushed back to every channel.
 
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::implicit_clone))]
 
 pub mod actors;
 pub mod application;

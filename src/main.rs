@@ -1,6 +1,6 @@
 //! The `chorus` command: serve, demo, migrate, sim, bench.
 
-#![deny(clippy::unwrap_used, clippy::expect_used)]
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::implicit_clone)]
 
 use clap::{Parser, Subcommand};
 

@@ -76,7 +76,7 @@ impl SecretBox {
 }
 
 /// Why a secret could not be sealed or opened.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SecretError {
     #[error("the secret could not be sealed")]
     Seal,
@@ -89,7 +89,7 @@ pub enum SecretError {
     #[error("sealed secret is not text")]
     NotText,
     #[error("stored credentials are unreadable: {0}")]
-    Unreadable(String),
+    Unreadable(#[source] std::sync::Arc<serde_json::Error>),
 }
 
 impl SecretBox {
@@ -112,7 +112,7 @@ impl SecretBox {
     /// The object [`seal_values`](Self::seal_values) made, opened (plain values pass through).
     pub fn open_values(&self, stored: &str) -> Result<serde_json::Map<String, serde_json::Value>, SecretError> {
         let map: serde_json::Map<String, serde_json::Value> =
-            serde_json::from_str(stored).map_err(|e| SecretError::Unreadable(e.to_string()))?;
+            serde_json::from_str(stored).map_err(|e| SecretError::Unreadable(std::sync::Arc::new(e)))?;
         map.into_iter()
             .map(|(k, v)| match v {
                 serde_json::Value::String(s) => Ok((k, serde_json::Value::String(self.open(&s)?))),

@@ -4,7 +4,7 @@
 use actix::{Addr, ArbiterHandle};
 
 use super::channel::{ChannelActor, InjectPanic, PollNow, PushNow};
-use super::inventory::InventoryActor;
+use super::inventory::{InventoryActor, Listen, Listener};
 use super::supervision::Registry;
 use crate::db::DbPool;
 use crate::secrets::SecretBox;
@@ -14,9 +14,13 @@ pub struct ChannelRegistry(Registry<ChannelActor>);
 
 impl ChannelRegistry {
     pub fn new(arbiter: ArbiterHandle, pool: DbPool, inventory: Addr<InventoryActor>, secrets: SecretBox) -> Self {
-        ChannelRegistry(Registry::new(arbiter, move |id| {
-            ChannelActor::new(id, pool.clone(), inventory.clone(), secrets.clone())
-        }))
+        let broadcast = inventory.clone();
+        ChannelRegistry(
+            Registry::new(arbiter, move |id| ChannelActor::new(id, pool.clone(), inventory.clone(), secrets.clone()))
+                .on_start(move |id, addr| {
+                    broadcast.do_send(Listen(Listener::Channel(id, addr.downgrade().recipient())))
+                }),
+        )
     }
 
     /// Starts the channel's actor, or reloads it if it runs (and restarts it if it died).

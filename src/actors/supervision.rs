@@ -28,6 +28,9 @@ pub fn restart_backoff(restarts: u32) -> Duration {
     }
 }
 
+/// What a registry calls with each actor it starts.
+type OnStart<A> = Arc<dyn Fn(i64, &Addr<A>) + Send + Sync>;
+
 /// One supervised actor per id, all on one arbiter of their own.
 pub struct Registry<A>
 where
@@ -36,6 +39,8 @@ where
     actors: Arc<DashMap<i64, Addr<A>>>,
     arbiter: ArbiterHandle,
     make: Arc<dyn Fn(i64) -> A + Send + Sync>,
+    /// Told of every actor started (to subscribe it to the InventoryActor's broadcast).
+    on_start: Option<OnStart<A>>,
 }
 
 impl<A> Clone for Registry<A>
@@ -43,7 +48,12 @@ where
     A: Actor<Context = Context<A>> + Supervised + Handler<Reload> + Handler<Retire>,
 {
     fn clone(&self) -> Self {
-        Registry { actors: self.actors.clone(), arbiter: self.arbiter.clone(), make: self.make.clone() }
+        Registry {
+            actors: self.actors.clone(),
+            arbiter: self.arbiter.clone(),
+            make: self.make.clone(),
+            on_start: self.on_start.clone(),
+        }
     }
 }
 
@@ -52,7 +62,13 @@ where
     A: Actor<Context = Context<A>> + Supervised + Handler<Reload> + Handler<Retire>,
 {
     pub fn new(arbiter: ArbiterHandle, make: impl Fn(i64) -> A + Send + Sync + 'static) -> Self {
-        Registry { actors: Arc::new(DashMap::new()), arbiter, make: Arc::new(make) }
+        Registry { actors: Arc::new(DashMap::new()), arbiter, make: Arc::new(make), on_start: None }
+    }
+
+    /// Calls `f` with each actor as it starts (a fresh one after a death too).
+    pub fn on_start(mut self, f: impl Fn(i64, &Addr<A>) + Send + Sync + 'static) -> Self {
+        self.on_start = Some(Arc::new(f));
+        self
     }
 
     /// Starts the actor for `id`, or reloads it if it runs (and starts a fresh one if it died).
@@ -65,6 +81,9 @@ where
         }
         let make = self.make.clone();
         let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| make(id));
+        if let Some(on_start) = &self.on_start {
+            on_start(id, &addr);
+        }
         self.actors.insert(id, addr);
     }
 
@@ -83,11 +102,6 @@ where
     /// Calls `f` with every running actor.
     pub fn each(&self, f: impl Fn(&Addr<A>)) {
         self.actors.iter().filter(|a| a.connected()).for_each(|a| f(a.value()));
-    }
-
-    /// Whether an actor was started for `id` (it may have died since).
-    pub fn knows(&self, id: i64) -> bool {
-        self.actors.contains_key(&id)
     }
 }
 

@@ -31,6 +31,10 @@ pub enum ConnectorError {
     Transient(String),
     #[error("the channel refused the request: {0}")]
     Permanent(String),
+    #[error("the channel's stored credentials cannot be opened: {0}")]
+    Credentials(#[source] crate::secrets::SecretError),
+    #[error(transparent)]
+    Kind(#[from] crate::domain::channel::UnknownChannelKind),
 }
 
 /// What every marketplace connector offers Chorus.
@@ -113,7 +117,7 @@ pub fn for_channel(
     sealed_credentials: &str,
     secrets: &crate::secrets::SecretBox,
 ) -> Result<Rc<dyn Connector>, ConnectorError> {
-    let creds = secrets.open_values(sealed_credentials).map_err(|e| ConnectorError::Permanent(e.to_string()))?;
+    let creds = secrets.open_values(sealed_credentials).map_err(ConnectorError::Credentials)?;
     let cred = |k: &str| creds.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
     Ok(match kind {
         ChannelKind::Shopify => Rc::new(shopify::Shopify::new(base_url, cred("access_token"))),

@@ -77,9 +77,9 @@ pub enum DbError {
     #[error("no database connection available: {0}")]
     Pool(#[from] r2d2::Error),
     #[error("database task did not finish: {0}")]
-    Join(String),
+    Join(#[source] actix_web::rt::task::JoinError),
     #[error("migration failed: {0}")]
-    Migration(String),
+    Migration(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("{0}")]
     Setup(String),
     #[error(transparent)]
@@ -129,7 +129,7 @@ where
             f(&mut conn)
         })
         .await
-        .map_err(|e| DbError::Join(e.to_string()))?
+        .map_err(DbError::Join)?
     }
 }
 
@@ -173,7 +173,7 @@ pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
             c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect())
         }
     };
-    applied.map_err(|e| DbError::Migration(e.to_string()))
+    applied.map_err(DbError::Migration)
 }
 
 impl DbConn {

@@ -35,7 +35,7 @@ pub struct FaultQueue {
 
 impl FaultQueue {
     /// Parses a tester body: one fault object or an array of them.
-    pub fn push_json(&mut self, body: &Value) -> Result<usize, String> {
+    pub fn push_json(&mut self, body: &Value) -> Result<usize, crate::sim::Refusal> {
         let items: Vec<&Value> = match body {
             Value::Array(a) => a.iter().collect(),
             Value::Object(_) => vec![body],
@@ -74,7 +74,7 @@ impl FaultQueue {
     }
 }
 
-fn parse_fault(v: &Value) -> Result<Fault, String> {
+fn parse_fault(v: &Value) -> Result<Fault, crate::sim::Refusal> {
     let obj = v.as_object().ok_or("each fault must be an object")?;
     let status = match obj.get("status") {
         None | Some(Value::Null) => None,

@@ -16,6 +16,30 @@ pub mod woo_fulfil;
 pub mod woocommerce;
 
 use std::fmt;
+
+/// What a simulator answers when it refuses a request (a test's bad input, an API call the
+/// platform would refuse): the message its error body carries.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Refusal(pub String);
+
+impl From<&str> for Refusal {
+    fn from(message: &str) -> Self {
+        Refusal(message.to_string())
+    }
+}
+
+impl From<String> for Refusal {
+    fn from(message: String) -> Self {
+        Refusal(message)
+    }
+}
+
+impl From<Refusal> for String {
+    fn from(refusal: Refusal) -> Self {
+        refusal.0
+    }
+}
 use std::net::SocketAddr;
 
 /// A running simulator.

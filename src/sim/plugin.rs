@@ -212,7 +212,7 @@ async fn ship(state: web::Data<State>, index: usize) {
             Ok(()) => orders[index].status = "shipped".into(),
             Err(e) => {
                 orders[index].status = "callback_failed".into();
-                orders[index].callback_error = Some(e.clone());
+                orders[index].callback_error = Some(e.0.clone());
             }
         }
     }
@@ -232,7 +232,7 @@ async fn report(state: &State, levels: &[(String, i64)]) {
 }
 
 /// One callback to Chorus with the plugin's token, tried up to 5 times (a bounded loop).
-async fn call_chorus(state: &State, method: &str, path: &str, body: &Value) -> Result<(), String> {
+async fn call_chorus(state: &State, method: &str, path: &str, body: &Value) -> Result<(), crate::sim::Refusal> {
     let (url, token) = {
         let c = lock(&state.config);
         (c.chorus_url.clone(), c.token.clone())
@@ -254,14 +254,14 @@ async fn call_chorus(state: &State, method: &str, path: &str, body: &Value) -> R
                 last = format!("HTTP {}: {}", r.status(), text.chars().take(300).collect::<String>());
                 // A refusal by the rules will not change on retry.
                 if r.status().is_client_error() && r.status().as_u16() != 429 {
-                    return Err(last);
+                    return Err(last.into());
                 }
             }
             Err(e) => last = e.to_string(),
         }
         actix_web::rt::time::sleep(Duration::from_millis(300 << attempt)).await;
     }
-    Err(last)
+    Err(last.into())
 }
 
 async fn put_config(state: web::Data<State>, body: web::Bytes) -> HttpResponse {

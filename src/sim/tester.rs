@@ -33,8 +33,8 @@ fn bad_request(message: impl Into<String>) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({ "error": message.into() }))
 }
 
-fn parse_json(body: &[u8]) -> Result<Value, String> {
-    serde_json::from_slice(body).map_err(|e| format!("invalid JSON: {e}"))
+fn parse_json(body: &[u8]) -> Result<Value, crate::sim::Refusal> {
+    serde_json::from_slice(body).map_err(|e| format!("invalid JSON: {e}").into())
 }
 
 async fn put_stock(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
@@ -62,7 +62,7 @@ async fn get_stock(state: web::Data<SimState>) -> HttpResponse {
     HttpResponse::Ok().json(&state.store().stock)
 }
 
-fn parse_lines(v: &Value) -> Result<(Vec<NewLine>, bool), String> {
+fn parse_lines(v: &Value) -> Result<(Vec<NewLine>, bool), crate::sim::Refusal> {
     let lines = v.get("lines").and_then(Value::as_array).ok_or("lines must be an array")?;
     if lines.is_empty() {
         return Err("an order needs at least one line".into());
@@ -92,7 +92,7 @@ fn parse_lines(v: &Value) -> Result<(Vec<NewLine>, bool), String> {
 }
 
 /// Optional `{"lines":[{"sku","quantity"}]}`: None when absent (everything).
-fn named_lines(v: &Value) -> Result<Option<Vec<(String, i64)>>, String> {
+fn named_lines(v: &Value) -> Result<Option<Vec<(String, i64)>>, crate::sim::Refusal> {
     let Some(lines) = v.get("lines").filter(|l| !l.is_null()) else { return Ok(None) };
     let lines = lines.as_array().ok_or("lines must be an array")?;
     let mut out = Vec::with_capacity(lines.len());
@@ -105,7 +105,7 @@ fn named_lines(v: &Value) -> Result<Option<Vec<(String, i64)>>, String> {
 }
 
 /// The body of a life-cycle call: empty means `{}`.
-fn optional_body(body: &[u8]) -> Result<Value, String> {
+fn optional_body(body: &[u8]) -> Result<Value, crate::sim::Refusal> {
     if body.iter().all(u8::is_ascii_whitespace) {
         Ok(json!({}))
     } else {
@@ -178,10 +178,10 @@ async fn change(state: web::Data<SimState>, raw: &str, change: Change) -> HttpRe
     }
 }
 
-fn restock_flag(v: &Value) -> Result<bool, String> {
+fn restock_flag(v: &Value) -> Result<bool, crate::sim::Refusal> {
     match v.get("restock") {
         None | Some(Value::Null) => Ok(true),
-        Some(r) => r.as_bool().ok_or_else(|| "restock must be a boolean".to_string()),
+        Some(r) => r.as_bool().ok_or_else(|| "restock must be a boolean".into()),
     }
 }
 

@@ -4,9 +4,12 @@
 //! reloaded, after a back-off.
 
 mod fulfil;
+mod poller;
 mod push;
 
 use crate::actors::error::ActorError;
+use crate::actors::turn::Turn;
+use poller::Poller;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -14,7 +17,7 @@ use actix::prelude::*;
 
 use super::inventory::{ImportOrders, ImportOutcome, InventoryActor, StoreCatalogue};
 use crate::connectors::{self, Connector};
-use crate::db::{self, channels::Channel, DbPool};
+use crate::db::{self, DbPool};
 
 /// Re-fetch this far behind the cursor: channels report `updated_at` to the second, and a
 /// change may show up in their search index a while after a later one. Re-reading is cheap:
@@ -62,16 +65,16 @@ pub struct ChannelActor {
     pool: DbPool,
     secrets: crate::secrets::SecretBox,
     inventory: Addr<InventoryActor>,
-    channel: Option<Channel>,
-    connector: Option<Rc<dyn Connector>>,
+    /// The loaded channel with its connector; every poll goes through it, one at a time.
+    poller: Option<Rc<Poller>>,
     timer: Option<SpawnHandle>,
     catalogue_timer: Option<SpawnHandle>,
-    polling: bool,
-    poll_again: bool,
-    pushing: bool,
+    /// The timer's (and webhooks') polls: one at a time, once more if asked for meanwhile.
+    poll: Turn,
+    /// The push round: one at a time, and once more if asked for while it ran.
+    push: Turn,
     /// A re-check of figures read earlier is under way (beside pushes, never two at once).
     verifying: bool,
-    push_again: bool,
     push_timer: Option<SpawnHandle>,
     /// Drains in a row that failed before reaching a verdict (an import or read failing).
     push_failures: i32,
@@ -80,7 +83,6 @@ pub struct ChannelActor {
     verify_timer: Option<SpawnHandle>,
     retired: bool,
     restarts: u32,
-    panic_next: bool,
 }
 
 impl ChannelActor {
@@ -90,22 +92,18 @@ impl ChannelActor {
             pool,
             secrets,
             inventory,
-            channel: None,
-            connector: None,
+            poller: None,
             timer: None,
             catalogue_timer: None,
-            polling: false,
-            poll_again: false,
-            pushing: false,
+            poll: Turn::Idle,
+            push: Turn::Idle,
             verifying: false,
-            push_again: false,
             push_timer: None,
             push_failures: 0,
             to_verify: Default::default(),
             verify_timer: None,
             retired: false,
             restarts: 0,
-            panic_next: false,
         }
     }
 
@@ -119,11 +117,10 @@ impl ChannelActor {
         let fut = db::run(&pool, move |conn| Ok(db::channels::find(conn, id)?));
         ctx.spawn(fut.into_actor(self).map(move |found, act, ctx| match found {
             Ok(Some(channel)) if channel.enabled => {
-                let built =
-                    channel.kind().map_err(|e| connectors::ConnectorError::Permanent(e.to_string())).and_then(|kind| {
-                        connectors::for_channel(kind, &channel.base_url, &channel.credentials, &act.secrets)
-                    });
-                act.connector = match built {
+                let built = channel.kind().map_err(connectors::ConnectorError::from).and_then(|kind| {
+                    connectors::for_channel(kind, &channel.base_url, &channel.credentials, &act.secrets)
+                });
+                let connector = match built {
                     Ok(c) => Some(c),
                     Err(e) => {
                         tracing::error!(channel_id = act.id, error = %e, "cannot build connector");
@@ -136,7 +133,8 @@ impl ChannelActor {
                 act.push_timer = Some(ctx.notify_later(PushNow, first_poll_after));
                 act.catalogue_timer = Some(ctx.run_interval(CATALOGUE_EVERY, |_, ctx| ctx.notify(SyncCatalogue)));
                 let every = Duration::from_secs(channel.poll_interval_secs.max(1) as u64);
-                act.channel = Some(channel);
+                act.poller =
+                    connector.map(|c| Rc::new(Poller::new(channel, c, act.inventory.clone(), act.pool.clone())));
                 // The interval starts only after the first (backed-off) poll, so a connector that
                 // keeps panicking is not polled faster than its back-off allows.
                 act.timer = Some(ctx.run_later(first_poll_after, move |act, ctx| {
@@ -147,8 +145,7 @@ impl ChannelActor {
             Ok(_) => {
                 tracing::info!(channel_id = act.id, "channel gone or disabled; actor going dormant");
                 act.go_dormant(ctx);
-                act.channel = None;
-                act.connector = None;
+                act.poller = None;
             }
             Err(e) => {
                 tracing::error!(channel_id = act.id, error = %e, "cannot load channel; retrying");
@@ -186,8 +183,8 @@ impl Actor for ChannelActor {
 impl actix::Supervised for ChannelActor {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         self.restarts += 1;
-        self.polling = false;
-        self.pushing = false;
+        self.poll.reset();
+        self.push.reset();
         self.timer = None;
         tracing::warn!(channel_id = self.id, restarts = self.restarts, "channel actor restarting");
     }
@@ -197,19 +194,14 @@ impl Handler<PollNow> for ChannelActor {
     type Result = ();
 
     fn handle(&mut self, _: PollNow, ctx: &mut Context<Self>) {
-        if self.polling {
-            self.poll_again = true;
+        let Some(poller) = self.poller.clone() else { return };
+        if !self.poll.begin() {
             return;
         }
-        let (Some(channel), Some(connector)) = (self.channel.clone(), self.connector.clone()) else { return };
-        self.polling = true;
-        self.poll_again = false;
-        let panic_now = std::mem::take(&mut self.panic_next);
-        let poll = poll_once(channel, connector, self.inventory.clone(), self.pool.clone(), panic_now);
         let span = tracing::info_span!("channel.poll", channel_id = self.id);
-        let guarded = crate::actors::supervision::guarded(poll, span);
+        let guarded = crate::actors::supervision::guarded(async move { poller.poll().await }, span);
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
-            act.polling = false;
+            let again = act.poll.end();
             let error = match result {
                 Ok(Ok(total)) => {
                     act.restarts = 0;
@@ -236,10 +228,18 @@ impl Handler<PollNow> for ChannelActor {
                 }
             };
             record(&act.pool, act.id, error);
-            if act.poll_again {
+            if again {
                 ctx.notify(PollNow);
             }
         }));
+    }
+}
+
+/// The InventoryActor's word that a commit queued pushes for this channel.
+impl Handler<crate::actors::inventory::WorkQueued> for ChannelActor {
+    type Result = ();
+    fn handle(&mut self, _: crate::actors::inventory::WorkQueued, ctx: &mut Context<Self>) {
+        self.handle(PushNow, ctx);
     }
 }
 
@@ -247,21 +247,18 @@ impl Handler<PushNow> for ChannelActor {
     type Result = ();
 
     fn handle(&mut self, _: PushNow, ctx: &mut Context<Self>) {
-        if self.pushing {
-            self.push_again = true;
+        let Some(poller) = self.poller.clone() else { return };
+        if !self.push.begin() {
             return;
         }
-        let (Some(channel), Some(connector)) = (self.channel.clone(), self.connector.clone()) else { return };
         if let Some(t) = self.push_timer.take() {
             ctx.cancel_future(t);
         }
-        self.pushing = true;
-        self.push_again = false;
-        let work = push::drain(channel, connector, self.inventory.clone(), self.pool.clone());
+        let work = async move { push::drain(&poller).await };
         let span = tracing::info_span!("channel.push", channel_id = self.id);
         let guarded = crate::actors::supervision::guarded(work, span);
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
-            act.pushing = false;
+            let mut again = act.push.end();
             let next_due_at = match result {
                 Ok(Ok(drained)) => {
                     act.push_failures = 0;
@@ -283,7 +280,7 @@ impl Handler<PushNow> for ChannelActor {
                     act.push_failures = act.push_failures.saturating_add(1);
                     // A newer figure queued during the failed round is not parked behind the
                     // back-off: it is tried again within a second.
-                    if std::mem::take(&mut act.push_again) {
+                    if std::mem::take(&mut again) {
                         wait = wait.min(Duration::from_secs(1));
                     }
                     tracing::warn!(channel_id = act.id, error = %e, ?wait, "stock push round failed; retrying");
@@ -296,7 +293,7 @@ impl Handler<PushNow> for ChannelActor {
                     return;
                 }
             };
-            if act.push_again {
+            if again {
                 ctx.notify(PushNow);
             } else if let Some(at) = next_due_at {
                 let wait = Duration::from_millis((at - db::now_ms()).clamp(0, 3_600_000) as u64);
@@ -318,12 +315,13 @@ impl Handler<VerifyFigures> for ChannelActor {
             self.verify_timer = Some(ctx.notify_later(VerifyFigures, VERIFY_AFTER));
             return;
         }
-        let (Some(channel), Some(connector)) = (self.channel.clone(), self.connector.clone()) else { return };
+        let Some(poller) = self.poller.clone() else { return };
         let skus: Vec<String> = std::mem::take(&mut self.to_verify).into_iter().collect();
         // Pushes go on beside it: the check polls the channel first, which can take a while
         // under Shopify's cost throttle, and must not hold figures back meanwhile.
         self.verifying = true;
-        let work = push::verify(channel, connector, self.inventory.clone(), self.pool.clone(), skus.clone());
+        let checked = skus.clone();
+        let work = async move { push::verify(&poller, checked).await };
         let span = tracing::info_span!("channel.verify", channel_id = self.id);
         let guarded = crate::actors::supervision::guarded(work, span);
         ctx.spawn(guarded.into_actor(self).map(move |result, act, ctx| {
@@ -336,7 +334,7 @@ impl Handler<VerifyFigures> for ChannelActor {
                     ctx.notify(PushNow);
                 }
                 Ok(Ok(_)) => {
-                    if act.push_again {
+                    if act.push.wanted_again() {
                         ctx.notify(PushNow);
                     }
                 }
@@ -344,7 +342,7 @@ impl Handler<VerifyFigures> for ChannelActor {
                     tracing::warn!(channel_id = act.id, error = %e, "checking figures failed; trying again later");
                     act.to_verify.extend(skus);
                     act.verify_timer = Some(ctx.notify_later(VerifyFigures, VERIFY_AFTER * 2));
-                    if act.push_again {
+                    if act.push.wanted_again() {
                         ctx.notify(PushNow);
                     }
                 }
@@ -365,41 +363,11 @@ fn record(pool: &DbPool, id: i64, error: Option<String>) {
     });
 }
 
-/// Fetches every page changed since the cursor (less the overlap) and imports each in turn;
-/// the cursor moves with each page's import.
-async fn poll_once(
-    channel: Channel,
-    connector: Rc<dyn Connector>,
-    inventory: Addr<InventoryActor>,
-    pool: DbPool,
-    panic_now: bool,
-) -> Result<ImportOutcome, ActorError> {
-    let id = channel.id;
-    let state = db::run(&pool, move |conn| Ok(db::orders::channel_state(conn, id)?)).await?;
-    let since = state.cursor_updated_at.map(|c| c - OVERLAP_MS);
-    let mut total = ImportOutcome::default();
-    let mut page_token = None;
-    for _ in 0..MAX_PAGES {
-        if panic_now {
-            panic!("injected connector panic (test hook)");
-        }
-        let page = connector.fetch_orders(since, page_token.take()).await?;
-        let cursor = page.orders.iter().map(|o| o.updated_at).max();
-        let outcome = inventory.send(ImportOrders::for_channel(&channel, page.orders, cursor)).await??;
-        total.add(&outcome);
-        match page.next {
-            Some(next) => page_token = Some(next),
-            None => break,
-        }
-    }
-    Ok(total)
-}
-
 impl Handler<SyncCatalogue> for ChannelActor {
     type Result = ();
 
     fn handle(&mut self, _: SyncCatalogue, ctx: &mut Context<Self>) {
-        let Some(connector) = self.connector.clone() else { return };
+        let Some(connector) = self.poller.as_ref().map(|p| p.connector.clone()) else { return };
         let (id, inventory) = (self.id, self.inventory.clone());
         let span = tracing::info_span!("channel.catalogue", channel_id = id);
         let work = crate::actors::supervision::guarded(sync_catalogue(id, connector, inventory), span);
@@ -451,14 +419,15 @@ impl Handler<Retire> for ChannelActor {
     fn handle(&mut self, _: Retire, ctx: &mut Context<Self>) {
         self.retired = true;
         self.go_dormant(ctx);
-        self.channel = None;
-        self.connector = None;
+        self.poller = None;
     }
 }
 
 impl Handler<InjectPanic> for ChannelActor {
     type Result = ();
     fn handle(&mut self, _: InjectPanic, _: &mut Context<Self>) {
-        self.panic_next = true;
+        if let Some(poller) = &self.poller {
+            poller.panic_next();
+        }
     }
 }

@@ -8,12 +8,9 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use actix::Addr;
-
-use super::poll_once;
-use crate::actors::inventory::InventoryActor;
+use super::poller::Poller;
 use crate::connectors::{Connector, ConnectorError, PushOutcome, StockPush};
-use crate::db::{self, channels::Channel, outbox, DbPool};
+use crate::db::{self, outbox, DbPool};
 use crate::domain::stock::pushed_figure;
 
 /// A bound on batches per drain, so one drain cannot run forever; the actor drains again.
@@ -46,13 +43,9 @@ pub fn retry_delay(attempts: i32) -> Duration {
     crate::domain::backoff::doubling(attempts)
 }
 
-pub async fn drain(
-    channel: Channel,
-    connector: Rc<dyn Connector>,
-    inventory: Addr<InventoryActor>,
-    pool: DbPool,
-) -> Result<Drained, ActorError> {
-    let id = channel.id;
+pub async fn drain(poller: &Poller) -> Result<Drained, ActorError> {
+    let (connector, pool) = (&poller.connector, &poller.pool);
+    let id = poller.id();
     let target = outbox::channel_target(id);
     let limit = connector.max_push_batch().max(1) as i64;
     let mut drained = Drained::default();
@@ -62,31 +55,31 @@ pub async fn drain(
     let mut stale_ids: Vec<i64> = Vec::new();
     let mut stale_skus: Vec<String> = Vec::new();
     for _ in 0..MAX_BATCHES {
-        if due(&pool, &target, id, limit).await?.is_empty() {
+        if due(pool, &target, id, limit).await?.is_empty() {
             break;
         }
         if !connector.compares_on_push() {
             // No compare-and-set on this channel: take in its latest sales right before
             // overwriting its figures, so the figures sent already count them.
-            poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
+            poller.poll().await?;
         }
-        let mut batch = due(&pool, &target, id, limit).await?;
+        let mut batch = due(pool, &target, id, limit).await?;
         if batch.is_empty() {
             break;
         }
         if connector.compares_on_push() {
             if batch.iter().any(|d| d.push.compare_from.is_none()) {
                 // A figure read now must not count a sale Chorus has not imported: import first.
-                poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
-                batch = due(&pool, &target, id, limit).await?;
+                poller.poll().await?;
+                batch = due(pool, &target, id, limit).await?;
             }
             drained.read.extend(batch.iter().filter(|d| d.push.compare_from.is_none()).map(|d| d.push.sku.clone()));
-            learn_unknown_figures(&connector, &pool, id, &mut batch).await?;
+            learn_unknown_figures(connector, pool, id, &mut batch).await?;
             // The channel already shows these figures (its own sale moved it there): nothing to
             // send, and nothing spent of its rate limit.
             let (shown, rest): (Vec<Due>, Vec<Due>) =
                 batch.into_iter().partition(|d| d.push.compare_from == Some(d.push.quantity));
-            confirm(&pool, id, &shown.iter().collect::<Vec<_>>()).await?;
+            confirm(pool, id, &shown.iter().collect::<Vec<_>>()).await?;
             batch = rest;
             if batch.is_empty() {
                 continue;
@@ -98,12 +91,12 @@ pub async fn drain(
             Err(e) => {
                 let wait = match &e {
                     ConnectorError::RateLimited(wait) => *wait,
-                    _ => retry_delay(attempts_of(&pool, &batch).await),
+                    _ => retry_delay(attempts_of(pool, &batch).await),
                 };
-                postpone(&pool, batch.iter().map(|d| d.seen.id).collect(), e.to_string(), wait).await?;
-                record(&pool, id, 0, Some(e.to_string())).await;
+                postpone(pool, batch.iter().map(|d| d.seen.id).collect(), e.to_string(), wait).await?;
+                record(pool, id, 0, Some(e.to_string())).await;
                 tracing::warn!(channel_id = id, error = %e, ?wait, "stock push failed; retrying later");
-                drained.next_due_at = next_due(&pool, &target).await?;
+                drained.next_due_at = next_due(pool, &target).await?;
                 return Ok(drained);
             }
         };
@@ -122,20 +115,20 @@ pub async fn drain(
         if confirmed.is_empty() && stale.is_empty() && rejected.is_empty() {
             // Nothing came of the call (the channel answered without a verdict per item): wait
             // rather than send the same batch again at once.
-            let wait = retry_delay(attempts_of(&pool, &batch).await);
+            let wait = retry_delay(attempts_of(pool, &batch).await);
             let why = "the channel confirmed none of the figures sent".to_string();
-            postpone(&pool, batch.iter().map(|d| d.seen.id).collect(), why.clone(), wait).await?;
-            record(&pool, id, 0, Some(why)).await;
+            postpone(pool, batch.iter().map(|d| d.seen.id).collect(), why.clone(), wait).await?;
+            record(pool, id, 0, Some(why)).await;
             break;
         }
-        confirm(&pool, id, &confirmed).await?;
+        confirm(pool, id, &confirmed).await?;
         let error = rejected.first().map(|(_, why)| why.clone());
         if !confirmed.is_empty() || error.is_some() {
-            record(&pool, id, confirmed.len() as i64, error.clone()).await;
+            record(pool, id, confirmed.len() as i64, error.clone()).await;
         }
         for (entry, why) in rejected {
             tracing::warn!(channel_id = id, error = %why, "the channel refused a stock push");
-            postpone(&pool, vec![entry], why, retry_delay(8)).await?;
+            postpone(pool, vec![entry], why, retry_delay(8)).await?;
         }
         if !stale.is_empty() {
             stale_rounds += 1;
@@ -149,7 +142,7 @@ pub async fn drain(
             let ids: Vec<i64> = batch.iter().filter(|d| stale.contains(&d.push.sku)).map(|d| d.seen.id).collect();
             let at = db::now_ms() + STALE_PAUSE_MS;
             let why = "the channel's figure moved under the push";
-            db::run(&pool, move |conn| Ok(outbox::defer(conn, &ids, why, at)?)).await?;
+            db::run(pool, move |conn| Ok(outbox::defer(conn, &ids, why, at)?)).await?;
             stale_ids.extend(batch.iter().filter(|d| stale.contains(&d.push.sku)).map(|d| d.seen.id));
             stale_skus.extend(stale);
         }
@@ -158,17 +151,17 @@ pub async fn drain(
         // Import first (the channel has a sale Chorus has not seen), read the figures, and
         // push those entries again now; had the channel kept selling faster than Chorus
         // pushes, they wait STALE_PAUSE_MS instead (not a failure: no growing back-off).
-        poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
+        poller.poll().await?;
         drained.read.extend(stale_skus.iter().cloned());
         let seen = connector.read_quantities(stale_skus).await?;
         let now = db::now_ms();
-        db::run(&pool, move |conn| {
+        db::run(pool, move |conn| {
             db::channel_products::set_channel_quantities(conn, id, &seen)?;
             Ok(outbox::defer(conn, &stale_ids, "pushing again after importing the channel", now)?)
         })
         .await?;
     }
-    drained.next_due_at = next_due(&pool, &target).await?;
+    drained.next_due_at = next_due(pool, &target).await?;
     Ok(drained)
 }
 
@@ -311,28 +304,23 @@ fn beliefs(
 /// channel shows something other than what Chorus believes (a sale counted twice, once in a read
 /// and once on import), the belief takes the channel's figure and a push of Chorus's figure is
 /// queued. Returns the SKUs it corrected (to be verified again, as this was a read too).
-pub async fn verify(
-    channel: Channel,
-    connector: Rc<dyn Connector>,
-    inventory: Addr<InventoryActor>,
-    pool: DbPool,
-    skus: Vec<String>,
-) -> Result<Vec<String>, ActorError> {
+pub async fn verify(poller: &Poller, skus: Vec<String>) -> Result<Vec<String>, ActorError> {
+    let (connector, pool) = (&poller.connector, &poller.pool);
     if skus.is_empty() {
         return Ok(Vec::new());
     }
-    poll_once(channel.clone(), connector.clone(), inventory.clone(), pool.clone(), false).await?;
-    let id = channel.id;
+    poller.poll().await?;
+    let id = poller.id();
     // Pushes go on meanwhile (this holds no lock): what Chorus believed before the read is
     // kept, and a SKU whose belief moved during the read (a push confirmed, an import's shift)
     // is not corrected from it, only checked again.
     let names = skus.clone();
-    let before = db::run(&pool, move |conn| beliefs(conn, id, &names)).await?;
+    let before = db::run(pool, move |conn| beliefs(conn, id, &names)).await?;
     let seen = connector.read_quantities(skus.clone()).await?;
     // A sale the read already counts but Chorus had not imported yet is imported now: its
     // shift moves the belief, so that SKU is checked again rather than counted twice.
-    poll_once(channel.clone(), connector.clone(), inventory, pool.clone(), false).await?;
-    db::run(&pool, move |conn| {
+    poller.poll().await?;
+    db::run(pool, move |conn| {
         let names: Vec<String> = seen.iter().map(|(s, _)| s.clone()).collect();
         let believed = beliefs(conn, id, &names)?;
         let mut moved = Vec::new();

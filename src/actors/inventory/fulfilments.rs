@@ -2,13 +2,13 @@
 //! on-hand and out of the order's allocation (so `available` does not move), the fulfilment is
 //! recorded, and its sending to the order's channel is queued.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
 use actix::Message;
 use serde::Serialize;
 
 use super::orders::allocate;
-use super::{apply_stock, InventoryError, Snapshot};
+use super::{apply_stock, Batch, InventoryError};
 use crate::db::fulfilments::{self as fq, NewFulfilment};
 use crate::db::orders::{self as q, NewEvent};
 use crate::db::{outbox, DbConn};
@@ -37,12 +37,11 @@ pub struct FulfilmentCreated {
 
 pub(super) fn apply(
     conn: &mut DbConn,
-    snap: &mut Snapshot,
-    dirty: &mut HashSet<(String, String)>,
-    moved: &mut HashSet<String>,
+    batch: &mut Batch,
     msg: &CreateFulfilment,
     now: i64,
 ) -> diesel::QueryResult<Result<FulfilmentCreated, InventoryError>> {
+    let Batch { snap, dirty_sources: dirty, allocation_moved: moved, .. } = batch;
     let Some(order) = q::find(conn, msg.order_id)? else {
         return Ok(Err(InventoryError::OrderNotFound(msg.order_id)));
     };

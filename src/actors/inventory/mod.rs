@@ -14,11 +14,15 @@ use crate::db::inventory::{self as queries, LevelRow, Snapshot, SourceRow};
 use crate::db::{self, DbPool};
 use crate::domain::source::Source;
 use crate::domain::stock::{self, Level, Outcome, SourceChange, SourceState, StockRuleError};
+use batch::Batch;
 
+mod batch;
+mod broadcast;
 mod catalogue;
 mod fulfilments;
 mod orders;
 mod removal;
+pub use broadcast::{EventsCommitted, Listen, Listener, Subscribe, WorkQueued};
 pub use catalogue::StoreCatalogue;
 pub use fulfilments::{CreateFulfilment, FulfilmentCreated};
 pub use orders::{ImportOrders, ImportOutcome, OrderAction, OrderOutcome};
@@ -115,29 +119,6 @@ pub struct BulkOutcome {
     pub created: usize,
 }
 
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct Subscribe(pub Recipient<StockChanged>);
-
-/// Called after each commit that queued stock pushes, with the channels concerned.
-pub type PushNotifier = Box<dyn Fn(&BTreeSet<i64>) + Send>;
-
-/// Tells the actor whom to wake when pushes are queued (the channel registry).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct NotifyPushes(pub PushNotifier);
-
-/// Tells the actor whom to wake when orders are routed to plugins (the plugin registry).
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct NotifyRouted(pub PushNotifier);
-
-/// Tells the actor whom to ring after each commit: the event watcher, which hands the events
-/// the commit wrote to the webhook actors at once instead of at their next look.
-#[derive(Message)]
-#[rtype(result = "()")]
-pub struct NotifyCommitted(pub Box<dyn Fn() + Send>);
-
 /// Resolves once nothing is queued or in flight (used at shutdown).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -194,10 +175,7 @@ pub struct InventoryActor {
     in_flight: usize,
     max_in_flight: usize,
     exclusive_in_flight: bool,
-    subscribers: Vec<Recipient<StockChanged>>,
-    pushes_queued: Option<PushNotifier>,
-    orders_routed: Option<PushNotifier>,
-    committed: Option<Box<dyn Fn() + Send>>,
+    listeners: broadcast::Listeners,
     drain_waiters: Vec<oneshot::Sender<()>>,
 }
 
@@ -215,10 +193,7 @@ impl InventoryActor {
             in_flight: 0,
             max_in_flight,
             exclusive_in_flight: false,
-            subscribers: Vec::new(),
-            pushes_queued: None,
-            orders_routed: None,
-            committed: None,
+            listeners: Default::default(),
             drain_waiters: Vec::new(),
         }
     }
@@ -276,35 +251,10 @@ impl InventoryActor {
                 act.exclusive_in_flight = false;
             }
             if let Ok(Ok(committed)) = changed {
-                if !committed.push_channels.is_empty() {
-                    if let Some(notify) = &act.pushes_queued {
-                        notify(&committed.push_channels);
-                    }
-                }
-                if !committed.routed.is_empty() {
-                    if let Some(notify) = &act.orders_routed {
-                        notify(&committed.routed);
-                    }
-                }
-                if let Some(ring) = &act.committed {
-                    ring();
-                }
-                act.broadcast(committed.moved);
+                act.listeners.announce(&committed.push_channels, &committed.routed, committed.moved);
             }
             act.flush(ctx);
         }));
-    }
-
-    fn broadcast(&mut self, changed: Vec<StockChanged>) {
-        if self.subscribers.is_empty() {
-            return;
-        }
-        self.subscribers.retain(|s| s.connected());
-        for event in changed {
-            for s in &self.subscribers {
-                s.do_send(event.clone());
-            }
-        }
     }
 }
 
@@ -395,34 +345,6 @@ work_handler!(CreateFulfilment => FulfilmentCreated, Work::Fulfil, Answer::Fulfi
 work_handler!(DeleteProduct => (), Work::DeleteProduct, Answer::Removed);
 work_handler!(DeleteChannel => (), Work::DeleteChannel, Answer::Removed);
 work_handler!(StoreCatalogue => usize, Work::Catalogue, Answer::Catalogue);
-
-impl Handler<Subscribe> for InventoryActor {
-    type Result = ();
-    fn handle(&mut self, msg: Subscribe, _: &mut Self::Context) {
-        self.subscribers.push(msg.0);
-    }
-}
-
-impl Handler<NotifyPushes> for InventoryActor {
-    type Result = ();
-    fn handle(&mut self, msg: NotifyPushes, _: &mut Self::Context) {
-        self.pushes_queued = Some(msg.0);
-    }
-}
-
-impl Handler<NotifyCommitted> for InventoryActor {
-    type Result = ();
-    fn handle(&mut self, msg: NotifyCommitted, _: &mut Self::Context) {
-        self.committed = Some(msg.0);
-    }
-}
-
-impl Handler<NotifyRouted> for InventoryActor {
-    type Result = ();
-    fn handle(&mut self, msg: NotifyRouted, _: &mut Self::Context) {
-        self.orders_routed = Some(msg.0);
-    }
-}
 
 impl Handler<Drain> for InventoryActor {
     type Result = ResponseFuture<()>;
@@ -573,8 +495,36 @@ impl Committed {
 /// The transaction body: read and lock every SKU the batch names once, apply each message in
 /// order in memory (one that breaks a rule fails alone), then write the results as set-based
 /// upserts.
-fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Committed, diesel::result::Error> {
-    let to_create: Vec<&str> = batch
+fn apply_batch(conn: &mut db::DbConn, works: &[Work], now: i64) -> Result<Committed, diesel::result::Error> {
+    let mut batch = open_batch(conn, works, now)?;
+    let mut answers: Vec<Answer> =
+        works.iter().map(|work| apply_one(conn, &mut batch, work, now)).collect::<Result<_, _>>()?;
+    let written = write_figures(conn, &mut batch, now)?;
+    // Single-SKU stock senders are told their SKU's level after the batch.
+    for (answer, work) in answers.iter_mut().zip(works) {
+        if let (Answer::Stock(Ok(_), level), Work::Stock { ops, .. }) = (answer, work) {
+            if let [(sku, _, _)] = ops.as_slice() {
+                *level = batch.snap.levels.get(sku).copied();
+            }
+        }
+    }
+    let mut push_channels = written.push_channels;
+    push_channels.extend(works.iter().filter_map(|w| match w {
+        Work::Import(m) => Some(m.channel_id),
+        _ => None,
+    }));
+    Ok(Committed {
+        answers,
+        cache_updates: written.cache_updates,
+        moved: written.moved,
+        push_channels,
+        routed: batch.routed,
+    })
+}
+
+/// Creates the products the batch may create, then locks and reads every SKU it names.
+fn open_batch(conn: &mut db::DbConn, works: &[Work], now: i64) -> Result<Batch, diesel::result::Error> {
+    let to_create: Vec<&str> = works
         .iter()
         .filter_map(|w| match w {
             Work::Stock { ops, create_missing: true } => Some(ops.iter().map(|(sku, _, _)| sku.as_str())),
@@ -592,9 +542,9 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
         let fresh: Vec<&str> = created.iter().map(String::as_str).collect();
         linked_channels = db::channel_products::link_unlinked(conn, &fresh, now)?;
     }
-    let stored_skus = orders::stored_skus(conn, batch)?;
+    let stored_skus = orders::stored_skus(conn, works)?;
     let mut skus: Vec<&str> = Vec::new();
-    for work in batch {
+    for work in works {
         match work {
             Work::Stock { ops, .. } => skus.extend(ops.iter().map(|(sku, _, _)| sku.as_str())),
             Work::Import(m) => {
@@ -607,77 +557,63 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
         }
     }
     skus.extend(stored_skus.iter().map(String::as_str));
-    let mut snap = queries::load_for_update(conn, &skus)?;
-    let before = snap.levels.clone();
-    let mut dirty_sources: HashSet<(String, String)> = HashSet::new();
-    let mut allocation_moved: HashSet<String> = HashSet::new();
-    let mut answers = Vec::with_capacity(batch.len());
-    let mut fulfilled_channels: Vec<i64> = Vec::new();
-    // (channel, SKU) whose figure the channel moved itself (a sale or cancellation there).
-    let mut shifted: Vec<(i64, String)> = Vec::new();
-    // Plugins given orders to send.
-    let mut routed: BTreeSet<i64> = BTreeSet::new();
-    // Channels pushed a zero for a deleted product, or whose catalogue was stored.
-    let mut zeroed_channels: Vec<i64> = Vec::new();
-    let mut catalogue_channels: Vec<i64> = Vec::new();
-    for work in batch {
-        let answer = match work {
-            Work::Stock { ops, create_missing } => Answer::Stock(
-                apply_stock(&mut snap, ops, &mut dirty_sources).map(|o| BulkOutcome {
-                    created: if *create_missing {
-                        ops.iter().filter(|(sku, _, _)| created.contains(sku)).count()
-                    } else {
-                        0
-                    },
-                    ..o
-                }),
-                None,
-            ),
-            Work::Import(m) => {
-                Answer::Import(isolated(conn, &mut snap, &mut allocation_moved, &mut dirty_sources, |c, sn, mv, d| {
-                    orders::apply_import(c, sn, mv, d, &mut shifted, &mut routed, m, now).map(Ok)
-                }))
+    let snap = queries::load_for_update(conn, &skus)?;
+    Ok(Batch::new(snap, created, linked_channels))
+}
+
+/// Applies one message to the batch and says what its sender is told. Only a failure of the
+/// whole transaction is an `Err`; a message refused, or failing alone, is its answer.
+fn apply_one(conn: &mut db::DbConn, batch: &mut Batch, work: &Work, now: i64) -> Result<Answer, diesel::result::Error> {
+    Ok(match work {
+        Work::Stock { ops, create_missing } => {
+            let created = &batch.created;
+            let outcome = apply_stock(&mut batch.snap, ops, &mut batch.dirty_sources).map(|o| BulkOutcome {
+                created: if *create_missing {
+                    ops.iter().filter(|(sku, _, _)| created.contains(sku)).count()
+                } else {
+                    0
+                },
+                ..o
+            });
+            Answer::Stock(outcome, None)
+        }
+        Work::Import(m) => Answer::Import(isolated(conn, batch, |c, b| orders::apply_import(c, b, m, now).map(Ok))),
+        Work::Order(a) => Answer::Order(isolated(conn, batch, |c, b| orders::apply_action(c, b, a, now))),
+        Work::DeleteProduct(d) => Answer::Removed(isolated(conn, batch, |c, b| {
+            Ok(removal::delete_product(c, &mut b.snap, d, now)?.map(|channels| b.push_channels.extend(channels)))
+        })),
+        Work::Catalogue(cat) => Answer::Catalogue(isolated(conn, batch, |c, b| {
+            let stored = catalogue::apply(c, cat, now)?;
+            if stored.is_ok() {
+                b.push_channels.insert(cat.channel_id);
             }
-            Work::Order(a) => {
-                Answer::Order(isolated(conn, &mut snap, &mut allocation_moved, &mut dirty_sources, |c, sn, mv, _| {
-                    orders::apply_action(c, &mut sn.levels, mv, &mut routed, a, now)
-                }))
+            Ok(stored)
+        })),
+        Work::DeleteChannel(d) => Answer::Removed(isolated(conn, batch, |c, _| removal::delete_channel(c, d))),
+        Work::Fulfil(f) => {
+            let created = fulfilments::apply(conn, batch, f, now)?;
+            if let Ok(c) = &created {
+                batch.push_channels.insert(c.channel_id);
             }
-            Work::DeleteProduct(d) => {
-                let outcome = isolated(conn, &mut snap, &mut allocation_moved, &mut dirty_sources, |c, sn, _, _| {
-                    removal::delete_product(c, sn, d, now)
-                });
-                Answer::Removed(outcome.map(|channels| zeroed_channels.extend(channels)))
-            }
-            Work::Catalogue(c) => {
-                let stored = isolated(conn, &mut snap, &mut allocation_moved, &mut dirty_sources, |cn, _, _, _| {
-                    catalogue::apply(cn, c, now)
-                });
-                if stored.is_ok() {
-                    catalogue_channels.push(c.channel_id);
-                }
-                Answer::Catalogue(stored)
-            }
-            Work::DeleteChannel(d) => {
-                Answer::Removed(isolated(conn, &mut snap, &mut allocation_moved, &mut dirty_sources, |c, _, _, _| {
-                    removal::delete_channel(c, d)
-                }))
-            }
-            Work::Fulfil(f) => {
-                let created = fulfilments::apply(conn, &mut snap, &mut dirty_sources, &mut allocation_moved, f, now)?;
-                if let Ok(c) = &created {
-                    fulfilled_channels.push(c.channel_id);
-                }
-                Answer::Fulfil(created)
-            }
-        };
-        answers.push(answer);
-    }
-    // New figures for SKUs whose sources or allocation moved.
-    let mut touched: HashSet<&str> = dirty_sources.iter().map(|(sku, _)| sku.as_str()).collect();
-    touched.extend(allocation_moved.iter().map(String::as_str));
+            Answer::Fulfil(created)
+        }
+    })
+}
+
+/// What writing the batch's figures produced.
+struct Written {
+    cache_updates: Vec<(String, Level, BTreeMap<String, SourceState>)>,
+    moved: Vec<StockChanged>,
+    /// Channels given a push of a new `available`.
+    push_channels: BTreeSet<i64>,
+}
+
+/// Writes the new figures of every SKU the batch moved, the `inventory.updated` events, and
+/// the stock pushes to the outbox, all in the batch's transaction.
+fn write_figures(conn: &mut db::DbConn, batch: &mut Batch, now: i64) -> Result<Written, diesel::result::Error> {
+    let touched = batch.touched();
     let mut sources_by_sku: HashMap<&str, BTreeMap<String, SourceState>> = HashMap::new();
-    for ((sku, source), state) in &snap.sources {
+    for ((sku, source), state) in &batch.snap.sources {
         if touched.contains(sku.as_str()) {
             sources_by_sku.entry(sku.as_str()).or_default().insert(source.clone(), *state);
         }
@@ -686,8 +622,11 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
     let mut moved = Vec::new();
     let mut new_available: Vec<(String, i64)> = Vec::new();
     let mut level_rows = Vec::new();
+    let mut new_levels = Vec::with_capacity(touched.len());
     for sku in touched {
-        let (Some(old), Some(current)) = (before.get(sku).copied(), snap.levels.get(sku).copied()) else { continue };
+        let (Some(old), Some(current)) = (batch.before.get(sku).copied(), batch.snap.levels.get(sku).copied()) else {
+            continue;
+        };
         let sources = sources_by_sku.remove(sku).unwrap_or_default();
         let on_hand = if sources.is_empty() { current.on_hand } else { sources.values().map(|s| s.quantity).sum() };
         let level = if on_hand == old.on_hand && current.allocated == old.allocated {
@@ -713,14 +652,22 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
             });
             level
         };
-        snap.levels.insert(sku.to_string(), level);
+        new_levels.push((sku.to_string(), level));
         cache_updates.push((sku.to_string(), level, sources));
     }
-    let source_rows: Vec<SourceRow> = dirty_sources
-        .into_iter()
-        .map(|(sku, source)| {
-            let state = snap.sources[&(sku.clone(), source.clone())];
-            SourceRow { sku, source, quantity: state.quantity, as_of: state.as_of, updated_at: now }
+    batch.snap.levels.extend(new_levels);
+    let source_rows: Vec<SourceRow> = batch
+        .dirty_sources
+        .iter()
+        .map(|key| {
+            let state = batch.snap.sources[key];
+            SourceRow {
+                sku: key.0.clone(),
+                source: key.1.clone(),
+                quantity: state.quantity,
+                as_of: state.as_of,
+                updated_at: now,
+            }
         })
         .collect();
     queries::upsert_sources(conn, &source_rows)?;
@@ -743,50 +690,28 @@ fn apply_batch(conn: &mut db::DbConn, batch: &[Work], now: i64) -> Result<Commit
     // The channels hear of every new `available` through the outbox, written in this same
     // transaction so no committed figure can miss its push.
     let mut push_channels = db::outbox::queue_stock_pushes(conn, &new_available, now)?;
-    push_channels.extend(zeroed_channels);
-    push_channels.extend(catalogue_channels);
-    push_channels.extend(linked_channels);
     let mut by_channel: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
-    for (channel, sku) in shifted {
-        if let Some(level) = snap.levels.get(&sku) {
-            by_channel.entry(channel).or_default().push((sku, level.available()));
+    for (channel, sku) in &batch.shifted {
+        if let Some(level) = batch.snap.levels.get(sku) {
+            by_channel.entry(*channel).or_default().push((sku.clone(), level.available()));
         }
     }
     for (channel, figures) in by_channel {
         db::outbox::queue_for_channel(conn, channel, &figures, now)?;
     }
-    push_channels.extend(fulfilled_channels);
-    push_channels.extend(batch.iter().filter_map(|w| match w {
-        Work::Import(m) => Some(m.channel_id),
-        _ => None,
-    }));
-    // Single-SKU stock senders are told their SKU's level after the batch.
-    for (answer, work) in answers.iter_mut().zip(batch) {
-        if let (Answer::Stock(Ok(_), level), Work::Stock { ops, .. }) = (answer, work) {
-            if let [(sku, _, _)] = ops.as_slice() {
-                *level = snap.levels.get(sku).copied();
-            }
-        }
-    }
-    Ok(Committed { answers, cache_updates, moved, push_channels, routed })
+    push_channels.extend(batch.push_channels.iter().copied());
+    Ok(Written { cache_updates, moved, push_channels })
 }
 
-/// Runs one order message under a savepoint: if the database refuses it, that message alone
-/// fails (its writes and its in-memory stock changes undone) and the batch goes on.
+/// Runs one message under a savepoint: if the database refuses it, that message alone fails
+/// (its writes and its in-memory changes undone) and the batch goes on.
 fn isolated<T>(
     conn: &mut db::DbConn,
-    snap: &mut Snapshot,
-    moved: &mut HashSet<String>,
-    dirty: &mut HashSet<(String, String)>,
-    f: impl FnOnce(
-        &mut db::DbConn,
-        &mut Snapshot,
-        &mut HashSet<String>,
-        &mut HashSet<(String, String)>,
-    ) -> diesel::QueryResult<Result<T, InventoryError>>,
+    batch: &mut Batch,
+    f: impl FnOnce(&mut db::DbConn, &mut Batch) -> diesel::QueryResult<Result<T, InventoryError>>,
 ) -> Result<T, InventoryError> {
-    let (snap_before, moved_before, dirty_before) = (snap.clone(), moved.clone(), dirty.clone());
-    let outcome = conn.transaction(|c| match f(c, snap, moved, dirty)? {
+    let mark = batch.mark();
+    let outcome = conn.transaction(|c| match f(c, batch)? {
         Ok(v) => Ok(Ok(v)),
         // A refusal by the rules changes nothing either: roll its savepoint back too.
         Err(refused) => Err(Refused::Rule(refused)),
@@ -794,9 +719,7 @@ fn isolated<T>(
     match outcome {
         Ok(result) => result,
         Err(failure) => {
-            *snap = snap_before;
-            *moved = moved_before;
-            *dirty = dirty_before;
+            batch.undo(mark);
             match failure {
                 Refused::Rule(e) => Err(e),
                 Refused::Db(e) => {

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use actix::Message;
 use serde::Serialize;
 
-use super::{InventoryError, Snapshot, Work};
+use super::{Batch, InventoryError, Snapshot, Work};
 use crate::db::channels::Channel;
 use crate::db::orders::{self as q, LineRow, NewEvent, NewLine, OrderRow, OrderValues};
 use crate::db::plugins::{self, Routable};
@@ -152,17 +152,13 @@ fn event(order_id: i64, now: i64, kind: &str, detail: String) -> NewEvent {
 /// Imports one page: each order is reconciled with what is stored by the pure import plan
 /// (`domain::import`), and the plan is applied here — allocation, the ships-from source's
 /// on-hand, rows, history, events, routing — with the cursor, in the same transaction.
-#[allow(clippy::too_many_arguments)] // the batch's shared state, each piece a different kind
 pub(super) fn apply_import(
     conn: &mut DbConn,
-    snap: &mut Snapshot,
-    moved: &mut HashSet<String>,
-    dirty: &mut HashSet<(String, String)>,
-    shifted: &mut Vec<(i64, String)>,
-    routed: &mut BTreeSet<i64>,
+    batch: &mut Batch,
     msg: &ImportOrders,
     now: i64,
 ) -> diesel::QueryResult<ImportOutcome> {
+    let Batch { snap, allocation_moved: moved, dirty_sources: dirty, shifted, routed, .. } = batch;
     let ids: Vec<String> = msg.orders.iter().map(|o| o.external_id.clone()).collect();
     let mut existing = q::load_by_external(conn, msg.channel_id, &ids)?;
     let mut outcome = ImportOutcome::default();
@@ -329,12 +325,12 @@ fn values(channel_id: i64, o: &ChannelOrder, plan: &Plan, digest: &str, imported
 /// Release or exclude one order.
 pub(super) fn apply_action(
     conn: &mut DbConn,
-    levels: &mut HashMap<String, Level>,
-    moved: &mut HashSet<String>,
-    routed: &mut BTreeSet<i64>,
+    batch: &mut Batch,
     action: &OrderAction,
     now: i64,
 ) -> diesel::QueryResult<Result<OrderOutcome, InventoryError>> {
+    let Batch { snap, allocation_moved: moved, routed, .. } = batch;
+    let levels = &mut snap.levels;
     let Some(row) = q::find(conn, action.order_id)? else {
         return Ok(Err(InventoryError::OrderNotFound(action.order_id)));
     };

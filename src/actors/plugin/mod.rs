@@ -11,6 +11,7 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use crate::actors::supervision::{restart_backoff, Reload, Retire};
+use crate::actors::turn::Turn;
 use crate::db::{self, plugins::Plugin, DbPool};
 use crate::secrets::SecretBox;
 
@@ -26,8 +27,8 @@ pub struct PluginActor {
     client: awc::Client,
     allow_private: bool,
     plugin: Option<Plugin>,
-    sending: bool,
-    send_again: bool,
+    /// The send round: one at a time, once more if asked for while it ran.
+    sending: Turn,
     timer: Option<SpawnHandle>,
     retired: bool,
     restarts: u32,
@@ -42,8 +43,7 @@ impl PluginActor {
             client: super::delivery::guarded_client(allow_private, 8),
             allow_private,
             plugin: None,
-            sending: false,
-            send_again: false,
+            sending: Turn::Idle,
             timer: None,
             retired: false,
             restarts: 0,
@@ -97,7 +97,7 @@ impl Actor for PluginActor {
 impl actix::Supervised for PluginActor {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         self.restarts += 1;
-        self.sending = false;
+        self.sending.reset();
         self.timer = None;
         tracing::warn!(plugin_id = self.id, restarts = self.restarts, "plugin actor restarting");
     }
@@ -121,25 +121,30 @@ impl Handler<Retire> for PluginActor {
     }
 }
 
+/// The InventoryActor's word that a commit routed orders to this plugin.
+impl Handler<crate::actors::inventory::WorkQueued> for PluginActor {
+    type Result = ();
+    fn handle(&mut self, _: crate::actors::inventory::WorkQueued, ctx: &mut Context<Self>) {
+        self.handle(SendNow, ctx);
+    }
+}
+
 impl Handler<SendNow> for PluginActor {
     type Result = ();
 
     fn handle(&mut self, _: SendNow, ctx: &mut Context<Self>) {
-        if self.sending {
-            self.send_again = true;
+        let Some(plugin) = self.plugin.clone() else { return };
+        if !self.sending.begin() {
             return;
         }
-        let Some(plugin) = self.plugin.clone() else { return };
         if let Some(t) = self.timer.take() {
             ctx.cancel_future(t);
         }
-        self.sending = true;
-        self.send_again = false;
         let work = send::drain(plugin, self.client.clone(), self.pool.clone(), self.allow_private);
         let span = tracing::info_span!("plugin.send", plugin_id = self.id);
         let guarded = crate::actors::supervision::guarded(work, span);
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
-            act.sending = false;
+            let again = act.sending.end();
             let next_due_at = match result {
                 Ok(Ok(next)) => {
                     act.restarts = 0;
@@ -155,7 +160,7 @@ impl Handler<SendNow> for PluginActor {
                     return;
                 }
             };
-            if act.send_again {
+            if again {
                 ctx.notify(SendNow);
             } else if let Some(at) = next_due_at {
                 let wait = Duration::from_millis((at - db::now_ms()).clamp(0, 3_600_000) as u64);

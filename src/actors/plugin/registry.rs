@@ -1,10 +1,11 @@
 //! The plugin registry: which PluginActor serves which plugin. Started at boot for every
-//! enabled plugin; the API starts, reloads and retires actors as plugins change, and the
-//! InventoryActor wakes them when it routes orders to them.
+//! enabled plugin; the API starts, reloads and retires actors as plugins change. Each actor
+//! started listens to the InventoryActor, which wakes it when it routes orders to it.
 
-use actix::ArbiterHandle;
+use actix::{Addr, ArbiterHandle};
 
-use super::{PluginActor, SendNow};
+use super::PluginActor;
+use crate::actors::inventory::{InventoryActor, Listen, Listener};
 use crate::actors::supervision::Registry;
 use crate::db::DbPool;
 use crate::secrets::SecretBox;
@@ -15,10 +16,19 @@ pub struct PluginRegistry(Registry<PluginActor>);
 impl PluginRegistry {
     /// `allow_private`: whether `orders_url` may lead to private addresses
     /// (`webhooks.allow_private_networks`, which covers every outbound signed delivery).
-    pub fn new(arbiter: ArbiterHandle, pool: DbPool, secrets: SecretBox, allow_private: bool) -> Self {
-        PluginRegistry(Registry::new(arbiter, move |id| {
-            PluginActor::new(id, pool.clone(), secrets.clone(), allow_private)
-        }))
+    pub fn new(
+        arbiter: ArbiterHandle,
+        pool: DbPool,
+        secrets: SecretBox,
+        allow_private: bool,
+        inventory: Addr<InventoryActor>,
+    ) -> Self {
+        PluginRegistry(
+            Registry::new(arbiter, move |id| PluginActor::new(id, pool.clone(), secrets.clone(), allow_private))
+                .on_start(move |id, addr| {
+                    inventory.do_send(Listen(Listener::Plugin(id, addr.downgrade().recipient())))
+                }),
+        )
     }
 
     pub fn ensure(&self, id: i64) {
@@ -27,14 +37,5 @@ impl PluginRegistry {
 
     pub fn retire(&self, id: i64) {
         self.0.retire(id)
-    }
-
-    /// Sends the plugin's routed orders now; starts its actor again if it died.
-    pub fn send_now(&self, id: i64) {
-        match self.0.get(id) {
-            Some(addr) => addr.do_send(SendNow),
-            None if self.0.knows(id) => self.0.ensure(id),
-            None => {}
-        }
     }
 }

@@ -14,6 +14,7 @@ use std::time::Duration;
 use actix::prelude::*;
 
 use crate::actors::supervision::{restart_backoff, Reload, Retire};
+use crate::actors::turn::Turn;
 use crate::config::WebhookSettings;
 use crate::db::{self, webhooks::Subscription, DbPool};
 use crate::secrets::SecretBox;
@@ -39,9 +40,9 @@ pub struct WebhookActor {
     secrets: SecretBox,
     client: awc::Client,
     subscription: Option<Subscription>,
-    delivering: bool,
-    /// Woken while a round ran: the next round starts as soon as this one ends.
-    deliver_again: bool,
+    /// The delivery round: one at a time; woken while a round ran, the next starts as soon
+    /// as this one ends.
+    delivering: Turn,
     timer: Option<SpawnHandle>,
     retired: bool,
     restarts: u32,
@@ -57,8 +58,7 @@ impl WebhookActor {
             secrets,
             client,
             subscription: None,
-            delivering: false,
-            deliver_again: false,
+            delivering: Turn::Idle,
             timer: None,
             retired: false,
             restarts: 0,
@@ -111,7 +111,7 @@ impl Actor for WebhookActor {
 impl actix::Supervised for WebhookActor {
     fn restarting(&mut self, _ctx: &mut Context<Self>) {
         self.restarts += 1;
-        self.delivering = false;
+        self.delivering.reset();
         self.timer = None;
         tracing::warn!(subscription_id = self.id, restarts = self.restarts, "webhook actor restarting");
     }
@@ -147,19 +147,16 @@ impl Handler<DeliverNow> for WebhookActor {
     type Result = ();
 
     fn handle(&mut self, _: DeliverNow, ctx: &mut Context<Self>) {
-        if self.delivering {
-            self.deliver_again = true;
+        let Some(sub) = self.subscription.clone() else { return };
+        if !self.delivering.begin() {
             return;
         }
-        let Some(sub) = self.subscription.clone() else { return };
         self.disarm(ctx);
-        self.delivering = true;
         let work = round::run(sub, self.client.clone(), self.pool.clone(), self.settings.clone(), self.secrets.clone());
         let span = tracing::info_span!("webhook.deliver", subscription_id = self.id);
         let guarded = crate::actors::supervision::guarded(work, span);
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
-            act.delivering = false;
-            let again = std::mem::take(&mut act.deliver_again);
+            let again = act.delivering.end();
             let wait = match result {
                 Ok(Ok(round::After::Continue)) => Duration::ZERO,
                 Ok(Ok(round::After::Idle(next_retry))) => {

@@ -64,6 +64,25 @@ impl Item {
     }
 }
 
+/// What a round starts from: the subscription, its waiting retries with their events, and the
+/// new events after its cursor.
+struct Loaded {
+    sub: Subscription,
+    pending: Vec<OutboxRow>,
+    pending_events: Vec<EventRow>,
+    fresh: Vec<EventRow>,
+}
+
+/// What a round sends, and what it already knows it will write.
+struct Plan {
+    round: Round,
+    chains: Vec<Vec<Item>>,
+    /// The earliest retry not yet due (ms).
+    next_retry: Option<i64>,
+    /// New events read: a full batch means more may be waiting.
+    fresh_count: i64,
+}
+
 pub async fn run(
     sub: Subscription,
     client: awc::Client,
@@ -72,12 +91,37 @@ pub async fn run(
     secrets: crate::secrets::SecretBox,
 ) -> Result<After, ActorError> {
     let id = sub.id;
-    let loaded = db::run(&pool, move |conn| {
+    let Some(loaded) = load(&pool, id).await? else {
+        return Ok(After::Disabled("subscription deleted".into()));
+    };
+    if !loaded.sub.enabled {
+        return Ok(After::Disabled(loaded.sub.disabled_reason.unwrap_or_else(|| "disabled".into())));
+    }
+    let signing = signing_secrets(&loaded.sub, &secrets, db::now_ms())?;
+    let url = loaded.sub.url.clone();
+    let mut plan = chain(loaded, db::now_ms());
+    let results = deliver(&client, &url, signing, &settings, std::mem::take(&mut plan.chains)).await;
+    // Retries are timed from when the attempts were made, not from the round's start.
+    let now = db::now_ms();
+    let gone = record(id, &settings, results, &mut plan, now);
+    let tried_anything = !plan.round.log.is_empty();
+    if let Some(reason) = verdict(&pool, id, plan.round, gone, settings.disable_after_secs as i64 * 1000, now).await? {
+        return Ok(After::Disabled(reason));
+    }
+    if plan.fresh_count == BATCH || (tried_anything && plan.next_retry.is_some_and(|n| n <= db::now_ms())) {
+        return Ok(After::Continue);
+    }
+    Ok(After::Idle(plan.next_retry))
+}
+
+/// Reads the subscription, its waiting retries and the new events, in one look.
+async fn load(pool: &DbPool, id: i64) -> Result<Option<Loaded>, ActorError> {
+    Ok(db::run(pool, move |conn| {
         db::events::sequence(conn)?;
         let Some(sub) = q::find(conn, id)? else { return Ok(None) };
         let pending = db::outbox::pending(conn, &q::target(id), EVENT, PENDING_MAX)?;
         let ids: Vec<i64> = pending.iter().filter_map(|r| r.payload.parse().ok()).collect();
-        let events = db::events::by_ids(conn, &ids)?;
+        let pending_events = db::events::by_ids(conn, &ids)?;
         // With more waiting than read, a subject may have older events beyond what was read:
         // new events wait until the queue is shorter, so none can overtake them.
         let fresh = if pending.len() as i64 >= PENDING_MAX {
@@ -85,20 +129,33 @@ pub async fn run(
         } else {
             db::events::after(conn, sub.event_cursor, &sub.kinds(), sub.channel_id, BATCH)?
         };
-        Ok(Some((sub, pending, events, fresh)))
+        Ok(Some(Loaded { sub, pending, pending_events, fresh }))
     })
-    .await?;
-    let Some((sub, pending, pending_events, fresh)) = loaded else {
-        return Ok(After::Disabled("subscription deleted".into()));
-    };
-    if !sub.enabled {
-        return Ok(After::Disabled(sub.disabled_reason.unwrap_or_else(|| "disabled".into())));
-    }
-    let now = db::now_ms();
-    let mut round = Round { cursor_from: sub.event_cursor, ..Round::default() };
+    .await?)
+}
 
-    // Waiting retries by subject, oldest event first. A subject whose first entry is due goes
-    // out as a chain; one whose first is not due holds back everything of its subject.
+/// The secrets that sign: the current one, and during the day after a rotation the previous.
+fn signing_secrets(
+    sub: &Subscription,
+    secrets: &crate::secrets::SecretBox,
+    now: i64,
+) -> Result<Rc<Vec<String>>, ActorError> {
+    let mut signing = vec![secrets.open(&sub.secret)?];
+    if let (Some(previous), Some(until)) = (&sub.previous_secret, sub.previous_until) {
+        if until > now {
+            signing.push(secrets.open(previous)?);
+        }
+    }
+    Ok(Rc::new(signing))
+}
+
+/// Orders the work into chains, one per subject: waiting retries by subject, oldest event
+/// first (a subject whose first entry is due goes out as a chain; one whose first is not due
+/// holds back everything of its subject), then the new events — behind a waiting retry of
+/// their subject they join the queue, the others go out.
+fn chain(loaded: Loaded, now: i64) -> Plan {
+    let Loaded { sub, pending, pending_events, fresh } = loaded;
+    let mut round = Round { cursor_from: sub.event_cursor, ..Round::default() };
     let by_id: HashMap<i64, EventRow> = pending_events.into_iter().map(|e| (e.id, e)).collect();
     let mut by_subject: BTreeMap<String, Vec<(OutboxRow, EventRow)>> = BTreeMap::new();
     for row in pending {
@@ -122,39 +179,45 @@ pub async fn run(
             held.insert(subject, first_due);
         }
     }
-    // New events: behind a waiting retry of their subject they join the queue; others go out.
     let fresh_count = fresh.len() as i64;
     round.cursor = fresh.last().and_then(|e| e.seq);
     let mut fresh_chains: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     for e in fresh {
         match held.get(&e.subject) {
-            Some(at) => round.queued.push((e.id, 0, "waiting behind an earlier event of the same entity".into(), *at)),
+            Some(at) => round.queued.push((e.id, 0, WAITING_BEHIND.into(), *at)),
             None => fresh_chains.entry(e.subject.clone()).or_default().push(Item::Fresh(e)),
         }
     }
     chains.extend(fresh_chains.into_values());
+    Plan { round, chains, next_retry, fresh_count }
+}
 
-    let url = Rc::new(sub.url.clone());
-    // During the day after a rotation the previous secret signs too.
-    let mut signing = vec![secrets.open(&sub.secret)?];
-    if let (Some(previous), Some(until)) = (&sub.previous_secret, sub.previous_until) {
-        if until > now {
-            signing.push(secrets.open(previous)?);
-        }
-    }
-    let secret = Rc::new(signing);
+const WAITING_BEHIND: &str = "waiting behind an earlier event of the same entity";
+
+/// Sends the chains, up to `webhooks.concurrency` at once.
+async fn deliver(
+    client: &awc::Client,
+    url: &str,
+    secrets: Rc<Vec<String>>,
+    settings: &WebhookSettings,
+    chains: Vec<Vec<Item>>,
+) -> Vec<ChainResult> {
+    let url = Rc::new(url.to_string());
     let allow_private = settings.allow_private_networks;
-    let results: Vec<ChainResult> = futures::stream::iter(chains)
+    futures::stream::iter(chains)
         .map(|chain| {
-            let (client, url, secret) = (client.clone(), url.clone(), secret.clone());
-            async move { deliver_chain(&client, &url, &secret, allow_private, chain).await }
+            let (client, url, secrets) = (client.clone(), url.clone(), secrets.clone());
+            async move { deliver_chain(&client, &url, &secrets, allow_private, chain).await }
         })
         .buffer_unordered(settings.concurrency.max(1))
         .collect()
-        .await;
+        .await
+}
 
-    // Retries are timed from when the attempts were made, not from the round's start.
-    let now = db::now_ms();
+/// Writes what each attempt did into the round: the delivery log, what is finished, what
+/// waits for a retry and what waits behind it. Returns whether the subscriber answered 410.
+fn record(id: i64, settings: &WebhookSettings, results: Vec<ChainResult>, plan: &mut Plan, now: i64) -> bool {
+    let round = &mut plan.round;
     let mut gone = false;
     for result in results {
         let mut blocked_until: Option<i64> = None;
@@ -203,20 +266,28 @@ pub async fn run(
         for item in result.untried {
             match item {
                 Item::Retry(row, _) => round.deferred.push((row.id, at)),
-                Item::Fresh(e) => {
-                    round.queued.push((e.id, 0, "waiting behind an earlier event of the same entity".into(), at))
-                }
+                Item::Fresh(e) => round.queued.push((e.id, 0, WAITING_BEHIND.into(), at)),
             }
         }
         if blocked_until.is_some() {
-            next_retry = Some(next_retry.map_or(at, |n| n.min(at)));
+            plan.next_retry = Some(plan.next_retry.map_or(at, |n| n.min(at)));
         }
     }
-    let tried_anything = !round.log.is_empty();
-    let applied = std::mem::take(&mut round);
-    let disable_after_ms = settings.disable_after_secs as i64 * 1000;
-    let verdict = db::run(&pool, move |conn| {
-        q::apply_round(conn, id, &applied, now)?;
+    gone
+}
+
+/// Writes the round in one transaction, then decides whether the subscription goes on: a 410,
+/// or failing without a success for longer than `disable_after_ms`, disables it (the reason).
+async fn verdict(
+    pool: &DbPool,
+    id: i64,
+    round: Round,
+    gone: bool,
+    disable_after_ms: i64,
+    now: i64,
+) -> Result<Option<String>, ActorError> {
+    Ok(db::run(pool, move |conn| {
+        q::apply_round(conn, id, &round, now)?;
         if gone {
             let reason = "the subscriber answered 410 Gone".to_string();
             q::disable(conn, id, &reason, now)?;
@@ -233,14 +304,7 @@ pub async fn run(
         }
         Ok(None)
     })
-    .await?;
-    if let Some(reason) = verdict {
-        return Ok(After::Disabled(reason));
-    }
-    if fresh_count == BATCH || (tried_anything && next_retry.is_some_and(|n| n <= db::now_ms())) {
-        return Ok(After::Continue);
-    }
-    Ok(After::Idle(next_retry))
+    .await?)
 }
 
 fn seen(row: &OutboxRow) -> Seen {

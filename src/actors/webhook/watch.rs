@@ -1,52 +1,77 @@
-//! The event watcher: one per process. It gives newly committed events their delivery
+//! The event watcher: one actor per process. It gives newly committed events their delivery
 //! position and wakes every webhook actor when there are new ones, so an idle subscription
-//! makes no query of its own. It looks when the InventoryActor rings after a commit, and at
-//! least every `webhooks.watch_interval_ms` for events written elsewhere (the API, another
-//! process).
+//! makes no query of its own. It looks when the InventoryActor's broadcast says a commit wrote
+//! events (`EventsCommitted`), and at least every `webhooks.watch_interval_ms` for events
+//! written elsewhere (the API, another process).
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Notify;
+use actix::prelude::*;
 
 use super::registry::WebhookRegistry;
+use crate::actors::inventory::{EventsCommitted, InventoryActor, Listen, Listener};
 use crate::db::{self, DbPool};
 
-/// Rung after a commit that may have written events.
-#[derive(Clone, Default)]
-pub struct EventBell(Arc<Notify>);
+pub struct EventWatcher {
+    pool: DbPool,
+    webhooks: WebhookRegistry,
+    interval: Duration,
+    /// The last event position seen; none before the first look.
+    seen: Option<i64>,
+    looking: bool,
+    /// Told of a commit while a look ran: look again when it ends.
+    look_again: bool,
+}
 
-impl EventBell {
-    pub fn ring(&self) {
-        self.0.notify_one();
+/// Starts the watcher and subscribes it to the InventoryActor's broadcast.
+pub fn start(pool: DbPool, webhooks: WebhookRegistry, inventory: &Addr<InventoryActor>, interval: Duration) {
+    let watcher = EventWatcher { pool, webhooks, interval, seen: None, looking: false, look_again: false }.start();
+    inventory.do_send(Listen(Listener::Events(watcher.recipient())));
+}
+
+impl Actor for EventWatcher {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.notify(EventsCommitted);
+        ctx.run_interval(self.interval, |_, ctx| ctx.notify(EventsCommitted));
     }
 }
 
-pub fn spawn(pool: DbPool, webhooks: WebhookRegistry, bell: EventBell, interval: Duration) {
-    actix_web::rt::spawn(async move {
-        let mut seen: Option<i64> = None;
-        loop {
-            let looked = db::run(&pool, move |conn| {
-                db::events::sequence(conn)?;
-                let last = db::events::last_seq(conn)?;
-                let kinds = match seen {
-                    Some(s) if last > s => db::events::kinds_after(conn, s)?,
-                    _ => Vec::new(),
-                };
-                Ok((last, kinds))
-            })
-            .await;
+impl Handler<EventsCommitted> for EventWatcher {
+    type Result = ();
+
+    fn handle(&mut self, _: EventsCommitted, ctx: &mut Context<Self>) {
+        if self.looking {
+            self.look_again = true;
+            return;
+        }
+        self.looking = true;
+        let seen = self.seen;
+        let look = db::run(&self.pool, move |conn| {
+            db::events::sequence(conn)?;
+            let last = db::events::last_seq(conn)?;
+            let kinds = match seen {
+                Some(s) if last > s => db::events::kinds_after(conn, s)?,
+                _ => Vec::new(),
+            };
+            Ok((last, kinds))
+        });
+        ctx.spawn(look.into_actor(self).map(|looked, act, ctx| {
+            act.looking = false;
             match looked {
                 Ok((last, kinds)) => {
                     if !kinds.is_empty() {
-                        webhooks.events_written(Arc::new(kinds.into_iter().collect()));
+                        act.webhooks.events_written(Arc::new(kinds.into_iter().collect()));
                     }
-                    seen = Some(last);
+                    act.seen = Some(last);
                 }
                 Err(e) => tracing::warn!(error = %e, "looking for new events failed; trying again"),
             }
-            // A ring while this look ran is kept by the Notify: the next wait ends at once.
-            let _ = actix_web::rt::time::timeout(interval, bell.0.notified()).await;
-        }
-    });
+            if std::mem::take(&mut act.look_again) {
+                ctx.notify(EventsCommitted);
+            }
+        }));
+    }
 }

@@ -1,0 +1,63 @@
+//! The channel's one way in for orders. Every poll — the timer's, a webhook's, the import a
+//! push round makes before it pushes or after a stale compare, a figure check's — goes through
+//! here. They are not made to wait for each other: a push round must not sit behind a slow
+//! poll (Shopify's cost throttle can hold one for tens of seconds), and importing an order
+//! twice is harmless (an unchanged order is recognised and skipped). The actor's timer polls
+//! run one at a time (its `Turn`).
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use actix::Addr;
+
+use super::{ImportOrders, ImportOutcome, InventoryActor, MAX_PAGES, OVERLAP_MS};
+use crate::actors::error::ActorError;
+use crate::connectors::Connector;
+use crate::db::{self, channels::Channel, DbPool};
+
+/// What a channel's work needs: the channel as loaded, its connector, and where things go.
+pub struct Poller {
+    pub channel: Channel,
+    pub connector: Rc<dyn Connector>,
+    pub inventory: Addr<InventoryActor>,
+    pub pool: DbPool,
+    /// Test hook: the next poll panics inside the connector call.
+    panic_next: Cell<bool>,
+}
+
+impl Poller {
+    pub fn new(channel: Channel, connector: Rc<dyn Connector>, inventory: Addr<InventoryActor>, pool: DbPool) -> Self {
+        Poller { channel, connector, inventory, pool, panic_next: Cell::new(false) }
+    }
+
+    pub fn id(&self) -> i64 {
+        self.channel.id
+    }
+
+    /// Fetches and imports everything changed on the channel since the cursor.
+    pub async fn poll(&self) -> Result<ImportOutcome, ActorError> {
+        let id = self.channel.id;
+        let state = db::run(&self.pool, move |conn| Ok(db::orders::channel_state(conn, id)?)).await?;
+        let since = state.cursor_updated_at.map(|c| c - OVERLAP_MS);
+        let mut total = ImportOutcome::default();
+        let mut page_token = None;
+        for _ in 0..MAX_PAGES {
+            if self.panic_next.take() {
+                panic!("injected connector panic (test hook)");
+            }
+            let page = self.connector.fetch_orders(since, page_token.take()).await?;
+            let cursor = page.orders.iter().map(|o| o.updated_at).max();
+            let outcome = self.inventory.send(ImportOrders::for_channel(&self.channel, page.orders, cursor)).await??;
+            total.add(&outcome);
+            match page.next {
+                Some(next) => page_token = Some(next),
+                None => break,
+            }
+        }
+        Ok(total)
+    }
+
+    pub fn panic_next(&self) {
+        self.panic_next.set(true);
+    }
+}

@@ -1,0 +1,81 @@
+//! One transaction's unit of work in memory: the locked stock snapshot and everything the
+//! batch's messages did to it, which the commit turns into set-based writes and wake-ups.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use crate::db::inventory::Snapshot;
+use crate::domain::stock::Level;
+
+pub(super) struct Batch {
+    /// The SKUs the batch names, locked and read at its start, changed in memory as it goes.
+    pub snap: Snapshot,
+    /// The levels as read, to tell which moved.
+    pub before: HashMap<String, Level>,
+    /// SKUs created for this batch (`create_missing`).
+    pub created: HashSet<String>,
+    /// (SKU, source) rows whose quantity changed.
+    pub dirty_sources: HashSet<(String, String)>,
+    /// SKUs whose allocation changed.
+    pub allocation_moved: HashSet<String>,
+    /// (channel, SKU) whose figure the channel moved itself (a sale or cancellation there).
+    pub shifted: Vec<(i64, String)>,
+    /// Plugins given orders to send.
+    pub routed: BTreeSet<i64>,
+    /// Channels with pushes to send for reasons other than a new `available` (a product
+    /// zeroed or linked, a catalogue stored, a fulfilment created, an import's own checks).
+    pub push_channels: BTreeSet<i64>,
+}
+
+impl Batch {
+    pub fn new(snap: Snapshot, created: HashSet<String>, linked_channels: Vec<i64>) -> Batch {
+        Batch {
+            before: snap.levels.clone(),
+            snap,
+            created,
+            dirty_sources: HashSet::new(),
+            allocation_moved: HashSet::new(),
+            shifted: Vec::new(),
+            routed: BTreeSet::new(),
+            push_channels: linked_channels.into_iter().collect(),
+        }
+    }
+
+    /// The SKUs whose sources or allocation moved: those whose figures are written again.
+    pub fn touched(&self) -> HashSet<&str> {
+        let mut touched: HashSet<&str> = self.dirty_sources.iter().map(|(sku, _)| sku.as_str()).collect();
+        touched.extend(self.allocation_moved.iter().map(String::as_str));
+        touched
+    }
+}
+
+/// What a message may change in a batch, saved before it runs so its failure undoes it.
+pub(super) struct Mark {
+    snap: Snapshot,
+    dirty_sources: HashSet<(String, String)>,
+    allocation_moved: HashSet<String>,
+    shifted: usize,
+    routed: BTreeSet<i64>,
+    push_channels: BTreeSet<i64>,
+}
+
+impl Batch {
+    pub fn mark(&self) -> Mark {
+        Mark {
+            snap: self.snap.clone(),
+            dirty_sources: self.dirty_sources.clone(),
+            allocation_moved: self.allocation_moved.clone(),
+            shifted: self.shifted.len(),
+            routed: self.routed.clone(),
+            push_channels: self.push_channels.clone(),
+        }
+    }
+
+    pub fn undo(&mut self, mark: Mark) {
+        self.snap = mark.snap;
+        self.dirty_sources = mark.dirty_sources;
+        self.allocation_moved = mark.allocation_moved;
+        self.shifted.truncate(mark.shifted);
+        self.routed = mark.routed;
+        self.push_channels = mark.push_channels;
+    }
+}

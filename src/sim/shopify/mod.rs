@@ -1,0 +1,65 @@
+//! The Shopify simulator: Admin GraphQL (`orders`, `locations`, `productVariants`, the
+//! `inventorySetQuantities` mutation with compare-and-set and `@idempotent`) with the cost
+//! throttle, and order webhooks rendered as Shopify's REST API renders an order, signed with HMAC-SHA256.
+
+use std::cmp::Ordering;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use base64::Engine as _;
+use chrono::{DateTime, Utc};
+use regex::Regex;
+use serde_json::{json, Value};
+
+use super::server::{self, Bucket, SimState};
+use super::store::{
+    iso_offset, iso_z, money, parse_time, to_second, Kind, Listing, Order, DEFAULT_PRICE_MINOR, LISTING_WEIGHT_KG,
+};
+use super::webhook::{random_id, sign, Delivery, Event};
+use super::{SimHandle, SimOptions};
+
+mod graphql;
+mod inventory;
+mod render;
+mod search;
+use graphql::*;
+use inventory::*;
+use render::*;
+pub use render::{financial_status, fulfillment_status, order_node, refunds_json, rest_order, webhooks};
+use search::*;
+
+/// The API version the simulator claims in webhooks.
+pub const API_VERSION: &str = "2026-04";
+pub const SHOP_DOMAIN: &str = "sim-shop.myshopify.com";
+/// The single query cost ceiling.
+pub const MAX_COST: i64 = 1000;
+const MAX_PAGE: i64 = 250;
+const DEFAULT_FIRST: i64 = 50;
+const DEFAULT_LINE_ITEMS: i64 = 10;
+/// The only location the simulated shop has.
+pub const LOCATION_GID: &str = "gid://shopify/Location/1";
+/// Most quantities one `inventorySetQuantities` call may carry.
+pub const MAX_SET_QUANTITIES: usize = 250;
+const MUTATION_COST: i64 = 10;
+
+/// Starts a Shopify simulator on `opts.bind` inside the current actix System.
+pub async fn start(opts: SimOptions) -> std::io::Result<SimHandle> {
+    server::start(Kind::Shopify, opts, routes).await
+}
+
+fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/api/{version}/graphql.json", web::post().to(graphql));
+}
+
+/// Shopify's error body for an injected fault's status.
+pub fn error_body(status: u16) -> Value {
+    match status {
+        429 => {
+            json!({"errors": "Exceeded 2 calls per second for api client. Reduce request rates to resume uninterrupted service."})
+        }
+        401 => json!({"errors": "[API] Invalid API key or access token (unrecognized login or wrong password)"}),
+        404 => json!({"errors": "Not Found"}),
+        s if s >= 500 => json!({"errors": "Internal Server Error"}),
+        s => json!({"errors": StatusCode::from_u16(s).ok().and_then(|c| c.canonical_reason()).unwrap_or("Error")}),
+    }
+}
