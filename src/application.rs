@@ -2,6 +2,9 @@
 //! the actors and binds the HTTP server (port 0 picks a free port); `run_until_stopped` serves
 //! until SIGINT/SIGTERM, then lets the stock transaction in hand finish.
 
+use crate::domain::ids::ChannelId;
+use crate::domain::ids::PluginId;
+use crate::domain::ids::SubscriptionId;
 use std::net::TcpListener;
 
 use actix::{Actor, Addr, Arbiter};
@@ -63,7 +66,7 @@ impl Application {
         let channels = ChannelRegistry::new(Arbiter::new().handle(), pool.clone(), inventory.clone(), secrets.clone());
         let enabled = db::run(&pool, |conn| Ok(db::channels::list(conn)?)).await?;
         for channel in enabled.iter().filter(|c| c.enabled) {
-            channels.ensure(channel.id);
+            channels.ensure(ChannelId(channel.id));
         }
         let plugins = PluginRegistry::new(
             Arbiter::new().handle(),
@@ -73,13 +76,13 @@ impl Application {
             inventory.clone(),
         );
         for plugin in db::run(&pool, |conn| Ok(db::plugins::list(conn)?)).await?.iter().filter(|p| p.enabled) {
-            plugins.ensure(plugin.id);
+            plugins.ensure(PluginId(plugin.id));
         }
         // Webhook actors get an arbiter of their own: a slow subscriber never slows a channel.
         let webhooks =
             WebhookRegistry::new(Arbiter::new().handle(), pool.clone(), settings.webhooks.clone(), secrets.clone());
         for sub in db::run(&pool, |conn| Ok(db::webhooks::list(conn)?)).await?.iter().filter(|s| s.enabled) {
-            webhooks.ensure(sub.id);
+            webhooks.ensure(SubscriptionId(sub.id));
         }
         crate::actors::webhook::watch::start(
             pool.clone(),

@@ -173,7 +173,7 @@ pub async fn import(database_url: &str, orders: usize) -> anyhow::Result<f64> {
     let channel = db::run(&pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?;
     eprintln!("bench: importing");
     let started = Instant::now();
-    channels.ensure(channel.id);
+    channels.ensure(crate::domain::ids::ChannelId(channel.id));
     loop {
         let id = channel.id;
         let state = db::run(&pool, move |conn| Ok(db::orders::channel_state(conn, id)?)).await?;

@@ -115,7 +115,7 @@ impl Sandbox {
                 Ok(())
             })
             .await?;
-            registry.ensure(id);
+            registry.ensure(crate::domain::ids::ChannelId(id));
             channels.push(SandboxChannel { kind, id, sim });
         }
         let mut sandbox = Sandbox {
@@ -262,7 +262,7 @@ impl Sandbox {
     /// Stops Chorus gracefully, then the simulators.
     pub async fn stop(self) {
         for c in &self.channels {
-            self.registry.retire(c.id);
+            self.registry.retire(crate::domain::ids::ChannelId(c.id));
         }
         self.server.stop(true).await;
         let _ = self.stopped.await;

@@ -1,6 +1,7 @@
 //! Connectors: one folder per marketplace behind one trait. A connector turns the channel's
 //! API into domain types and paces itself to the channel's rate limits.
 
+pub mod http;
 pub mod shopify;
 pub mod woocommerce;
 
@@ -12,6 +13,7 @@ use futures::future::LocalBoxFuture;
 use crate::domain::channel::ChannelKind;
 pub use crate::domain::listing::Listing;
 use crate::domain::order::ChannelOrder;
+pub use http::{backoff, http_client, retry_after, RateGate, ATTEMPTS};
 
 /// One page of a channel's orders, oldest change first.
 #[derive(Debug, Default)]
@@ -135,56 +137,6 @@ pub fn webhook_order(kind: ChannelKind, body: &[u8]) -> Option<ChannelOrder> {
         ChannelKind::WooCommerce => woocommerce::mapping::order(serde_json::from_slice(body).ok()?),
     }
 }
-
-/// The HTTP client connectors share: TLS through OpenSSL, a bounded wait for every call.
-pub fn http_client() -> awc::Client {
-    awc::Client::builder().timeout(Duration::from_secs(30)).disable_redirects().finish()
-}
-
-/// `Retry-After` as seconds, which Shopify may send fractional ("2.0").
-pub fn retry_after(headers: &awc::http::header::HeaderMap) -> Duration {
-    headers
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(|s| Duration::from_secs_f64(s.min(600.0)))
-        .unwrap_or(Duration::from_secs(1))
-}
-
-/// A store-wide "not before" time: a 429's `Retry-After` holds every call this connector
-/// makes (polls, pushes, reads), not only the one that was refused, since marketplaces rate
-/// limit per app and store.
-#[derive(Clone, Default)]
-pub struct RateGate(std::rc::Rc<std::cell::Cell<Option<std::time::Instant>>>);
-
-impl RateGate {
-    /// Waits until the store said calls may resume.
-    pub async fn wait(&self) {
-        if let Some(until) = self.0.get() {
-            let now = std::time::Instant::now();
-            if until > now {
-                actix_web::rt::time::sleep(until - now).await;
-            }
-        }
-    }
-
-    /// Holds every call for `wait` from now (never shortens a longer hold).
-    pub fn hold(&self, wait: Duration) {
-        let until = std::time::Instant::now() + wait;
-        if self.0.get().is_none_or(|u| u < until) {
-            self.0.set(Some(until));
-        }
-    }
-}
-
-/// The pause before retry `attempt` after a transient failure: 200 ms doubling, capped at 6.4 s.
-pub async fn backoff(attempt: u32) {
-    actix_web::rt::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
-}
-
-/// How often a connector tries one call before giving up on this poll.
-pub const ATTEMPTS: u32 = 6;
 
 /// Parses an RFC 3339 time (or one without a zone, taken as UTC) to ms.
 pub fn parse_time(s: &str) -> Option<i64> {

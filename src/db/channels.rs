@@ -55,10 +55,14 @@ impl Channel {
         }
     }
 
-    /// Where its orders ship from (`api` when the stored value is unreadable, as validated on
-    /// the way in).
+    /// Where its orders ship from. The value is validated on the way in; one unreadable all
+    /// the same (written by hand in the database) is logged and taken as `api`, the source
+    /// every channel starts with, rather than stopping the channel's imports.
     pub fn ships_from(&self) -> crate::domain::source::Source {
-        self.ships_from.parse().unwrap_or(crate::domain::source::Source::Api)
+        self.ships_from.parse().unwrap_or_else(|e| {
+            tracing::error!(channel_id = self.id, error = %e, "the channel's ships_from is unreadable; using api");
+            crate::domain::source::Source::Api
+        })
     }
 }
 

@@ -165,7 +165,7 @@ pub fn settle_order(conn: &mut DbConn, order_id: i64, now: i64) -> QueryResult<(
         super::orders::set_status(conn, order_id, "synced", None, now)?;
         super::orders::add_events(
             conn,
-            &[super::orders::NewEvent {
+            &[super::orders::NewHistoryEntry {
                 order_id,
                 at: now,
                 kind: "synced".into(),

@@ -116,18 +116,21 @@ impl NewLine {
     }
 }
 
+/// One entry of an order's history (what happened to it, when), to append. (Not an event for
+/// webhook subscribers: those are `db::events::NewEvent`.)
 #[derive(Clone, Debug, Insertable)]
 #[diesel(table_name = order_events)]
-pub struct NewEvent {
+pub struct NewHistoryEntry {
     pub order_id: i64,
     pub at: i64,
     pub kind: String,
     pub detail: String,
 }
 
+/// One entry of an order's history, as stored.
 #[derive(Clone, Debug, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = order_events)]
-pub struct EventRow {
+pub struct HistoryRow {
     #[serde(skip)]
     pub id: i64,
     #[serde(skip)]
@@ -233,7 +236,7 @@ pub fn write_line(conn: &mut DbConn, id: i64, l: &crate::domain::import::LinePla
         .map(|_| ())
 }
 
-pub fn add_events(conn: &mut DbConn, events: &[NewEvent]) -> QueryResult<()> {
+pub fn add_events(conn: &mut DbConn, events: &[NewHistoryEntry]) -> QueryResult<()> {
     crate::upsert_rows!(conn, events, |v| diesel::insert_into(order_events::table).values(v));
     Ok(())
 }
@@ -242,11 +245,11 @@ pub fn find(conn: &mut DbConn, id: i64) -> QueryResult<Option<OrderRow>> {
     orders::table.find(id).select(OrderRow::as_select()).first(conn).optional()
 }
 
-pub fn events_of(conn: &mut DbConn, order_id: i64) -> QueryResult<Vec<EventRow>> {
+pub fn events_of(conn: &mut DbConn, order_id: i64) -> QueryResult<Vec<HistoryRow>> {
     order_events::table
         .filter(order_events::order_id.eq(order_id))
         .order(order_events::id)
-        .select(EventRow::as_select())
+        .select(HistoryRow::as_select())
         .load(conn)
 }
 

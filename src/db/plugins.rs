@@ -152,7 +152,7 @@ pub fn mark_sent(
         // plugin has it, so a cancellation must reach it too.
         super::orders::add_events(
             c,
-            &[super::orders::NewEvent {
+            &[super::orders::NewHistoryEntry {
                 order_id,
                 at: now,
                 kind: "sent_to_plugin".into(),

@@ -2,13 +2,13 @@
 //! and the plugin sends alike.
 
 use super::fulfilments::{FulfilmentLine, FulfilmentRow};
-use super::orders::{EventRow, LineRow, OrderRow};
+use super::orders::{HistoryRow, LineRow, OrderRow};
 use crate::views::fulfilments::{FulfilmentLineView, FulfilmentView};
 use crate::views::orders::{HistoryView, LineView, OrderView};
 use crate::views::time;
 
 impl OrderView {
-    pub fn new(o: OrderRow, lines: Option<Vec<LineRow>>, history: Option<Vec<EventRow>>) -> Self {
+    pub fn new(o: OrderRow, lines: Option<Vec<LineRow>>, history: Option<Vec<HistoryRow>>) -> Self {
         OrderView {
             id: o.id,
             channel_id: o.channel_id,

@@ -4,6 +4,7 @@ pub mod backoff;
 pub mod channel;
 pub mod check;
 pub mod fulfilment;
+pub mod ids;
 pub mod import;
 pub mod listing;
 pub mod money;

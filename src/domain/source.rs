@@ -3,11 +3,18 @@
 use std::fmt;
 use std::str::FromStr;
 
+use super::ids::PluginId;
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Source {
     Api,
-    Plugin(i64),
+    Plugin(PluginId),
 }
+
+/// A name that is not a source.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("\"{0}\" is not a source; use \"api\" or \"plugin:<id>\"")]
+pub struct UnknownSource(pub String);
 
 impl fmt::Display for Source {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -19,14 +26,14 @@ impl fmt::Display for Source {
 }
 
 impl FromStr for Source {
-    type Err = String;
+    type Err = UnknownSource;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         if s == "api" {
             return Ok(Source::Api);
         }
         match s.strip_prefix("plugin:").map(str::parse::<i64>) {
-            Some(Ok(id)) if id > 0 => Ok(Source::Plugin(id)),
-            _ => Err(format!("\"{s}\" is not a source; use \"api\" or \"plugin:<id>\"")),
+            Some(Ok(id)) if id > 0 => Ok(Source::Plugin(PluginId(id))),
+            _ => Err(UnknownSource(s.to_string())),
         }
     }
 }

@@ -5,6 +5,7 @@
 //! makes the channel poll), once per webhook id.
 
 use crate::domain::channel::ChannelKind;
+use crate::domain::ids::ChannelId;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
@@ -83,8 +84,8 @@ pub async fn channel_webhook(
             Err(e) => tracing::warn!(channel_id = id, error = %e, "inventory actor unreachable; polling"),
         }
     }
-    if !state.channels.poll_now(id) {
-        state.channels.ensure(id);
+    if !state.channels.poll_now(ChannelId(id)) {
+        state.channels.ensure(ChannelId(id));
     }
     Ok(HttpResponse::Ok().json(json!({"accepted": true})))
 }

@@ -12,6 +12,32 @@ use serde_json::{json, Value};
 
 pub const TOKEN: &str = "test-admin-token";
 
+/// The HTTP client every test call to a simulator or receiver uses.
+pub fn client() -> awc::Client {
+    awc::Client::builder().timeout(Duration::from_secs(30)).finish()
+}
+
+/// A JSON request (`POST`, `PUT`, `PATCH`, `DELETE`, or `GET` without a body) to a simulator on
+/// loopback: its status and its body (`Null` if not JSON), whatever the status.
+pub async fn send_json(method: &str, url: &str, body: Option<Value>) -> (StatusCode, Value) {
+    let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
+    let req = client().request(method, url);
+    let mut resp = match body {
+        Some(b) => req.send_json(&b).await,
+        None => req.send().await,
+    }
+    .expect("request");
+    let status = resp.status();
+    (status, resp.json::<Value>().limit(64 << 20).await.unwrap_or(Value::Null))
+}
+
+/// A `GET` that must succeed, and its JSON body.
+pub async fn get_json(url: &str) -> Value {
+    let (status, v) = send_json("GET", url, None).await;
+    assert!(status.is_success(), "GET {url} → {status}");
+    v
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -287,7 +313,6 @@ pub fn assert_problem(r: &Reply, status: u16, code: &str) {
 /// A simulator in this test's process, with typed calls on its `/_sim/` API.
 pub struct Sim {
     pub handle: chorus::sim::SimHandle,
-    client: awc::Client,
 }
 
 impl Sim {
@@ -308,7 +333,7 @@ impl Sim {
             _ => chorus::sim::woocommerce::start(opts).await,
         }
         .expect("simulator starts");
-        Sim { handle, client: awc::Client::builder().timeout(Duration::from_secs(30)).finish() }
+        Sim { handle }
     }
 
     pub fn url(&self) -> String {
@@ -316,15 +341,9 @@ impl Sim {
     }
 
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
-        let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
-        let req = self.client.request(method, format!("{}{}", self.handle.base_url, path));
-        let mut resp = match body {
-            Some(b) => req.send_json(&b).await,
-            None => req.send().await,
-        }
-        .expect("simulator answers");
-        assert!(resp.status().is_success(), "sim {path}: {}", resp.status());
-        resp.json::<Value>().limit(64 << 20).await.unwrap_or(Value::Null)
+        let (status, v) = send_json(method, &format!("{}{}", self.handle.base_url, path), body).await;
+        assert!(status.is_success(), "sim {path}: {status}");
+        v
     }
 
     /// The simulator's stock per SKU.

@@ -194,7 +194,7 @@ async fn a_failing_order_message_does_not_fail_its_batch() {
         };
         // A channel that does not exist: the database refuses the order (foreign key).
         let import = app.app_inventory.send(ImportOrders {
-            channel_id: 999,
+            channel_id: chorus::domain::ids::ChannelId(999),
             policy: chorus::domain::import::Policy {
                 filter: ImportFilter::default(),
                 reserve_unpaid: true,

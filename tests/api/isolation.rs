@@ -126,7 +126,7 @@ async fn a_panicking_connector_restarts_only_its_actor() {
         let db = TestDb::new(backend);
         let TwoChannels { app, shop, woo, shop_id, woo_id } = two_channels(&db).await;
 
-        app.channels.inject_panic(shop_id);
+        app.channels.inject_panic(chorus::domain::ids::ChannelId(shop_id));
         app.sync(shop_id).await;
         let mut restarted = false;
         for _ in 0..200 {

@@ -15,39 +15,19 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
+use crate::helpers::{client, get_json, send_json};
+
 const GQL: &str = "/admin/api/2026-04/graphql.json";
 const WOO_ORDERS: &str = "/wp-json/wc/v3/orders";
 
-fn client() -> awc::Client {
-    awc::Client::builder().timeout(Duration::from_secs(30)).finish()
-}
-
-async fn send_json(method: &str, url: &str, body: Value) -> (StatusCode, Value) {
-    let c = client();
-    let req = match method {
-        "PUT" => c.put(url),
-        _ => c.post(url),
-    };
-    let mut resp = req.send_json(&body).await.expect("request");
-    let status = resp.status();
-    let v = resp.json::<Value>().await.unwrap_or(Value::Null);
-    (status, v)
-}
-
-async fn get_json(url: &str) -> Value {
-    let mut resp = client().get(url).send().await.expect("request");
-    assert!(resp.status().is_success(), "GET {url} → {}", resp.status());
-    resp.json::<Value>().limit(16 * 1024 * 1024).await.expect("json")
-}
-
 async fn create_order(sim: &SimHandle, lines: Value, paid: bool) -> u64 {
-    let (status, v) = send_json("POST", &sim.url("/_sim/orders"), json!({"lines": lines, "paid": paid})).await;
+    let (status, v) = send_json("POST", &sim.url("/_sim/orders"), Some(json!({"lines": lines, "paid": paid}))).await;
     assert_eq!(status, StatusCode::CREATED, "{v}");
     v["id"].as_u64().expect("order id")
 }
 
 async fn set_stock(sim: &SimHandle, stock: Value) {
-    let (status, v) = send_json("PUT", &sim.url("/_sim/stock"), stock).await;
+    let (status, v) = send_json("PUT", &sim.url("/_sim/stock"), Some(stock)).await;
     assert_eq!(status, StatusCode::OK, "{v}");
 }
 
@@ -195,7 +175,7 @@ async fn shopify_search_filters_on_updated_at_and_financial_status() {
     assert_eq!(orders_matching(&sim, "updated_at:>'2999-01-01T00:00:00Z'").await.len(), 0);
 
     // Cancelling A moves its updatedAt forward: now it passes the filter, and sorts last.
-    let (status, _) = send_json("POST", &sim.url(&format!("/_sim/orders/{a}/cancel")), json!({})).await;
+    let (status, _) = send_json("POST", &sim.url(&format!("/_sim/orders/{a}/cancel")), Some(json!({}))).await;
     assert_eq!(status, StatusCode::OK);
     let body = gql(
         &sim,
@@ -220,7 +200,7 @@ async fn shopify_search_filters_on_updated_at_and_financial_status() {
     assert!(paid.contains(&b));
     let pending = orders_matching(&sim, "financial_status:pending fulfillment_status:unfulfilled").await;
     assert_eq!(ids(&pending), vec![unpaid.clone()]);
-    let (status, _) = send_json("POST", &sim.url(&format!("/_sim/orders/{unpaid}/pay")), json!({})).await;
+    let (status, _) = send_json("POST", &sim.url(&format!("/_sim/orders/{unpaid}/pay")), Some(json!({}))).await;
     assert_eq!(status, StatusCode::OK);
     assert!(ids(&orders_matching(&sim, "financial_status:paid").await).contains(&unpaid));
     sim.stop().await;
@@ -275,7 +255,7 @@ async fn shopify_rejects_a_wrong_token_and_serves_faults_in_order() {
 
     let before = get_json(&sim.url("/_sim/requests")).await["count"].as_u64().unwrap();
     let (status, v) =
-        send_json("POST", &sim.url("/_sim/faults"), json!({"status": 429, "retry_after": 1, "count": 2})).await;
+        send_json("POST", &sim.url("/_sim/faults"), Some(json!({"status": 429, "retry_after": 1, "count": 2}))).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     for _ in 0..2 {
         let (status, headers, body) = gql_as(&sim, "shpat_test", q, json!({})).await;
@@ -290,12 +270,12 @@ async fn shopify_rejects_a_wrong_token_and_serves_faults_in_order() {
     assert_eq!(after - before, 3);
 
     // A 500 fault, cleared before it is used; invalid faults are refused.
-    send_json("POST", &sim.url("/_sim/faults"), json!({"status": 500, "count": 2})).await;
+    send_json("POST", &sim.url("/_sim/faults"), Some(json!({"status": 500, "count": 2}))).await;
     let resp = client().delete(sim.url("/_sim/faults")).send().await.expect("delete");
     assert_eq!(resp.status(), StatusCode::OK);
     let (status, _, _) = gql_as(&sim, "shpat_test", q, json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    let (status, _) = send_json("POST", &sim.url("/_sim/faults"), json!({"count": 2})).await;
+    let (status, _) = send_json("POST", &sim.url("/_sim/faults"), Some(json!({"count": 2}))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     sim.stop().await;
 }
@@ -317,24 +297,25 @@ async fn stock_is_taken_by_paid_orders_and_restored_on_cancel() {
         // reduces it only once paid (or on-hold), not for `pending`.
         let reserved = if kind == "shopify" { 2 } else { 4 };
         assert_eq!(sim_stock(&sim).await["SKU-2"], reserved, "{kind}: unpaid orders and stock");
-        let (status, _) = send_json("POST", &sim.url(&format!("/_sim/orders/{unpaid}/pay")), json!({})).await;
+        let (status, _) = send_json("POST", &sim.url(&format!("/_sim/orders/{unpaid}/pay")), Some(json!({}))).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(sim_stock(&sim).await["SKU-2"], 2, "{kind}");
-        let (status, _) = send_json("POST", &sim.url(&format!("/_sim/orders/{paid}/cancel")), json!({})).await;
+        let (status, _) = send_json("POST", &sim.url(&format!("/_sim/orders/{paid}/cancel")), Some(json!({}))).await;
         assert_eq!(status, StatusCode::OK);
         assert_eq!(sim_stock(&sim).await, json!({"SKU-1": 10, "SKU-2": 2}), "{kind}");
         // A second cancel is refused and changes nothing; unknown orders are 404; bad input 400.
-        let (status, _) = send_json("POST", &sim.url(&format!("/_sim/orders/{paid}/cancel")), json!({})).await;
+        let (status, _) = send_json("POST", &sim.url(&format!("/_sim/orders/{paid}/cancel")), Some(json!({}))).await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert_eq!(sim_stock(&sim).await["SKU-1"], 10);
-        let (status, _) = send_json("POST", &sim.url("/_sim/orders/424242/cancel"), json!({})).await;
+        let (status, _) = send_json("POST", &sim.url("/_sim/orders/424242/cancel"), Some(json!({}))).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
-        let (status, _) = send_json("POST", &sim.url("/_sim/orders/abc/pay"), json!({})).await;
+        let (status, _) = send_json("POST", &sim.url("/_sim/orders/abc/pay"), Some(json!({}))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         let (status, _) =
-            send_json("POST", &sim.url("/_sim/orders"), json!({"lines": [{"sku": "SKU-1", "quantity": -1}]})).await;
+            send_json("POST", &sim.url("/_sim/orders"), Some(json!({"lines": [{"sku": "SKU-1", "quantity": -1}]})))
+                .await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        let (status, _) = send_json("PUT", &sim.url("/_sim/stock"), json!({"SKU-1": "ten"})).await;
+        let (status, _) = send_json("PUT", &sim.url("/_sim/stock"), Some(json!({"SKU-1": "ten"}))).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
 
         let orders = get_json(&sim.url("/_sim/orders")).await;
@@ -455,7 +436,7 @@ async fn woocommerce_filters_on_modified_after_and_status() {
     assert_eq!(status, StatusCode::BAD_REQUEST);
 
     // Cancelling A makes it modified after its old time, with status cancelled.
-    send_json("POST", &sim.url(&format!("/_sim/orders/{a}/cancel")), json!({})).await;
+    send_json("POST", &sim.url(&format!("/_sim/orders/{a}/cancel")), Some(json!({}))).await;
     let (_, _, body) =
         woo_get(&sim, &format!("{WOO_ORDERS}?modified_after={a_modified}&status=cancelled&orderby=modified&order=asc"))
             .await;
@@ -563,7 +544,7 @@ async fn simulators_send_signed_order_webhooks() {
     assert_eq!(order["financial_status"], "paid");
     assert_eq!(order["line_items"][0]["sku"], "SKU-1");
     assert_eq!(order["line_items"][0]["quantity"], 2);
-    send_json("POST", &shop.url(&format!("/_sim/orders/{id}/cancel")), json!({})).await;
+    send_json("POST", &shop.url(&format!("/_sim/orders/{id}/cancel")), Some(json!({}))).await;
     let (h, body) = received.wait_for("x-shopify-topic", "orders/cancelled").await;
     assert_eq!(h.get("x-shopify-hmac-sha256"), Some(&hmac_b64("shh-shopify", &body)));
     assert!(serde_json::from_slice::<Value>(&body).unwrap()["cancelled_at"].is_string());
@@ -585,7 +566,7 @@ async fn simulators_send_signed_order_webhooks() {
     assert_eq!(order["id"], id);
     assert_eq!(order["status"], "processing");
     assert_eq!(order["line_items"][0]["sku"], "TEE/RED");
-    send_json("POST", &woo.url(&format!("/_sim/orders/{id}/cancel")), json!({})).await;
+    send_json("POST", &woo.url(&format!("/_sim/orders/{id}/cancel")), Some(json!({}))).await;
     let (h, body) = received.wait_for("x-wc-webhook-topic", "order.updated").await;
     assert_eq!(h.get("x-wc-webhook-signature"), Some(&hmac_b64("shh-woo", &body)));
     assert_eq!(serde_json::from_slice::<Value>(&body).unwrap()["status"], "cancelled");

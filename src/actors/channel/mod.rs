@@ -86,9 +86,14 @@ pub struct ChannelActor {
 }
 
 impl ChannelActor {
-    pub fn new(id: i64, pool: DbPool, inventory: Addr<InventoryActor>, secrets: crate::secrets::SecretBox) -> Self {
+    pub fn new(
+        id: crate::domain::ids::ChannelId,
+        pool: DbPool,
+        inventory: Addr<InventoryActor>,
+        secrets: crate::secrets::SecretBox,
+    ) -> Self {
         ChannelActor {
-            id,
+            id: id.get(),
             pool,
             secrets,
             inventory,
@@ -404,7 +409,7 @@ async fn sync_catalogue(
     }
     // Stored by the InventoryActor, in a stock transaction like every write that can queue a
     // push: the listings' stock rows are locked with everything else it writes.
-    Ok(inventory.send(StoreCatalogue { channel_id, listings }).await??)
+    Ok(inventory.send(StoreCatalogue { channel_id: crate::domain::ids::ChannelId(channel_id), listings }).await??)
 }
 
 impl Handler<Reload> for ChannelActor {

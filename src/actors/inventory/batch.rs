@@ -79,3 +79,35 @@ impl Batch {
         self.push_channels = mark.push_channels;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::stock::SourceState;
+
+    #[test]
+    fn undo_puts_back_everything_a_failed_message_changed() {
+        let mut snap = Snapshot::default();
+        snap.levels.insert("A".into(), Level { on_hand: 5, allocated: 1, version: 3 });
+        snap.sources.insert(("A".into(), "api".into()), SourceState { quantity: 5, as_of: None });
+        let mut batch = Batch::new(snap, HashSet::new(), vec![7]);
+        batch.shifted.push((1, "A".into()));
+        let mark = batch.mark();
+
+        batch.snap.levels.insert("A".into(), Level { on_hand: 5, allocated: 3, version: 3 });
+        batch.snap.sources.insert(("A".into(), "api".into()), SourceState { quantity: 2, as_of: Some(9) });
+        batch.dirty_sources.insert(("A".into(), "api".into()));
+        batch.allocation_moved.insert("A".into());
+        batch.shifted.push((2, "A".into()));
+        batch.routed.insert(4);
+        batch.push_channels.insert(8);
+        batch.undo(mark);
+
+        assert_eq!(batch.snap.levels["A"], Level { on_hand: 5, allocated: 1, version: 3 });
+        assert_eq!(batch.snap.sources[&("A".to_string(), "api".to_string())].quantity, 5);
+        assert!(batch.dirty_sources.is_empty() && batch.allocation_moved.is_empty() && batch.routed.is_empty());
+        assert_eq!(batch.shifted, vec![(1, "A".to_string())]);
+        assert_eq!(batch.push_channels, BTreeSet::from([7]));
+        assert_eq!(batch.before["A"].allocated, 1, "what was read stays what was read");
+    }
+}

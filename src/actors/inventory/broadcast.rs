@@ -9,6 +9,7 @@ use actix::prelude::*;
 use actix::WeakRecipient;
 
 use super::{InventoryActor, StockChanged};
+use crate::domain::ids::{ChannelId, PluginId};
 
 /// Work for the receiving channel or plugin actor sits in the outbox: send it now.
 #[derive(Clone, Copy, Debug, Message)]
@@ -26,9 +27,9 @@ pub enum Listener {
     Stock(Recipient<StockChanged>),
     /// `WorkQueued` when a commit queues stock pushes for this channel. Held weakly: the
     /// registry owns the actor, and one it retires ends as before.
-    Channel(i64, WeakRecipient<WorkQueued>),
+    Channel(ChannelId, WeakRecipient<WorkQueued>),
     /// `WorkQueued` when a commit routes orders to this plugin (held weakly too).
-    Plugin(i64, WeakRecipient<WorkQueued>),
+    Plugin(PluginId, WeakRecipient<WorkQueued>),
     /// `EventsCommitted` after every commit.
     Events(Recipient<EventsCommitted>),
 }
@@ -47,8 +48,8 @@ pub struct Subscribe(pub Recipient<StockChanged>);
 #[derive(Default)]
 pub(super) struct Listeners {
     stock: Vec<Recipient<StockChanged>>,
-    channels: HashMap<i64, WeakRecipient<WorkQueued>>,
-    plugins: HashMap<i64, WeakRecipient<WorkQueued>>,
+    channels: HashMap<ChannelId, WeakRecipient<WorkQueued>>,
+    plugins: HashMap<PluginId, WeakRecipient<WorkQueued>>,
     events: Vec<Recipient<EventsCommitted>>,
 }
 
@@ -68,8 +69,8 @@ impl Listeners {
 
     /// Tells everyone concerned what one commit did.
     pub(super) fn announce(&mut self, push_channels: &BTreeSet<i64>, routed: &BTreeSet<i64>, moved: Vec<StockChanged>) {
-        wake(&mut self.channels, push_channels);
-        wake(&mut self.plugins, routed);
+        wake(&mut self.channels, push_channels.iter().map(|id| ChannelId(*id)));
+        wake(&mut self.plugins, routed.iter().map(|id| PluginId(*id)));
         self.events.retain(|r| r.connected());
         self.events.iter().for_each(|r| r.do_send(EventsCommitted));
         if !moved.is_empty() && !self.stock.is_empty() {
@@ -81,12 +82,15 @@ impl Listeners {
     }
 }
 
-fn wake(listeners: &mut HashMap<i64, WeakRecipient<WorkQueued>>, ids: &BTreeSet<i64>) {
+fn wake<Id: std::hash::Hash + Eq>(
+    listeners: &mut HashMap<Id, WeakRecipient<WorkQueued>>,
+    ids: impl Iterator<Item = Id>,
+) {
     for id in ids {
-        match listeners.get(id).map(WeakRecipient::upgrade) {
+        match listeners.get(&id).map(WeakRecipient::upgrade) {
             Some(Some(r)) => r.do_send(WorkQueued),
             Some(None) => {
-                listeners.remove(id);
+                listeners.remove(&id);
             }
             None => {}
         }

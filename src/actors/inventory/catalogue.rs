@@ -11,7 +11,7 @@ use crate::db::{self, DbConn};
 #[derive(Debug, Message)]
 #[rtype(result = "Result<usize, InventoryError>")]
 pub struct StoreCatalogue {
-    pub channel_id: i64,
+    pub channel_id: crate::domain::ids::ChannelId,
     pub listings: Vec<Listing>,
 }
 
@@ -26,13 +26,13 @@ pub(super) fn apply(
     let mut linked = 0;
     for listing in &msg.listings {
         if known.contains(&listing.sku) {
-            db::channel_products::merge_listing(conn, msg.channel_id, listing, now)?;
+            db::channel_products::merge_listing(conn, msg.channel_id.get(), listing, now)?;
             linked += 1;
         } else {
-            db::unlinked::remember(conn, &unlinked(msg.channel_id, listing, now))?;
+            db::unlinked::remember(conn, &unlinked(msg.channel_id.get(), listing, now))?;
         }
     }
-    db::unlinked::forget_unseen(conn, msg.channel_id, now)?;
+    db::unlinked::forget_unseen(conn, msg.channel_id.get(), now)?;
     Ok(Ok(linked))
 }
 

@@ -9,10 +9,11 @@ use serde::Serialize;
 
 use super::orders::allocate;
 use super::{apply_stock, Batch, InventoryError};
-use crate::db::fulfilments::{self as fq, NewFulfilment};
-use crate::db::orders::{self as q, NewEvent};
+use crate::db::fulfilments::{self, NewFulfilment};
+use crate::db::orders::{self, NewHistoryEntry};
 use crate::db::{outbox, DbConn};
 use crate::domain::fulfilment::{self, LineState, Requested};
+use crate::domain::ids::{ChannelId, FulfilmentId, OrderId};
 use crate::domain::order::Status;
 use crate::domain::source::Source;
 use crate::domain::stock::SourceChange;
@@ -20,7 +21,7 @@ use crate::domain::stock::SourceChange;
 #[derive(Debug, Message)]
 #[rtype(result = "Result<FulfilmentCreated, InventoryError>")]
 pub struct CreateFulfilment {
-    pub order_id: i64,
+    pub order_id: OrderId,
     /// None: everything still unfulfilled.
     pub lines: Option<Vec<Requested>>,
     pub carrier: Option<String>,
@@ -31,8 +32,8 @@ pub struct CreateFulfilment {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct FulfilmentCreated {
-    pub id: i64,
-    pub channel_id: i64,
+    pub id: FulfilmentId,
+    pub channel_id: ChannelId,
 }
 
 pub(super) fn apply(
@@ -42,7 +43,7 @@ pub(super) fn apply(
     now: i64,
 ) -> diesel::QueryResult<Result<FulfilmentCreated, InventoryError>> {
     let Batch { snap, dirty_sources: dirty, allocation_moved: moved, .. } = batch;
-    let Some(order) = q::find(conn, msg.order_id)? else {
+    let Some(order) = orders::find(conn, msg.order_id.get())? else {
         return Ok(Err(InventoryError::OrderNotFound(msg.order_id)));
     };
     let refusal = match Status::parse(&order.status) {
@@ -56,7 +57,7 @@ pub(super) fn apply(
     if let Some(why) = refusal {
         return Ok(Err(InventoryError::OrderState(why)));
     }
-    let lines = q::lines_of(conn, &[order.id])?;
+    let lines = orders::lines_of(conn, &[order.id])?;
     let states: Vec<LineState> = lines
         .iter()
         .map(|l| LineState {
@@ -102,9 +103,9 @@ pub(super) fn apply(
         let Some(line) = lines.iter().find(|l| l.id == *line_id) else { continue };
         let released = (*qty).min(line.allocated);
         allocate(&mut snap.levels, moved, sku, -released)?;
-        fq::ship_line(conn, line.id, line.shipped + qty, line.allocated - released)?;
+        fulfilments::ship_line(conn, line.id, line.shipped + qty, line.allocated - released)?;
     }
-    let id = fq::insert(
+    let id = fulfilments::insert(
         conn,
         &NewFulfilment {
             order_id: order.id,
@@ -119,11 +120,11 @@ pub(super) fn apply(
         },
         &plan,
     )?;
-    q::set_status(conn, order.id, Status::PartiallyFulfilled.as_str(), None, now)?;
+    orders::set_status(conn, order.id, Status::PartiallyFulfilled.as_str(), None, now)?;
     let units: i64 = plan.iter().map(|(_, _, qty)| qty).sum();
-    q::add_events(
+    orders::add_events(
         conn,
-        &[NewEvent {
+        &[NewHistoryEntry {
             order_id: order.id,
             at: now,
             kind: "fulfilment_created".into(),
@@ -134,5 +135,5 @@ pub(super) fn apply(
     crate::db::snapshots::emit_orders(conn, &[(order.id, "orders.updated")], now)?;
     let target = outbox::channel_target(order.channel_id);
     outbox::queue(conn, &target, outbox::FULFILMENT, &format!("fulfilment:{id}"), &id.to_string(), now)?;
-    Ok(Ok(FulfilmentCreated { id, channel_id: order.channel_id }))
+    Ok(Ok(FulfilmentCreated { id: FulfilmentId(id), channel_id: ChannelId(order.channel_id) }))
 }

@@ -12,6 +12,7 @@ use tokio::sync::oneshot;
 
 use crate::db::inventory::{self as queries, LevelRow, Snapshot, SourceRow};
 use crate::db::{self, DbPool};
+use crate::domain::ids::{ChannelId, OrderId};
 use crate::domain::source::Source;
 use crate::domain::stock::{self, Level, Outcome, SourceChange, SourceState, StockRuleError};
 use batch::Batch;
@@ -63,7 +64,7 @@ pub enum InventoryError {
     #[error("the inventory actor has stopped")]
     Stopped,
     #[error("no order has id {0}")]
-    OrderNotFound(i64),
+    OrderNotFound(OrderId),
     #[error("{0}")]
     OrderState(String),
     #[error("{0}")]
@@ -71,9 +72,9 @@ pub enum InventoryError {
     #[error("SKU {sku:?} is held by open orders ({allocated} allocated)")]
     Held { sku: String, allocated: i64 },
     #[error("no channel has id {0}")]
-    ChannelNotFound(i64),
+    ChannelNotFound(ChannelId),
     #[error("channel {channel_id} has {open} open orders holding stock")]
-    ChannelHasOpenOrders { channel_id: i64, open: i64 },
+    ChannelHasOpenOrders { channel_id: ChannelId, open: i64 },
 }
 
 /// Sets one source's absolute quantity. A report older than the last applied (`as_of`, ms)
@@ -510,7 +511,7 @@ fn apply_batch(conn: &mut db::DbConn, works: &[Work], now: i64) -> Result<Commit
     }
     let mut push_channels = written.push_channels;
     push_channels.extend(works.iter().filter_map(|w| match w {
-        Work::Import(m) => Some(m.channel_id),
+        Work::Import(m) => Some(m.channel_id.get()),
         _ => None,
     }));
     Ok(Committed {
@@ -585,7 +586,7 @@ fn apply_one(conn: &mut db::DbConn, batch: &mut Batch, work: &Work, now: i64) ->
         Work::Catalogue(cat) => Answer::Catalogue(isolated(conn, batch, |c, b| {
             let stored = catalogue::apply(c, cat, now)?;
             if stored.is_ok() {
-                b.push_channels.insert(cat.channel_id);
+                b.push_channels.insert(cat.channel_id.get());
             }
             Ok(stored)
         })),
@@ -593,7 +594,7 @@ fn apply_one(conn: &mut db::DbConn, batch: &mut Batch, work: &Work, now: i64) ->
         Work::Fulfil(f) => {
             let created = fulfilments::apply(conn, batch, f, now)?;
             if let Ok(c) = &created {
-                batch.push_channels.insert(c.channel_id);
+                batch.push_channels.insert(c.channel_id.get());
             }
             Answer::Fulfil(created)
         }

@@ -8,9 +8,10 @@ use serde::Serialize;
 
 use super::{Batch, InventoryError, Snapshot, Work};
 use crate::db::channels::Channel;
-use crate::db::orders::{self as q, LineRow, NewEvent, NewLine, OrderRow, OrderValues};
+use crate::db::orders::{self, LineRow, NewHistoryEntry, NewLine, OrderRow, OrderValues};
 use crate::db::plugins::{self, Routable};
 use crate::db::DbConn;
+use crate::domain::ids::{ChannelId, OrderId};
 use crate::domain::import::{self, Action, Plan, Policy};
 use crate::domain::order::{self, ChannelOrder, HoldReason, Status};
 use crate::domain::source::Source;
@@ -20,7 +21,7 @@ use crate::domain::stock::{Level, SourceChange};
 #[derive(Debug, Message)]
 #[rtype(result = "Result<ImportOutcome, InventoryError>")]
 pub struct ImportOrders {
-    pub channel_id: i64,
+    pub channel_id: ChannelId,
     pub policy: Policy,
     /// The source units shipped on the channel come off (a routed order's: its plugin's).
     pub ships_from: Source,
@@ -32,7 +33,7 @@ pub struct ImportOrders {
 impl ImportOrders {
     pub fn for_channel(channel: &Channel, orders: Vec<ChannelOrder>, cursor: Option<i64>) -> ImportOrders {
         ImportOrders {
-            channel_id: channel.id,
+            channel_id: ChannelId(channel.id),
             policy: channel.import_policy(),
             ships_from: channel.ships_from(),
             orders,
@@ -78,7 +79,7 @@ pub enum OrderActionKind {
 #[derive(Debug, Message)]
 #[rtype(result = "Result<OrderOutcome, InventoryError>")]
 pub struct OrderAction {
-    pub order_id: i64,
+    pub order_id: OrderId,
     pub kind: OrderActionKind,
 }
 
@@ -96,16 +97,16 @@ pub(super) fn stored_skus(conn: &mut DbConn, batch: &[Work]) -> diesel::QueryRes
     let action_ids: Vec<i64> = batch
         .iter()
         .filter_map(|w| match w {
-            Work::Order(a) => Some(a.order_id),
-            Work::Fulfil(f) => Some(f.order_id),
+            Work::Order(a) => Some(a.order_id.get()),
+            Work::Fulfil(f) => Some(f.order_id.get()),
             _ => None,
         })
         .collect();
-    skus.extend(q::lines_of(conn, &action_ids)?.into_iter().map(|l| l.sku));
+    skus.extend(orders::lines_of(conn, &action_ids)?.into_iter().map(|l| l.sku));
     for work in batch {
         if let Work::Import(m) = work {
             let ids: Vec<String> = m.orders.iter().map(|o| o.external_id.clone()).collect();
-            for (_, (_, lines)) in q::load_by_external(conn, m.channel_id, &ids)? {
+            for (_, (_, lines)) in orders::load_by_external(conn, m.channel_id.get(), &ids)? {
                 skus.extend(lines.into_iter().map(|l| l.sku));
             }
         }
@@ -145,8 +146,8 @@ fn available(levels: &HashMap<String, Level>, sku: &str) -> Option<i64> {
     levels.get(sku).map(Level::available)
 }
 
-fn event(order_id: i64, now: i64, kind: &str, detail: String) -> NewEvent {
-    NewEvent { order_id, at: now, kind: kind.to_string(), detail }
+fn event(order_id: i64, now: i64, kind: &str, detail: String) -> NewHistoryEntry {
+    NewHistoryEntry { order_id, at: now, kind: kind.to_string(), detail }
 }
 
 /// Imports one page: each order is reconciled with what is stored by the pure import plan
@@ -159,8 +160,9 @@ pub(super) fn apply_import(
     now: i64,
 ) -> diesel::QueryResult<ImportOutcome> {
     let Batch { snap, allocation_moved: moved, dirty_sources: dirty, shifted, routed, .. } = batch;
+    let channel_id = msg.channel_id.get();
     let ids: Vec<String> = msg.orders.iter().map(|o| o.external_id.clone()).collect();
-    let mut existing = q::load_by_external(conn, msg.channel_id, &ids)?;
+    let mut existing = orders::load_by_external(conn, channel_id, &ids)?;
     let mut outcome = ImportOutcome::default();
     let mut events = Vec::new();
     let mut new_lines = Vec::new();
@@ -202,19 +204,20 @@ pub(super) fn apply_import(
             allocate(&mut snap.levels, moved, sku, *delta)?;
         }
         let plugin_id = stored_rows.as_ref().and_then(|(row, _)| row.plugin_id);
-        let source = plugin_id.map_or_else(|| msg.ships_from.clone(), Source::Plugin);
+        let source =
+            plugin_id.map_or_else(|| msg.ships_from.clone(), |id| Source::Plugin(crate::domain::ids::PluginId(id)));
         move_on_hand(snap, dirty, &source, &plan.on_hand)?;
         let digest = order::digest(incoming);
         let id = match &stored_rows {
-            None => q::insert(conn, &values(msg.channel_id, incoming, &plan, &digest, now, now))?,
+            None => orders::insert(conn, &values(channel_id, incoming, &plan, &digest, now, now))?,
             Some((row, _)) => {
-                q::update(conn, row.id, &values(msg.channel_id, incoming, &plan, &digest, row.imported_at, now))?;
+                orders::update(conn, row.id, &values(channel_id, incoming, &plan, &digest, row.imported_at, now))?;
                 row.id
             }
         };
         for line in &plan.lines {
             match line.stored_id {
-                Some(line_id) if line.changed => q::write_line(conn, line_id, line)?,
+                Some(line_id) if line.changed => orders::write_line(conn, line_id, line)?,
                 Some(_) => {}
                 None => new_lines.push(NewLine::planned(id, line)),
             }
@@ -224,7 +227,7 @@ pub(super) fn apply_import(
         }
         if plan.route && plugin_id.is_none() {
             let skus = incoming.lines.iter().filter_map(|l| l.sku.as_deref()).collect();
-            ready.push(Routable { order_id: id, channel_id: msg.channel_id, skus });
+            ready.push(Routable { order_id: id, channel_id, skus });
         }
         events.extend(plan.history.iter().map(|(kind, detail)| event(id, now, kind, detail.clone())));
         emitted.extend(plan.emit.iter().map(|kind| (id, *kind)));
@@ -241,17 +244,17 @@ pub(super) fn apply_import(
             ..Default::default()
         });
     }
-    q::insert_lines(conn, &new_lines)?;
-    q::add_events(conn, &events)?;
+    orders::insert_lines(conn, &new_lines)?;
+    orders::add_events(conn, &events)?;
     routed.extend(plugins::route_orders(conn, &ready, now)?);
     crate::db::snapshots::emit_orders(conn, &emitted, now)?;
     channel_shift.retain(|_, d| *d != 0);
-    crate::db::channel_products::shift_channel_quantities(conn, msg.channel_id, &channel_shift)?;
+    crate::db::channel_products::shift_channel_quantities(conn, channel_id, &channel_shift)?;
     // The channel gets Chorus's figure again once the batch has settled every SKU — every SKU
     // the channel moved, even where its moves cancel out in this page: a push may have
     // overwritten one of them in between (a channel without compare-and-set).
-    shifted.extend(channel_moved.into_iter().map(|sku| (msg.channel_id, sku)));
-    q::advance_cursor(conn, msg.channel_id, msg.cursor, outcome.new as i64, now)?;
+    shifted.extend(channel_moved.into_iter().map(|sku| (channel_id, sku)));
+    orders::advance_cursor(conn, channel_id, msg.cursor, outcome.new as i64, now)?;
     Ok(outcome)
 }
 
@@ -331,14 +334,14 @@ pub(super) fn apply_action(
 ) -> diesel::QueryResult<Result<OrderOutcome, InventoryError>> {
     let Batch { snap, allocation_moved: moved, routed, .. } = batch;
     let levels = &mut snap.levels;
-    let Some(row) = q::find(conn, action.order_id)? else {
+    let Some(row) = orders::find(conn, action.order_id.get())? else {
         return Ok(Err(InventoryError::OrderNotFound(action.order_id)));
     };
     let Some(status) = Status::parse(&row.status) else {
         return Ok(Err(InventoryError::OrderState(format!("order {} has an unknown status {:?}", row.id, row.status))));
     };
     // Read now, inside the transaction: earlier messages in this batch may have changed them.
-    let lines = q::lines_of(conn, &[row.id])?;
+    let lines = orders::lines_of(conn, &[row.id])?;
     match action.kind {
         OrderActionKind::Exclude => {
             if !status.is_open() {
@@ -350,11 +353,14 @@ pub(super) fn apply_action(
             }
             for line in &lines {
                 allocate(levels, moved, &line.sku, -line.allocated)?;
-                q::set_allocated(conn, line.id, 0)?;
+                orders::set_allocated(conn, line.id, 0)?;
             }
-            q::set_status(conn, row.id, Status::Excluded.as_str(), None, now)?;
+            orders::set_status(conn, row.id, Status::Excluded.as_str(), None, now)?;
             routed.extend(plugins::queue_cancel(conn, row.plugin_id, row.id, now)?);
-            q::add_events(conn, &[event(row.id, now, "excluded", "excluded by an operator; stock released".into())])?;
+            orders::add_events(
+                conn,
+                &[event(row.id, now, "excluded", "excluded by an operator; stock released".into())],
+            )?;
             crate::db::snapshots::emit_orders(conn, &[(row.id, "orders.excluded")], now)?;
             Ok(Ok(OrderOutcome { status: Status::Excluded, hold_reason: None }))
         }
@@ -384,7 +390,7 @@ pub(super) fn apply_action(
                     let target = order::line_allocation(true, known, line.quantity, line.fulfilled.max(line.shipped));
                     if target != line.allocated {
                         allocate(levels, moved, &line.sku, target - line.allocated)?;
-                        q::set_allocated(conn, line.id, target)?;
+                        orders::set_allocated(conn, line.id, target)?;
                     }
                 }
             }
@@ -393,8 +399,8 @@ pub(super) fn apply_action(
                 None => (Status::Imported, "released", "released from hold".to_string()),
                 Some(h) => (Status::OnHold, "still_on_hold", format!("still on hold: {}", h.as_str())),
             };
-            q::set_status(conn, row.id, status.as_str(), hold.map(|h| h.as_str()), now)?;
-            q::add_events(conn, &[event(row.id, now, kind, detail)])?;
+            orders::set_status(conn, row.id, status.as_str(), hold.map(|h| h.as_str()), now)?;
+            orders::add_events(conn, &[event(row.id, now, kind, detail)])?;
             if status == Status::Imported && row.plugin_id.is_none() {
                 let skus = lines.iter().map(|l| l.sku.as_str()).filter(|s| !s.is_empty()).collect();
                 let ready = [Routable { order_id: row.id, channel_id: row.channel_id, skus }];

@@ -5,6 +5,7 @@ use actix::Message;
 
 use super::{InventoryError, Snapshot};
 use crate::db::{self, outbox, DbConn};
+use crate::domain::ids::ChannelId;
 
 /// Deletes a product with its stock, sources and channel data, unless open orders hold it. Each
 /// channel that listed it is pushed a zero (the listing stays known, unlinked), so no channel
@@ -19,7 +20,7 @@ pub struct DeleteProduct {
 #[derive(Debug, Message)]
 #[rtype(result = "Result<(), InventoryError>")]
 pub struct DeleteChannel {
-    pub channel_id: i64,
+    pub channel_id: ChannelId,
 }
 
 pub(super) fn delete_product(
@@ -62,13 +63,13 @@ pub(super) fn delete_channel(
     conn: &mut DbConn,
     msg: &DeleteChannel,
 ) -> diesel::QueryResult<Result<(), InventoryError>> {
-    let id = msg.channel_id;
+    let id = msg.channel_id.get();
     if db::channels::find(conn, id)?.is_none() {
-        return Ok(Err(InventoryError::ChannelNotFound(id)));
+        return Ok(Err(InventoryError::ChannelNotFound(msg.channel_id)));
     }
     let open = db::channels::open_orders(conn, id)?;
     if open > 0 {
-        return Ok(Err(InventoryError::ChannelHasOpenOrders { channel_id: id, open }));
+        return Ok(Err(InventoryError::ChannelHasOpenOrders { channel_id: msg.channel_id, open }));
     }
     db::channels::delete(conn, id)?;
     outbox::clear_target(conn, &outbox::channel_target(id))?;

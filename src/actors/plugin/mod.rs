@@ -35,9 +35,9 @@ pub struct PluginActor {
 }
 
 impl PluginActor {
-    pub fn new(id: i64, pool: DbPool, secrets: SecretBox, allow_private: bool) -> Self {
+    pub fn new(id: crate::domain::ids::PluginId, pool: DbPool, secrets: SecretBox, allow_private: bool) -> Self {
         PluginActor {
-            id,
+            id: id.get(),
             pool,
             secrets,
             client: super::delivery::guarded_client(allow_private, 8),

@@ -8,6 +8,7 @@ use super::PluginActor;
 use crate::actors::inventory::{InventoryActor, Listen, Listener};
 use crate::actors::supervision::Registry;
 use crate::db::DbPool;
+use crate::domain::ids::PluginId;
 use crate::secrets::SecretBox;
 
 #[derive(Clone)]
@@ -24,18 +25,20 @@ impl PluginRegistry {
         inventory: Addr<InventoryActor>,
     ) -> Self {
         PluginRegistry(
-            Registry::new(arbiter, move |id| PluginActor::new(id, pool.clone(), secrets.clone(), allow_private))
-                .on_start(move |id, addr| {
-                    inventory.do_send(Listen(Listener::Plugin(id, addr.downgrade().recipient())))
-                }),
+            Registry::new(arbiter, move |id| {
+                PluginActor::new(PluginId(id), pool.clone(), secrets.clone(), allow_private)
+            })
+            .on_start(move |id, addr| {
+                inventory.do_send(Listen(Listener::Plugin(PluginId(id), addr.downgrade().recipient())))
+            }),
         )
     }
 
-    pub fn ensure(&self, id: i64) {
-        self.0.ensure(id)
+    pub fn ensure(&self, id: PluginId) {
+        self.0.ensure(id.get())
     }
 
-    pub fn retire(&self, id: i64) {
-        self.0.retire(id)
+    pub fn retire(&self, id: PluginId) {
+        self.0.retire(id.get())
     }
 }

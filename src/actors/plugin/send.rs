@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::actors::delivery::{self, Attempt};
 use crate::db::outbox::{self, Seen};
-use crate::db::plugins::{self as q, Plugin, PLUGIN_CANCEL};
+use crate::db::plugins::{self, Plugin, PLUGIN_CANCEL};
 use crate::db::{self, DbPool};
 use crate::domain::order::Status;
 use crate::views::orders::OrderView;
@@ -36,7 +36,7 @@ pub async fn drain(
     pool: DbPool,
     allow_private: bool,
 ) -> Result<Option<i64>, ActorError> {
-    let target = q::target(plugin.id);
+    let target = plugins::target(plugin.id);
     loop {
         let t = target.clone();
         let due = db::run(&pool, move |conn| Ok(outbox::due_any(conn, &t, db::now_ms(), PAGE)?)).await?;
@@ -80,7 +80,7 @@ pub async fn drain(
             if attempt.delivered() {
                 tracing::info!(order_id, webhook_id = %id, ms = attempt.duration_ms, "order sent to plugin");
                 let (pid, now) = (plugin.id, db::now_ms());
-                db::run(&pool, move |conn| Ok(q::mark_sent(conn, pid, &entry, order_id, now)?)).await?;
+                db::run(&pool, move |conn| Ok(plugins::mark_sent(conn, pid, &entry, order_id, now)?)).await?;
                 continue;
             }
             let outage = plugin_is_down(&attempt);
@@ -91,7 +91,7 @@ pub async fn drain(
             let next = db::now_ms() + wait.as_millis() as i64;
             db::run(&pool, move |conn| {
                 outbox::postpone(conn, &[rid], &error, next)?;
-                Ok(q::record_error(conn, pid, &error)?)
+                Ok(plugins::record_error(conn, pid, &error)?)
             })
             .await?;
             if outage {

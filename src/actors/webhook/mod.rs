@@ -49,10 +49,15 @@ pub struct WebhookActor {
 }
 
 impl WebhookActor {
-    pub fn new(id: i64, pool: DbPool, settings: WebhookSettings, secrets: SecretBox) -> Self {
+    pub fn new(
+        id: crate::domain::ids::SubscriptionId,
+        pool: DbPool,
+        settings: WebhookSettings,
+        secrets: SecretBox,
+    ) -> Self {
         let client = super::delivery::guarded_client(settings.allow_private_networks, settings.concurrency.max(1));
         WebhookActor {
-            id,
+            id: id.get(),
             pool,
             settings: Rc::new(settings),
             secrets,

@@ -10,6 +10,7 @@ use super::{DeliverNow, EventsWritten, WebhookActor};
 use crate::actors::supervision::Registry;
 use crate::config::WebhookSettings;
 use crate::db::DbPool;
+use crate::domain::ids::SubscriptionId;
 use crate::secrets::SecretBox;
 
 #[derive(Clone)]
@@ -21,7 +22,9 @@ pub struct WebhookRegistry {
 impl WebhookRegistry {
     pub fn new(arbiter: ArbiterHandle, pool: DbPool, settings: WebhookSettings, secrets: SecretBox) -> Self {
         let s = settings.clone();
-        let actors = Registry::new(arbiter, move |id| WebhookActor::new(id, pool.clone(), s.clone(), secrets.clone()));
+        let actors = Registry::new(arbiter, move |id| {
+            WebhookActor::new(SubscriptionId(id), pool.clone(), s.clone(), secrets.clone())
+        });
         WebhookRegistry { actors, settings }
     }
 
@@ -29,12 +32,12 @@ impl WebhookRegistry {
         &self.settings
     }
 
-    pub fn ensure(&self, id: i64) {
-        self.actors.ensure(id)
+    pub fn ensure(&self, id: SubscriptionId) {
+        self.actors.ensure(id.get())
     }
 
-    pub fn retire(&self, id: i64) {
-        self.actors.retire(id)
+    pub fn retire(&self, id: SubscriptionId) {
+        self.actors.retire(id.get())
     }
 
     /// Tells every subscription which kinds of events are new in the log; those that take
@@ -44,8 +47,8 @@ impl WebhookRegistry {
     }
 
     /// Delivers now (after a replay or resend) rather than at the next look.
-    pub fn deliver_now(&self, id: i64) {
-        if let Some(addr) = self.actors.get(id) {
+    pub fn deliver_now(&self, id: SubscriptionId) {
+        if let Some(addr) = self.actors.get(id.get()) {
             addr.do_send(DeliverNow);
         }
     }

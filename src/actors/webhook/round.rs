@@ -14,7 +14,7 @@ use crate::actors::delivery::{self, Attempt};
 use crate::config::WebhookSettings;
 use crate::db::events::EventRow;
 use crate::db::outbox::{OutboxRow, Seen};
-use crate::db::webhooks::{self as q, NewDelivery, Round, Subscription, EVENT};
+use crate::db::webhooks::{self, NewDelivery, Round, Subscription, EVENT};
 use crate::db::{self, DbPool};
 use crate::domain::webhook::retry_delay;
 
@@ -118,8 +118,8 @@ pub async fn run(
 async fn load(pool: &DbPool, id: i64) -> Result<Option<Loaded>, ActorError> {
     Ok(db::run(pool, move |conn| {
         db::events::sequence(conn)?;
-        let Some(sub) = q::find(conn, id)? else { return Ok(None) };
-        let pending = db::outbox::pending(conn, &q::target(id), EVENT, PENDING_MAX)?;
+        let Some(sub) = webhooks::find(conn, id)? else { return Ok(None) };
+        let pending = db::outbox::pending(conn, &webhooks::target(id), EVENT, PENDING_MAX)?;
         let ids: Vec<i64> = pending.iter().filter_map(|r| r.payload.parse().ok()).collect();
         let pending_events = db::events::by_ids(conn, &ids)?;
         // With more waiting than read, a subject may have older events beyond what was read:
@@ -287,19 +287,19 @@ async fn verdict(
     now: i64,
 ) -> Result<Option<String>, ActorError> {
     Ok(db::run(pool, move |conn| {
-        q::apply_round(conn, id, &round, now)?;
+        webhooks::apply_round(conn, id, &round, now)?;
         if gone {
             let reason = "the subscriber answered 410 Gone".to_string();
-            q::disable(conn, id, &reason, now)?;
+            webhooks::disable(conn, id, &reason, now)?;
             return Ok(Some(reason));
         }
-        let failing_since = q::find(conn, id)?.and_then(|s| s.failing_since);
+        let failing_since = webhooks::find(conn, id)?.and_then(|s| s.failing_since);
         if let Some(since) = failing_since.filter(|s| now - s > disable_after_ms) {
             let reason = format!(
                 "failing without a success since {}",
                 chrono::DateTime::from_timestamp_millis(since).unwrap_or_default().to_rfc3339()
             );
-            q::disable(conn, id, &reason, now)?;
+            webhooks::disable(conn, id, &reason, now)?;
             return Ok(Some(reason));
         }
         Ok(None)

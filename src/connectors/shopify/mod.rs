@@ -13,8 +13,8 @@ use serde_json::{json, Value};
 use tracing::Instrument;
 
 use super::{
-    backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome, RateGate,
-    StockPush, ATTEMPTS,
+    http::{read_answer, Answer},
+    http_client, Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome, RateGate, StockPush, ATTEMPTS,
 };
 
 /// The cost bucket as Shopify last described it.
@@ -99,34 +99,14 @@ impl Shopify {
                 .insert_header(("X-Shopify-Access-Token", self.token.as_str()))
                 .send_json(&body)
                 .await;
-            let mut resp = match sent {
-                Ok(r) => r,
-                Err(e) => {
-                    last = ConnectorError::Transient(e.to_string());
-                    backoff(attempt).await;
+            let bytes = match read_answer(sent, &self.gate, attempt, 32 << 20, "Shopify").await {
+                Answer::Body(bytes, _) => bytes,
+                Answer::Retry(e) => {
+                    last = e;
                     continue;
                 }
+                Answer::Refused(e) => return Err(e),
             };
-            let status = resp.status();
-            let bytes = resp.body().limit(32 << 20).await.unwrap_or_default();
-            if status.as_u16() == 401 || status.as_u16() == 403 {
-                return Err(ConnectorError::Unauthorized(String::from_utf8_lossy(&bytes).chars().take(300).collect()));
-            }
-            if status.as_u16() == 429 {
-                let wait = retry_after(resp.headers());
-                tracing::info!(?wait, "Shopify answered 429; waiting as told");
-                last = ConnectorError::RateLimited(wait);
-                self.gate.hold(wait);
-                continue;
-            }
-            if status.is_server_error() {
-                last = ConnectorError::Transient(format!("HTTP {status}"));
-                backoff(attempt).await;
-                continue;
-            }
-            if !status.is_success() {
-                return Err(ConnectorError::Permanent(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes))));
-            }
             let value: Value = serde_json::from_slice(&bytes)
                 .map_err(|e| ConnectorError::Transient(format!("unreadable response: {e}")))?;
             self.note_cost(&value);

@@ -14,8 +14,8 @@ use futures::future::LocalBoxFuture;
 use tracing::Instrument;
 
 use super::{
-    backoff, http_client, retry_after, Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome, RateGate,
-    StockPush, ATTEMPTS,
+    http::{read_answer, Answer},
+    http_client, Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome, RateGate, StockPush, ATTEMPTS,
 };
 
 pub const PER_PAGE: usize = 100;
@@ -64,39 +64,10 @@ impl WooCommerce {
                 Some(b) => request.send_json(b).await,
                 None => request.send().await,
             };
-            let mut resp = match sent {
-                Ok(r) => r,
-                Err(e) => {
-                    last = ConnectorError::Transient(e.to_string());
-                    backoff(attempt).await;
-                    continue;
-                }
-            };
-            let status = resp.status();
-            let bytes = resp.body().limit(64 << 20).await.unwrap_or_default().to_vec();
-            match status.as_u16() {
-                200..=299 => return Ok((bytes, resp.headers().clone())),
-                401 | 403 => {
-                    return Err(ConnectorError::Unauthorized(
-                        String::from_utf8_lossy(&bytes).chars().take(300).collect(),
-                    ))
-                }
-                429 => {
-                    let wait = retry_after(resp.headers());
-                    tracing::info!(?wait, "WooCommerce answered 429; waiting as told");
-                    last = ConnectorError::RateLimited(wait);
-                    self.gate.hold(wait);
-                }
-                500..=599 => {
-                    last = ConnectorError::Transient(format!("HTTP {status}"));
-                    backoff(attempt).await;
-                }
-                _ => {
-                    return Err(ConnectorError::Permanent(format!(
-                        "HTTP {status}: {}",
-                        String::from_utf8_lossy(&bytes)
-                    )))
-                }
+            match read_answer(sent, &self.gate, attempt, 64 << 20, "WooCommerce").await {
+                Answer::Body(bytes, headers) => return Ok((bytes, headers)),
+                Answer::Retry(e) => last = e,
+                Answer::Refused(e) => return Err(e),
             }
         }
         Err(last)

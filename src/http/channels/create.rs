@@ -1,5 +1,6 @@
 //! `POST /api/v1/channels`: registers a marketplace (DESIGN §5 body).
 
+use crate::domain::ids::ChannelId;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -65,7 +66,7 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewChannel>) -> ApiRe
     let channel = db::run(&state.pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?;
     tracing::info!(channel_id = channel.id, "channel created");
     if channel.enabled {
-        state.channels.ensure(channel.id);
+        state.channels.ensure(ChannelId(channel.id));
     }
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/channels/{}", channel.id)))

@@ -1,5 +1,6 @@
 //! `GET /api/v1/channels`.
 
+use crate::domain::ids::ChannelId;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
@@ -24,7 +25,7 @@ pub async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let items: Vec<ChannelView> = rows
         .into_iter()
         .map(|(c, s, queue)| {
-            let running = state.channels.is_running(c.id);
+            let running = state.channels.is_running(ChannelId(c.id));
             ChannelView::new(c, s, queue, running)
         })
         .collect();

@@ -51,7 +51,7 @@ impl Default for ImportFilter {
 pub fn validate_ships_from(raw: &str) -> ApiResult<String> {
     raw.parse::<crate::domain::source::Source>()
         .map(|s| s.to_string())
-        .map_err(|e| ApiError::validation("ships_from", e))
+        .map_err(|e| ApiError::validation("ships_from", e.to_string()))
 }
 
 /// A channel as the API shows it: credentials are never echoed, only which keys are set.

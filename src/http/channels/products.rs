@@ -1,6 +1,7 @@
 //! `GET/PUT /api/v1/channels/{id}/products/{sku}`: channel product data — listing ids, image,
 //! price, weight, dimensions and customs information, per channel and SKU.
 
+use crate::domain::ids::ChannelId;
 use actix_web::{web, HttpResponse};
 use serde::{Deserialize, Serialize};
 
@@ -266,7 +267,7 @@ pub async fn put(
         db::channel_products::Put::Saved { created, row } => (created, *row),
     };
     if created {
-        state.channels.push_now(id);
+        state.channels.push_now(ChannelId(id));
     }
     let view = ChannelProductView::from(row);
     Ok(if created { HttpResponse::Created().json(view) } else { HttpResponse::Ok().json(view) })

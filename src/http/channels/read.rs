@@ -1,6 +1,7 @@
 //! `GET /api/v1/channels/{id}`: settings (never credentials) and status — last poll, last
 //! error, orders imported, import cursor, queue depth.
 
+use crate::domain::ids::ChannelId;
 use actix_web::{web, HttpResponse};
 
 use super::{parse_id, unknown_channel, ChannelView};
@@ -21,6 +22,6 @@ pub async fn respond(state: &AppState, channel: Channel) -> ApiResult<HttpRespon
         Ok((db::orders::channel_state(conn, id)?, db::outbox::queue_of(conn, &db::outbox::channel_target(id))?))
     })
     .await?;
-    let running = state.channels.is_running(id);
+    let running = state.channels.is_running(ChannelId(id));
     Ok(HttpResponse::Ok().json(ChannelView::new(channel, status, queue, running)))
 }

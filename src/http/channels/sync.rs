@@ -1,5 +1,6 @@
 //! `POST /api/v1/channels/{id}/sync`: poll the channel now → 202.
 
+use crate::domain::ids::ChannelId;
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
@@ -16,8 +17,8 @@ pub async fn sync(state: web::Data<AppState>, id: web::Path<String>) -> ApiResul
     if !channel.enabled {
         return Err(ApiError::conflict("channel_disabled", format!("channel {id} is disabled; enable it first")));
     }
-    if !state.channels.poll_now(id) {
-        state.channels.ensure(id);
+    if !state.channels.poll_now(ChannelId(id)) {
+        state.channels.ensure(ChannelId(id));
     }
     Ok(HttpResponse::Accepted().json(json!({"channel_id": id, "sync": "started"})))
 }

@@ -1,6 +1,7 @@
 //! `PATCH /api/v1/channels/{id}`: any subset of the creation fields; credentials are
 //! replaced whole when given.
 
+use crate::domain::ids::ChannelId;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -88,9 +89,9 @@ pub async fn update(
     .await?;
     let Some((channel, _)) = changed else { return Err(unknown_channel(id)) };
     if channel.enabled {
-        state.channels.ensure(channel.id);
+        state.channels.ensure(ChannelId(channel.id));
     } else {
-        state.channels.retire(channel.id);
+        state.channels.retire(ChannelId(channel.id));
     }
     super::read::respond(&state, channel).await
 }

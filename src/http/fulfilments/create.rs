@@ -48,7 +48,9 @@ pub async fn create(
     let b = body.0;
     let source: Source = match b.source.as_deref() {
         None => Source::Api,
-        Some(s) => s.parse().map_err(|e: String| ApiError::validation("source", e))?,
+        Some(s) => s
+            .parse()
+            .map_err(|e: crate::domain::source::UnknownSource| ApiError::validation("source", e.to_string()))?,
     };
     submit(&state, order_id, b, source).await
 }
@@ -81,7 +83,7 @@ pub async fn submit(state: &AppState, order_id: i64, b: NewFulfilment, source: S
         ),
     };
     let msg = CreateFulfilment {
-        order_id,
+        order_id: crate::domain::ids::OrderId(order_id),
         lines,
         carrier: text("carrier", b.carrier, 200)?,
         tracking_number: text("tracking_number", b.tracking_number, 200)?,
@@ -90,7 +92,7 @@ pub async fn submit(state: &AppState, order_id: i64, b: NewFulfilment, source: S
     };
     let created = state.inventory.send(msg).await??;
     state.channels.push_now(created.channel_id);
-    let id = created.id;
+    let id = created.id.get();
     let found = db::run(&state.pool, move |conn| Ok(db::fulfilments::find(conn, id)?)).await?;
     let (row, lines) = found.ok_or_else(|| super::unknown(id))?;
     Ok(HttpResponse::Accepted()

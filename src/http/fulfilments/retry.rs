@@ -1,5 +1,6 @@
 //! `POST /api/v1/fulfilments/{id}/retry`: send a `failed` fulfilment to its channel again.
 
+use crate::domain::ids::ChannelId;
 use actix_web::{web, HttpResponse};
 
 use super::{parse_id, unknown, FulfilmentView};
@@ -34,7 +35,7 @@ pub async fn retry(state: web::Data<AppState>, id: web::Path<String>) -> ApiResu
         })
     })
     .await?;
-    state.channels.push_now(outcome?);
+    state.channels.push_now(ChannelId(outcome?));
     let found = db::run(&state.pool, move |conn| Ok(db::fulfilments::find(conn, id)?)).await?;
     let (row, lines) = found.ok_or_else(|| unknown(id))?;
     Ok(HttpResponse::Accepted().json(FulfilmentView::new(row, lines)))

@@ -65,5 +65,9 @@ pub async fn view(state: &AppState, sku: &str) -> ApiResult<InventoryView> {
 }
 
 pub fn parse_source(raw: &str, field: &str) -> ApiResult<crate::domain::source::Source> {
-    raw.parse().map_err(|m: String| ApiError::Validation { code: "invalid_source", field: field.into(), message: m })
+    raw.parse().map_err(|e: crate::domain::source::UnknownSource| ApiError::Validation {
+        code: "invalid_source",
+        field: field.into(),
+        message: e.to_string(),
+    })
 }

@@ -10,7 +10,7 @@ use crate::http::AppState;
 
 async fn act(state: &AppState, raw_id: &str, kind: OrderActionKind) -> ApiResult<HttpResponse> {
     let order_id = parse_id(raw_id)?;
-    let outcome = state.inventory.send(OrderAction { order_id, kind }).await??;
+    let outcome = state.inventory.send(OrderAction { order_id: crate::domain::ids::OrderId(order_id), kind }).await??;
     Ok(HttpResponse::Ok().json(outcome))
 }
 

@@ -44,5 +44,5 @@ pub async fn create(
         tracking_url: b.tracking_url,
         source: None,
     };
-    submit(&state, order_id, fulfilment, Source::Plugin(plugin.0)).await
+    submit(&state, order_id, fulfilment, Source::Plugin(crate::domain::ids::PluginId(plugin.0))).await
 }

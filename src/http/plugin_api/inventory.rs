@@ -44,7 +44,7 @@ pub async fn put(
             .ok_or_else(|| ApiError::validation(format!("[{i}].as_of"), "must be an RFC 3339 time"))?;
         by_time.entry(as_of).or_default().push((l.sku, l.quantity));
     }
-    let source = Source::Plugin(plugin.0);
+    let source = Source::Plugin(crate::domain::ids::PluginId(plugin.0));
     let mut total = BulkOutcome::default();
     for (as_of, items) in by_time {
         let msg = SetMany { source: source.clone(), items, as_of: Some(as_of), create_missing: false };

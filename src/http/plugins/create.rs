@@ -1,6 +1,7 @@
 //! `POST /api/v1/plugins` `{name, orders_url, routing}` → 201 with the plugin, its API token
 //! and its signing secret, shown this once.
 
+use crate::domain::ids::PluginId;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -54,7 +55,7 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewPlugin>) -> ApiRes
     let (id, enabled, view) = view;
     tracing::info!(plugin_id = id, "plugin created");
     if enabled {
-        state.plugins.ensure(id);
+        state.plugins.ensure(PluginId(id));
     }
     Ok(HttpResponse::Created().insert_header(("Location", format!("/api/v1/plugins/{id}"))).json(view))
 }

@@ -1,6 +1,7 @@
 //! `GET/PATCH/DELETE /api/v1/plugins/{id}`, `GET /api/v1/plugins`, and
 //! `POST /api/v1/plugins/{id}/rotate` (new token and secret, shown once; the old stop working).
 
+use crate::domain::ids::PluginId;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -86,9 +87,9 @@ pub async fn update(
     .ok_or_else(|| unknown(id))?;
     // A disabled plugin's queue is kept: enabling it again sends what waited.
     if enabled {
-        state.plugins.ensure(id);
+        state.plugins.ensure(PluginId(id));
     } else {
-        state.plugins.retire(id);
+        state.plugins.retire(PluginId(id));
     }
     Ok(HttpResponse::Ok().json(view))
 }
@@ -98,7 +99,7 @@ pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> ApiRes
     let id = parse_id(&id)?;
     let deleted = db::run(&state.pool, move |conn| Ok(db::plugins::delete(conn, id)?)).await?;
     if deleted {
-        state.plugins.retire(id);
+        state.plugins.retire(PluginId(id));
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(unknown(id))
@@ -121,6 +122,6 @@ pub async fn rotate(state: web::Data<AppState>, id: web::Path<String>) -> ApiRes
     .ok_or_else(|| unknown(id))?;
     tracing::info!(plugin_id = id, "plugin credentials rotated");
     // The actor signs with the new secret from now on.
-    state.plugins.ensure(id);
+    state.plugins.ensure(PluginId(id));
     Ok(HttpResponse::Ok().json(plugin))
 }

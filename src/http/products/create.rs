@@ -1,5 +1,6 @@
 //! `POST /api/v1/products` `{"sku","title"}` → 201 with the product.
 
+use crate::domain::ids::ChannelId;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -27,7 +28,7 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewProduct>) -> ApiRe
     .await;
     match created {
         Ok((product, linked)) => {
-            linked.into_iter().for_each(|channel| state.channels.push_now(channel));
+            linked.into_iter().for_each(|channel| state.channels.push_now(ChannelId(channel)));
             Ok(HttpResponse::Created()
                 .insert_header(("Location", format!("/api/v1/products/{}", product.sku)))
                 .json(ProductView::from(product)))

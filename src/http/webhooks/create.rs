@@ -1,6 +1,7 @@
 //! `POST /api/v1/webhooks` `{url, events, channel_id?}` → 201 with the subscription and its
 //! signing secret, shown this once. Events from now on reach it.
 
+use crate::domain::ids::SubscriptionId;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 
@@ -48,7 +49,7 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewSubscription>) -> 
     let sub = db::run(&state.pool, move |conn| Ok(db::webhooks::insert(conn, &values, &stored, now)?)).await?;
     tracing::info!(subscription_id = sub.id, "webhook subscription created");
     if sub.enabled {
-        state.webhooks.ensure(sub.id);
+        state.webhooks.ensure(SubscriptionId(sub.id));
     }
     let id = sub.id;
     Ok(HttpResponse::Created()

@@ -3,6 +3,7 @@
 //! `POST /api/v1/webhooks/{id}/deliveries/{delivery}/resend` (that delivery's event, again).
 //! Re-sent events keep their `webhook-id`.
 
+use crate::domain::ids::SubscriptionId;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -85,7 +86,7 @@ pub async fn replay(state: web::Data<AppState>, id: web::Path<String>, body: Bod
     })
     .await?
     .ok_or_else(|| unknown(id))?;
-    state.webhooks.deliver_now(id);
+    state.webhooks.deliver_now(SubscriptionId(id));
     Ok(HttpResponse::Accepted().json(json!({ "queued": queued })))
 }
 
@@ -99,7 +100,7 @@ pub async fn resend(state: web::Data<AppState>, path: web::Path<(String, String)
     })
     .await?
     .ok_or_else(|| not_found(&path.1))?;
-    state.webhooks.deliver_now(id);
+    state.webhooks.deliver_now(SubscriptionId(id));
     Ok(HttpResponse::Accepted().json(json!({ "queued": queued })))
 }
 

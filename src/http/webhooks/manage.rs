@@ -1,6 +1,7 @@
 //! `GET /api/v1/webhooks`, `GET/PATCH/DELETE /api/v1/webhooks/{id}` (PATCH: url, events,
 //! enabled) and `POST /api/v1/webhooks/{id}/rotate` (a new secret, shown once).
 
+use crate::domain::ids::SubscriptionId;
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
@@ -61,9 +62,9 @@ pub async fn update(state: web::Data<AppState>, id: web::Path<String>, body: Bod
         .await?
         .ok_or_else(|| unknown(id))?;
     if enabled {
-        state.webhooks.ensure(id);
+        state.webhooks.ensure(SubscriptionId(id));
     } else {
-        state.webhooks.retire(id);
+        state.webhooks.retire(SubscriptionId(id));
     }
     Ok(HttpResponse::Ok().json(SubscriptionView::new(sub, None)))
 }
@@ -72,7 +73,7 @@ pub async fn update(state: web::Data<AppState>, id: web::Path<String>, body: Bod
 pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
     if db::run(&state.pool, move |conn| Ok(db::webhooks::delete(conn, id)?)).await? {
-        state.webhooks.retire(id);
+        state.webhooks.retire(SubscriptionId(id));
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(unknown(id))
@@ -93,6 +94,6 @@ pub async fn rotate(state: web::Data<AppState>, id: web::Path<String>) -> ApiRes
     .await?
     .ok_or_else(|| unknown(id))?;
     tracing::info!(subscription_id = id, "webhook secret rotated");
-    state.webhooks.ensure(id);
+    state.webhooks.ensure(SubscriptionId(id));
     Ok(HttpResponse::Ok().json(SubscriptionView::new(sub, Some(secret))))
 }

@@ -1,0 +1,106 @@
+//! The HTTP both connectors speak: one client, the store-wide hold a 429 puts on every call,
+//! the back-off between attempts, and what one answer means (a body, something to try again,
+//! or a refusal).
+
+use std::time::Duration;
+
+use super::ConnectorError;
+
+/// The HTTP client connectors share: TLS through OpenSSL, a bounded wait for every call.
+pub fn http_client() -> awc::Client {
+    awc::Client::builder().timeout(Duration::from_secs(30)).disable_redirects().finish()
+}
+
+/// `Retry-After` as seconds, which Shopify may send fractional ("2.0").
+pub fn retry_after(headers: &awc::http::header::HeaderMap) -> Duration {
+    headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(|s| Duration::from_secs_f64(s.min(600.0)))
+        .unwrap_or(Duration::from_secs(1))
+}
+
+/// A store-wide "not before" time: a 429's `Retry-After` holds every call this connector
+/// makes (polls, pushes, reads), not only the one that was refused, since marketplaces rate
+/// limit per app and store.
+#[derive(Clone, Default)]
+pub struct RateGate(std::rc::Rc<std::cell::Cell<Option<std::time::Instant>>>);
+
+impl RateGate {
+    /// Waits until the store said calls may resume.
+    pub async fn wait(&self) {
+        if let Some(until) = self.0.get() {
+            let now = std::time::Instant::now();
+            if until > now {
+                actix_web::rt::time::sleep(until - now).await;
+            }
+        }
+    }
+
+    /// Holds every call for `wait` from now (never shortens a longer hold).
+    pub fn hold(&self, wait: Duration) {
+        let until = std::time::Instant::now() + wait;
+        if self.0.get().is_none_or(|u| u < until) {
+            self.0.set(Some(until));
+        }
+    }
+}
+
+/// The pause before retry `attempt` after a transient failure: 200 ms doubling, capped at 6.4 s.
+pub async fn backoff(attempt: u32) {
+    actix_web::rt::time::sleep(Duration::from_millis(200 << attempt.min(5))).await;
+}
+
+/// How often a connector tries one call before giving up on this poll.
+pub const ATTEMPTS: u32 = 6;
+
+/// What one attempt at a marketplace call came to.
+pub enum Answer {
+    /// A 2xx: its body and headers.
+    Body(Vec<u8>, awc::http::header::HeaderMap),
+    /// Worth another attempt (a transport error, a 5xx, a 429 whose wait is already held).
+    Retry(ConnectorError),
+    /// The marketplace refused: trying again would not help.
+    Refused(ConnectorError),
+}
+
+/// Reads one attempt's answer (at most `limit` bytes of body) and says what it means: 401/403
+/// refuse our credentials; a 429 holds every call of this connector for its `Retry-After`; a
+/// transport error or 5xx waits out `backoff(attempt)`; any other non-2xx is refused with
+/// its body. `platform` names the marketplace in the log.
+pub async fn read_answer(
+    sent: Result<awc::ClientResponse, awc::error::SendRequestError>,
+    gate: &RateGate,
+    attempt: u32,
+    limit: usize,
+    platform: &str,
+) -> Answer {
+    let mut resp = match sent {
+        Ok(r) => r,
+        Err(e) => {
+            backoff(attempt).await;
+            return Answer::Retry(ConnectorError::Transient(e.to_string()));
+        }
+    };
+    let status = resp.status();
+    let bytes = resp.body().limit(limit).await.unwrap_or_default().to_vec();
+    match status.as_u16() {
+        200..=299 => Answer::Body(bytes, resp.headers().clone()),
+        401 | 403 => {
+            Answer::Refused(ConnectorError::Unauthorized(String::from_utf8_lossy(&bytes).chars().take(300).collect()))
+        }
+        429 => {
+            let wait = retry_after(resp.headers());
+            tracing::info!(?wait, platform, "the marketplace answered 429; waiting as told");
+            gate.hold(wait);
+            Answer::Retry(ConnectorError::RateLimited(wait))
+        }
+        500..=599 => {
+            backoff(attempt).await;
+            Answer::Retry(ConnectorError::Transient(format!("HTTP {status}")))
+        }
+        _ => Answer::Refused(ConnectorError::Permanent(format!("HTTP {status}: {}", String::from_utf8_lossy(&bytes)))),
+    }
+}
