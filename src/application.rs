@@ -75,6 +75,12 @@ impl Application {
             settings.webhooks.allow_private_networks,
             inventory.clone(),
         );
+        {
+            let plugins = plugins.clone();
+            inventory.do_send(crate::actors::inventory::Listen(crate::actors::inventory::Listener::PluginRevival(
+                Box::new(move |id| plugins.ensure(id)),
+            )));
+        }
         for plugin in db::run(&pool, |conn| Ok(db::plugins::list(conn)?)).await?.iter().filter(|p| p.enabled) {
             plugins.ensure(PluginId(plugin.id));
         }

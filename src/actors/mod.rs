@@ -15,7 +15,7 @@
 //! | `CreateFulfilment` | `http/fulfilments/create.rs`, `http/plugin_api` fulfilments | InventoryActor | ship lines: stock off their source, a fulfilment queued for the channel |
 //! | `DeleteProduct`, `DeleteChannel` | `http/products/delete.rs`, `http/channels/delete.rs` | InventoryActor | removal, refused while open orders hold stock |
 //! | `StoreCatalogue` | ChannelActor (`SyncCatalogue`) | InventoryActor | a channel's listings stored, pushes queued for new links |
-//! | `Subscribe`, `Listen` | tests; the channel and plugin registries as each actor starts; `webhook::watch::start` | InventoryActor | who hears the broadcast below |
+//! | `Subscribe`, `Listen` | tests; the channel and plugin registries as each actor starts; `webhook::watch::start`; `Application` (who revives a dead plugin actor) | InventoryActor | who hears the broadcast below |
 //! | `Drain` | `Application` at shutdown | InventoryActor | resolves once nothing is queued or in flight |
 //! | `StockChanged` | InventoryActor, after each commit | `Subscribe`rs | one SKU's new figures |
 //! | `WorkQueued` | InventoryActor, after a commit queuing pushes or routing orders | the ChannelActor / PluginActor concerned | runs its push or send round (as `PushNow` / `SendNow`) |

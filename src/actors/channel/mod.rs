@@ -83,6 +83,8 @@ pub struct ChannelActor {
     verify_timer: Option<SpawnHandle>,
     retired: bool,
     restarts: u32,
+    /// Test hook (`InjectPanic`): the next timer poll panics inside the connector call.
+    panic_next: bool,
 }
 
 impl ChannelActor {
@@ -109,6 +111,7 @@ impl ChannelActor {
             verify_timer: None,
             retired: false,
             restarts: 0,
+            panic_next: false,
         }
     }
 
@@ -204,7 +207,8 @@ impl Handler<PollNow> for ChannelActor {
             return;
         }
         let span = tracing::info_span!("channel.poll", channel_id = self.id);
-        let guarded = crate::actors::supervision::guarded(async move { poller.poll().await }, span);
+        let panic_now = std::mem::take(&mut self.panic_next);
+        let guarded = crate::actors::supervision::guarded(async move { poller.poll_or_panic(panic_now).await }, span);
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {
             let again = act.poll.end();
             let error = match result {
@@ -431,8 +435,6 @@ impl Handler<Retire> for ChannelActor {
 impl Handler<InjectPanic> for ChannelActor {
     type Result = ();
     fn handle(&mut self, _: InjectPanic, _: &mut Context<Self>) {
-        if let Some(poller) = &self.poller {
-            poller.panic_next();
-        }
+        self.panic_next = true;
     }
 }

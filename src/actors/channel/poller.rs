@@ -5,7 +5,6 @@
 //! twice is harmless (an unchanged order is recognised and skipped). The actor's timer polls
 //! run one at a time (its `Turn`).
 
-use std::cell::Cell;
 use std::rc::Rc;
 
 use actix::Addr;
@@ -21,13 +20,11 @@ pub struct Poller {
     pub connector: Rc<dyn Connector>,
     pub inventory: Addr<InventoryActor>,
     pub pool: DbPool,
-    /// Test hook: the next poll panics inside the connector call.
-    panic_next: Cell<bool>,
 }
 
 impl Poller {
     pub fn new(channel: Channel, connector: Rc<dyn Connector>, inventory: Addr<InventoryActor>, pool: DbPool) -> Self {
-        Poller { channel, connector, inventory, pool, panic_next: Cell::new(false) }
+        Poller { channel, connector, inventory, pool }
     }
 
     pub fn id(&self) -> i64 {
@@ -36,13 +33,19 @@ impl Poller {
 
     /// Fetches and imports everything changed on the channel since the cursor.
     pub async fn poll(&self) -> Result<ImportOutcome, ActorError> {
+        self.poll_or_panic(false).await
+    }
+
+    /// `poll`, panicking inside the connector call first when `panic_now` (the test hook
+    /// `InjectPanic`, for the actor's own timer poll only).
+    pub async fn poll_or_panic(&self, panic_now: bool) -> Result<ImportOutcome, ActorError> {
         let id = self.channel.id;
         let state = db::run(&self.pool, move |conn| Ok(db::orders::channel_state(conn, id)?)).await?;
         let since = state.cursor_updated_at.map(|c| c - OVERLAP_MS);
         let mut total = ImportOutcome::default();
         let mut page_token = None;
         for _ in 0..MAX_PAGES {
-            if self.panic_next.take() {
+            if panic_now {
                 panic!("injected connector panic (test hook)");
             }
             let page = self.connector.fetch_orders(since, page_token.take()).await?;
@@ -55,9 +58,5 @@ impl Poller {
             }
         }
         Ok(total)
-    }
-
-    pub fn panic_next(&self) {
-        self.panic_next.set(true);
     }
 }

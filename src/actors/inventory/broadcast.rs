@@ -32,6 +32,9 @@ pub enum Listener {
     Plugin(PluginId, WeakRecipient<WorkQueued>),
     /// `EventsCommitted` after every commit.
     Events(Recipient<EventsCommitted>),
+    /// Called with a plugin given orders whose actor has died outright (not a caught panic,
+    /// which restarts it in place): the plugin registry starts a fresh one.
+    PluginRevival(Box<dyn Fn(PluginId) + Send>),
 }
 
 /// Adds a listener; a channel's or plugin's replaces the one before it (a restarted actor).
@@ -51,6 +54,7 @@ pub(super) struct Listeners {
     channels: HashMap<ChannelId, WeakRecipient<WorkQueued>>,
     plugins: HashMap<PluginId, WeakRecipient<WorkQueued>>,
     events: Vec<Recipient<EventsCommitted>>,
+    revive_plugin: Option<Box<dyn Fn(PluginId) + Send>>,
 }
 
 impl Listeners {
@@ -64,13 +68,19 @@ impl Listeners {
                 self.plugins.insert(id, r);
             }
             Listener::Events(r) => self.events.push(r),
+            Listener::PluginRevival(f) => self.revive_plugin = Some(f),
         }
     }
 
     /// Tells everyone concerned what one commit did.
     pub(super) fn announce(&mut self, push_channels: &BTreeSet<i64>, routed: &BTreeSet<i64>, moved: Vec<StockChanged>) {
-        wake(&mut self.channels, push_channels.iter().map(|id| ChannelId(*id)));
-        wake(&mut self.plugins, routed.iter().map(|id| PluginId(*id)));
+        wake(&mut self.channels, push_channels.iter().map(|id| ChannelId(*id)), |_| {});
+        let revive = &self.revive_plugin;
+        wake(&mut self.plugins, routed.iter().map(|id| PluginId(*id)), |id| {
+            if let Some(revive) = revive {
+                revive(id);
+            }
+        });
         self.events.retain(|r| r.connected());
         self.events.iter().for_each(|r| r.do_send(EventsCommitted));
         if !moved.is_empty() && !self.stock.is_empty() {
@@ -82,13 +92,18 @@ impl Listeners {
     }
 }
 
+/// Wakes the listener of each id. One whose actor died while its registry still holds it
+/// (`upgrade` succeeds, the mailbox is closed) goes to `dead`; one its registry let go of
+/// (retired) is forgotten.
 fn wake<Id: std::hash::Hash + Eq>(
     listeners: &mut HashMap<Id, WeakRecipient<WorkQueued>>,
     ids: impl Iterator<Item = Id>,
+    mut dead: impl FnMut(Id),
 ) {
     for id in ids {
         match listeners.get(&id).map(WeakRecipient::upgrade) {
-            Some(Some(r)) => r.do_send(WorkQueued),
+            Some(Some(r)) if r.connected() => r.do_send(WorkQueued),
+            Some(Some(_)) => dead(id),
             Some(None) => {
                 listeners.remove(&id);
             }

@@ -30,23 +30,47 @@ pub fn start(pool: DbPool, webhooks: WebhookRegistry, inventory: &Addr<Inventory
     inventory.do_send(Listen(Listener::Events(watcher.recipient())));
 }
 
+/// The safety-net look, every `webhooks.watch_interval_ms`.
+#[derive(Message)]
+#[rtype(result = "()")]
+struct Tick;
+
 impl Actor for EventWatcher {
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Context<Self>) {
-        ctx.notify(EventsCommitted);
-        ctx.run_interval(self.interval, |_, ctx| ctx.notify(EventsCommitted));
+        ctx.notify(Tick);
+        ctx.run_interval(self.interval, |_, ctx| ctx.notify(Tick));
+    }
+}
+
+impl Handler<Tick> for EventWatcher {
+    type Result = ();
+
+    /// A tick while a look runs is dropped: the look under way sees what it would have, so a
+    /// slow database is not looked at back to back.
+    fn handle(&mut self, _: Tick, ctx: &mut Context<Self>) {
+        if !self.looking {
+            self.look(ctx);
+        }
     }
 }
 
 impl Handler<EventsCommitted> for EventWatcher {
     type Result = ();
 
+    /// A commit during a look may have written events that look missed: look again after it.
     fn handle(&mut self, _: EventsCommitted, ctx: &mut Context<Self>) {
         if self.looking {
             self.look_again = true;
-            return;
+        } else {
+            self.look(ctx);
         }
+    }
+}
+
+impl EventWatcher {
+    fn look(&mut self, ctx: &mut Context<Self>) {
         self.looking = true;
         let seen = self.seen;
         let look = db::run(&self.pool, move |conn| {
