@@ -81,6 +81,22 @@ pub fn change_effects(before: SyncSettings, after: SyncSettings) -> ChangeEffect
     }
 }
 
+/// The key that tells a webhook delivered twice from two webhooks. Shopify's
+/// `X-Shopify-Webhook-Id` names one event. WooCommerce's `X-WC-Webhook-Delivery-ID` is
+/// `wp_hash(webhook id . current second)` (`WC_Webhook::get_new_delivery_id`), so two events of
+/// one webhook in the same second share it: the body (the order as it stands) tells them apart,
+/// and a true repeat carries the same body.
+pub fn inbound_webhook_key(kind: ChannelKind, delivery_id: &str, body: &[u8]) -> String {
+    match kind {
+        ChannelKind::Shopify => delivery_id.to_string(),
+        ChannelKind::WooCommerce => {
+            use sha2::Digest;
+            let digest = sha2::Sha256::digest(body);
+            format!("{delivery_id}:{}", hex::encode(&digest[..16]))
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,5 +133,14 @@ mod tests {
         }
         let err = ChannelKind::parse("etsy").unwrap_err();
         assert_eq!(err.to_string(), "\"etsy\" is not a channel kind; one of shopify, woocommerce");
+    }
+
+    #[test]
+    fn two_woocommerce_events_in_one_second_are_two_and_a_repeat_is_one() {
+        let first = inbound_webhook_key(ChannelKind::WooCommerce, "abc", br#"{"id":1}"#);
+        let second = inbound_webhook_key(ChannelKind::WooCommerce, "abc", br#"{"id":2}"#);
+        assert_ne!(first, second);
+        assert_eq!(first, inbound_webhook_key(ChannelKind::WooCommerce, "abc", br#"{"id":1}"#));
+        assert_eq!(inbound_webhook_key(ChannelKind::Shopify, "w-1", b"x"), "w-1");
     }
 }

@@ -64,7 +64,7 @@ pub async fn channel_webhook(
         );
         return Err(ApiError::Unauthorized);
     }
-    if let Some(webhook_id) = webhook_id.map(str::to_string) {
+    if let Some(webhook_id) = webhook_id.map(|w| crate::domain::channel::inbound_webhook_key(kind, w, &body)) {
         let first =
             db::run(&state.pool, move |conn| Ok(db::orders::first_sighting(conn, id, &webhook_id, db::now_ms())?))
                 .await?;

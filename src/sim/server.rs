@@ -56,7 +56,6 @@ pub struct SimState {
     request_log: Mutex<Vec<Value>>,
     bucket: Mutex<Bucket>,
     requests: AtomicU64,
-    deliveries: AtomicU64,
     webhook_secret: Option<String>,
     webhook_tx: Option<UnboundedSender<Delivery>>,
 }
@@ -86,11 +85,6 @@ impl SimState {
 
     pub fn requests_served(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
-    }
-
-    /// Next `X-WC-Webhook-Delivery-ID`.
-    pub fn next_delivery_id(&self) -> u64 {
-        self.deliveries.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     pub fn webhook_secret(&self) -> Option<&str> {
@@ -155,7 +149,6 @@ pub async fn start(kind: Kind, opts: SimOptions, routes: fn(&mut web::ServiceCon
         request_log: Mutex::new(Vec::new()),
         bucket: Mutex::new(Bucket::new()),
         requests: AtomicU64::new(0),
-        deliveries: AtomicU64::new(0),
         webhook_secret: opts.webhook_secret,
         webhook_tx,
     });

@@ -127,6 +127,18 @@ pub fn wordpress_json(v: &Value) -> Vec<u8> {
     v.to_string().replace('/', "\\/").into_bytes()
 }
 
+/// The id of the simulated shop's one order webhook.
+const WEBHOOK_ID: u64 = 1;
+
+/// WooCommerce's `X-WC-Webhook-Delivery-ID`: `wp_hash(webhook id . strtotime('now'))`
+/// (`WC_Webhook::get_new_delivery_id`), the same for every delivery of one webhook within a
+/// second. (wp_hash is an HMAC-MD5 keyed by the site's salt; any hash of the two shows the
+/// same collisions.)
+pub fn delivery_id(webhook_id: u64, unix_seconds: i64) -> String {
+    use sha2::Digest;
+    hex::encode(&sha2::Sha256::digest(format!("{webhook_id}{unix_seconds}").as_bytes())[..16])
+}
+
 /// `order.created` on creation, `order.updated` on any later change.
 pub fn webhooks(state: &SimState, o: &Order, event: Event) -> Vec<Delivery> {
     let (topic, ev) = match event {
@@ -139,8 +151,8 @@ pub fn webhooks(state: &SimState, o: &Order, event: Event) -> Vec<Delivery> {
         ("X-WC-Webhook-Topic".to_string(), topic.to_string()),
         ("X-WC-Webhook-Resource".to_string(), "order".to_string()),
         ("X-WC-Webhook-Event".to_string(), ev.to_string()),
-        ("X-WC-Webhook-ID".to_string(), "1".to_string()),
-        ("X-WC-Webhook-Delivery-ID".to_string(), state.next_delivery_id().to_string()),
+        ("X-WC-Webhook-ID".to_string(), WEBHOOK_ID.to_string()),
+        ("X-WC-Webhook-Delivery-ID".to_string(), delivery_id(WEBHOOK_ID, chrono::Utc::now().timestamp())),
         ("User-Agent".to_string(), "WooCommerce/9.4.0 Hookshot (WordPress/6.7)".to_string()),
     ];
     if let Some(secret) = state.webhook_secret() {

@@ -149,3 +149,38 @@ async fn a_panicking_connector_restarts_only_its_actor() {
         app.stop().await;
     }
 }
+
+#[actix_web::test]
+async fn woocommerce_webhooks_sharing_a_delivery_id_each_import_their_order() {
+    // WooCommerce names a delivery after its webhook and the current second
+    // (`WC_Webhook::get_new_delivery_id`), so a burst of orders shares delivery ids, as the
+    // simulator's do; each order must still come in by its webhook (channels here poll hourly).
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        app.create_product("A").await;
+        app.set_stock("A", 20).await;
+        let hook = format!("{}/hooks/channels/1", app.address);
+        let sim = Sim::start("woocommerce", Some((hook, "hook-secret".into()))).await;
+        let id = app.create_channel("woocommerce", &sim.url(), "hook-secret").await;
+        assert_eq!(id, 1);
+        for _ in 0..100 {
+            if !app.channel(id).await["status"]["last_poll_at"].is_null() {
+                break;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // Five orders within well under a second: at least three share a second, and so a
+        // delivery id.
+        let mut external = Vec::new();
+        for _ in 0..5 {
+            external.push(sim.order(&[("A", 1)], true).await.1);
+        }
+        for ext in &external {
+            assert!(wait_for_order(&app, id, ext).await, "{backend:?}: order {ext} was not imported by its webhook");
+        }
+        assert_eq!(app.orders("").await.len(), 5, "{backend:?}");
+        assert_eq!(app.inventory("A").await["available"], 15, "{backend:?}");
+        app.stop().await;
+    }
+}
