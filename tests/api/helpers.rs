@@ -258,8 +258,10 @@ impl TestApp {
 
     /// Syncs `channel_id` until `done` holds for its orders; gives up after a bounded number
     /// of rounds (the channel's poll may already be running: a sync then queues another).
+    /// The bound is a minute: under Shopify's cost throttle, with pushes spending the same
+    /// budget, one poll can take well over the 15 s this allowed before.
     pub async fn sync_until(&self, channel_id: i64, what: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-        for round in 0..300 {
+        for round in 0..1200 {
             if round % 10 == 0 {
                 self.sync(channel_id).await;
             }
