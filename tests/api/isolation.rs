@@ -41,6 +41,16 @@ async fn wait_for_order(app: &TestApp, channel_id: i64, external: &str) -> bool 
     false
 }
 
+/// Waits (at most 2 s) for the channel's first poll, which runs as its actor starts.
+async fn first_poll_done(app: &TestApp, channel_id: i64) {
+    for _ in 0..100 {
+        if !app.channel(channel_id).await["status"]["last_poll_at"].is_null() {
+            break;
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
 #[actix_web::test]
 async fn signed_webhooks_import_at_once_and_forged_ones_are_refused() {
     for backend in backends() {
@@ -55,12 +65,7 @@ async fn signed_webhooks_import_at_once_and_forged_ones_are_refused() {
             let id = app.create_channel(kind, &sim.url(), "hook-secret").await;
             assert_eq!(id, 1);
             // Let the first poll (at actor start) finish before the order exists.
-            for _ in 0..100 {
-                if !app.channel(id).await["status"]["last_poll_at"].is_null() {
-                    break;
-                }
-                actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
-            }
+            first_poll_done(&app, id).await;
             let (_, ext) = sim.order(&[("A", 1)], true).await;
             assert!(wait_for_order(&app, id, &ext).await, "{backend:?} {kind}: webhook did not trigger an import");
 
@@ -164,12 +169,7 @@ async fn woocommerce_webhooks_sharing_a_delivery_id_each_import_their_order() {
         let sim = Sim::start("woocommerce", Some((hook, "hook-secret".into()))).await;
         let id = app.create_channel("woocommerce", &sim.url(), "hook-secret").await;
         assert_eq!(id, 1);
-        for _ in 0..100 {
-            if !app.channel(id).await["status"]["last_poll_at"].is_null() {
-                break;
-            }
-            actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        first_poll_done(&app, id).await;
         // Five orders within well under a second: at least three share a second, and so a
         // delivery id.
         let mut external = Vec::new();
