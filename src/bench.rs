@@ -169,6 +169,7 @@ pub async fn import(database_url: &str, orders: usize) -> anyhow::Result<f64> {
         updated_at: now,
         ships_from: "api".into(),
         reserve_unpaid: true,
+        options: "{}".into(),
     };
     let channel = db::run(&pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?;
     eprintln!("bench: importing");

@@ -297,6 +297,7 @@ async fn insert_channel(pool: &db::DbPool, kind: &'static str, webhook_secret: &
         updated_at: now,
         ships_from: "api".into(),
         reserve_unpaid: true,
+        options: "{}".into(),
     };
     Ok(db::run(pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?.id)
 }

@@ -85,6 +85,9 @@ pub struct OutboundFulfilment {
     pub tracking_url: Option<String>,
     /// Every line of the order is now shipped (WooCommerce then completes the order).
     pub completes_order: bool,
+    /// When Chorus recorded it (ms): a resend recognises what an earlier, unanswered attempt
+    /// created on the channel by its lines and a time no earlier than this.
+    pub created_at: i64,
 }
 
 /// One stock figure for one listing.
@@ -117,12 +120,15 @@ pub fn for_channel(
     kind: ChannelKind,
     base_url: &str,
     sealed_credentials: &str,
+    options: &crate::domain::channel::ChannelOptions,
     secrets: &crate::secrets::SecretBox,
 ) -> Result<Rc<dyn Connector>, ConnectorError> {
     let creds = secrets.open_values(sealed_credentials).map_err(ConnectorError::Credentials)?;
     let cred = |k: &str| creds.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
     Ok(match kind {
-        ChannelKind::Shopify => Rc::new(shopify::Shopify::new(base_url, cred("access_token"))),
+        ChannelKind::Shopify => {
+            Rc::new(shopify::Shopify::new(base_url, cred("access_token"), options.location.clone()))
+        }
         ChannelKind::WooCommerce => {
             Rc::new(woocommerce::WooCommerce::new(base_url, cred("consumer_key"), cred("consumer_secret")))
         }
@@ -171,4 +177,13 @@ mod tests {
 pub struct CataloguePage {
     pub listings: Vec<Listing>,
     pub next: Option<String>,
+    /// The location whose stock the channel manages, where the marketplace has several.
+    pub location: Option<Location>,
+}
+
+/// A marketplace's stock location, as it names it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Location {
+    pub id: String,
+    pub name: String,
 }

@@ -25,9 +25,15 @@ pub struct Channel {
     /// The source its orders ship from when fulfilled outside Chorus (`api`, `plugin:<id>`).
     pub ships_from: String,
     pub reserve_unpaid: bool,
+    /// JSON object: [`crate::domain::channel::ChannelOptions`].
+    pub options: String,
 }
 
 impl Channel {
+    pub fn options(&self) -> crate::domain::channel::ChannelOptions {
+        crate::domain::channel::ChannelOptions::from_stored(&self.options)
+    }
+
     pub fn sync_settings(&self) -> SyncSettings {
         SyncSettings {
             import_unpaid: self.import_unpaid,
@@ -81,6 +87,7 @@ pub struct ChannelValues {
     pub updated_at: i64,
     pub ships_from: String,
     pub reserve_unpaid: bool,
+    pub options: String,
 }
 
 pub fn insert(conn: &mut DbConn, values: &ChannelValues, now: i64) -> QueryResult<Channel> {
@@ -154,6 +161,7 @@ pub fn change(
             updated_at: now,
             ships_from: current.ships_from,
             reserve_unpaid: current.reserve_unpaid,
+            options: current.options,
         };
         change(&mut values);
         let channel = update(conn, id, &values)?;

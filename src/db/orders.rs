@@ -152,6 +152,8 @@ pub struct ChannelStateRow {
     pub last_push_at: Option<i64>,
     pub last_push_error: Option<String>,
     pub pushes_sent: i64,
+    /// JSON `{"id", "name"}`: the location the channel manages, as last read.
+    pub location: Option<String>,
 }
 
 /// The orders of one channel with these external ids, with their lines.
@@ -329,6 +331,18 @@ pub fn record_poll(conn: &mut DbConn, channel_id: i64, error: Option<&str>, now:
         .on_conflict(channel_state::channel_id)
         .do_update()
         .set((channel_state::last_poll_at.eq(Some(now)), channel_state::last_error.eq(error)))
+        .execute(c))?;
+    Ok(())
+}
+
+/// Records the location the channel manages (JSON `{"id", "name"}`).
+pub fn record_location(conn: &mut DbConn, channel_id: i64, location: &str) -> QueryResult<()> {
+    let values = (channel_state::channel_id.eq(channel_id), channel_state::location.eq(Some(location)));
+    crate::per_backend!(conn, c => diesel::insert_into(channel_state::table)
+        .values(values)
+        .on_conflict(channel_state::channel_id)
+        .do_update()
+        .set(channel_state::location.eq(Some(location)))
         .execute(c))?;
     Ok(())
 }

@@ -52,6 +52,7 @@ diesel::table! {
         updated_at -> BigInt,
         ships_from -> Text,
         reserve_unpaid -> Bool,
+        options -> Text,
     }
 }
 
@@ -234,6 +235,7 @@ diesel::table! {
         last_push_at -> Nullable<BigInt>,
         last_push_error -> Nullable<Text>,
         pushes_sent -> BigInt,
+        location -> Nullable<Text>,
     }
 }
 

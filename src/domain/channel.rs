@@ -52,6 +52,46 @@ impl fmt::Display for ChannelKind {
     }
 }
 
+/// The connector's own settings of a channel (`options` in the API): what only one
+/// marketplace's connector reads.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChannelOptions {
+    /// Shopify: the location whose stock the channel manages, by id (`gid://shopify/Location/…`
+    /// or the number alone) or name; unset, the shop's primary location.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+    /// WooCommerce over https: send the consumer key and secret in the query string instead of
+    /// the `Authorization` header, for servers that strip the header.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub query_string_auth: bool,
+}
+
+impl ChannelOptions {
+    /// Options stored by this version; unreadable ones (written by hand) count as none.
+    pub fn from_stored(raw: &str) -> ChannelOptions {
+        serde_json::from_str(raw).unwrap_or_default()
+    }
+
+    /// The option a kind does not read, or a malformed value, as (field, reason).
+    pub fn check(&self, kind: ChannelKind) -> Result<(), (&'static str, String)> {
+        match kind {
+            ChannelKind::Shopify if self.query_string_auth => {
+                Err(("options.query_string_auth", "is a WooCommerce option".into()))
+            }
+            ChannelKind::WooCommerce if self.location.is_some() => {
+                Err(("options.location", "is a Shopify option".into()))
+            }
+            _ => match &self.location {
+                Some(l) if l.trim().is_empty() || l.chars().count() > 200 => {
+                    Err(("options.location", "must be a location id or name of 1 to 200 characters".into()))
+                }
+                _ => Ok(()),
+            },
+        }
+    }
+}
+
 /// The settings of a channel whose change reaches beyond its own row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SyncSettings {

@@ -42,6 +42,8 @@ impl Listing {
 pub struct Line {
     pub id: u64,
     pub sku: String,
+    /// The location the line is stocked and shipped from (Shopify; 1 elsewhere).
+    pub location: u64,
     pub quantity: i64,
     /// Unit price in minor units.
     pub price_minor: i64,
@@ -97,6 +99,8 @@ pub struct Order {
     pub refunds: Vec<Vec<RefundLine>>,
     /// Whether this order's quantities are currently taken out of stock.
     pub stock_taken: bool,
+    /// Locations whose fulfillment orders the merchant put on hold (Shopify `ON_HOLD`).
+    pub holds: Vec<u64>,
     pub lines: Vec<Line>,
 }
 
@@ -253,7 +257,16 @@ pub struct NewLine {
     pub sku: String,
     pub quantity: i64,
     pub price_minor: i64,
+    /// The location it sells from: [`PRIMARY_LOCATION`] unless the tester names another.
+    pub location: u64,
 }
+
+/// The shop's primary location (Shopify's `location` without an id); WooCommerce's only one.
+pub const PRIMARY_LOCATION: u64 = 1;
+
+/// The simulated Shopify shop's locations: the primary one, and a second that sorts first by
+/// name, so a client taking the first location listed meets the wrong one, as on real shops.
+pub const SHOPIFY_LOCATIONS: [(u64, &str); 2] = [(PRIMARY_LOCATION, "Main warehouse"), (2, "Annex")];
 
 #[derive(Debug)]
 pub struct Store {
@@ -261,7 +274,10 @@ pub struct Store {
     ids: IdScheme,
     pub clock: Clock,
     pub listings: BTreeMap<String, Listing>,
+    /// Stock at the primary location.
     pub stock: BTreeMap<String, i64>,
+    /// Stock at the other locations, by (location, SKU); an absent entry: not stocked there.
+    pub elsewhere: BTreeMap<(u64, String), i64>,
     pub orders: Vec<Order>,
     pub fulfilments: Vec<Value>,
     /// Every accepted stock push through a platform API (`GET /_sim/stock_calls`).
@@ -281,6 +297,7 @@ impl Store {
             clock: Clock::default(),
             listings: BTreeMap::new(),
             stock: BTreeMap::new(),
+            elsewhere: BTreeMap::new(),
             orders: Vec::new(),
             fulfilments: Vec::new(),
             stock_calls: Vec::new(),
@@ -289,6 +306,34 @@ impl Store {
             next_order: 1,
             next_line: 1,
         }
+    }
+
+    /// Sets a SKU's stock at a location, creating its listing first if needed.
+    pub fn set_stock_at(&mut self, location: u64, sku: &str, quantity: i64) {
+        if location == PRIMARY_LOCATION {
+            return self.set_stock(sku, quantity);
+        }
+        if !self.listings.contains_key(sku) {
+            self.set_stock(sku, 0);
+        }
+        self.elsewhere.insert((location, sku.to_string()), quantity);
+    }
+
+    /// A SKU's stock at a location; None when it is not stocked there.
+    pub fn stock_at(&self, location: u64, sku: &str) -> Option<i64> {
+        if location == PRIMARY_LOCATION {
+            self.stock.get(sku).copied()
+        } else {
+            self.elsewhere.get(&(location, sku.to_string())).copied()
+        }
+    }
+
+    /// A SKU's stock over every location (Shopify's `inventoryQuantity`).
+    pub fn total_stock(&self, sku: &str) -> i64 {
+        self.elsewhere
+            .iter()
+            .filter(|((_, s), _)| s == sku)
+            .fold(self.stock_of(sku), |sum, (_, q)| sum.saturating_add(*q))
     }
 
     /// Sets a SKU's stock, creating its listing first if needed.
@@ -325,6 +370,11 @@ impl Store {
     /// Applies stock figures pushed through a platform API to listed SKUs and records the call.
     /// Unlisted SKUs are skipped; nothing is recorded when no item applies.
     pub fn push_stock(&mut self, items: &[(String, i64)]) {
+        self.push_stock_at(PRIMARY_LOCATION, items)
+    }
+
+    /// [`Store::push_stock`] at one location.
+    pub fn push_stock_at(&mut self, location: u64, items: &[(String, i64)]) {
         let applied: Vec<Value> = items
             .iter()
             .filter(|(sku, _)| self.listings.contains_key(sku))
@@ -335,11 +385,14 @@ impl Store {
         }
         for (sku, q) in items {
             if self.listings.contains_key(sku) {
-                self.stock.insert(sku.clone(), *q);
+                match location {
+                    PRIMARY_LOCATION => self.stock.insert(sku.clone(), *q),
+                    other => self.elsewhere.insert((other, sku.clone()), *q),
+                };
             }
         }
         let at_ms = self.clock.tick().timestamp_millis();
-        self.stock_calls.push(json!({ "at_ms": at_ms, "items": applied }));
+        self.stock_calls.push(json!({ "at_ms": at_ms, "location": location, "items": applied }));
     }
 
     /// Whether the platform holds stock for an order in this state: Shopify commits stock when
@@ -369,6 +422,7 @@ impl Store {
                 self.next_line += 1;
                 Line {
                     id,
+                    location: l.location,
                     listing: self.listings.get(&l.sku).cloned(),
                     sku: l.sku,
                     quantity: l.quantity,
@@ -393,10 +447,11 @@ impl Store {
             cancelled_at: None,
             refunds: Vec::new(),
             stock_taken: false,
+            holds: Vec::new(),
             lines,
         };
         if self.reserves(&order) {
-            take_stock(&mut self.stock, &mut order);
+            take_stock(&mut self.stock, &mut self.elsewhere, &mut order);
         }
         let id = order.id;
         self.orders.push(order);
@@ -420,7 +475,7 @@ impl Store {
         order.paid = true;
         order.on_hold = false;
         order.updated_at = now;
-        take_stock(&mut self.stock, order);
+        take_stock(&mut self.stock, &mut self.elsewhere, order);
         OrderChange::Done
     }
 
@@ -474,7 +529,7 @@ impl Store {
         if kind == Kind::WooCommerce {
             order.paid = true;
             order.on_hold = false;
-            take_stock(&mut self.stock, order);
+            take_stock(&mut self.stock, &mut self.elsewhere, order);
         }
         order.updated_at = now;
         OrderChange::Done
@@ -516,7 +571,7 @@ impl Store {
             if restock && want > 0 {
                 line.restocked += want;
                 if order.stock_taken || shipped > 0 {
-                    if let Some(s) = self.stock.get_mut(&line.sku) {
+                    if let Some(s) = stock_cell(&mut self.stock, &mut self.elsewhere, line.location, &line.sku) {
                         *s = s.saturating_add(want);
                     }
                 }
@@ -552,7 +607,7 @@ impl Store {
             // refunded earlier without restock, and shipped ones too (it has no shipments).
             if woo && order.stock_taken {
                 let back = (line.quantity - line.restocked).max(0);
-                if let Some(q) = self.stock.get_mut(&line.sku) {
+                if let Some(q) = stock_cell(&mut self.stock, &mut self.elsewhere, line.location, &line.sku) {
                     *q = q.saturating_add(back);
                 }
                 line.restocked = line.quantity;
@@ -576,7 +631,7 @@ impl Store {
             }
             if restock && order.stock_taken {
                 line.restocked += open;
-                if let Some(q) = self.stock.get_mut(&line.sku) {
+                if let Some(q) = stock_cell(&mut self.stock, &mut self.elsewhere, line.location, &line.sku) {
                     *q = q.saturating_add(open);
                 }
             }
@@ -591,16 +646,30 @@ impl Store {
 }
 
 /// Decrements stock for the order's listed SKUs (platforms let it go negative: oversold).
-fn take_stock(stock: &mut BTreeMap<String, i64>, order: &mut Order) {
+fn take_stock(stock: &mut BTreeMap<String, i64>, elsewhere: &mut BTreeMap<(u64, String), i64>, order: &mut Order) {
     if order.stock_taken {
         return;
     }
     for line in &order.lines {
-        if let Some(q) = stock.get_mut(&line.sku) {
+        if let Some(q) = stock_cell(stock, elsewhere, line.location, &line.sku) {
             *q = q.saturating_sub(line.quantity);
         }
     }
     order.stock_taken = true;
+}
+
+/// The stock figure of a SKU at a location, if it is stocked there.
+fn stock_cell<'a>(
+    stock: &'a mut BTreeMap<String, i64>,
+    elsewhere: &'a mut BTreeMap<(u64, String), i64>,
+    location: u64,
+    sku: &str,
+) -> Option<&'a mut i64> {
+    if location == PRIMARY_LOCATION {
+        stock.get_mut(sku)
+    } else {
+        elsewhere.get_mut(&(location, sku.to_string()))
+    }
 }
 
 /// Minor units as the platforms render money: "12.00".
@@ -627,12 +696,18 @@ mod tests {
     fn paid_order_takes_stock_and_cancel_restores_it() {
         let mut s = Store::new(Kind::WooCommerce);
         s.set_stock("A", 10);
-        let id = s.create_order(vec![NewLine { sku: "A".into(), quantity: 3, price_minor: 600 }], true);
+        let id = s.create_order(
+            vec![NewLine { sku: "A".into(), quantity: 3, price_minor: 600, location: PRIMARY_LOCATION }],
+            true,
+        );
         assert_eq!(s.stock["A"], 7);
         assert_eq!(s.cancel(id), OrderChange::Done);
         assert_eq!(s.stock["A"], 10);
         assert_eq!(s.cancel(id), OrderChange::Conflict("order is already cancelled"));
-        let unpaid = s.create_order(vec![NewLine { sku: "A".into(), quantity: 2, price_minor: 600 }], false);
+        let unpaid = s.create_order(
+            vec![NewLine { sku: "A".into(), quantity: 2, price_minor: 600, location: PRIMARY_LOCATION }],
+            false,
+        );
         assert_eq!(s.stock["A"], 10);
         assert_eq!(s.pay(unpaid), OrderChange::Done);
         assert_eq!(s.stock["A"], 8);

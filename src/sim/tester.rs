@@ -13,6 +13,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         web::scope("/_sim")
             .route("/stock", web::put().to(put_stock))
             .route("/stock", web::get().to(get_stock))
+            .route("/stock/{location}", web::put().to(put_stock_at))
+            .route("/stock/{location}", web::get().to(get_stock_at))
+            .route("/orders/{id}/hold", web::post().to(hold_order))
+            .route("/orders/{id}/release", web::post().to(release_order))
             .route("/orders", web::post().to(create_order))
             .route("/orders", web::get().to(list_orders))
             .route("/orders/{id}/cancel", web::post().to(cancel_order))
@@ -58,6 +62,82 @@ async fn put_stock(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse
     HttpResponse::Ok().json(&store.stock)
 }
 
+/// `PUT /_sim/stock/{location}` `{"SKU": quantity}`: stock at one of the shop's locations
+/// (Shopify: 1, the primary, or 2; WooCommerce has only 1).
+async fn put_stock_at(state: web::Data<SimState>, location: web::Path<u64>, body: web::Bytes) -> HttpResponse {
+    let location = location.into_inner();
+    if !known_location(state.kind, location) {
+        return bad_request(format!("the shop has no location {location}"));
+    }
+    let v = match parse_json(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(e),
+    };
+    let Some(map) = v.as_object() else { return bad_request("expected {\"SKU\": quantity, …}") };
+    {
+        let mut store = state.store();
+        for (sku, q) in map {
+            let Some(q) = q.as_i64().filter(|_| !sku.is_empty()) else {
+                return bad_request(format!("quantity for {sku:?} must be an integer"));
+            };
+            store.set_stock_at(location, sku, q);
+        }
+    }
+    get_stock_at(state, web::Path::from(location)).await
+}
+
+/// `GET /_sim/stock/{location}`: the SKUs stocked at the location, with their quantities.
+async fn get_stock_at(state: web::Data<SimState>, location: web::Path<u64>) -> HttpResponse {
+    let location = location.into_inner();
+    let store = state.store();
+    let at: Map<String, Value> = store
+        .listings
+        .keys()
+        .filter_map(|sku| store.stock_at(location, sku).map(|q| (sku.clone(), json!(q))))
+        .collect();
+    HttpResponse::Ok().json(at)
+}
+
+fn known_location(kind: Kind, location: u64) -> bool {
+    match kind {
+        Kind::Shopify => crate::sim::store::SHOPIFY_LOCATIONS.iter().any(|(id, _)| *id == location),
+        Kind::WooCommerce => location == crate::sim::store::PRIMARY_LOCATION,
+    }
+}
+
+/// `POST /_sim/orders/{id}/hold` `{"location": 1}`: the merchant holds the order's
+/// fulfillment order at that location (Shopify `ON_HOLD`); `/release` lifts it.
+async fn hold_order(state: web::Data<SimState>, id: web::Path<u64>, body: web::Bytes) -> HttpResponse {
+    set_hold(&state, id.into_inner(), &body, true)
+}
+
+async fn release_order(state: web::Data<SimState>, id: web::Path<u64>, body: web::Bytes) -> HttpResponse {
+    set_hold(&state, id.into_inner(), &body, false)
+}
+
+fn set_hold(state: &SimState, id: u64, body: &[u8], hold: bool) -> HttpResponse {
+    let location = if body.is_empty() {
+        crate::sim::store::PRIMARY_LOCATION
+    } else {
+        match parse_json(body).map(|v| v.get("location").and_then(Value::as_u64)) {
+            Ok(Some(l)) => l,
+            Ok(None) => crate::sim::store::PRIMARY_LOCATION,
+            Err(e) => return bad_request(e),
+        }
+    };
+    let mut store = state.store();
+    let now = store.clock.tick();
+    let Some(order) = store.orders.iter_mut().find(|o| o.id == id) else {
+        return HttpResponse::NotFound().json(json!({"error": "no such order"}));
+    };
+    order.holds.retain(|l| *l != location);
+    if hold {
+        order.holds.push(location);
+    }
+    order.updated_at = now;
+    HttpResponse::Ok().json(order.to_sim_json())
+}
+
 async fn get_stock(state: web::Data<SimState>) -> HttpResponse {
     HttpResponse::Ok().json(&state.store().stock)
 }
@@ -82,7 +162,11 @@ fn parse_lines(v: &Value) -> Result<(Vec<NewLine>, bool), crate::sim::Refusal> {
                 (p * 100.0).round() as i64
             }
         };
-        out.push(NewLine { sku: sku.to_string(), quantity, price_minor });
+        let location = match l.get("location") {
+            None | Some(Value::Null) => crate::sim::store::PRIMARY_LOCATION,
+            Some(v) => v.as_u64().ok_or("location must be a location id")?,
+        };
+        out.push(NewLine { sku: sku.to_string(), quantity, price_minor, location });
     }
     let paid = match v.get("paid") {
         None | Some(Value::Null) => true,
@@ -122,6 +206,9 @@ async fn create_order(state: web::Data<SimState>, body: web::Bytes) -> HttpRespo
         Ok(x) => x,
         Err(e) => return bad_request(e),
     };
+    if let Some(l) = lines.iter().find(|l| !known_location(state.kind, l.location)) {
+        return bad_request(format!("the shop has no location {}", l.location));
+    }
     // WooCommerce's `on-hold`: unpaid (a bank transfer awaited), stock already reduced.
     let on_hold = match v.get("status").and_then(Value::as_str) {
         None => false,

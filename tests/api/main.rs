@@ -12,6 +12,7 @@ mod idle;
 mod inventory;
 mod isolation;
 mod layers;
+mod locations;
 mod orders;
 mod plugins;
 mod products;

@@ -133,11 +133,17 @@ async fn shopify_orders_paginate_every_order_once() {
     assert!(lines[0]["variant"]["inventoryItem"]["id"].as_str().unwrap().starts_with("gid://shopify/InventoryItem/"));
     assert!(lines[1]["variant"].is_null());
 
-    // Locations: the one warehouse.
+    // Locations by name: the annex sorts before the primary location, which `location`
+    // without an id names.
     let body = gql(&sim, "{ locations(first: 5) { nodes { id name } } }", json!({})).await;
-    assert_eq!(body["data"]["locations"]["nodes"][0]["id"], "gid://shopify/Location/1");
+    assert_eq!(body["data"]["locations"]["nodes"][0]["name"], "Annex");
+    assert_eq!(body["data"]["locations"]["nodes"][1]["id"], "gid://shopify/Location/1");
+    let body = gql(&sim, "{ location { id name } }", json!({})).await;
+    assert_eq!(body["data"]["location"]["name"], "Main warehouse", "{body}");
     // An unknown root field fails validation: HTTP 200, errors, no data.
     let body = gql(&sim, "{ shop { name } }", json!({})).await;
+    assert_eq!(body["data"]["shop"]["name"], "Chorus simulated shop", "{body}");
+    let body = gql(&sim, "{ warehouses { name } }", json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "undefinedField", "{body}");
     assert!(body.get("data").is_none());
     sim.stop().await;
@@ -248,7 +254,7 @@ async fn shopify_reports_cost_refuses_expensive_queries_and_throttles() {
 #[actix_web::test]
 async fn shopify_rejects_a_wrong_token_and_serves_faults_in_order() {
     let sim = shopify::start(shopify_opts()).await.expect("start");
-    let q = "{ locations(first: 1) { nodes { id } } }";
+    let q = "{ locations(first: 5) { nodes { id } } }";
     let (status, _, body) = gql_as(&sim, "wrong", q, json!({})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["errors"], "[API] Invalid API key or access token (unrecognized login or wrong password)");
@@ -265,7 +271,7 @@ async fn shopify_rejects_a_wrong_token_and_serves_faults_in_order() {
     }
     let (status, _, body) = gql_as(&sim, "shpat_test", q, json!({})).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(body["data"]["locations"]["nodes"][0]["id"], "gid://shopify/Location/1");
+    assert_eq!(body["data"]["locations"]["nodes"][1]["id"], "gid://shopify/Location/1");
     let after = get_json(&sim.url("/_sim/requests")).await["count"].as_u64().unwrap();
     assert_eq!(after - before, 3);
 
@@ -733,6 +739,7 @@ async fn shopify_sets_quantities_with_compare_and_set_and_idempotency() {
     let bad = set_input(vec![
         qty(&a, 2, json!(8)),
         qty("gid://shopify/InventoryItem/1", 1, Value::Null),
+        json!({"inventoryItemId": b, "locationId": "gid://shopify/Location/9", "quantity": 1, "changeFromQuantity": null}),
         json!({"inventoryItemId": b, "locationId": "gid://shopify/Location/2", "quantity": 1, "changeFromQuantity": null}),
     ]);
     let body = gql(&sim, SET_WITH_VARIABLE_KEY, json!({"input": bad, "idempotencyKey": "push-3"})).await;
@@ -742,7 +749,7 @@ async fn shopify_sets_quantities_with_compare_and_set_and_idempotency() {
         .iter()
         .map(|e| e["code"].as_str().expect("code"))
         .collect();
-    assert_eq!(codes, ["INVALID_INVENTORY_ITEM", "INVALID_LOCATION"], "{body}");
+    assert_eq!(codes, ["INVALID_INVENTORY_ITEM", "INVALID_LOCATION", "ITEM_NOT_STOCKED_AT_LOCATION"], "{body}");
     assert_eq!(sim_stock(&sim).await, json!({"A": 8, "B": 3}));
 
     // Shape errors: changeFromQuantity missing, too many quantities, no idempotency key.

@@ -108,6 +108,7 @@ fn outbound(
         tracking_number: f.tracking_number,
         tracking_url: f.tracking_url,
         completes_order,
+        created_at: f.created_at,
     }
 }
 

@@ -126,7 +126,13 @@ impl ChannelActor {
         ctx.spawn(fut.into_actor(self).map(move |found, act, ctx| match found {
             Ok(Some(channel)) if channel.enabled => {
                 let built = channel.kind().map_err(connectors::ConnectorError::from).and_then(|kind| {
-                    connectors::for_channel(kind, &channel.base_url, &channel.credentials, &act.secrets)
+                    connectors::for_channel(
+                        kind,
+                        &channel.base_url,
+                        &channel.credentials,
+                        &channel.options(),
+                        &act.secrets,
+                    )
                 });
                 let connector = match built {
                     Ok(c) => Some(c),
@@ -377,15 +383,26 @@ impl Handler<SyncCatalogue> for ChannelActor {
 
     fn handle(&mut self, _: SyncCatalogue, ctx: &mut Context<Self>) {
         let Some(connector) = self.poller.as_ref().map(|p| p.connector.clone()) else { return };
-        let (id, inventory) = (self.id, self.inventory.clone());
+        let (id, inventory, pool) = (self.id, self.inventory.clone(), self.pool.clone());
         let span = tracing::info_span!("channel.catalogue", channel_id = id);
-        let work = crate::actors::supervision::guarded(sync_catalogue(id, connector, inventory), span);
+        let work = crate::actors::supervision::guarded(sync_catalogue(id, connector, inventory, pool), span);
         ctx.spawn(work.into_actor(self).map(|result, act, ctx| match result {
             Ok(Ok(linked)) => {
                 tracing::info!(channel_id = act.id, linked, "catalogue read");
                 ctx.notify(PushNow);
             }
-            Ok(Err(e)) => tracing::warn!(channel_id = act.id, error = %e, "catalogue read failed"),
+            Ok(Err(e)) => {
+                tracing::warn!(channel_id = act.id, error = %e, "catalogue read failed");
+                // A refusal (a location the shop does not have) stays on the channel's status
+                // until a read succeeds: nothing can be linked or pushed until it is mended.
+                if let ActorError::Connector(e @ connectors::ConnectorError::Permanent(_)) = e {
+                    let (pool, id) = (act.pool.clone(), act.id);
+                    let location = serde_json::json!({ "error": format!("catalogue read refused: {e}") }).to_string();
+                    actix_web::rt::spawn(async move {
+                        let _ = db::run(&pool, move |conn| Ok(db::orders::record_location(conn, id, &location)?)).await;
+                    });
+                }
+            }
             Err(_) => {
                 tracing::error!(channel_id = act.id, "connector panicked reading the catalogue; restarting");
                 ctx.stop();
@@ -400,16 +417,22 @@ async fn sync_catalogue(
     channel_id: i64,
     connector: Rc<dyn Connector>,
     inventory: Addr<InventoryActor>,
+    pool: DbPool,
 ) -> Result<usize, ActorError> {
     let mut listings = Vec::new();
     let mut page = None;
+    let mut location = None;
     for _ in 0..MAX_PAGES {
         let got = connector.fetch_catalogue(page.take()).await?;
         listings.extend(got.listings);
+        location = got.location.or(location);
         match got.next {
             Some(next) => page = Some(next),
             None => break,
         }
+    }
+    if let Some(location) = location.and_then(|l| serde_json::to_string(&l).ok()) {
+        db::run(&pool, move |conn| Ok(db::orders::record_location(conn, channel_id, &location)?)).await?;
     }
     // Stored by the InventoryActor, in a stock transaction like every write that can queue a
     // push: the listings' stock rows are locked with everything else it writes.

@@ -325,8 +325,41 @@ pub fn listing(
         dimensions_mm: None,
         hs_code: text(&item["harmonizedSystemCode"]),
         country_of_origin: text(&item["countryCodeOfOrigin"]),
-        channel_quantity: node["inventoryQuantity"].as_i64(),
+        channel_quantity: available_at(item),
     })
+}
+
+/// The `available` quantity of an inventory item's level at the location asked for; None when
+/// the item is not stocked there.
+pub fn available_at(item: &serde_json::Value) -> Option<i64> {
+    item["inventoryLevel"]["quantities"]
+        .as_array()?
+        .iter()
+        .find(|q| q["name"] == "available")
+        .and_then(|q| q["quantity"].as_i64())
+}
+
+/// A `Location { id name }` node.
+pub fn location(node: &serde_json::Value) -> Option<crate::connectors::Location> {
+    Some(crate::connectors::Location {
+        id: node["id"].as_str().filter(|s| !s.is_empty())?.to_string(),
+        name: node["name"].as_str().unwrap_or_default().to_string(),
+    })
+}
+
+/// The location a channel's setting names: its global id, the number alone, or its name
+/// (case and surrounding spaces ignored).
+pub fn pick_location<'a>(
+    all: &'a [crate::connectors::Location],
+    choice: &str,
+) -> Option<&'a crate::connectors::Location> {
+    let choice = choice.trim();
+    let gid = if choice.chars().all(|c| c.is_ascii_digit()) {
+        format!("gid://shopify/Location/{choice}")
+    } else {
+        choice.to_string()
+    };
+    all.iter().find(|l| l.id == gid).or_else(|| all.iter().find(|l| l.name.trim().eq_ignore_ascii_case(choice)))
 }
 
 #[cfg(test)]
@@ -339,7 +372,8 @@ mod catalogue_tests {
             "id": "gid://shopify/ProductVariant/7", "sku": "SKU-1",
             "product": {"id": "gid://shopify/Product/3", "title": "Shirt"},
             "inventoryItem": {"id": "gid://shopify/InventoryItem/9", "harmonizedSystemCode": "610910",
-                "countryCodeOfOrigin": "PT", "measurement": {"weight": {"value": 0.25, "unit": "KILOGRAMS"}}}
+                "countryCodeOfOrigin": "PT", "measurement": {"weight": {"value": 0.25, "unit": "KILOGRAMS"}},
+                "inventoryLevel": {"quantities": [{"name": "available", "quantity": 4}]}}
         });
         let l = listing(&node, Some("gid://shopify/Location/1"), Some("GBP")).unwrap();
         assert_eq!(l.inventory_item_id.as_deref(), Some("gid://shopify/InventoryItem/9"));
@@ -347,5 +381,16 @@ mod catalogue_tests {
         assert_eq!(l.hs_code.as_deref(), Some("610910"));
         assert!(listing(&serde_json::json!({"sku": ""}), None, None).is_none());
         assert_eq!(grams(1.0, "POUNDS"), Some(454));
+        assert_eq!(l.channel_quantity, Some(4));
+    }
+
+    #[test]
+    fn picks_a_location_by_id_number_or_name() {
+        let at = |id: &str, name: &str| crate::connectors::Location { id: id.into(), name: name.into() };
+        let all = [at("gid://shopify/Location/2", "Annex"), at("gid://shopify/Location/1", "Main warehouse")];
+        assert_eq!(pick_location(&all, "gid://shopify/Location/1").map(|l| l.name.as_str()), Some("Main warehouse"));
+        assert_eq!(pick_location(&all, "2").map(|l| l.name.as_str()), Some("Annex"));
+        assert_eq!(pick_location(&all, " main WAREHOUSE ").map(|l| l.id.as_str()), Some("gid://shopify/Location/1"));
+        assert!(pick_location(&all, "Paris").is_none());
     }
 }

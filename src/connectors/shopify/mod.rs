@@ -1,6 +1,7 @@
 //! Shopify Admin GraphQL connector: orders by `updated_at` with cursor pagination, paced by
 //! the cost throttle Shopify reports on every response.
 
+mod fulfil;
 pub mod mapping;
 pub mod queries;
 
@@ -41,8 +42,13 @@ impl Bucket {
     }
 }
 
-/// The shop's stock location id and currency code, as it reported them.
-type ShopFacts = (Option<String>, Option<String>);
+/// What the shop said about itself, read once per connector: the location the channel
+/// manages and the shop's currency.
+#[derive(Clone, Debug)]
+struct ShopFacts {
+    location: super::Location,
+    currency: Option<String>,
+}
 
 #[derive(Clone)]
 pub struct Shopify {
@@ -51,7 +57,9 @@ pub struct Shopify {
     token: Rc<String>,
     bucket: Rc<Cell<Option<Bucket>>>,
     /// The location stock lives at and the shop's currency, discovered from the shop itself.
-    shop: Rc<Cell<Option<ShopFacts>>>,
+    shop: Rc<std::cell::RefCell<Option<ShopFacts>>>,
+    /// The channel's `options.location` (id or name); None: the shop's primary location.
+    location_choice: Option<String>,
     gate: RateGate,
     /// Refunds already read, by order id, with the order's `updatedAt` they were read at: an
     /// order re-fetched unchanged (polls overlap) costs no second read.
@@ -62,13 +70,14 @@ pub struct Shopify {
 type RefundsSeen = std::collections::HashMap<String, (String, Vec<mapping::RefundNode>)>;
 
 impl Shopify {
-    pub fn new(base_url: &str, access_token: String) -> Self {
+    pub fn new(base_url: &str, access_token: String, location_choice: Option<String>) -> Self {
         Shopify {
             client: http_client(),
             endpoint: format!("{}/admin/api/{}/graphql.json", base_url.trim_end_matches('/'), queries::API_VERSION),
             token: Rc::new(access_token),
             bucket: Rc::new(Cell::new(None)),
-            shop: Rc::new(Cell::new(None)),
+            shop: Rc::default(),
+            location_choice,
             gate: RateGate::default(),
             refunds_seen: Rc::default(),
         }
@@ -221,19 +230,50 @@ impl Shopify {
         Ok(())
     }
 
-    async fn catalogue_page(&self, after: Option<String>) -> Result<super::CataloguePage, ConnectorError> {
-        let (location, currency) = match self.shop.take() {
-            Some(known) => known,
+    /// The channel's location and the shop's currency, read on first need: the location the
+    /// channel's settings name, else the primary one (`location` without an id).
+    async fn shop_facts(&self) -> Result<ShopFacts, ConnectorError> {
+        if let Some(known) = self.shop.borrow().clone() {
+            return Ok(known);
+        }
+        let (location, data) = match &self.location_choice {
             None => {
-                let data = self.graphql("ChorusLocations", queries::LOCATIONS, json!({}), 4.0).await?;
-                (
-                    data["locations"]["nodes"][0]["id"].as_str().map(str::to_string),
-                    data["shop"]["currencyCode"].as_str().map(str::to_string),
-                )
+                let data = self
+                    .graphql(
+                        "ChorusPrimaryLocation",
+                        queries::PRIMARY_LOCATION,
+                        json!({}),
+                        queries::PRIMARY_LOCATION_COST,
+                    )
+                    .await?;
+                let location = mapping::location(&data["location"])
+                    .ok_or_else(|| ConnectorError::Permanent("the shop reported no primary location".into()))?;
+                (location, data)
+            }
+            Some(choice) => {
+                let data =
+                    self.graphql("ChorusLocations", queries::LOCATIONS, json!({}), queries::LOCATIONS_COST).await?;
+                let all: Vec<super::Location> =
+                    data["locations"]["nodes"].as_array().into_iter().flatten().filter_map(mapping::location).collect();
+                let Some(found) = mapping::pick_location(&all, choice).cloned() else {
+                    let names: Vec<String> = all.iter().map(|l| format!("{} ({})", l.name, l.id)).collect();
+                    return Err(ConnectorError::Permanent(format!(
+                        "the shop has no active location {choice:?} (options.location); it has: {}",
+                        names.join(", ")
+                    )));
+                };
+                (found, data)
             }
         };
-        self.shop.set(Some((location.clone(), currency.clone())));
-        let variables = json!({ "first": queries::VARIANTS_PER_PAGE, "after": after });
+        let facts = ShopFacts { location, currency: data["shop"]["currencyCode"].as_str().map(str::to_string) };
+        tracing::info!(location = %facts.location.name, location_id = %facts.location.id, "Shopify location");
+        *self.shop.borrow_mut() = Some(facts.clone());
+        Ok(facts)
+    }
+
+    async fn catalogue_page(&self, after: Option<String>) -> Result<super::CataloguePage, ConnectorError> {
+        let facts = self.shop_facts().await?;
+        let variables = json!({ "first": queries::VARIANTS_PER_PAGE, "after": after, "location": facts.location.id });
         let data = self
             .graphql("ChorusVariants", queries::VARIANTS, variables, queries::variants_cost(queries::VARIANTS_PER_PAGE))
             .await?;
@@ -241,7 +281,10 @@ impl Shopify {
         let listings = connection["nodes"]
             .as_array()
             .map(|nodes| {
-                nodes.iter().filter_map(|n| mapping::listing(n, location.as_deref(), currency.as_deref())).collect()
+                nodes
+                    .iter()
+                    .filter_map(|n| mapping::listing(n, Some(&facts.location.id), facts.currency.as_deref()))
+                    .collect()
             })
             .unwrap_or_default();
         let next = if connection["pageInfo"]["hasNextPage"].as_bool() == Some(true) {
@@ -249,7 +292,7 @@ impl Shopify {
         } else {
             None
         };
-        Ok(super::CataloguePage { listings, next })
+        Ok(super::CataloguePage { listings, next, location: Some(facts.location) })
     }
 }
 
@@ -257,13 +300,16 @@ impl Shopify {
     /// One `inventorySetQuantities` call with compare-and-set; the key is fixed for this call's
     /// retries, so a reply lost in transit is answered from Shopify's record, not applied twice.
     async fn set_quantities(&self, items: Vec<StockPush>) -> Result<Vec<PushOutcome>, ConnectorError> {
+        // Always the channel's own location, whatever location a listing was read at: a
+        // changed setting then meets a stale compare and a re-read there, never a loop.
+        let location = self.shop_facts().await?.location.id;
         let mut outcomes = vec![PushOutcome::NotApplied; items.len()];
         let mut sent: Vec<usize> = Vec::with_capacity(items.len());
         let mut quantities = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
-            let (Some(inventory_item), Some(location)) = (&item.inventory_item_id, &item.location_id) else {
+            let Some(inventory_item) = &item.inventory_item_id else {
                 outcomes[i] = PushOutcome::Rejected(
-                    "the listing has no Shopify inventory item or location id; read the catalogue again".into(),
+                    "the listing has no Shopify inventory item id; read the catalogue again".into(),
                 );
                 continue;
             };
@@ -309,15 +355,16 @@ impl Shopify {
     }
 
     async fn quantities(&self, skus: Vec<String>) -> Result<Vec<(String, i64)>, ConnectorError> {
+        let location = self.shop_facts().await?.location.id;
         let mut out = Vec::with_capacity(skus.len());
         for chunk in skus.chunks(queries::READ_QUANTITIES_PER_CALL) {
             // Room for other variants the search also matches, so none of ours is cut off.
             let first = (chunk.len() * 2).min(250) as i64;
-            let variables = json!({ "first": first, "query": queries::sku_search(chunk) });
-            let cost = queries::variants_cost(first);
+            let variables = json!({ "first": first, "query": queries::sku_search(chunk), "location": location });
+            let cost = queries::quantities_cost(first);
             let data = self.graphql("ChorusQuantities", queries::VARIANT_QUANTITIES, variables, cost).await?;
             for node in data["productVariants"]["nodes"].as_array().into_iter().flatten() {
-                if let (Some(sku), Some(q)) = (node["sku"].as_str(), node["inventoryQuantity"].as_i64()) {
+                if let (Some(sku), Some(q)) = (node["sku"].as_str(), mapping::available_at(&node["inventoryItem"])) {
                     if chunk.iter().any(|s| s == sku) {
                         out.push((sku.to_string(), q));
                     }
@@ -329,8 +376,9 @@ impl Shopify {
 }
 
 impl Shopify {
-    /// Reads the order's fulfillments (one with our tracking number means a resend after a
-    /// lost reply: done already) and fulfillment orders, then creates the fulfillment.
+    /// Reads the order's fulfillments (what an earlier attempt whose answer was lost already
+    /// created counts as done) and fulfillment orders, then creates one fulfillment per
+    /// location for the rest: Shopify refuses one that mixes locations.
     async fn fulfil(&self, f: OutboundFulfilment) -> Result<String, ConnectorError> {
         let variables = json!({ "id": f.order_external_id });
         let data = self
@@ -340,66 +388,32 @@ impl Shopify {
         if order.is_null() {
             return Err(ConnectorError::Permanent(format!("order {} is not on the channel", f.order_external_id)));
         }
-        if let Some(number) = &f.tracking_number {
-            let existing = order["fulfillments"].as_array().into_iter().flatten().find(|x| {
-                x["trackingInfo"].as_array().into_iter().flatten().any(|t| t["number"].as_str() == Some(number))
-            });
-            if let Some(found) = existing {
-                return Ok(found["id"].as_str().unwrap_or_default().to_string());
+        let plan = fulfil::plan(order, &f)?;
+        let mut refs = plan.existing;
+        for by_order in plan.calls {
+            let mut input = json!({ "lineItemsByFulfillmentOrder": by_order, "notifyCustomer": true });
+            if f.tracking_number.is_some() || f.carrier.is_some() || f.tracking_url.is_some() {
+                input["trackingInfo"] =
+                    json!({ "number": f.tracking_number, "company": f.carrier, "url": f.tracking_url });
             }
-        }
-        // Spread each order line's quantity over the fulfillment order lines that hold it.
-        let mut groups: Vec<(String, Vec<Value>)> = Vec::new();
-        for (line_id, qty) in &f.lines {
-            let mut need = *qty;
-            for fo in order["fulfillmentOrders"]["nodes"].as_array().into_iter().flatten() {
-                let Some(fo_id) = fo["id"].as_str() else { continue };
-                for item in fo["lineItems"]["nodes"].as_array().into_iter().flatten() {
-                    if need == 0 || item["lineItem"]["id"].as_str() != Some(line_id.as_str()) {
-                        continue;
-                    }
-                    let take = need.min(item["remainingQuantity"].as_i64().unwrap_or(0));
-                    if take <= 0 {
-                        continue;
-                    }
-                    need -= take;
-                    let entry = json!({ "id": item["id"], "quantity": take });
-                    match groups.iter_mut().find(|(id, _)| id == fo_id) {
-                        Some((_, items)) => items.push(entry),
-                        None => groups.push((fo_id.to_string(), vec![entry])),
-                    }
-                }
+            let data = self
+                .graphql(
+                    "ChorusFulfil",
+                    queries::FULFILLMENT_CREATE,
+                    json!({ "fulfillment": input }),
+                    queries::MUTATION_COST,
+                )
+                .await?;
+            let created = &data["fulfillmentCreate"];
+            if let Some(e) = created["userErrors"].as_array().and_then(|e| e.first()) {
+                return Err(ConnectorError::Permanent(e["message"].as_str().unwrap_or("refused").to_string()));
             }
-            if need > 0 {
-                return Err(ConnectorError::Permanent(format!(
-                    "line {line_id}: {need} more than the channel has left to fulfil"
-                )));
-            }
+            let id = created["fulfillment"]["id"]
+                .as_str()
+                .ok_or_else(|| ConnectorError::Transient("fulfillmentCreate answered without a fulfillment".into()))?;
+            refs.push(id.to_string());
         }
-        let by_order: Vec<Value> = groups
-            .into_iter()
-            .map(|(id, items)| json!({ "fulfillmentOrderId": id, "fulfillmentOrderLineItems": items }))
-            .collect();
-        let mut input = json!({ "lineItemsByFulfillmentOrder": by_order, "notifyCustomer": true });
-        if f.tracking_number.is_some() || f.carrier.is_some() || f.tracking_url.is_some() {
-            input["trackingInfo"] = json!({ "number": f.tracking_number, "company": f.carrier, "url": f.tracking_url });
-        }
-        let data = self
-            .graphql(
-                "ChorusFulfil",
-                queries::FULFILLMENT_CREATE,
-                json!({ "fulfillment": input }),
-                queries::MUTATION_COST,
-            )
-            .await?;
-        let created = &data["fulfillmentCreate"];
-        if let Some(e) = created["userErrors"].as_array().and_then(|e| e.first()) {
-            return Err(ConnectorError::Permanent(e["message"].as_str().unwrap_or("refused").to_string()));
-        }
-        created["fulfillment"]["id"]
-            .as_str()
-            .map(str::to_string)
-            .ok_or_else(|| ConnectorError::Transient("fulfillmentCreate answered without a fulfillment".into()))
+        Ok(refs.join(","))
     }
 }
 

@@ -67,29 +67,38 @@ pub const ORDER_REFUNDS: &str = r#"query ChorusOrderRefunds($id: ID!) {
   }
 }"#;
 
-/// Variants per catalogue page: cost 2 + first × 3.
+/// Variants per catalogue page.
 pub const VARIANTS_PER_PAGE: i64 = 100;
 
+/// Shopify's rule: a connection costs 2 plus `first` times its node; each object 1 (the variant,
+/// its product, inventory item, measurement, weight, inventory level and quantities).
 pub fn variants_cost(first: i64) -> f64 {
-    (2 + first * 3) as f64
+    (3 + first * 7) as f64
 }
 
-pub const LOCATIONS: &str =
-    r#"query ChorusLocations { shop { currencyCode } locations(first: 1) { nodes { id name } } }"#;
+/// The shop's primary location: `location` without an id (the Admin API's documented default).
+pub const PRIMARY_LOCATION: &str = r#"query ChorusPrimaryLocation { shop { currencyCode } location { id name } }"#;
+pub const PRIMARY_LOCATION_COST: f64 = 2.0;
 
-pub const VARIANTS: &str = r#"query ChorusVariants($first: Int!, $after: String) {
+/// Every location, to find the one a channel names.
+pub const LOCATIONS: &str = r#"query ChorusLocations { shop { currencyCode } locations(first: 250, includeInactive: false) { nodes { id name } } }"#;
+pub const LOCATIONS_COST: f64 = 253.0;
+
+/// Variants with the quantity available at the channel's location (`inventoryLevel`), never
+/// the total over every location (`inventoryQuantity`): compare-and-set is made against it.
+pub const VARIANTS: &str = r#"query ChorusVariants($first: Int!, $after: String, $location: ID!) {
   productVariants(first: $first, after: $after) {
     nodes {
       id
       sku
       price
-      inventoryQuantity
       product { id title }
       inventoryItem {
         id
         harmonizedSystemCode
         countryCodeOfOrigin
         measurement { weight { value unit } }
+        inventoryLevel(locationId: $location) { quantities(names: ["available"]) { name quantity } }
       }
     }
     pageInfo { hasNextPage endCursor }
@@ -111,15 +120,23 @@ pub const SET_QUANTITIES: &str = r#"mutation ChorusSetStock($input: InventorySet
 pub const ORDER_FULFILMENT: &str = r#"query ChorusFulfilmentOrders($id: ID!) {
   order(id: $id) {
     id
-    fulfillments(first: 20) { id status trackingInfo { number company url } }
+    fulfillments(first: 10) {
+      id status createdAt
+      trackingInfo { number company url }
+      fulfillmentLineItems(first: 10) { nodes { quantity lineItem { id } } }
+    }
     fulfillmentOrders(first: 5) {
-      nodes { id status lineItems(first: 50) { nodes { id remainingQuantity lineItem { id } } } }
+      nodes {
+        id status
+        assignedLocation { location { id } }
+        lineItems(first: 50) { nodes { id remainingQuantity lineItem { id } } }
+      }
     }
   }
 }"#;
 
-/// 2 + 20 fulfillments + 5 fulfillment orders × (2 + 50 line items × 2).
-pub const ORDER_FULFILMENT_COST: f64 = 532.0;
+/// 2 + 10 fulfillments × (1 + 1 + 2 + 10 × 2) + 5 fulfillment orders × (1 + 2 + 2 + 50 × 2).
+pub const ORDER_FULFILMENT_COST: f64 = 767.0;
 
 pub const FULFILLMENT_CREATE: &str = r#"mutation ChorusFulfil($fulfillment: FulfillmentInput!) {
   fulfillmentCreate(fulfillment: $fulfillment) {
@@ -131,11 +148,19 @@ pub const FULFILLMENT_CREATE: &str = r#"mutation ChorusFulfil($fulfillment: Fulf
 /// SKUs per quantity read.
 pub const READ_QUANTITIES_PER_CALL: usize = 50;
 
-pub const VARIANT_QUANTITIES: &str = r#"query ChorusQuantities($first: Int!, $query: String!) {
+pub const VARIANT_QUANTITIES: &str = r#"query ChorusQuantities($first: Int!, $query: String!, $location: ID!) {
   productVariants(first: $first, query: $query) {
-    nodes { sku inventoryQuantity }
+    nodes {
+      sku
+      inventoryItem { inventoryLevel(locationId: $location) { quantities(names: ["available"]) { name quantity } } }
+    }
   }
 }"#;
+
+/// A quantity read's cost: the variant, inventory item, level and quantities per node.
+pub fn quantities_cost(first: i64) -> f64 {
+    (2 + first * 4) as f64
+}
 
 /// A `productVariants` search matching any of these SKUs exactly.
 pub fn sku_search(skus: &[String]) -> String {

@@ -123,6 +123,7 @@ impl WooCommerce {
         Ok(super::CataloguePage {
             listings: products.iter().filter_map(|p| mapping::listing(p, currency.as_deref())).collect(),
             next: (page < pages).then(|| (page + 1).to_string()),
+            location: None,
         })
     }
 }

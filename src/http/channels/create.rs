@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::*;
 use crate::db::{self, channels::ChannelValues};
+use crate::domain::channel::ChannelOptions;
 use crate::http::{extract::Body, AppState};
 
 #[derive(Debug, Deserialize)]
@@ -26,6 +27,8 @@ pub struct NewChannel {
     ships_from: String,
     #[serde(default = "yes")]
     enabled: bool,
+    #[serde(default)]
+    options: ChannelOptions,
 }
 
 fn default_poll() -> i64 {
@@ -48,6 +51,7 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewChannel>) -> ApiRe
     validate_poll_interval(b.poll_interval_secs)?;
     validate_stock_buffer(b.stock_buffer)?;
     let ships_from = validate_ships_from(&b.ships_from)?;
+    let options = validate_options(kind, &b.options)?;
     let now = db::now_ms();
     let values = ChannelValues {
         name: b.name.trim().to_string(),
@@ -62,6 +66,7 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewChannel>) -> ApiRe
         updated_at: now,
         ships_from,
         reserve_unpaid: b.import.reserve_unpaid,
+        options,
     };
     let channel = db::run(&state.pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?;
     tracing::info!(channel_id = channel.id, "channel created");

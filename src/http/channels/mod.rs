@@ -54,6 +54,12 @@ pub fn validate_ships_from(raw: &str) -> ApiResult<String> {
         .map_err(|e| ApiError::validation("ships_from", e.to_string()))
 }
 
+/// `options`: checked against what the channel's kind reads, stored as JSON.
+pub fn validate_options(kind: ChannelKind, options: &crate::domain::channel::ChannelOptions) -> ApiResult<String> {
+    options.check(kind).map_err(|(field, reason)| ApiError::validation(field, reason))?;
+    serde_json::to_string(options).map_err(|e| ApiError::Internal(e.into()))
+}
+
 /// A channel as the API shows it: credentials are never echoed, only which keys are set.
 #[derive(Serialize)]
 pub struct ChannelView {
@@ -66,6 +72,7 @@ pub struct ChannelView {
     import: ImportFilter,
     stock_buffer: i64,
     ships_from: String,
+    options: crate::domain::channel::ChannelOptions,
     enabled: bool,
     created_at: String,
     updated_at: String,
@@ -90,6 +97,9 @@ pub struct ChannelStatus {
     last_push_error: Option<String>,
     /// Figures the channel confirmed since it was added.
     pushes_sent: i64,
+    /// Shopify: the location whose stock the channel manages (`{"id", "name"}`), once read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    location: Option<Value>,
 }
 
 impl ChannelView {
@@ -97,6 +107,7 @@ impl ChannelView {
         let credentials_set = serde_json::from_str::<Map<String, Value>>(&c.credentials)
             .map(|m| m.keys().cloned().collect())
             .unwrap_or_default();
+        let options = c.options();
         ChannelView {
             id: c.id,
             name: c.name,
@@ -110,6 +121,7 @@ impl ChannelView {
                 reserve_unpaid: c.reserve_unpaid,
             },
             stock_buffer: c.stock_buffer,
+            options,
             ships_from: c.ships_from,
             enabled: c.enabled,
             created_at: super::time(c.created_at),
@@ -127,6 +139,7 @@ impl ChannelView {
                 last_push_at: state.last_push_at.map(super::time),
                 last_push_error: state.last_push_error,
                 pushes_sent: state.pushes_sent,
+                location: state.location.as_deref().and_then(|l| serde_json::from_str(l).ok()),
             },
         }
     }

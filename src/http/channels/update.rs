@@ -21,6 +21,7 @@ pub struct ChannelChanges {
     stock_buffer: Option<i64>,
     ships_from: Option<String>,
     enabled: Option<bool>,
+    options: Option<crate::domain::channel::ChannelOptions>,
 }
 
 #[tracing::instrument(skip(state, body))]
@@ -56,6 +57,10 @@ pub async fn update(
         validate_stock_buffer(buffer)?;
     }
     let ships_from = c.ships_from.as_deref().map(validate_ships_from).transpose()?;
+    let options = match &c.options {
+        Some(o) => Some(validate_options(stored_kind(&kind)?, o)?),
+        None => None,
+    };
     let changed = db::run(&state.pool, move |conn| {
         db::channels::change(conn, id, db::now_ms(), |v| {
             if let Some(name) = name {
@@ -80,6 +85,9 @@ pub async fn update(
             }
             if let Some(ships_from) = ships_from {
                 v.ships_from = ships_from;
+            }
+            if let Some(options) = options {
+                v.options = options;
             }
             if let Some(enabled) = c.enabled {
                 v.enabled = enabled;

@@ -107,7 +107,7 @@ pub(super) async fn graphql(state: web::Data<SimState>, req: HttpRequest, body: 
         orders(&state, selection, &vars)
     } else if args_of(selection, "order").is_some() {
         order(&state, selection, &vars)
-    } else if args_of(selection, "locations").is_some() {
+    } else if Regex::new(r"\b(locations?|shop)\s*[({]").is_ok_and(|re| re.is_match(selection)) {
         locations(&state, selection, &vars)
     } else {
         let field: String = selection
@@ -160,33 +160,61 @@ pub(super) fn respond(state: &SimState, requested: i64, actual: i64, data: Value
         .json(json!({ "data": data, "extensions": { "cost": cost_json(requested, Some(actual), available) } }))
 }
 
+fn location_node(id: u64, name: &str) -> Value {
+    json!({ "id": format!("gid://shopify/Location/{id}"), "legacyResourceId": id.to_string(), "name": name,
+            "isActive": true, "fulfillsOnlineOrders": true })
+}
+
+fn shop_node() -> Value {
+    json!({ "name": "Chorus simulated shop", "myshopifyDomain": SHOP_DOMAIN, "currencyCode": "GBP" })
+}
+
+/// `locations(first:)` sorted by name as Shopify's default sort does (the primary location is
+/// not first here), `location(id:)` (without an id: the primary location) and `shop`, in any
+/// combination in one query.
 pub(super) fn locations(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
-    let args = args_of(selection, "locations").unwrap_or("");
-    let first = match page_size(arg(args, "first", vars), DEFAULT_FIRST, "first") {
-        Ok(n) => n,
-        Err(e) => return gql_error(e, "BAD_REQUEST"),
+    let listed = args_of(selection, "locations");
+    let first = match listed.map(|args| page_size(arg(args, "first", vars), DEFAULT_FIRST, "first")) {
+        None => 0,
+        Some(Ok(n)) => n,
+        Some(Err(e)) => return gql_error(e, "BAD_REQUEST"),
     };
-    let requested = 2 + first;
+    let single = Regex::new(r"\blocation\s*[({]").is_ok_and(|re| re.is_match(selection));
+    let with_shop = Regex::new(r"\bshop\s*\{").is_ok_and(|re| re.is_match(selection));
+    let requested = listed.map_or(0, |_| 2 + first) + i64::from(single) + i64::from(with_shop);
     if let Some(resp) = refusal(state, requested) {
         return resp;
     }
-    // `shop { … }` may ride along in the same query, as GraphQL allows.
-    let with_shop = Regex::new(r"\bshop\s*\{").is_ok_and(|re| re.is_match(selection));
-    let nodes: Vec<Value> = [json!({"id": "gid://shopify/Location/1", "name": "Main warehouse", "isActive": true})]
-        .into_iter()
-        .take(first as usize)
-        .collect();
-    let actual = 2 + nodes.len() as i64;
-    let mut data = json!({ "locations": {
-        "nodes": nodes,
-        "edges": nodes.iter().map(|n| json!({"node": n, "cursor": "bG9jYXRpb246MQ"})).collect::<Vec<_>>(),
-        "pageInfo": { "hasNextPage": false, "hasPreviousPage": false, "endCursor": nodes.first().map(|_| "bG9jYXRpb246MQ"), "startCursor": nodes.first().map(|_| "bG9jYXRpb246MQ") },
-    } });
-    if with_shop {
-        data["shop"] =
-            json!({ "name": "Chorus simulated shop", "myshopifyDomain": SHOP_DOMAIN, "currencyCode": "GBP" });
+    let mut data = json!({});
+    let mut actual = i64::from(single) + i64::from(with_shop);
+    if listed.is_some() {
+        let mut all: Vec<(u64, &str)> = SHOPIFY_LOCATIONS.to_vec();
+        all.sort_by_key(|(_, name)| *name);
+        let nodes: Vec<Value> =
+            all.into_iter().take(first as usize).map(|(id, name)| location_node(id, name)).collect();
+        actual += 2 + nodes.len() as i64;
+        let cursor = |n: &Value| base64::engine::general_purpose::STANDARD.encode(n["id"].as_str().unwrap_or_default());
+        data["locations"] = json!({
+            "edges": nodes.iter().map(|n| json!({"node": n, "cursor": cursor(n)})).collect::<Vec<_>>(),
+            "pageInfo": { "hasNextPage": false, "hasPreviousPage": false,
+                          "endCursor": nodes.last().map(cursor), "startCursor": nodes.first().map(cursor) },
+            "nodes": nodes,
+        });
     }
-    respond(state, requested + i64::from(with_shop), actual + i64::from(with_shop), data)
+    if single {
+        let asked = args_of(selection, "location").and_then(|args| arg(args, "id", vars));
+        let id = match asked {
+            None => Some(PRIMARY_LOCATION),
+            Some(v) => v.as_str().and_then(|s| s.strip_prefix("gid://shopify/Location/")).and_then(|n| n.parse().ok()),
+        };
+        data["location"] = id
+            .and_then(|id| SHOPIFY_LOCATIONS.iter().find(|(l, _)| *l == id))
+            .map_or(Value::Null, |(id, name)| location_node(*id, name));
+    }
+    if with_shop {
+        data["shop"] = shop_node();
+    }
+    respond(state, requested, actual, data)
 }
 
 /// `order(id:) { lineItems(first:, after:) }`: the rest of a long order's lines.

@@ -3,8 +3,18 @@
 
 use super::*;
 
-/// A listing as a GraphQL `ProductVariant` node (every field, whatever the selection).
-pub(super) fn variant_node(sku: &str, l: &Listing, stock: i64) -> Value {
+/// A listing as a GraphQL `ProductVariant` node (every field, whatever the selection):
+/// `inventoryQuantity` is the total over every location, `inventoryItem.inventoryLevel` the
+/// level at the location the query asked for (null where the item is not stocked).
+pub(super) fn variant_node(sku: &str, l: &Listing, store: &crate::sim::store::Store, level_at: Option<u64>) -> Value {
+    let level = level_at.and_then(|at| store.stock_at(at, sku).map(|q| (at, q))).map_or(Value::Null, |(at, q)| {
+        json!({
+            "id": format!("gid://shopify/InventoryLevel/{}?inventory_item_id={}", at, l.inventory_item_id),
+            "location": { "id": format!("gid://shopify/Location/{at}") },
+            "quantities": [ { "name": "available", "quantity": q } ],
+        })
+    });
+    let stock = store.total_stock(sku);
     json!({
         "id": format!("gid://shopify/ProductVariant/{}", l.variant_id),
         "legacyResourceId": l.variant_id.to_string(),
@@ -18,6 +28,7 @@ pub(super) fn variant_node(sku: &str, l: &Listing, stock: i64) -> Value {
             "harmonizedSystemCode": l.hs_code(),
             "countryCodeOfOrigin": l.country_of_origin(),
             "measurement": { "weight": { "value": LISTING_WEIGHT_KG, "unit": "KILOGRAMS" } },
+            "inventoryLevel": level,
         },
     })
 }
@@ -44,6 +55,13 @@ pub(super) fn product_variants(state: &SimState, selection: &str, vars: &Value) 
         Some(Value::String(q)) => Some(sku_terms(&q)),
         Some(_) => return gql_error("query must be a string", "BAD_REQUEST"),
     };
+    let level_at = match args_of(selection, "inventoryLevel") {
+        None => None,
+        Some(args) => match arg(args, "locationId", vars).and_then(|v| location_number(&v)) {
+            Some(at) => Some(at),
+            None => return gql_error("inventoryLevel: locationId must be a Location id", "INVALID_VARIABLE"),
+        },
+    };
     let (nodes, cursors, has_next) = {
         let store = state.store();
         let mut listed: Vec<(&String, &Listing)> = store
@@ -55,13 +73,18 @@ pub(super) fn product_variants(state: &SimState, selection: &str, vars: &Value) 
         let rest: Vec<(&String, &Listing)> =
             listed.into_iter().filter(|(_, l)| after.is_none_or(|a| l.variant_id > a)).collect();
         let page = &rest[..rest.len().min(first as usize)];
-        let nodes: Vec<Value> = page.iter().map(|(sku, l)| variant_node(sku, l, store.stock_of(sku))).collect();
+        let nodes: Vec<Value> = page.iter().map(|(sku, l)| variant_node(sku, l, &store, level_at)).collect();
         let cursors: Vec<String> = page.iter().map(|(_, l)| encode_cursor((0, l.variant_id))).collect();
         (nodes, cursors, rest.len() > page.len())
     };
     let actual = 2 + nodes.len() as i64 * 3;
     let data = json!({ "productVariants": connection(nodes, &cursors, has_next, after.is_some()) });
     respond(state, requested, actual, data)
+}
+
+/// The number of a `gid://shopify/Location/N`.
+pub(super) fn location_number(v: &Value) -> Option<u64> {
+    v.as_str()?.strip_prefix("gid://shopify/Location/")?.parse().ok()
 }
 
 /// One entry of `inventorySetQuantities(input: {quantities: [...]})`.
@@ -155,7 +178,7 @@ pub(super) fn inventory_set_quantities(state: &SimState, selection: &str, vars: 
                     "INVALID_NAME",
                 ));
             }
-            let mut resolved: Vec<(String, i64)> = Vec::with_capacity(quantities.len());
+            let mut resolved: Vec<(String, u64, i64)> = Vec::with_capacity(quantities.len());
             for (i, q) in quantities.iter().enumerate() {
                 let field = |f: &str| vec!["input".to_string(), "quantities".into(), i.to_string(), f.into()];
                 let sku = q
@@ -171,32 +194,44 @@ pub(super) fn inventory_set_quantities(state: &SimState, selection: &str, vars: 
                     ));
                     continue;
                 };
-                if q.location != LOCATION_GID {
+                let location =
+                    location_number(&json!(q.location)).filter(|at| SHOPIFY_LOCATIONS.iter().any(|(id, _)| id == at));
+                let Some(location) = location else {
                     errors.push(user_error(
                         field("locationId"),
                         "The specified location could not be found.",
                         "INVALID_LOCATION",
                     ));
                     continue;
-                }
-                if q.compare.is_some_and(|c| c != store.stock_of(&sku)) {
+                };
+                let Some(current) = store.stock_at(location, &sku) else {
+                    errors.push(user_error(
+                        field("locationId"),
+                        "The specified inventory item is not stocked at the location.",
+                        "ITEM_NOT_STOCKED_AT_LOCATION",
+                    ));
+                    continue;
+                };
+                if q.compare.is_some_and(|c| c != current) {
                     errors.push(user_error(
                         field("changeFromQuantity"),
                         "The specified compare quantity does not match the current quantity.",
                         "CHANGE_FROM_QUANTITY_STALE",
                     ));
                 }
-                resolved.push((sku, q.quantity));
+                resolved.push((sku, location, q.quantity));
             }
             let reason = input.get("reason").cloned().unwrap_or(Value::Null);
             let reply = if errors.is_empty() {
-                let mut current: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+                let mut current: std::collections::HashMap<(&str, u64), i64> = std::collections::HashMap::new();
                 let changes: Vec<Value> = resolved
                     .iter()
                     .zip(&quantities)
-                    .map(|((sku, q), sq)| {
-                        let before = *current.entry(sku.as_str()).or_insert_with(|| store.stock_of(sku));
-                        current.insert(sku.as_str(), *q);
+                    .map(|((sku, at, q), sq)| {
+                        let before = *current
+                            .entry((sku.as_str(), *at))
+                            .or_insert_with(|| store.stock_at(*at, sku).unwrap_or(0));
+                        current.insert((sku.as_str(), *at), *q);
                         json!({
                             "name": "available",
                             "delta": q.saturating_sub(before),
@@ -207,7 +242,13 @@ pub(super) fn inventory_set_quantities(state: &SimState, selection: &str, vars: 
                     })
                     .collect();
                 let created_at = iso_z(store.clock.tick());
-                store.push_stock(&resolved);
+                for (at, _) in SHOPIFY_LOCATIONS {
+                    let here: Vec<(String, i64)> =
+                        resolved.iter().filter(|(_, l, _)| *l == at).map(|(s, _, q)| (s.clone(), *q)).collect();
+                    if !here.is_empty() {
+                        store.push_stock_at(at, &here);
+                    }
+                }
                 json!({ "inventorySetQuantities": {
                     "inventoryAdjustmentGroup": {
                         "createdAt": created_at,

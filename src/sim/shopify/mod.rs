@@ -14,6 +14,7 @@ use serde_json::{json, Value};
 use super::server::{self, Bucket, SimState};
 use super::store::{
     iso_offset, iso_z, money, parse_time, to_second, Kind, Listing, Order, DEFAULT_PRICE_MINOR, LISTING_WEIGHT_KG,
+    PRIMARY_LOCATION, SHOPIFY_LOCATIONS,
 };
 use super::webhook::{random_id, sign, Delivery, Event};
 use super::{SimHandle, SimOptions};
@@ -36,8 +37,6 @@ pub const MAX_COST: i64 = 1000;
 const MAX_PAGE: i64 = 250;
 const DEFAULT_FIRST: i64 = 50;
 const DEFAULT_LINE_ITEMS: i64 = 10;
-/// The only location the simulated shop has.
-pub const LOCATION_GID: &str = "gid://shopify/Location/1";
 /// Most quantities one `inventorySetQuantities` call may carry.
 pub const MAX_SET_QUANTITIES: usize = 250;
 const MUTATION_COST: i64 = 10;
