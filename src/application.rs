@@ -35,6 +35,9 @@ pub struct Application {
 impl Application {
     /// Must be called inside an actix `System` (the actors live there).
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        let extra_ca = Some(settings.http.extra_ca_file.trim()).filter(|f| !f.is_empty()).map(std::path::PathBuf::from);
+        crate::connectors::http::trust_extra_cas(extra_ca)
+            .with_context(|| format!("cannot read http.extra_ca_file {:?}", settings.http.extra_ca_file))?;
         let backend = DatabaseKind::from_url(settings.database.url.expose())?;
         let db_settings = settings.database.clone();
         let pool = actix_web::rt::task::spawn_blocking(move || db::build_pool(&db_settings))

@@ -66,6 +66,10 @@ pub struct WebhookSettings {
 pub struct HttpSettings {
     pub bind: String,
     pub max_body_bytes: usize,
+    /// A PEM file of certificate authorities to trust for outbound https (a private CA), on
+    /// top of the system's; empty for none.
+    #[serde(default)]
+    pub extra_ca_file: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

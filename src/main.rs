@@ -66,6 +66,9 @@ enum Command {
         /// Shopify: turn the cost throttle off.
         #[arg(long)]
         no_throttle: bool,
+        /// Serve https with the simulators' test certificate (src/sim/tls; loopback only).
+        #[arg(long)]
+        tls: bool,
     },
     /// Run a benchmark and print its figures.
     Bench {
@@ -131,7 +134,7 @@ fn main() {
                 chorus::demo::DemoOptions { bind, database_url, skus: skus.clamp(1, 10_000), orders_per_sec: rate };
             actix_web::rt::System::new().block_on(chorus::demo::run(opts))
         }
-        Command::Sim { kind, bind, token, key, secret, webhook_url, webhook_secret, no_throttle } => {
+        Command::Sim { kind, bind, token, key, secret, webhook_url, webhook_secret, no_throttle, tls } => {
             let opts = chorus::sim::SimOptions {
                 bind,
                 webhook_url,
@@ -140,6 +143,7 @@ fn main() {
                 key,
                 secret,
                 throttle: !no_throttle,
+                tls,
             };
             telemetry::init(&chorus::config::Settings::defaults().log);
             actix_web::rt::System::new().block_on(chorus::sim::run_forever(&kind, opts))

@@ -8,7 +8,36 @@ use super::ConnectorError;
 
 /// The HTTP client connectors share: TLS through OpenSSL, a bounded wait for every call.
 pub fn http_client() -> awc::Client {
-    awc::Client::builder().timeout(Duration::from_secs(30)).disable_redirects().finish()
+    let builder = awc::Client::builder().timeout(Duration::from_secs(30)).disable_redirects();
+    let extra = EXTRA_CA_FILE.read().map(|f| f.clone()).unwrap_or_else(|e| e.into_inner().clone());
+    match extra.map(|path| tls_trusting(&path).map_err(|e| (path, e))).transpose() {
+        Ok(Some(tls)) => builder.connector(awc::Connector::new().openssl(tls)).finish(),
+        Ok(None) => builder.finish(),
+        Err((path, e)) => {
+            tracing::error!(path = %path.display(), error = %e, "cannot load http.extra_ca_file; using the system's CAs only");
+            builder.finish()
+        }
+    }
+}
+
+/// `http.extra_ca_file`, set once at start-up (the last application built wins).
+static EXTRA_CA_FILE: std::sync::RwLock<Option<std::path::PathBuf>> = std::sync::RwLock::new(None);
+
+/// Trusts the CAs in `path` (PEM) for outbound https, besides the system's; checked here so
+/// a bad file stops the start instead of every later call.
+pub fn trust_extra_cas(path: Option<std::path::PathBuf>) -> Result<(), openssl::error::ErrorStack> {
+    if let Some(path) = &path {
+        tls_trusting(path)?;
+    }
+    *EXTRA_CA_FILE.write().unwrap_or_else(|e| e.into_inner()) = path;
+    Ok(())
+}
+
+fn tls_trusting(path: &std::path::Path) -> Result<openssl::ssl::SslConnector, openssl::error::ErrorStack> {
+    let mut tls = openssl::ssl::SslConnector::builder(openssl::ssl::SslMethod::tls())?;
+    tls.set_alpn_protos(b"\x08http/1.1")?;
+    tls.set_ca_file(path)?;
+    Ok(tls.build())
 }
 
 /// `Retry-After` as seconds, which Shopify may send fractional ("2.0").
@@ -64,6 +93,8 @@ pub enum Answer {
     Retry(ConnectorError),
     /// The marketplace refused: trying again would not help.
     Refused(ConnectorError),
+    /// A 3xx with a `Location`: the caller decides whether to follow it.
+    Redirect(String),
 }
 
 /// Reads one attempt's answer (at most `limit` bytes of body) and says what it means: 401/403
@@ -91,6 +122,10 @@ pub async fn read_answer(
         401 | 403 => {
             Answer::Refused(ConnectorError::Unauthorized(String::from_utf8_lossy(&bytes).chars().take(300).collect()))
         }
+        300..=399 => match resp.headers().get("location").and_then(|v| v.to_str().ok()) {
+            Some(to) => Answer::Redirect(to.to_string()),
+            None => Answer::Refused(ConnectorError::Permanent(format!("HTTP {status} without a Location"))),
+        },
         429 => {
             let wait = retry_after(resp.headers());
             tracing::info!(?wait, platform, "the marketplace answered 429; waiting as told");

@@ -129,9 +129,12 @@ pub fn for_channel(
         ChannelKind::Shopify => {
             Rc::new(shopify::Shopify::new(base_url, cred("access_token"), options.location.clone()))
         }
-        ChannelKind::WooCommerce => {
-            Rc::new(woocommerce::WooCommerce::new(base_url, cred("consumer_key"), cred("consumer_secret")))
-        }
+        ChannelKind::WooCommerce => Rc::new(woocommerce::WooCommerce::new(
+            base_url,
+            cred("consumer_key"),
+            cred("consumer_secret"),
+            options.query_string_auth,
+        )),
     })
 }
 

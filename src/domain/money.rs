@@ -1,31 +1,35 @@
 //! Money: integer minor units plus an ISO 4217 currency code.
 
-/// Active ISO 4217 codes. A typo such as "EUO" should be refused, not stored.
-const ISO_4217: &[&str] = &[
-    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT", "BGN", "BHD", "BIF",
-    "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD", "CDF", "CHF", "CLP", "CNY", "COP", "CRC",
-    "CUP", "CVE", "CZK", "DJF", "DKK", "DOP", "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS",
-    "GIP", "GMD", "GNF", "GTQ", "GYD", "HKD", "HNL", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK", "JMD",
-    "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK", "LBP", "LKR", "LRD", "LSL",
-    "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU", "MUR", "MVR", "MWK", "MXN", "MYR", "MZN", "NAD",
-    "NGN", "NIO", "NOK", "NPR", "NZD", "OMR", "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD",
-    "RUB", "RWF", "SAR", "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SOS", "SRD", "SSP", "STN", "SVC", "SYP",
-    "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX", "USD", "UYU", "UZS", "VES",
-    "VND", "VUV", "WST", "XAF", "XCD", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWL",
-];
+/// The ISO 4217 currency a code names, if it is one money is kept in: a code with minor units
+/// (funds and special codes such as XAU have none). Data from the `iso_currency` crate.
+fn currency(code: &str) -> Option<(iso_currency::Currency, u32)> {
+    let c = iso_currency::Currency::from_code(code)?;
+    let exponent = c.exponent()?;
+    Some((c, u32::from(exponent)))
+}
 
-/// A decimal amount as the channels write it ("19.99", "20", "0.5") in minor units (2 decimals).
-pub fn parse_minor(amount: &str) -> Option<i64> {
+/// The number of decimals a currency's minor unit has (ISO 4217): JPY 0, GBP 2, KWD 3.
+pub fn exponent(code: &str) -> Option<u32> {
+    currency(code).map(|(_, e)| e)
+}
+
+/// A decimal amount as the channels write it ("19.99", "20", "0.5") in the currency's minor
+/// units: JPY "600" is 600, GBP "6.00" is 600, KWD "0.600" is 600. None for an unknown
+/// currency, a negative amount, or more decimals than the currency has.
+pub fn parse_minor(amount: &str, currency_code: &str) -> Option<i64> {
+    let places = exponent(currency_code)?;
     let amount = amount.trim();
     let (whole, frac) = amount.split_once('.').unwrap_or((amount, ""));
-    if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) || frac.len() > 2 {
+    if whole.is_empty() || !whole.chars().all(|c| c.is_ascii_digit()) || !frac.chars().all(|c| c.is_ascii_digit()) {
         return None;
     }
-    if !frac.chars().all(|c| c.is_ascii_digit()) {
+    // Trailing zeros beyond the minor unit carry nothing ("600.00" yen).
+    let frac = frac.trim_end_matches('0');
+    if frac.len() > places as usize {
         return None;
     }
-    let cents: i64 = format!("{frac:0<2}").parse().ok()?;
-    whole.parse::<i64>().ok()?.checked_mul(100)?.checked_add(cents)
+    let minor: i64 = if places == 0 { 0 } else { format!("{frac:0<width$}", width = places as usize).parse().ok()? };
+    whole.parse::<i64>().ok()?.checked_mul(10i64.checked_pow(places)?)?.checked_add(minor)
 }
 
 /// A currency code that ISO 4217 does not list.
@@ -34,10 +38,9 @@ pub fn parse_minor(amount: &str) -> Option<i64> {
 pub struct UnknownCurrency(pub String);
 
 pub fn validate_currency(code: &str) -> Result<(), UnknownCurrency> {
-    if ISO_4217.binary_search(&code).is_ok() {
-        Ok(())
-    } else {
-        Err(UnknownCurrency(code.to_string()))
+    match currency(code) {
+        Some(_) => Ok(()),
+        None => Err(UnknownCurrency(code.to_string())),
     }
 }
 
@@ -47,17 +50,23 @@ mod tests {
 
     #[test]
     fn parses_channel_amounts() {
-        assert_eq!(parse_minor("19.99"), Some(1999));
-        assert_eq!(parse_minor("20"), Some(2000));
-        assert_eq!(parse_minor("0.5"), Some(50));
-        assert_eq!(parse_minor("-1"), None);
-        assert_eq!(parse_minor("1.234"), None);
-        assert_eq!(parse_minor(""), None);
+        assert_eq!(parse_minor("19.99", "GBP"), Some(1999));
+        assert_eq!(parse_minor("20", "EUR"), Some(2000));
+        assert_eq!(parse_minor("0.5", "USD"), Some(50));
+        assert_eq!(parse_minor("-1", "USD"), None);
+        assert_eq!(parse_minor("1.234", "USD"), None);
+        assert_eq!(parse_minor("", "USD"), None);
     }
 
     #[test]
-    fn table_is_sorted_for_binary_search() {
-        assert!(ISO_4217.windows(2).all(|w| w[0] < w[1]));
+    fn minor_units_follow_the_currency() {
+        assert_eq!(parse_minor("600", "JPY"), Some(600));
+        assert_eq!(parse_minor("600.00", "JPY"), Some(600));
+        assert_eq!(parse_minor("600.5", "JPY"), None);
+        assert_eq!(parse_minor("0.600", "KWD"), Some(600));
+        assert_eq!(parse_minor("1.5", "KWD"), Some(1500));
+        assert_eq!(parse_minor("1", "XAU"), None, "gold has no minor unit");
+        assert_eq!(parse_minor("1", "EUO"), None);
     }
 
     #[test]

@@ -12,7 +12,9 @@ pub mod signed;
 pub mod store;
 pub mod tester;
 pub mod webhook;
+pub mod woo_auth;
 pub mod woo_fulfil;
+pub mod woo_products;
 pub mod woocommerce;
 
 use std::fmt;
@@ -90,6 +92,8 @@ pub struct SimOptions {
     pub secret: Option<String>,
     /// Shopify's cost throttle (bucket 2,000 points, 100/s).
     pub throttle: bool,
+    /// Serve https with the test certificate in `src/sim/tls` (loopback only) instead of http.
+    pub tls: bool,
 }
 
 impl Default for SimOptions {
@@ -102,6 +106,7 @@ impl Default for SimOptions {
             key: None,
             secret: None,
             throttle: true,
+            tls: false,
         }
     }
 }

@@ -51,6 +51,8 @@ pub struct SimState {
     pub key: Option<String>,
     pub secret: Option<String>,
     pub throttle: bool,
+    /// Served over https: WooCommerce then reads HTTP Basic credentials (`is_ssl()`).
+    pub tls: bool,
     store: Mutex<Store>,
     faults: Mutex<FaultQueue>,
     request_log: Mutex<Vec<Value>>,
@@ -130,12 +132,29 @@ impl SimState {
     }
 }
 
+/// The simulators' own test certificate and key (`src/sim/tls`, valid for loopback only).
+fn test_certificate() -> std::io::Result<openssl::ssl::SslAcceptorBuilder> {
+    use openssl::ssl::{SslAcceptor, SslMethod};
+    let build = || -> Result<openssl::ssl::SslAcceptorBuilder, openssl::error::ErrorStack> {
+        let mut tls = SslAcceptor::mozilla_intermediate_v5(SslMethod::tls())?;
+        let certificate = openssl::x509::X509::from_pem(include_bytes!("tls/sim-cert.pem"))?;
+        let key = openssl::pkey::PKey::private_key_from_pem(include_bytes!("tls/sim-key.pem"))?;
+        tls.set_certificate(&certificate)?;
+        tls.set_private_key(&key)?;
+        Ok(tls)
+    };
+    build().map_err(std::io::Error::other)
+}
+
 /// API requests remembered for `GET /_sim/requests`.
 const REQUEST_LOG_MAX: usize = 10_000;
 
 /// Binds, builds the state, and spawns the server on the current actix System.
 pub async fn start(kind: Kind, opts: SimOptions, routes: fn(&mut web::ServiceConfig)) -> std::io::Result<SimHandle> {
-    let (listener, port, base_url) = super::bind(opts.bind)?;
+    let (listener, port, mut base_url) = super::bind(opts.bind)?;
+    if opts.tls {
+        base_url = base_url.replacen("http://", "https://", 1);
+    }
     let webhook_tx = opts.webhook_url.clone().map(webhook::spawn_sender);
     let state = web::Data::new(SimState {
         kind,
@@ -144,6 +163,7 @@ pub async fn start(kind: Kind, opts: SimOptions, routes: fn(&mut web::ServiceCon
         key: opts.key,
         secret: opts.secret,
         throttle: opts.throttle,
+        tls: opts.tls,
         store: Mutex::new(Store::new(kind)),
         faults: Mutex::new(FaultQueue::default()),
         request_log: Mutex::new(Vec::new()),
@@ -160,9 +180,9 @@ pub async fn start(kind: Kind, opts: SimOptions, routes: fn(&mut web::ServiceCon
             .configure(routes)
     })
     .workers(1)
-    .disable_signals()
-    .listen(listener)?
-    .run();
+    .disable_signals();
+    let server =
+        if opts.tls { server.listen_openssl(listener, test_certificate()?)? } else { server.listen(listener)? }.run();
     let handle = server.handle();
     actix_web::rt::spawn(server);
     Ok(SimHandle { port, base_url, server: handle })

@@ -22,6 +22,8 @@ pub struct Listing {
     pub product_id: u64,
     pub variant_id: u64,
     pub inventory_item_id: u64,
+    /// WooCommerce: the variable product this listing is a variation of.
+    pub parent: Option<u64>,
 }
 
 /// Every listing's shipping weight, in kilograms.
@@ -284,6 +286,14 @@ pub struct Store {
     pub stock_calls: Vec<Value>,
     /// Shopify `@idempotent` keys: the input first seen with each key, and the reply given.
     pub idempotency: HashMap<String, (Value, Value)>,
+    /// WooCommerce OAuth nonces used in the last 15 minutes, with their timestamps.
+    pub nonces: HashMap<String, i64>,
+    /// WooCommerce variable products: their SKU and product id (their variations are listings).
+    pub variable: BTreeMap<String, u64>,
+    /// WooCommerce's weight and dimension units (Settings → Products).
+    pub units: (String, String),
+    /// WooCommerce's currency (Settings → General).
+    pub currency: String,
     next_listing: u64,
     next_order: u64,
     next_line: u64,
@@ -302,10 +312,36 @@ impl Store {
             fulfilments: Vec::new(),
             stock_calls: Vec::new(),
             idempotency: HashMap::new(),
+            nonces: HashMap::new(),
+            variable: BTreeMap::new(),
+            units: ("kg".into(), "cm".into()),
+            currency: "GBP".into(),
             next_listing: 1,
             next_order: 1,
             next_line: 1,
         }
+    }
+
+    /// A WooCommerce variable product with these variations (SKU, stock); a variation already
+    /// listed keeps its ids and moves under this product.
+    pub fn set_variable(&mut self, parent_sku: &str, variations: &[(String, i64)]) -> u64 {
+        let parent = match self.variable.get(parent_sku) {
+            Some(id) => *id,
+            None => {
+                let n = self.next_listing;
+                self.next_listing += 1;
+                let id = self.ids.product + n;
+                self.variable.insert(parent_sku.to_string(), id);
+                id
+            }
+        };
+        for (sku, quantity) in variations {
+            self.set_stock(sku, *quantity);
+            if let Some(l) = self.listings.get_mut(sku) {
+                l.parent = Some(parent);
+            }
+        }
+        parent
     }
 
     /// Sets a SKU's stock at a location, creating its listing first if needed.
@@ -346,6 +382,7 @@ impl Store {
                 product_id: self.ids.product + n,
                 variant_id: if self.ids.variant == 0 { 0 } else { self.ids.variant + n },
                 inventory_item_id: self.ids.inventory_item + n,
+                parent: None,
             };
             self.listings.insert(sku.to_string(), listing);
         }
@@ -476,6 +513,41 @@ impl Store {
         order.on_hold = false;
         order.updated_at = now;
         take_stock(&mut self.stock, &mut self.elsewhere, order);
+        OrderChange::Done
+    }
+
+    /// WooCommerce `on-hold` (a payment awaited): the order's stock is reduced.
+    pub fn hold_unpaid(&mut self, id: u64) -> OrderChange {
+        let now = self.clock.tick();
+        let Some(order) = self.orders.iter_mut().find(|o| o.id == id) else { return OrderChange::NotFound };
+        if order.is_cancelled() || order.paid || order.on_hold {
+            return OrderChange::Conflict("only a pending order can be put on hold");
+        }
+        order.on_hold = true;
+        order.updated_at = now;
+        take_stock(&mut self.stock, &mut self.elsewhere, order);
+        OrderChange::Done
+    }
+
+    /// WooCommerce `pending` again: unpaid, and the stock it had reduced restored.
+    pub fn back_to_pending(&mut self, id: u64) -> OrderChange {
+        let now = self.clock.tick();
+        let Some(order) = self.orders.iter_mut().find(|o| o.id == id) else { return OrderChange::NotFound };
+        if order.is_cancelled() || order.lines.iter().any(|l| l.fulfilled > 0) {
+            return OrderChange::Conflict("a cancelled or shipped order cannot go back to pending");
+        }
+        if order.stock_taken {
+            for line in &order.lines {
+                let back = (line.quantity - line.restocked).max(0);
+                if let Some(q) = stock_cell(&mut self.stock, &mut self.elsewhere, line.location, &line.sku) {
+                    *q = q.saturating_add(back);
+                }
+            }
+            order.stock_taken = false;
+        }
+        order.paid = false;
+        order.on_hold = false;
+        order.updated_at = now;
         OrderChange::Done
     }
 
@@ -670,6 +742,16 @@ fn stock_cell<'a>(
     } else {
         elsewhere.get_mut(&(location, sku.to_string()))
     }
+}
+
+/// Minor units as a store in `currency` renders them: "600" yen, "6.00" pounds, "0.600" dinars.
+pub fn money_in(minor: i64, currency: &str) -> String {
+    let places = crate::domain::money::exponent(currency).unwrap_or(2);
+    if places == 0 {
+        return minor.to_string();
+    }
+    let unit = 10i64.pow(places);
+    format!("{}.{:0width$}", minor / unit, minor % unit, width = places as usize)
 }
 
 /// Minor units as the platforms render money: "12.00".

@@ -14,6 +14,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/stock", web::put().to(put_stock))
             .route("/stock", web::get().to(get_stock))
             .route("/stock/{location}", web::put().to(put_stock_at))
+            .route("/variable_products", web::put().to(put_variable_products))
+            .route("/settings", web::put().to(put_settings))
             .route("/stock/{location}", web::get().to(get_stock_at))
             .route("/orders/{id}/hold", web::post().to(hold_order))
             .route("/orders/{id}/release", web::post().to(release_order))
@@ -96,6 +98,79 @@ async fn get_stock_at(state: web::Data<SimState>, location: web::Path<u64>) -> H
         .filter_map(|sku| store.stock_at(location, sku).map(|q| (sku.clone(), json!(q))))
         .collect();
     HttpResponse::Ok().json(at)
+}
+
+/// `PUT /_sim/variable_products` `{"TEE": {"variations": {"TEE-S": 3, "TEE-M": 5}}}`
+/// (WooCommerce): variable products and their variations' stock; answers their product ids.
+async fn put_variable_products(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
+    if state.kind != Kind::WooCommerce {
+        return bad_request(
+            "only WooCommerce has variable products; Shopify's variants are listings (PUT /_sim/stock)",
+        );
+    }
+    let v = match parse_json(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(e),
+    };
+    let Some(products) = v.as_object() else { return bad_request("expected {\"SKU\": {\"variations\": {…}}}") };
+    let mut parsed = Vec::with_capacity(products.len());
+    for (parent, p) in products {
+        let Some(variations) = p.get("variations").and_then(Value::as_object) else {
+            return bad_request(format!("{parent}: variations must be an object of SKU → quantity"));
+        };
+        let mut list = Vec::with_capacity(variations.len());
+        for (sku, q) in variations {
+            let Some(q) = q.as_i64().filter(|_| !sku.is_empty() && sku != parent) else {
+                return bad_request(format!("{parent}: quantity for {sku:?} must be an integer"));
+            };
+            list.push((sku.clone(), q));
+        }
+        parsed.push((parent.clone(), list));
+    }
+    let mut store = state.store();
+    let mut out = Map::new();
+    for (parent, variations) in parsed {
+        let id = store.set_variable(&parent, &variations);
+        let ids: Map<String, Value> = variations
+            .iter()
+            .filter_map(|(s, _)| store.listings.get(s).map(|l| (s.clone(), json!(l.product_id))))
+            .collect();
+        out.insert(parent, json!({ "id": id, "variations": ids }));
+    }
+    HttpResponse::Ok().json(Value::Object(out))
+}
+
+/// `PUT /_sim/settings` `{"weight_unit": "lbs", "dimension_unit": "in", "currency": "JPY"}`
+/// (WooCommerce): prices are then written in the currency's minor unit (no decimals for JPY).
+async fn put_settings(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
+    let v = match parse_json(&body) {
+        Ok(v) => v,
+        Err(e) => return bad_request(e),
+    };
+    let weight = v.get("weight_unit").and_then(Value::as_str);
+    let dimension = v.get("dimension_unit").and_then(Value::as_str);
+    if weight.is_some_and(|w| !["kg", "g", "lbs", "oz"].contains(&w)) {
+        return bad_request("weight_unit: one of kg, g, lbs, oz");
+    }
+    if dimension.is_some_and(|d| !["m", "cm", "mm", "in", "yd"].contains(&d)) {
+        return bad_request("dimension_unit: one of m, cm, mm, in, yd");
+    }
+    let currency = v.get("currency").and_then(Value::as_str);
+    if currency.is_some_and(|c| crate::domain::money::exponent(c).is_none()) {
+        return bad_request("currency: an ISO 4217 code with a minor unit");
+    }
+    let mut store = state.store();
+    if let Some(w) = weight {
+        store.units.0 = w.to_string();
+    }
+    if let Some(d) = dimension {
+        store.units.1 = d.to_string();
+    }
+    if let Some(c) = currency {
+        store.currency = c.to_string();
+    }
+    HttpResponse::Ok().json(json!({ "weight_unit": store.units.0, "dimension_unit": store.units.1,
+                                    "currency": store.currency }))
 }
 
 fn known_location(kind: Kind, location: u64) -> bool {

@@ -6,7 +6,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
 use super::server::SimState;
-use super::woocommerce::{invalid_json, json_body, order_json, wc_error};
+use super::store::OrderChange;
+use super::webhook::Event;
+use super::woo_products::{invalid_json, json_body};
+use super::woocommerce::{order_json, wc_error};
 
 fn invalid_order() -> HttpResponse {
     wc_error(StatusCode::NOT_FOUND, "woocommerce_rest_shop_order_invalid_id", "Invalid ID.")
@@ -18,10 +21,7 @@ async fn gate(state: &SimState, req: &HttpRequest) -> Option<HttpResponse> {
     }
     let pairs: Vec<(String, String)> =
         url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect();
-    if !super::woocommerce::authorised(state, req, &pairs) {
-        return Some(wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_cannot_edit", "Sorry, you are not allowed."));
-    }
-    None
+    super::woocommerce::refusal(state, req, &pairs, ("woocommerce_rest_cannot_edit", "Sorry, you are not allowed."))
 }
 
 pub(super) async fn add_note(
@@ -68,7 +68,10 @@ pub(super) async fn notes(state: web::Data<SimState>, req: HttpRequest, path: we
     HttpResponse::Ok().json(mine)
 }
 
-/// `{"status": "completed"}` marks every line shipped; other statuses are accepted as they are.
+/// `{"status": …}` with WooCommerce's effect on stock: `processing` and `on-hold` reduce it
+/// (once), `cancelled` and `pending` restore it (`wc_maybe_increase_stock_levels`),
+/// `completed` ships every line (reducing stock if not yet reduced), `refunded` refunds every
+/// unit and restocks it. Every change sends `order.updated`.
 pub(super) async fn update_order(
     state: web::Data<SimState>,
     req: HttpRequest,
@@ -79,19 +82,40 @@ pub(super) async fn update_order(
         return resp;
     }
     let Some(v) = json_body(&body) else { return invalid_json() };
-    let mut store = state.store();
-    let now = store.clock.tick();
-    let Some(order) = path.parse::<u64>().ok().and_then(|id| store.orders.iter_mut().find(|o| o.id == id)) else {
+    let Some(id) = path.parse::<u64>().ok().filter(|id| state.store().order(*id).is_some()) else {
         return invalid_order();
     };
-    if v.get("status").and_then(Value::as_str) == Some("completed") {
-        if order.is_cancelled() {
-            return wc_error(StatusCode::BAD_REQUEST, "woocommerce_rest_invalid_status", "The order is cancelled.");
+    let changed = match v.get("status").and_then(Value::as_str) {
+        None => None,
+        Some(status) => {
+            let mut store = state.store();
+            let outcome = match status {
+                "completed" => store.fulfil_in_admin(id, None),
+                "processing" => store.pay(id),
+                "on-hold" => store.hold_unpaid(id),
+                "cancelled" => store.cancel(id),
+                "pending" => store.back_to_pending(id),
+                "refunded" => store.refund(id, None, true),
+                other => {
+                    return wc_error(
+                        StatusCode::BAD_REQUEST,
+                        "woocommerce_rest_sim_unsupported",
+                        &format!("The simulator does not set status {other:?}."),
+                    )
+                }
+            };
+            Some(outcome)
         }
-        for line in &mut order.lines {
-            line.fulfilled = line.quantity;
-        }
-        order.updated_at = now;
+    };
+    match changed {
+        Some(OrderChange::Done) => state.notify(id, Event::Updated),
+        // Already in that state: WooCommerce answers the order as it is.
+        Some(OrderChange::Conflict(_)) | None => {}
+        Some(OrderChange::NotFound) => return invalid_order(),
     }
-    HttpResponse::Ok().json(order_json(order))
+    let store = state.store();
+    match store.order(id) {
+        Some(o) => HttpResponse::Ok().json(order_json(o)),
+        None => invalid_order(),
+    }
 }

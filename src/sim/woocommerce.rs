@@ -5,13 +5,10 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use base64::Engine as _;
 use serde_json::{json, Value};
 
 use super::server::{self, SimState};
-use super::store::{
-    iso_naive, money, parse_time, to_second, Kind, Listing, Order, DEFAULT_PRICE_MINOR, LISTING_WEIGHT_KG,
-};
+use super::store::{iso_naive, parse_time, to_second, Kind, Order};
 use super::webhook::{sign, Delivery, Event};
 use super::{SimHandle, SimOptions};
 
@@ -35,10 +32,7 @@ fn routes(cfg: &mut web::ServiceConfig) {
                 .route(web::get().to(super::woo_fulfil::notes))
                 .route(web::post().to(super::woo_fulfil::add_note)),
         )
-        .route("/wp-json/wc/v3/products", web::get().to(list_products))
-        .route("/wp-json/wc/v3/products/batch", web::post().to(batch_products))
-        .route("/wp-json/wc/v3/products/{id}", web::put().to(put_product))
-        .route("/wp-json/wc/v3/data/currencies/current", web::get().to(current_currency));
+        .configure(super::woo_products::routes);
 }
 
 pub(super) fn wc_error(status: StatusCode, code: &str, message: &str) -> HttpResponse {
@@ -97,8 +91,8 @@ pub fn order_json(o: &Order) -> Value {
         .map(|l| {
             json!({
                 "id": l.id,
-                "product_id": l.listing.as_ref().map(|li| li.product_id).unwrap_or(0),
-                "variation_id": 0,
+                "product_id": l.listing.as_ref().map(|li| li.parent.unwrap_or(li.product_id)).unwrap_or(0),
+                "variation_id": l.listing.as_ref().filter(|li| li.parent.is_some()).map_or(0, |li| li.product_id),
                 "sku": l.sku,
                 "quantity": l.quantity,
                 "meta_data": line_meta(o, l),
@@ -163,38 +157,33 @@ pub fn webhooks(state: &SimState, o: &Order, event: Event) -> Vec<Delivery> {
 
 // ---------------------------------------------------------------- REST
 
-fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
+pub(super) fn query_pairs(req: &HttpRequest) -> Vec<(String, String)> {
     url::form_urlencoded::parse(req.query_string().as_bytes()).into_owned().collect()
 }
 
-fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+pub(super) fn param<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }
 
-/// Checks the consumer key/secret (HTTP Basic, or the query string) when the simulator has them.
-pub(super) fn authorised(state: &SimState, req: &HttpRequest, pairs: &[(String, String)]) -> bool {
-    if state.key.is_none() && state.secret.is_none() {
-        return true;
+/// The refusal for a request that is not authenticated: WooCommerce's authentication error
+/// for wrong credentials, else the endpoint's own `anonymous` (code, message) for a request
+/// with none it reads; None when it may go on.
+pub(super) fn refusal(
+    state: &SimState,
+    req: &HttpRequest,
+    pairs: &[(String, String)],
+    anonymous: (&str, &str),
+) -> Option<HttpResponse> {
+    match super::woo_auth::check(state, req, pairs) {
+        Ok(true) => None,
+        Ok(false) => Some(wc_error(StatusCode::UNAUTHORIZED, anonymous.0, anonymous.1)),
+        Err(super::woo_auth::Refused(why)) => {
+            Some(wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_authentication_error", why))
+        }
     }
-    let basic = req
-        .headers()
-        .get("Authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic ").or_else(|| v.strip_prefix("basic ")))
-        .and_then(|b| base64::engine::general_purpose::STANDARD.decode(b.trim()).ok())
-        .and_then(|b| String::from_utf8(b).ok())
-        .and_then(|s| s.split_once(':').map(|(k, s)| (k.to_string(), s.to_string())));
-    let (key, secret) = match basic {
-        Some(ks) => ks,
-        None => (
-            param(pairs, "consumer_key").unwrap_or_default().to_string(),
-            param(pairs, "consumer_secret").unwrap_or_default().to_string(),
-        ),
-    };
-    state.key.as_deref().is_none_or(|k| k == key) && state.secret.as_deref().is_none_or(|s| s == secret)
 }
 
-fn invalid_param(name: &str, why: impl Into<String>) -> HttpResponse {
+pub(super) fn invalid_param(name: &str, why: impl Into<String>) -> HttpResponse {
     HttpResponse::BadRequest().json(json!({
         "code": "rest_invalid_param",
         "message": format!("Invalid parameter(s): {name}"),
@@ -207,12 +196,10 @@ async fn get_order(state: web::Data<SimState>, req: HttpRequest, path: web::Path
         return resp;
     }
     let pairs = query_pairs(&req);
-    if !authorised(&state, &req, &pairs) {
-        return wc_error(
-            StatusCode::UNAUTHORIZED,
-            "woocommerce_rest_cannot_view",
-            "Sorry, you cannot view this resource.",
-        );
+    if let Some(resp) =
+        refusal(&state, &req, &pairs, ("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource."))
+    {
+        return resp;
     }
     let store = state.store();
     match path.parse::<u64>().ok().and_then(|id| store.order(id)) {
@@ -233,8 +220,10 @@ async fn list_orders(state: web::Data<SimState>, req: HttpRequest) -> HttpRespon
         return resp;
     }
     let pairs = query_pairs(&req);
-    if !authorised(&state, &req, &pairs) {
-        return wc_error(StatusCode::UNAUTHORIZED, "woocommerce_rest_cannot_view", "Sorry, you cannot list resources.");
+    if let Some(resp) =
+        refusal(&state, &req, &pairs, ("woocommerce_rest_cannot_view", "Sorry, you cannot list resources."))
+    {
+        return resp;
     }
     let (page, per_page) = match paging(&pairs) {
         Ok(x) => x,
@@ -312,7 +301,7 @@ async fn list_orders(state: web::Data<SimState>, req: HttpRequest) -> HttpRespon
 
 /// `page` and `per_page` (1..=100, default 10) from the query string.
 /// `Err` names the bad parameter and why, for `invalid_param`.
-fn paging(pairs: &[(String, String)]) -> Result<(u64, u64), (&'static str, &'static str)> {
+pub(super) fn paging(pairs: &[(String, String)]) -> Result<(u64, u64), (&'static str, &'static str)> {
     let per_page = match param(pairs, "per_page").map(|v| v.parse::<u64>()) {
         None => 10,
         Some(Ok(n)) if (1..=100).contains(&n) => n,
@@ -327,7 +316,7 @@ fn paging(pairs: &[(String, String)]) -> Result<(u64, u64), (&'static str, &'sta
 }
 
 /// A page of a collection with `X-WP-Total`, `X-WP-TotalPages` and `Link` headers.
-fn paged(
+pub(super) fn paged(
     req: &HttpRequest,
     pairs: &[(String, String)],
     page: u64,
@@ -359,215 +348,6 @@ fn paged(
         resp.insert_header(("Link", links.join(", ")));
     }
     resp.json(body)
-}
-
-// ---------------------------------------------------------------- products and stock
-
-/// Most items (`create` + `update` + `delete`) one batch request may carry.
-pub const MAX_BATCH: usize = 100;
-
-/// A listing as `GET /products` renders it (a simple product whose stock is managed).
-fn product_json(port: u16, sku: &str, l: &Listing, stock: i64) -> Value {
-    json!({
-        "id": l.product_id,
-        "name": format!("Sim product {sku}"),
-        "sku": sku,
-        "type": "simple",
-        "status": "publish",
-        "manage_stock": true,
-        "stock_quantity": stock,
-        "stock_status": if stock > 0 { "instock" } else { "outofstock" },
-        "price": money(DEFAULT_PRICE_MINOR),
-        "regular_price": money(DEFAULT_PRICE_MINOR),
-        "weight": LISTING_WEIGHT_KG.to_string(),
-        "dimensions": { "length": "30", "width": "20", "height": "2" },
-        "images": [ { "src": format!("http://127.0.0.1:{port}/wp-content/uploads/p{}.jpg", l.product_id) } ],
-    })
-}
-
-/// `GET /data/currencies/current`: the store's currency.
-async fn current_currency(state: web::Data<SimState>, req: HttpRequest) -> HttpResponse {
-    if let Err(resp) = product_gate(&state, &req, false).await {
-        return resp;
-    }
-    HttpResponse::Ok().json(json!({ "code": "GBP", "name": "Pound sterling", "symbol": "&pound;" }))
-}
-
-fn invalid_product() -> Value {
-    json!({ "code": "woocommerce_rest_product_invalid_id", "message": "Invalid ID.", "data": { "status": 404 } })
-}
-
-/// Fault gate and consumer key check shared by the product routes.
-async fn product_gate(state: &SimState, req: &HttpRequest, edit: bool) -> Result<Vec<(String, String)>, HttpResponse> {
-    if let Some(resp) = state.api_gate().await {
-        return Err(resp);
-    }
-    let pairs = query_pairs(req);
-    if !authorised(state, req, &pairs) {
-        let (code, message) = if edit {
-            ("woocommerce_rest_cannot_edit", "Sorry, you are not allowed to edit this resource.")
-        } else {
-            ("woocommerce_rest_cannot_view", "Sorry, you cannot list resources.")
-        };
-        return Err(wc_error(StatusCode::UNAUTHORIZED, code, message));
-    }
-    Ok(pairs)
-}
-
-/// A JSON object body; `None` when the body is not one.
-pub(super) fn json_body(body: &[u8]) -> Option<Value> {
-    serde_json::from_slice::<Value>(body).ok().filter(Value::is_object)
-}
-
-pub(super) fn invalid_json() -> HttpResponse {
-    wc_error(StatusCode::BAD_REQUEST, "rest_invalid_json", "Invalid JSON body passed.")
-}
-
-/// The stock figure an update carries, if it applies: `stock_quantity` counts unless the body
-/// turns `manage_stock` off (every simulated product already manages stock).
-/// `Err` when `stock_quantity` is not an integer.
-fn stock_update(item: &Value) -> Result<Option<i64>, &'static str> {
-    if item.get("manage_stock").and_then(Value::as_bool) == Some(false) {
-        return Ok(None);
-    }
-    match item.get("stock_quantity") {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => match v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok())) {
-            Some(q) => Ok(Some(q)),
-            None => Err("stock_quantity is not of type integer."),
-        },
-    }
-}
-
-async fn list_products(state: web::Data<SimState>, req: HttpRequest) -> HttpResponse {
-    let pairs = match product_gate(&state, &req, false).await {
-        Ok(p) => p,
-        Err(resp) => return resp,
-    };
-    let (page, per_page) = match paging(&pairs) {
-        Ok(x) => x,
-        Err((name, why)) => return invalid_param(name, why),
-    };
-    let skus: Option<Vec<&str>> = param(&pairs, "sku")
-        .filter(|s| !s.trim().is_empty())
-        .map(|s| s.split(',').map(str::trim).filter(|s| !s.is_empty()).collect());
-    let (total, body) = {
-        let store = state.store();
-        let mut matched: Vec<(&String, &Listing)> = store
-            .listings
-            .iter()
-            .filter(|(sku, _)| skus.as_ref().is_none_or(|want| want.contains(&sku.as_str())))
-            .collect();
-        // WooCommerce lists newest first.
-        matched.sort_by_key(|(_, l)| std::cmp::Reverse(l.product_id));
-        let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
-        let body: Vec<Value> = matched
-            .iter()
-            .skip(start)
-            .take(per_page as usize)
-            .map(|(sku, l)| product_json(state.port, sku, l, store.stock_of(sku)))
-            .collect();
-        (matched.len() as u64, body)
-    };
-    paged(&req, &pairs, page, per_page, total, body)
-}
-
-async fn put_product(
-    state: web::Data<SimState>,
-    req: HttpRequest,
-    path: web::Path<String>,
-    body: web::Bytes,
-) -> HttpResponse {
-    if let Err(resp) = product_gate(&state, &req, true).await {
-        return resp;
-    }
-    let Some(v) = json_body(&body) else { return invalid_json() };
-    let update = match stock_update(&v) {
-        Ok(u) => u,
-        Err(why) => return invalid_param("stock_quantity", why),
-    };
-    let mut store = state.store();
-    let Some(sku) = path.parse::<u64>().ok().and_then(|id| store.sku_by_product(id)) else {
-        return HttpResponse::NotFound().json(invalid_product());
-    };
-    if let Some(q) = update {
-        store.push_stock(&[(sku.clone(), q)]);
-    }
-    match store.listings.get(&sku) {
-        Some(l) => HttpResponse::Ok().json(product_json(state.port, &sku, l, store.stock_of(&sku))),
-        None => HttpResponse::NotFound().json(invalid_product()),
-    }
-}
-
-fn items<'a>(v: &'a Value, key: &str) -> &'a [Value] {
-    v.get(key).and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[])
-}
-
-async fn batch_products(state: web::Data<SimState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
-    if let Err(resp) = product_gate(&state, &req, true).await {
-        return resp;
-    }
-    let Some(v) = json_body(&body) else { return invalid_json() };
-    let (create, update, delete) = (items(&v, "create"), items(&v, "update"), items(&v, "delete"));
-    if create.len() + update.len() + delete.len() > MAX_BATCH {
-        return wc_error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "woocommerce_rest_request_entity_too_large",
-            &format!("Unable to accept more than {MAX_BATCH} items for this request."),
-        );
-    }
-    let mut store = state.store();
-    // First resolve every update, then apply the valid ones as one stock push, then render.
-    let mut resolved: Vec<Result<String, Value>> = Vec::with_capacity(update.len());
-    let mut pushes: Vec<(String, i64)> = Vec::new();
-    for item in update {
-        let id = item.get("id").cloned().unwrap_or(Value::Null);
-        let Some(sku) = id.as_u64().and_then(|n| store.sku_by_product(n)) else {
-            resolved.push(Err(json!({ "id": id, "error": invalid_product() })));
-            continue;
-        };
-        match stock_update(item) {
-            Ok(Some(q)) => pushes.push((sku.clone(), q)),
-            Ok(None) => {}
-            Err(_) => {
-                resolved.push(Err(json!({ "id": id, "error": {
-                    "code": "rest_invalid_param",
-                    "message": "Invalid parameter(s): stock_quantity",
-                    "data": { "status": 400 },
-                } })));
-                continue;
-            }
-        }
-        resolved.push(Ok(sku));
-    }
-    store.push_stock(&pushes);
-    let unsupported = |id: Value| {
-        json!({ "id": id, "error": {
-            "code": "woocommerce_rest_sim_unsupported",
-            "message": "The simulator only updates products; list them with PUT /_sim/stock.",
-            "data": { "status": 400 },
-        } })
-    };
-    let updated: Vec<Value> = resolved
-        .into_iter()
-        .map(|r| match r {
-            Ok(sku) => match store.listings.get(&sku) {
-                Some(l) => product_json(state.port, &sku, l, store.stock_of(&sku)),
-                None => json!({ "id": Value::Null, "error": invalid_product() }),
-            },
-            Err(e) => e,
-        })
-        .collect();
-    let created: Vec<Value> = create.iter().map(|_| unsupported(json!(0))).collect();
-    let deleted: Vec<Value> =
-        delete.iter().map(|d| unsupported(d.get("id").cloned().unwrap_or_else(|| d.clone()))).collect();
-    let mut out = serde_json::Map::new();
-    for (key, list, given) in [("create", created, create), ("update", updated, update), ("delete", deleted, delete)] {
-        if !given.is_empty() {
-            out.insert(key.to_string(), Value::Array(list));
-        }
-    }
-    HttpResponse::Ok().json(Value::Object(out))
 }
 
 #[cfg(test)]

@@ -12,9 +12,16 @@ use serde_json::{json, Value};
 
 pub const TOKEN: &str = "test-admin-token";
 
-/// The HTTP client every test call to a simulator or receiver uses.
+/// The HTTP client every test call to a simulator or receiver uses; it trusts the
+/// simulators' test certificate (`--tls`).
 pub fn client() -> awc::Client {
-    awc::Client::builder().timeout(Duration::from_secs(30)).finish()
+    let mut tls = openssl::ssl::SslConnector::builder(openssl::ssl::SslMethod::tls()).expect("tls");
+    tls.set_ca_file(concat!(env!("CARGO_MANIFEST_DIR"), "/src/sim/tls/sim-cert.pem")).expect("test certificate");
+    tls.set_alpn_protos(b"\x08http/1.1").expect("alpn");
+    awc::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .connector(awc::Connector::new().openssl(tls.build()))
+        .finish()
 }
 
 /// A JSON request (`POST`, `PUT`, `PATCH`, `DELETE`, or `GET` without a body) to a simulator on
@@ -105,6 +112,8 @@ pub fn settings_for(db: &TestDb) -> Settings {
     s.auth.admin_token = Secret::new(TOKEN);
     // The simulators and receivers all listen on 127.0.0.1.
     s.webhooks.allow_private_networks = true;
+    // The simulators' --tls certificate (test material, loopback only).
+    s.http.extra_ca_file = concat!(env!("CARGO_MANIFEST_DIR"), "/src/sim/tls/sim-cert.pem").into();
     s
 }
 

@@ -21,3 +21,4 @@ mod stock_sync;
 mod stock_truth;
 mod storage;
 mod webhooks;
+mod woo_store;

@@ -332,9 +332,17 @@ async fn stock_is_taken_by_paid_orders_and_restored_on_cancel() {
     }
 }
 
+/// A URL signed as WooCommerce requires over plain http: OAuth 1.0a with the test key.
+fn woo_signed(sim: &SimHandle, method: &str, path_and_query: &str, secret: &str) -> String {
+    use chorus::connectors::woocommerce::auth::{sign, Auth};
+    let url = url::Url::parse(&sim.url(path_and_query)).expect("url");
+    let nonce = format!("{:032x}", rand::random::<u128>());
+    let (signed, _) = sign(method, &url, Auth::OAuth, "ck_test", secret, chrono::Utc::now().timestamp(), &nonce);
+    signed.to_string()
+}
+
 async fn woo_get(sim: &SimHandle, path_and_query: &str) -> (StatusCode, awc::http::header::HeaderMap, Value) {
-    let mut resp =
-        client().get(sim.url(path_and_query)).basic_auth("ck_test", "cs_test").send().await.expect("woo request");
+    let mut resp = client().get(woo_signed(sim, "GET", path_and_query, "cs_test")).send().await.expect("woo request");
     let status = resp.status();
     let headers = resp.headers().clone();
     let body = resp.json::<Value>().limit(16 * 1024 * 1024).await.unwrap_or(Value::Null);
@@ -453,22 +461,44 @@ async fn woocommerce_filters_on_modified_after_and_status() {
 
 #[actix_web::test]
 async fn woocommerce_requires_the_consumer_key_and_secret() {
+    // Over plain http a store reads OAuth 1.0a only: Basic and query-string keys are ignored,
+    // so the request is anonymous and refused as anyone would be.
     let sim = woocommerce::start(woo_opts()).await.expect("start");
     let resp = client().get(sim.url(WOO_ORDERS)).send().await.expect("request");
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
-    let mut resp = client().get(sim.url(WOO_ORDERS)).basic_auth("ck_test", "cs_wrong").send().await.expect("request");
+    let mut resp = client().get(sim.url(WOO_ORDERS)).basic_auth("ck_test", "cs_test").send().await.expect("request");
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     let body = resp.json::<Value>().await.expect("json");
     assert_eq!(body["code"], "woocommerce_rest_cannot_view");
     assert_eq!(body["data"]["status"], 401);
+    let query = format!("{WOO_ORDERS}?consumer_key=ck_test&consumer_secret=cs_test");
+    assert_eq!(client().get(sim.url(&query)).send().await.expect("request").status(), StatusCode::UNAUTHORIZED);
     let (status, _, _) = woo_get(&sim, WOO_ORDERS).await;
     assert_eq!(status, StatusCode::OK);
-    let resp = client()
-        .get(sim.url(&format!("{WOO_ORDERS}?consumer_key=ck_test&consumer_secret=cs_test")))
-        .send()
-        .await
-        .expect("request");
+    // A wrong secret, and a nonce used twice, are refused with WooCommerce's messages.
+    let mut resp = client().get(woo_signed(&sim, "GET", WOO_ORDERS, "cs_wrong")).send().await.expect("request");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let body = resp.json::<Value>().await.expect("json");
+    assert_eq!(body["code"], "woocommerce_rest_authentication_error");
+    assert!(body["message"].as_str().unwrap_or_default().contains("signature does not match"), "{body}");
+    let once = woo_signed(&sim, "GET", WOO_ORDERS, "cs_test");
+    assert_eq!(client().get(&once).send().await.expect("request").status(), StatusCode::OK);
+    let mut again = client().get(&once).send().await.expect("request");
+    assert_eq!(again.status(), StatusCode::UNAUTHORIZED);
+    let body = again.json::<Value>().await.expect("json");
+    assert!(body["message"].as_str().unwrap_or_default().contains("nonce has already been used"), "{body}");
+    sim.stop().await;
+
+    // Over https the store reads Basic (or the keys in the query string).
+    let sim = woocommerce::start(SimOptions { tls: true, ..woo_opts() }).await.expect("start");
+    assert!(sim.base_url.starts_with("https://"), "{}", sim.base_url);
+    let tls = client();
+    let resp = tls.get(sim.url(WOO_ORDERS)).basic_auth("ck_test", "cs_test").send().await.expect("request");
     assert_eq!(resp.status(), StatusCode::OK);
+    let resp = tls.get(sim.url(&query)).send().await.expect("request");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = tls.get(sim.url(WOO_ORDERS)).basic_auth("ck_test", "cs_wrong").send().await.expect("request");
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
     sim.stop().await;
 }
 
@@ -771,10 +801,10 @@ async fn shopify_sets_quantities_with_compare_and_set_and_idempotency() {
 async fn woo_send(sim: &SimHandle, method: &str, path: &str, body: Value) -> (StatusCode, Value) {
     let c = client();
     let req = match method {
-        "PUT" => c.put(sim.url(path)),
-        _ => c.post(sim.url(path)),
+        "PUT" => c.put(woo_signed(sim, "PUT", path, "cs_test")),
+        _ => c.post(woo_signed(sim, "POST", path, "cs_test")),
     };
-    let mut resp = req.basic_auth("ck_test", "cs_test").send_json(&body).await.expect("woo request");
+    let mut resp = req.send_json(&body).await.expect("woo request");
     let status = resp.status();
     (status, resp.json::<Value>().limit(16 * 1024 * 1024).await.unwrap_or(Value::Null))
 }

@@ -320,7 +320,8 @@ pub fn listing(
         inventory_item_id: text(&item["id"]),
         location_id: location_id.map(str::to_string),
         image_url: None,
-        price: node["price"].as_str().and_then(crate::domain::money::parse_minor).zip(currency.map(str::to_string)),
+        price: currency
+            .and_then(|c| Some((crate::domain::money::parse_minor(node["price"].as_str()?, c)?, c.to_string()))),
         weight_grams: weight["value"].as_f64().and_then(|v| grams(v, weight["unit"].as_str().unwrap_or_default())),
         dimensions_mm: None,
         hs_code: text(&item["harmonizedSystemCode"]),

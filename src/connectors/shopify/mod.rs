@@ -115,6 +115,11 @@ impl Shopify {
                     continue;
                 }
                 Answer::Refused(e) => return Err(e),
+                Answer::Redirect(to) => {
+                    return Err(ConnectorError::Permanent(format!(
+                        "Shopify redirected the Admin API to {to}; check the channel's base_url"
+                    )))
+                }
             };
             let value: Value = serde_json::from_slice(&bytes)
                 .map_err(|e| ConnectorError::Transient(format!("unreadable response: {e}")))?;

@@ -131,24 +131,75 @@ mod tests {
     }
 }
 
-/// A product from `GET /products`, as channel product data. WooCommerce's default units are
-/// kg and cm.
-pub fn listing(p: &serde_json::Value, currency: Option<&str>) -> Option<crate::connectors::Listing> {
+/// The store's units (Settings → Products), as factors to grams and millimetres.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Units {
+    pub grams_per_unit: f64,
+    pub mm_per_unit: f64,
+}
+
+impl Default for Units {
+    /// WooCommerce's defaults: kg and cm.
+    fn default() -> Self {
+        Units { grams_per_unit: 1000.0, mm_per_unit: 10.0 }
+    }
+}
+
+impl Units {
+    /// From `GET /settings/products`: `woocommerce_weight_unit` (kg, g, lbs, oz) and
+    /// `woocommerce_dimension_unit` (m, cm, mm, in, yd); an unknown or missing one keeps the default.
+    pub fn from_settings(settings: &[serde_json::Value]) -> Units {
+        let value = |id: &str| settings.iter().find(|s| s["id"] == id).and_then(|s| s["value"].as_str());
+        let default = Units::default();
+        Units {
+            grams_per_unit: match value("woocommerce_weight_unit") {
+                Some("kg") => 1000.0,
+                Some("g") => 1.0,
+                Some("lbs") => 453.592_37,
+                Some("oz") => 28.349_523_125,
+                _ => default.grams_per_unit,
+            },
+            mm_per_unit: match value("woocommerce_dimension_unit") {
+                Some("m") => 1000.0,
+                Some("cm") => 10.0,
+                Some("mm") => 1.0,
+                Some("in") => 25.4,
+                Some("yd") => 914.4,
+                _ => default.mm_per_unit,
+            },
+        }
+    }
+}
+
+/// A product from `GET /products` — or, with its parent's id, a variation from
+/// `GET /products/{id}/variations` — as channel product data, in the store's units.
+pub fn listing(
+    p: &serde_json::Value,
+    parent: Option<i64>,
+    currency: Option<&str>,
+    units: Units,
+) -> Option<crate::connectors::Listing> {
     let sku = p["sku"].as_str().filter(|s| !s.is_empty())?.to_string();
     let number = |v: &serde_json::Value| v.as_str().and_then(|s| s.trim().parse::<f64>().ok());
+    let mm = |v: f64| (v * units.mm_per_unit).round() as i64;
     let dims = &p["dimensions"];
     let dimensions_mm = match (number(&dims["length"]), number(&dims["width"]), number(&dims["height"])) {
-        (Some(l), Some(w), Some(h)) => {
-            Some(((l * 10.0).round() as i64, (w * 10.0).round() as i64, (h * 10.0).round() as i64))
-        }
+        (Some(l), Some(w), Some(h)) => Some((mm(l), mm(w), mm(h))),
         _ => None,
+    };
+    let id = p["id"].as_i64().map(|id| id.to_string());
+    let (listing_id, variant_id) = match parent {
+        Some(parent) => (Some(parent.to_string()), id),
+        None => (id, None),
     };
     Some(crate::connectors::Listing {
         sku,
-        listing_id: p["id"].as_i64().map(|id| id.to_string()),
-        image_url: p["images"][0]["src"].as_str().map(str::to_string),
-        price: p["price"].as_str().and_then(crate::domain::money::parse_minor).zip(currency.map(str::to_string)),
-        weight_grams: number(&p["weight"]).map(|kg| (kg * 1000.0).round() as i64),
+        listing_id,
+        variant_id,
+        image_url: p["images"][0]["src"].as_str().or_else(|| p["image"]["src"].as_str()).map(str::to_string),
+        price: currency
+            .and_then(|c| Some((crate::domain::money::parse_minor(p["price"].as_str()?, c)?, c.to_string()))),
+        weight_grams: number(&p["weight"]).map(|w| (w * units.grams_per_unit).round() as i64),
         dimensions_mm,
         channel_quantity: p["stock_quantity"].as_i64(),
         ..Default::default()
@@ -161,12 +212,27 @@ mod catalogue_tests {
     fn maps_a_product_in_default_units() {
         let p = serde_json::json!({"id": 101, "sku": "SKU-1", "weight": "0.25",
             "dimensions": {"length": "30", "width": "20", "height": "2"}, "images": [{"src": "http://x/p.jpg"}]});
-        let l = super::listing(&p, Some("GBP")).unwrap();
+        let l = super::listing(&p, None, Some("GBP"), super::Units::default()).unwrap();
         assert_eq!(
             (l.listing_id.as_deref(), l.weight_grams, l.dimensions_mm),
             (Some("101"), Some(250), Some((300, 200, 20)))
         );
-        assert!(super::listing(&serde_json::json!({"id": 1, "sku": ""}), None).is_none());
+        assert!(super::listing(&serde_json::json!({"id": 1, "sku": ""}), None, None, super::Units::default()).is_none());
+    }
+
+    #[test]
+    fn a_store_in_pounds_and_inches_and_a_variation() {
+        let settings = [
+            serde_json::json!({"id": "woocommerce_weight_unit", "value": "lbs"}),
+            serde_json::json!({"id": "woocommerce_dimension_unit", "value": "in"}),
+        ];
+        let units = super::Units::from_settings(&settings);
+        let v = serde_json::json!({"id": 301, "sku": "TEE-M", "weight": "2",
+            "dimensions": {"length": "10", "width": "5", "height": "1"}, "image": {"src": "http://x/m.jpg"}});
+        let l = super::listing(&v, Some(300), None, units).unwrap();
+        assert_eq!((l.listing_id.as_deref(), l.variant_id.as_deref()), (Some("300"), Some("301")));
+        assert_eq!((l.weight_grams, l.dimensions_mm), (Some(907), Some((254, 127, 25))));
+        assert_eq!(l.image_url.as_deref(), Some("http://x/m.jpg"));
     }
 }
 
