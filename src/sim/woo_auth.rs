@@ -104,9 +104,10 @@ fn pct(s: &str) -> String {
 /// each `key=value` encoded again and joined with `%26`, after `METHOD&enc(base URL)&`; keyed
 /// with the consumer secret and `&`.
 fn signature(method: &str, base: &str, pairs: &[(String, String)], secret: &str, sha256: bool) -> String {
-    let mut params: Vec<(&str, &str)> =
+    // PHP's $_GET: a key given twice keeps its last value (the official Python client sends
+    // its query parameters twice, once signed in the URL and once more by `requests`).
+    let params: std::collections::BTreeMap<&str, &str> =
         pairs.iter().filter(|(k, _)| k != "oauth_signature").map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    params.sort();
     let joined: Vec<String> = params.iter().map(|(k, v)| pct(&format!("{}={}", pct(k), pct(v)))).collect();
     let text = format!("{}&{}&{}", method.to_uppercase(), pct(base), joined.join("%26"));
     let key = format!("{secret}&");
