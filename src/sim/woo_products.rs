@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::server::SimState;
 use super::store::{money_in, Listing, Store, DEFAULT_PRICE_MINOR, LISTING_WEIGHT_KG};
-use super::woocommerce::{invalid_param, paged, paging, param, query_pairs, refusal, wc_error};
+use super::woocommerce::{invalid_param, page_of, paged, paging, param, query_pairs, refusal, wc_error};
 
 pub(super) fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/wp-json/wc/v3/products", web::get().to(list_products))
@@ -223,8 +223,7 @@ async fn list_products(state: web::Data<SimState>, req: HttpRequest) -> HttpResp
             );
         }
         matched.sort_by_key(|(id, _)| std::cmp::Reverse(*id));
-        let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
-        let body: Vec<Value> = matched.iter().skip(start).take(per_page as usize).map(|(_, p)| p.clone()).collect();
+        let body: Vec<Value> = page_of(&matched, page, per_page).map(|(_, p)| p.clone()).collect();
         (matched.len() as u64, body)
     };
     paged(&req, &pairs, page, per_page, total, body)
@@ -254,13 +253,8 @@ async fn list_variations(state: web::Data<SimState>, req: HttpRequest, path: web
             .filter(|(_, l)| include.as_ref().is_none_or(|ids| ids.contains(&l.product_id)))
             .collect();
         matched.sort_by_key(|(_, l)| std::cmp::Reverse(l.product_id));
-        let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
-        let body: Vec<Value> = matched
-            .iter()
-            .skip(start)
-            .take(per_page as usize)
-            .map(|(sku, l)| product_json(state.port, &store, sku, l))
-            .collect();
+        let body: Vec<Value> =
+            page_of(&matched, page, per_page).map(|(sku, l)| product_json(state.port, &store, sku, l)).collect();
         (matched.len() as u64, body)
     };
     paged(&req, &pairs, page, per_page, total, body)

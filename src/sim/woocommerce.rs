@@ -292,8 +292,7 @@ async fn list_orders(state: web::Data<SimState>, req: HttpRequest) -> HttpRespon
         if desc {
             matched.reverse();
         }
-        let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
-        let body: Vec<Value> = matched.iter().skip(start).take(per_page as usize).map(|o| order_json(o)).collect();
+        let body: Vec<Value> = page_of(&matched, page, per_page).map(|o| order_json(o)).collect();
         (matched.len() as u64, body)
     };
     paged(&req, &pairs, page, per_page, total, body)
@@ -313,6 +312,12 @@ pub(super) fn paging(pairs: &[(String, String)]) -> Result<(u64, u64), (&'static
         Some(_) => return Err(("page", "page must be greater than or equal to 1")),
     };
     Ok((page, per_page))
+}
+
+/// The items of page `page` (from 1) of `per_page` each.
+pub(super) fn page_of<T>(items: &[T], page: u64, per_page: u64) -> impl Iterator<Item = &T> {
+    let start = usize::try_from((page - 1).saturating_mul(per_page)).unwrap_or(usize::MAX);
+    items.iter().skip(start).take(usize::try_from(per_page).unwrap_or(usize::MAX))
 }
 
 /// A page of a collection with `X-WP-Total`, `X-WP-TotalPages` and `Link` headers.

@@ -15,12 +15,16 @@ pub const TOKEN: &str = "test-admin-token";
 /// The HTTP client every test call to a simulator or receiver uses; it trusts the
 /// simulators' test certificate (`--tls`).
 pub fn client() -> awc::Client {
-    let mut tls = openssl::ssl::SslConnector::builder(openssl::ssl::SslMethod::tls()).expect("tls");
-    tls.set_ca_file(concat!(env!("CARGO_MANIFEST_DIR"), "/src/sim/tls/sim-cert.pem")).expect("test certificate");
-    tls.set_alpn_protos(b"\x08http/1.1").expect("alpn");
+    static TLS: std::sync::OnceLock<openssl::ssl::SslConnector> = std::sync::OnceLock::new();
+    let tls = TLS.get_or_init(|| {
+        let mut tls = openssl::ssl::SslConnector::builder(openssl::ssl::SslMethod::tls()).expect("tls");
+        tls.set_ca_file(concat!(env!("CARGO_MANIFEST_DIR"), "/src/sim/tls/sim-cert.pem")).expect("test certificate");
+        tls.set_alpn_protos(b"\x08http/1.1").expect("alpn");
+        tls.build()
+    });
     awc::Client::builder()
         .timeout(Duration::from_secs(30))
-        .connector(awc::Connector::new().openssl(tls.build()))
+        .connector(awc::Connector::new().openssl(tls.clone()))
         .finish()
 }
 
