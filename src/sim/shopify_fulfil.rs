@@ -69,8 +69,7 @@ pub fn fulfillments(store: &Store, order_id: u64) -> Value {
 }
 
 fn user_error(message: &str) -> Value {
-    json!({ "fulfillmentCreate": { "fulfillment": null,
-        "userErrors": [ { "field": ["fulfillment"], "message": message } ] } })
+    json!({ "fulfillment": null, "userErrors": [ { "field": ["fulfillment"], "message": message } ] })
 }
 
 fn number(gid: &Value) -> Option<u64> {
@@ -152,5 +151,5 @@ pub fn create(store: &mut Store, input: &Value) -> Value {
     });
     store.fulfilments.push(json!({ "kind": "shopify", "order_id": order_id, "lines": lines,
                                    "tracking": tracking, "fulfillment": fulfillment }));
-    json!({ "fulfillmentCreate": { "fulfillment": fulfillment, "userErrors": [] } })
+    json!({ "fulfillment": fulfillment, "userErrors": [] })
 }

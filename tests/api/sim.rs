@@ -215,14 +215,28 @@ async fn shopify_search_filters_on_updated_at_and_financial_status() {
 #[actix_web::test]
 async fn shopify_reports_cost_refuses_expensive_queries_and_throttles() {
     let sim = shopify::start(SimOptions { throttle: true, ..shopify_opts() }).await.expect("start");
+    // Three orders of 250 lines each: big enough for the heavy query below to cost what it asks.
+    let lines: Vec<Value> = (0..250).map(|i| json!({"sku": format!("SKU-{i}"), "quantity": 1})).collect();
     for _ in 0..3 {
-        create_order(&sim, json!([{"sku": "SKU-1", "quantity": 1}]), true).await;
+        create_order(&sim, json!(lines), true).await;
     }
-    // 2 + first × (2 + lineItems.first) = 2 + 10 × 7.
+    // Shopify's rules: 2 + first × (the order 1 + its line connection 2 + lineItems.first × (the
+    // line 1 + its variant 1 + the variant's inventory item 1)).
     let body = gql(&sim, ORDERS_QUERY, json!({"first": 10})).await;
     let cost = &body["extensions"]["cost"];
-    assert_eq!(cost["requestedQueryCost"], 72, "{body}");
-    assert_eq!(cost["actualQueryCost"], 2 + 3 * 7);
+    assert_eq!(cost["requestedQueryCost"], 2 + 10 * (1 + 2 + 5 * 3), "{body}");
+    // The actual cost counts what came back: three orders, five lines each, variants where the
+    // line has one.
+    let returned: i64 = body["data"]["orders"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .map(|o| {
+            let lines = o["lineItems"]["nodes"].as_array().expect("lines");
+            3 + lines.iter().map(|l| if l["variant"].is_null() { 1 } else { 3 }).sum::<i64>()
+        })
+        .sum();
+    assert_eq!(cost["actualQueryCost"], 2 + returned, "{body}");
     assert_eq!(cost["throttleStatus"]["maximumAvailable"], 2000.0);
     assert_eq!(cost["throttleStatus"]["restoreRate"], 100.0);
     assert!(cost["throttleStatus"]["currentlyAvailable"].as_f64().unwrap() < 2000.0);
@@ -230,10 +244,11 @@ async fn shopify_reports_cost_refuses_expensive_queries_and_throttles() {
     let big = "{ orders(first: 250) { nodes { id lineItems(first: 10) { nodes { id } } } } }";
     let body = gql(&sim, big, json!({})).await;
     assert_eq!(body["errors"][0]["extensions"]["code"], "MAX_COST_EXCEEDED", "{body}");
-    assert_eq!(body["errors"][0]["extensions"]["cost"], 3002);
+    assert_eq!(body["errors"][0]["extensions"]["cost"], 2 + 250 * (1 + 2 + 10));
     assert!(body.get("data").is_none());
 
-    // 2 + 3 × 252 = 758 a query: the 2,000-point bucket runs dry within a few queries.
+    // 2 + 3 × (1 + 2 + 250) = 761 a query, all of it returned: the 2,000-point bucket runs dry
+    // within a few queries.
     let heavy = "{ orders(first: 3) { nodes { id lineItems(first: 250) { nodes { id } } } } }";
     let mut throttled = None;
     for _ in 0..20 {
@@ -242,12 +257,12 @@ async fn shopify_reports_cost_refuses_expensive_queries_and_throttles() {
             throttled = Some(body);
             break;
         }
-        assert_eq!(body["extensions"]["cost"]["actualQueryCost"], 758, "{body}");
+        assert_eq!(body["extensions"]["cost"]["actualQueryCost"], 761, "{body}");
     }
     let body = throttled.expect("never throttled");
     assert_eq!(body["errors"][0]["message"], "Throttled");
     let available = body["errors"][0]["extensions"]["cost"]["throttleStatus"]["currentlyAvailable"].as_f64().unwrap();
-    assert!(available < 758.0, "{body}");
+    assert!(available < 761.0, "{body}");
     sim.stop().await;
 }
 
@@ -631,7 +646,8 @@ async fn shopify_catalogue(sim: &SimHandle, first: i64) -> (Vec<Value>, usize) {
         pages += 1;
         assert!(pages <= 20, "catalogue pagination does not end");
         let body = gql(sim, VARIANTS_QUERY, json!({"first": first, "after": after})).await;
-        assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 2 + first * 3, "{body}");
+        // The variant 1, its product 1, inventory item 1, measurement 1 and weight 1.
+        assert_eq!(body["extensions"]["cost"]["requestedQueryCost"], 2 + first * 5, "{body}");
         let conn = &body["data"]["productVariants"];
         nodes.extend(conn["nodes"].as_array().expect("nodes").iter().cloned());
         if conn["pageInfo"]["hasNextPage"] == false {
@@ -905,4 +921,51 @@ async fn woocommerce_finds_products_and_updates_their_stock() {
     assert_eq!(calls[0]["items"], json!([{"sku": "B", "quantity": 42}]));
     assert_eq!(calls[1]["items"], json!([{"sku": "A", "quantity": 11}, {"sku": "C", "quantity": 33}]));
     sim.stop().await;
+}
+
+/// Every document Chorus sends validates against the simulator's schema, and Chorus's cost
+/// estimate (by which it paces itself) is never below what Shopify's rules charge.
+#[test]
+fn chorus_shopify_documents_validate_and_their_estimates_cover_the_cost() {
+    use chorus::connectors::shopify::queries as q;
+    let location = json!("gid://shopify/Location/1");
+    let input = json!({"name": "available", "reason": "correction", "quantities": []});
+    let cases: Vec<(&str, &str, Value, f64)> = vec![
+        ("orders", q::ORDERS, json!({"first": q::ORDERS_PER_PAGE}), q::orders_cost(q::ORDERS_PER_PAGE)),
+        ("orders, a small page", q::ORDERS, json!({"first": 5}), q::orders_cost(5)),
+        (
+            "order lines",
+            q::ORDER_LINES,
+            json!({"id": "gid://shopify/Order/1", "first": q::MORE_LINES_PER_PAGE}),
+            2.0 + 1.0 + q::MORE_LINES_PER_PAGE as f64,
+        ),
+        ("refunds", q::ORDER_REFUNDS, json!({"id": "gid://shopify/Order/1"}), q::REFUNDS_COST),
+        ("primary location", q::PRIMARY_LOCATION, json!({}), q::PRIMARY_LOCATION_COST),
+        ("locations", q::LOCATIONS, json!({}), q::LOCATIONS_COST),
+        (
+            "variants",
+            q::VARIANTS,
+            json!({"first": q::VARIANTS_PER_PAGE, "location": location}),
+            q::variants_cost(q::VARIANTS_PER_PAGE),
+        ),
+        ("set quantities", q::SET_QUANTITIES, json!({"input": input, "idempotencyKey": "k"}), q::MUTATION_COST),
+        ("fulfilment orders", q::ORDER_FULFILMENT, json!({"id": "gid://shopify/Order/1"}), q::ORDER_FULFILMENT_COST),
+        (
+            "fulfil",
+            q::FULFILLMENT_CREATE,
+            json!({"fulfillment": {"lineItemsByFulfillmentOrder": []}}),
+            q::MUTATION_COST,
+        ),
+        (
+            "quantities",
+            q::VARIANT_QUANTITIES,
+            json!({"first": q::READ_QUANTITIES_PER_CALL, "query": "sku:A", "location": location}),
+            q::quantities_cost(q::READ_QUANTITIES_PER_CALL as i64),
+        ),
+    ];
+    for (what, doc, vars, estimate) in cases {
+        let cost = shopify::requested_cost(doc, &vars).unwrap_or_else(|e| panic!("{what}: refused: {e}"));
+        assert!(estimate >= cost as f64, "{what}: Chorus estimates {estimate}, Shopify's rules charge {cost}");
+        assert!(cost <= shopify::MAX_COST, "{what}: {cost} is over the single-query limit");
+    }
 }

@@ -21,6 +21,8 @@ STARTUP_SECS = 30
 SHOPIFY_TOKEN = "shpat_fidelity"
 API_VERSION = "2026-04"
 WOO_KEY, WOO_SECRET = "ck_fidelity", "cs_fidelity"
+# The loopback certificate `chorus sim --tls` serves (for 127.0.0.1 only): clients verify against it.
+SIM_CERT = os.path.join(os.path.dirname(__file__), "..", "..", "src", "sim", "tls", "sim-cert.pem")
 
 
 def chorus_bin():
@@ -46,7 +48,7 @@ class Sim:
         self.url = self._read_url(kind)
 
     def _read_url(self, kind):
-        pattern = re.compile(rf"{kind} simulator listening on (http://127\.0\.0\.1:\d+)")
+        pattern = re.compile(rf"{kind} simulator listening on (https?://127\.0\.0\.1:\d+)")
         deadline = time.monotonic() + STARTUP_SECS
         while (left := deadline - time.monotonic()) > 0:
             try:
@@ -63,7 +65,7 @@ class Sim:
 
     def tester(self, method, path, body=None, expect=200):
         """The simulator's own test API under /_sim/ (no auth), e.g. tester("PUT", "/stock", {...})."""
-        resp = requests.request(method, f"{self.url}/_sim{path}", json=body, timeout=10)
+        resp = requests.request(method, f"{self.url}/_sim{path}", json=body, timeout=10, verify=SIM_CERT)
         assert resp.status_code == expect, f"{method} /_sim{path} -> {resp.status_code} {resp.text[:300]}"
         return resp.json()
 
@@ -109,6 +111,14 @@ def gql(shopify_sim):
 @pytest.fixture
 def woo_sim():
     sim = Sim("woocommerce", "--key", WOO_KEY, "--secret", WOO_SECRET)
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
+def woo_tls_sim():
+    """A WooCommerce store served over https (`--tls`), where Basic authentication applies."""
+    sim = Sim("woocommerce", "--key", WOO_KEY, "--secret", WOO_SECRET, "--tls")
     yield sim
     sim.stop()
 

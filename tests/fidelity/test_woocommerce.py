@@ -8,7 +8,7 @@ import time
 import requests
 import woocommerce
 
-from conftest import WOO_KEY, WOO_SECRET
+from conftest import SIM_CERT, WOO_KEY, WOO_SECRET
 
 
 def ok(resp, status=200):
@@ -46,6 +46,22 @@ def test_basic_auth_over_plain_http_is_refused(woo_sim):
     # Basic credentials are not looked at without TLS: the request is anonymous and may not list.
     resp = requests.get(f"{woo_sim.url}/wp-json/wc/v3/products", auth=(WOO_KEY, WOO_SECRET), timeout=10)
     refused(resp, 401, "woocommerce_rest_cannot_view")
+
+
+# "You may use HTTP Basic Auth by providing the REST API Consumer Key as the username and the REST API
+# Consumer Secret as the password" (over https), or the same in the query string "if your server does not
+# parse the Authorization header correctly": https://woocommerce.github.io/woocommerce-rest-api-docs/#authentication-over-https
+def test_basic_auth_over_https(woo_tls_sim):
+    assert woo_tls_sim.url.startswith("https://127.0.0.1:")
+    woo_tls_sim.tester("PUT", "/stock", {"SKU-A": 3})
+    for query_string_auth in (False, True):
+        client = woocommerce.API(url=woo_tls_sim.url, consumer_key=WOO_KEY, consumer_secret=WOO_SECRET,
+                                 version="wc/v3", timeout=10, verify_ssl=SIM_CERT,
+                                 query_string_auth=query_string_auth)
+        assert [p["sku"] for p in ok(client.get("products"))] == ["SKU-A"]
+    wrong = woocommerce.API(url=woo_tls_sim.url, consumer_key=WOO_KEY, consumer_secret="cs_wrong",
+                            version="wc/v3", timeout=10, verify_ssl=SIM_CERT)
+    refused(wrong.get("products"), 401, "woocommerce_rest_authentication_error")
 
 
 def test_wrong_oauth_signature_is_refused(woo_sim):

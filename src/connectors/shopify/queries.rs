@@ -7,16 +7,16 @@ pub const API_VERSION: &str = "2026-04";
 pub const LINES_PER_ORDER: i64 = 20;
 
 /// Orders per page, sized so one query stays under the 1,000-point single-query limit:
-/// cost ≈ 2 + first × (2 + lines) = 882, with room for the stricter 2 + first × (3 + lines).
+/// 2 + first × (1 + 2 + lines) = 922 (the order, its line connection's 2, one per line).
 pub const ORDERS_PER_PAGE: i64 = 40;
 
 pub fn orders_cost(first: i64) -> f64 {
-    (2 + first * (2 + LINES_PER_ORDER)) as f64
+    (2 + first * (3 + LINES_PER_ORDER)) as f64
 }
 
 /// The largest page (at least 5 orders, at most [`ORDERS_PER_PAGE`]) that `available` points pay for.
 pub fn orders_affordable(available: f64) -> i64 {
-    (((available - 2.0) / (2 + LINES_PER_ORDER) as f64).floor() as i64).clamp(5, ORDERS_PER_PAGE)
+    (((available - 2.0) / (3 + LINES_PER_ORDER) as f64).floor() as i64).clamp(5, ORDERS_PER_PAGE)
 }
 
 pub const ORDERS: &str = r#"query ChorusOrders($first: Int!, $after: String, $query: String) {
@@ -53,10 +53,11 @@ pub const ORDER_LINES: &str = r#"query ChorusOrderLines($id: ID!, $first: Int!, 
 }"#;
 
 /// Refunds read for an order that lost units, and refunded lines per refund: cost
-/// 2 + 5 × (3 + 10 × 2) = 117, so re-reading them on every poll of a recently changed order
+/// 1 + 5 × (1 + 2 + 10 × 2) = 116 by Shopify's rules (the order, five refunds each with a
+/// connection of ten lines and their line items), so re-reading them on every poll of a recently changed order
 /// does not starve the pushes of points. An order with more refunds or refunded lines than
 /// that is read in part (the README says so).
-pub const REFUNDS_COST: f64 = 117.0;
+pub const REFUNDS_COST: f64 = 116.0;
 
 pub const ORDER_REFUNDS: &str = r#"query ChorusOrderRefunds($id: ID!) {
   order(id: $id) {
@@ -135,8 +136,8 @@ pub const ORDER_FULFILMENT: &str = r#"query ChorusFulfilmentOrders($id: ID!) {
   }
 }"#;
 
-/// 2 + 10 fulfillments × (1 + 1 + 2 + 10 × 2) + 5 fulfillment orders × (1 + 2 + 2 + 50 × 2).
-pub const ORDER_FULFILMENT_COST: f64 = 767.0;
+/// 1 + 10 fulfillments × (1 + 1 + 2 + 10 × 2) + 2 + 5 fulfillment orders × (1 + 2 + 2 + 50 × 2).
+pub const ORDER_FULFILMENT_COST: f64 = 768.0;
 
 pub const FULFILLMENT_CREATE: &str = r#"mutation ChorusFulfil($fulfillment: FulfillmentInput!) {
   fulfillmentCreate(fulfillment: $fulfillment) {
@@ -177,7 +178,7 @@ mod tests {
     #[test]
     fn pages_shrink_to_the_budget() {
         assert_eq!(orders_affordable(2000.0), ORDERS_PER_PAGE);
-        assert_eq!(orders_affordable(300.0), 13);
+        assert_eq!(orders_affordable(300.0), 12);
         assert_eq!(orders_affordable(10.0), 5);
     }
 

@@ -1,4 +1,5 @@
-//! GraphQL plumbing (arguments, the cost throttle, errors) and the order and location queries.
+//! The GraphQL endpoint (validate, cost, throttle, resolve each root field, answer in the
+//! query's shape) and the shop, location and order queries.
 
 use super::*;
 
@@ -19,51 +20,6 @@ pub(super) fn gql_error(message: impl Into<String>, code: &str) -> HttpResponse 
     HttpResponse::Ok().json(json!({ "errors": [ { "message": message.into(), "extensions": { "code": code } } ] }))
 }
 
-/// The text between `field(` and its closing parenthesis, strings respected.
-pub(super) fn args_of<'a>(text: &'a str, field: &str) -> Option<&'a str> {
-    let re = Regex::new(&format!(r"\b{}\s*\(", regex::escape(field))).ok()?;
-    let m = re.find(text)?;
-    let rest = &text[m.end()..];
-    let (mut in_str, mut esc) = (false, false);
-    for (i, c) in rest.char_indices() {
-        if in_str {
-            match c {
-                _ if esc => esc = false,
-                '\\' => esc = true,
-                '"' => in_str = false,
-                _ => {}
-            }
-        } else if c == '"' {
-            in_str = true;
-        } else if c == ')' {
-            return Some(&rest[..i]);
-        }
-    }
-    None
-}
-
-/// An argument's value: a `$variable` (looked up), a string, number, boolean or enum literal.
-pub(super) fn arg(args: &str, name: &str, vars: &Value) -> Option<Value> {
-    let re = Regex::new(&format!(r#"\b{}\s*:\s*(\$\w+|"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|\w+)"#, regex::escape(name)))
-        .ok()?;
-    let raw = re.captures(args)?.get(1)?.as_str();
-    if let Some(var) = raw.strip_prefix('$') {
-        return vars.get(var).filter(|v| !v.is_null()).cloned();
-    }
-    if raw.starts_with('"') {
-        return serde_json::from_str(raw).ok();
-    }
-    if let Ok(n) = raw.parse::<i64>() {
-        return Some(json!(n));
-    }
-    match raw {
-        "true" => Some(json!(true)),
-        "false" => Some(json!(false)),
-        "null" => None,
-        other => Some(json!(other)),
-    }
-}
-
 /// A page size argument: absent → `default`; otherwise an integer 0..=250.
 pub(super) fn page_size(v: Option<Value>, default: i64, what: &str) -> Result<i64, crate::sim::Refusal> {
     match v {
@@ -76,6 +32,9 @@ pub(super) fn page_size(v: Option<Value>, default: i64, what: &str) -> Result<i6
         },
     }
 }
+
+/// A root field's full answer (every field; the selection cuts it down), or a top-level error.
+pub(super) type Resolved = Result<Value, Fault>;
 
 pub(super) async fn graphql(state: web::Data<SimState>, req: HttpRequest, body: web::Bytes) -> HttpResponse {
     if let Some(resp) = state.api_gate().await {
@@ -91,37 +50,53 @@ pub(super) async fn graphql(state: web::Data<SimState>, req: HttpRequest, body: 
     let Ok(payload) = serde_json::from_slice::<Value>(&body) else { return bad() };
     let Some(query) = payload.get("query").and_then(Value::as_str) else { return bad() };
     let vars = match payload.get("variables") {
-        None | Some(Value::Null) => json!({}),
-        Some(v @ Value::Object(_)) => v.clone(),
+        None | Some(Value::Null) => serde_json::Map::new(),
+        Some(Value::Object(v)) => v.clone(),
         Some(_) => return gql_error("Variables must be an object", "BAD_REQUEST"),
     };
-    // The selection set starts at the first brace; what precedes it is the operation header.
-    let selection = query.find('{').map(|i| &query[i..]).unwrap_or("");
-    if args_of(selection, "inventorySetQuantities").is_some() {
-        inventory_set_quantities(&state, selection, &vars)
-    } else if args_of(selection, "fulfillmentCreate").is_some() {
-        fulfillment_create(&state, selection, &vars)
-    } else if args_of(selection, "productVariants").is_some() {
-        product_variants(&state, selection, &vars)
-    } else if args_of(selection, "orders").is_some() {
-        orders(&state, selection, &vars)
-    } else if args_of(selection, "order").is_some() {
-        order(&state, selection, &vars)
-    } else if Regex::new(r"\b(locations?|shop)\s*[({]").is_ok_and(|re| re.is_match(selection)) {
-        locations(&state, selection, &vars)
-    } else {
-        let field: String = selection
-            .trim_start_matches('{')
-            .trim_start()
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        let root = if query.trim_start().starts_with("mutation") { "Mutation" } else { "QueryRoot" };
-        HttpResponse::Ok().json(json!({ "errors": [ {
-            "message": format!("Field '{field}' doesn't exist on type '{root}'"),
-            "extensions": { "code": "undefinedField", "typeName": root, "fieldName": field },
-        } ] }))
+    let operation_name = payload.get("operationName").and_then(Value::as_str);
+    let prepared = match document::prepare(query, operation_name, &vars) {
+        Ok(p) => p,
+        Err(errors) => return HttpResponse::Ok().json(json!({ "errors": errors })),
+    };
+    let requested = match cost::requested(&prepared) {
+        Ok(c) => c,
+        Err((message, code)) => return gql_error(message, code),
+    };
+    if let Some(resp) = refusal(&state, requested) {
+        return resp;
     }
+    let mut data = serde_json::Map::new();
+    for field in prepared.root_fields() {
+        let full = match resolve(&state, &prepared, field) {
+            Ok(v) => v,
+            Err((message, code)) => return gql_error(message, code),
+        };
+        data.insert(field.response_key().to_string(), shape::project(&prepared, &field.selection_set, &full));
+    }
+    let data = Value::Object(data);
+    let actual = cost::actual(&prepared, &data).min(requested);
+    respond(&state, requested, actual, data)
+}
+
+fn resolve(state: &SimState, p: &Prepared, field: &Field) -> Resolved {
+    match field.name.as_str() {
+        "shop" => Ok(shop_node()),
+        "location" => Ok(location(p, field)),
+        "locations" => locations(p, field),
+        "productVariants" => product_variants(state, p, field),
+        "orders" => orders(state, p, field),
+        "order" => order(state, p, field),
+        "inventorySetQuantities" => inventory_set_quantities(state, p, field),
+        "fulfillmentCreate" => fulfillment_create(state, p, field),
+        "__typename" => Ok(json!(if p.is_mutation() { "Mutation" } else { "QueryRoot" })),
+        other => Err((format!("Field '{other}' is not served by the simulator"), "NOT_IMPLEMENTED")),
+    }
+}
+
+/// A page size argument, as a fault.
+pub(super) fn size_arg(v: Option<Value>, default: i64, what: &str) -> Result<i64, Fault> {
+    page_size(v, default, what).map_err(|e| (e.0, "BAD_REQUEST"))
 }
 
 /// The refusal for an over-limit or throttled query (nothing charged), if it is refused.
@@ -166,189 +141,92 @@ fn location_node(id: u64, name: &str) -> Value {
 }
 
 fn shop_node() -> Value {
-    json!({ "name": "Chorus simulated shop", "myshopifyDomain": SHOP_DOMAIN, "currencyCode": "GBP" })
+    json!({ "id": "gid://shopify/Shop/1", "name": "Chorus simulated shop", "myshopifyDomain": SHOP_DOMAIN, "currencyCode": "GBP" })
 }
 
 /// `locations(first:)` sorted by name as Shopify's default sort does (the primary location is
-/// not first here), `location(id:)` (without an id: the primary location) and `shop`, in any
-/// combination in one query.
-pub(super) fn locations(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
-    let listed = args_of(selection, "locations");
-    let first = match listed.map(|args| page_size(arg(args, "first", vars), DEFAULT_FIRST, "first")) {
-        None => 0,
-        Some(Ok(n)) => n,
-        Some(Err(e)) => return gql_error(e, "BAD_REQUEST"),
-    };
-    let single = Regex::new(r"\blocation\s*[({]").is_ok_and(|re| re.is_match(selection));
-    let with_shop = Regex::new(r"\bshop\s*\{").is_ok_and(|re| re.is_match(selection));
-    let requested = listed.map_or(0, |_| 2 + first) + i64::from(single) + i64::from(with_shop);
-    if let Some(resp) = refusal(state, requested) {
-        return resp;
+/// not first here).
+pub(super) fn locations(p: &Prepared, field: &Field) -> Resolved {
+    let first = size_arg(p.arg(field, "first"), DEFAULT_FIRST, "first")?;
+    let mut all: Vec<(u64, &str)> = SHOPIFY_LOCATIONS.to_vec();
+    all.sort_by_key(|(_, name)| *name);
+    if p.arg(field, "reverse") == Some(json!(true)) {
+        all.reverse();
     }
-    let mut data = json!({});
-    let mut actual = i64::from(single) + i64::from(with_shop);
-    if listed.is_some() {
-        let mut all: Vec<(u64, &str)> = SHOPIFY_LOCATIONS.to_vec();
-        all.sort_by_key(|(_, name)| *name);
-        let nodes: Vec<Value> =
-            all.into_iter().take(first as usize).map(|(id, name)| location_node(id, name)).collect();
-        actual += 2 + nodes.len() as i64;
-        let cursor = |n: &Value| base64::engine::general_purpose::STANDARD.encode(n["id"].as_str().unwrap_or_default());
-        data["locations"] = json!({
-            "edges": nodes.iter().map(|n| json!({"node": n, "cursor": cursor(n)})).collect::<Vec<_>>(),
-            "pageInfo": { "hasNextPage": false, "hasPreviousPage": false,
-                          "endCursor": nodes.last().map(cursor), "startCursor": nodes.first().map(cursor) },
-            "nodes": nodes,
-        });
-    }
-    if single {
-        let asked = args_of(selection, "location").and_then(|args| arg(args, "id", vars));
-        let id = match asked {
-            None => Some(PRIMARY_LOCATION),
-            Some(v) => v.as_str().and_then(|s| s.strip_prefix("gid://shopify/Location/")).and_then(|n| n.parse().ok()),
-        };
-        data["location"] = id
-            .and_then(|id| SHOPIFY_LOCATIONS.iter().find(|(l, _)| *l == id))
-            .map_or(Value::Null, |(id, name)| location_node(*id, name));
-    }
-    if with_shop {
-        data["shop"] = shop_node();
-    }
-    respond(state, requested, actual, data)
+    let nodes: Vec<Value> = all.into_iter().take(first as usize).map(|(id, name)| location_node(id, name)).collect();
+    let cursors: Vec<String> = nodes
+        .iter()
+        .map(|n| base64::engine::general_purpose::STANDARD.encode(n["id"].as_str().unwrap_or_default()))
+        .collect();
+    let more = SHOPIFY_LOCATIONS.len() > nodes.len();
+    Ok(connection(nodes, &cursors, more, false))
 }
 
-/// `order(id:) { lineItems(first:, after:) }`: the rest of a long order's lines.
-pub(super) fn order(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
-    let args = args_of(selection, "order").unwrap_or("");
-    let id = arg(args, "id", vars)
-        .and_then(|v| v.as_str().and_then(|s| s.rsplit('/').next()).and_then(|n| n.parse::<u64>().ok()));
-    let lines_args = args_of(selection, "lineItems").unwrap_or("");
-    let first = match page_size(arg(lines_args, "first", vars), DEFAULT_LINE_ITEMS, "lineItems.first") {
-        Ok(n) => n,
-        Err(e) => return gql_error(e, "BAD_REQUEST"),
+/// `location(id:)`; without an id, the shop's primary location (null for an unknown id).
+pub(super) fn location(p: &Prepared, field: &Field) -> Value {
+    let id = match p.arg(field, "id") {
+        None => Some(PRIMARY_LOCATION),
+        Some(v) => location_number(&v),
     };
-    let after = arg(lines_args, "after", vars).and_then(|v| v.as_str().and_then(decode_cursor)).map(|(_, i)| i);
-    // Refunds: a list of `first` refunds, each with a connection of refunded lines.
-    let requested = match args_of(selection, "refunds") {
-        None => 3 + first,
-        Some(refund_args) => {
-            let refunds = arg(refund_args, "first", vars).and_then(|v| v.as_i64()).unwrap_or(10);
-            let items = args_of(selection, "refundLineItems")
-                .and_then(|a| arg(a, "first", vars))
-                .and_then(|v| v.as_i64())
-                .unwrap_or(DEFAULT_LINE_ITEMS);
-            2 + refunds * (3 + items * 2)
-        }
-    };
-    if let Some(resp) = refusal(state, requested) {
-        return resp;
-    }
-    let (node, actual) = {
-        let store = state.store();
-        let order = store.orders.iter().find(|o| Some(o.id) == id);
-        let node = order.map(|o| {
-            json!({
-                "id": format!("gid://shopify/Order/{}", o.id),
-                "lineItems": line_items(o, first as usize, after),
-                "fulfillmentOrders": crate::sim::shopify_fulfil::fulfillment_orders(o),
-                "fulfillments": crate::sim::shopify_fulfil::fulfillments(&store, o.id),
-                "refunds": refunds_json(o),
-            })
-        });
-        // Shopify charges what the answer holds, not what was asked for: refunds that are not
-        // there cost nothing.
-        let actual = match (args_of(selection, "refunds"), order) {
-            (Some(_), Some(o)) => 2 + o.refunds.iter().map(|r| 3 + 2 * r.len() as i64).sum::<i64>(),
-            (Some(_), None) => 2,
-            (None, _) => requested,
-        };
-        (node, actual.min(requested))
-    };
-    respond(state, requested, actual, json!({ "order": node }))
+    id.and_then(|id| SHOPIFY_LOCATIONS.iter().find(|(l, _)| *l == id))
+        .map_or(Value::Null, |(id, name)| location_node(*id, name))
 }
 
-/// `orders(first:, after:, query:, sortKey:)`: a page of the shop's orders.
-pub(super) fn orders(state: &SimState, selection: &str, vars: &Value) -> HttpResponse {
-    let args = args_of(selection, "orders").unwrap_or("");
-    let first = match page_size(
-        arg(args, "first", vars).or_else(|| vars.get("first").filter(|v| !v.is_null()).cloned()),
-        DEFAULT_FIRST,
-        "first",
-    ) {
-        Ok(n) => n,
-        Err(e) => return gql_error(e, "BAD_REQUEST"),
-    };
-    let line_items = args_of(selection, "lineItems")
-        .map(|a| page_size(arg(a, "first", vars), DEFAULT_LINE_ITEMS, "lineItems.first"))
-        .unwrap_or(Ok(DEFAULT_LINE_ITEMS));
-    let line_items = match line_items {
-        Ok(n) => n,
-        Err(e) => return gql_error(e, "BAD_REQUEST"),
-    };
-    let requested = 2 + first * (2 + line_items);
-    if let Some(resp) = refusal(state, requested) {
-        return resp;
-    }
-    let sort = match arg(args, "sortKey", vars).as_ref().map(|v| v.as_str()) {
-        None => SortKey::Id,
-        Some(Some("ID" | "ORDER_NUMBER")) => SortKey::Id,
-        Some(Some("UPDATED_AT")) => SortKey::UpdatedAt,
-        Some(Some("CREATED_AT" | "PROCESSED_AT")) => SortKey::CreatedAt,
+/// `order(id:)`: its line items (`first`, `after`), fulfillment orders, fulfillments and refunds.
+pub(super) fn order(state: &SimState, p: &Prepared, field: &Field) -> Resolved {
+    let id = p.arg(field, "id").and_then(|v| {
+        v.as_str().and_then(|s| s.strip_prefix("gid://shopify/Order/")).and_then(|n| n.parse::<u64>().ok())
+    });
+    let first = size_arg(p.nested_arg(field, "lineItems", "first"), DEFAULT_LINE_ITEMS, "lineItems.first")?;
+    let after =
+        p.nested_arg(field, "lineItems", "after").and_then(|v| v.as_str().and_then(decode_cursor)).map(|(_, i)| i);
+    let store = state.store();
+    let Some(o) = store.orders.iter().find(|o| Some(o.id) == id) else { return Ok(Value::Null) };
+    let mut node = order_node(o, 0);
+    node["lineItems"] = line_items(o, first as usize, after);
+    node["fulfillmentOrders"] = crate::sim::shopify_fulfil::fulfillment_orders(o);
+    node["fulfillments"] = crate::sim::shopify_fulfil::fulfillments(&store, o.id);
+    node["refunds"] = refunds_json(o);
+    Ok(node)
+}
+
+/// `orders(first:, after:, query:, sortKey:, reverse:)`: a page of the shop's orders.
+pub(super) fn orders(state: &SimState, p: &Prepared, field: &Field) -> Resolved {
+    let first = size_arg(p.arg(field, "first"), DEFAULT_FIRST, "first")?;
+    let line_items = size_arg(p.nested_arg(field, "lineItems", "first"), DEFAULT_LINE_ITEMS, "lineItems.first")?;
+    let sort = match p.arg(field, "sortKey").as_ref().and_then(Value::as_str) {
+        Some("ID" | "ORDER_NUMBER") => SortKey::Id,
+        Some("UPDATED_AT") => SortKey::UpdatedAt,
+        Some("CREATED_AT" | "PROCESSED_AT") | None => SortKey::CreatedAt,
         Some(other) => {
-            return gql_error(
-                format!("Argument 'sortKey' on Field 'orders' has an invalid value ({other:?})."),
-                "argumentLiteralsIncompatible",
-            )
+            return Err((format!("The simulator does not sort orders by {other}."), "NOT_IMPLEMENTED"));
         }
     };
-    let reverse = arg(args, "reverse", vars).and_then(|v| v.as_bool()).unwrap_or(false);
-    let after = match arg(args, "after", vars) {
+    let reverse = p.arg(field, "reverse").and_then(|v| v.as_bool()).unwrap_or(false);
+    let after = match p.arg(field, "after") {
         None => None,
         Some(v) => match v.as_str().and_then(decode_cursor) {
             Some(k) => Some(k),
-            None => return gql_error("Invalid cursor for current pagination.", "BAD_REQUEST"),
+            None => return Err(("Invalid cursor for current pagination.".into(), "BAD_REQUEST")),
         },
     };
-    let search = arg(args, "query", vars).and_then(|v| v.as_str().map(parse_search)).unwrap_or_default();
-
-    let (nodes, cursors, has_next) = {
-        let store = state.store();
-        let mut matched: Vec<&Order> = store.orders.iter().filter(|o| search.admits(o)).collect();
-        matched.sort_by_key(|o| sort_key(o, sort));
-        if reverse {
-            matched.reverse();
-        }
-        let rest: Vec<&Order> = matched
-            .into_iter()
-            .filter(|o| match after {
-                None => true,
-                Some(c) if reverse => sort_key(o, sort) < c,
-                Some(c) => sort_key(o, sort) > c,
-            })
-            .collect();
-        let page = &rest[..rest.len().min(first as usize)];
-        let nodes: Vec<Value> = page.iter().map(|o| order_node(o, line_items as usize)).collect();
-        let cursors: Vec<String> = page.iter().map(|o| encode_cursor(sort_key(o, sort))).collect();
-        (nodes, cursors, rest.len() > page.len())
-    };
-    let actual = 2 + nodes.len() as i64 * (2 + line_items);
-    let data = json!({ "orders": connection(nodes, &cursors, has_next, after.is_some()) });
-    respond(state, requested, actual, data)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_arguments_in_literals_and_variables() {
-        let q = r#"{ orders(first: $n, query: "updated_at:>'2026-01-01T00:00:00Z' (x)", sortKey: UPDATED_AT) { nodes { lineItems(first: 5) { nodes { id } } } } }"#;
-        let vars = json!({"n": 20});
-        let args = args_of(q, "orders").unwrap();
-        assert_eq!(arg(args, "first", &vars), Some(json!(20)));
-        assert_eq!(arg(args, "sortKey", &vars), Some(json!("UPDATED_AT")));
-        assert_eq!(arg(args, "query", &vars), Some(json!("updated_at:>'2026-01-01T00:00:00Z' (x)")));
-        assert_eq!(arg(args_of(q, "lineItems").unwrap(), "first", &vars), Some(json!(5)));
-        assert_eq!(arg(args, "after", &vars), None);
+    let search = p.arg(field, "query").and_then(|v| v.as_str().map(parse_search)).unwrap_or_default();
+    let store = state.store();
+    let mut matched: Vec<&Order> = store.orders.iter().filter(|o| search.admits(o)).collect();
+    matched.sort_by_key(|o| sort_key(o, sort));
+    if reverse {
+        matched.reverse();
     }
+    let rest: Vec<&Order> = matched
+        .into_iter()
+        .filter(|o| match after {
+            None => true,
+            Some(c) if reverse => sort_key(o, sort) < c,
+            Some(c) => sort_key(o, sort) > c,
+        })
+        .collect();
+    let page = &rest[..rest.len().min(first as usize)];
+    let nodes: Vec<Value> = page.iter().map(|o| order_node(o, line_items as usize)).collect();
+    let cursors: Vec<String> = page.iter().map(|o| encode_cursor(sort_key(o, sort))).collect();
+    Ok(connection(nodes, &cursors, rest.len() > page.len(), after.is_some()))
 }

@@ -1,6 +1,7 @@
-//! The Shopify simulator: Admin GraphQL (`orders`, `locations`, `productVariants`, the
-//! `inventorySetQuantities` mutation with compare-and-set and `@idempotent`) with the cost
-//! throttle, and order webhooks rendered as Shopify's REST API renders an order, signed with HMAC-SHA256.
+//! The Shopify simulator: Admin GraphQL (`shop`, `location(s)`, `orders`, `order`,
+//! `productVariants`, the `inventorySetQuantities` and `fulfillmentCreate` mutations), every
+//! document validated against a schema from the public reference and costed by Shopify's rules,
+//! with the cost throttle, and order webhooks rendered as Shopify's REST API renders an order, signed with HMAC-SHA256.
 
 use std::cmp::Ordering;
 
@@ -8,7 +9,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
-use regex::Regex;
 use serde_json::{json, Value};
 
 use super::server::{self, Bucket, SimState};
@@ -19,10 +19,16 @@ use super::store::{
 use super::webhook::{random_id, sign, Delivery, Event};
 use super::{SimHandle, SimOptions};
 
+mod cost;
+pub mod document;
 mod graphql;
 mod inventory;
 mod render;
 mod search;
+mod shape;
+use apollo_compiler::executable::Field;
+use cost::Fault;
+use document::Prepared;
 use graphql::*;
 use inventory::*;
 use render::*;
@@ -40,6 +46,15 @@ const DEFAULT_LINE_ITEMS: i64 = 10;
 /// Most quantities one `inventorySetQuantities` call may carry.
 pub const MAX_SET_QUANTITIES: usize = 250;
 const MUTATION_COST: i64 = 10;
+
+/// The cost Shopify's rules put on `query` with `variables` (what the simulator charges before
+/// running it), or the refusal's `errors` where the document is invalid.
+pub fn requested_cost(query: &str, variables: &Value) -> Result<i64, Value> {
+    let vars = variables.as_object().cloned().unwrap_or_default();
+    let prepared = document::prepare(query, None, &vars).map_err(Value::Array)?;
+    cost::requested(&prepared)
+        .map_err(|(message, code)| json!([{ "message": message, "extensions": { "code": code } }]))
+}
 
 /// Starts a Shopify simulator on `opts.bind` inside the current actix System.
 pub async fn start(opts: SimOptions) -> std::io::Result<SimHandle> {
