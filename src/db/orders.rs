@@ -66,6 +66,9 @@ pub struct LineRow {
     pub returned: i64,
     /// Units refunded without restock.
     pub written_off: i64,
+    /// The channel's ids of the product and variant sold.
+    pub product_id: Option<String>,
+    pub variant_id: Option<String>,
 }
 
 impl LineRow {
@@ -82,6 +85,8 @@ impl LineRow {
             channel_out: self.channel_out,
             returned: self.returned,
             written_off: self.written_off,
+            product_id: self.product_id.clone(),
+            variant_id: self.variant_id.clone(),
         }
     }
 }
@@ -98,6 +103,8 @@ pub struct NewLine {
     pub channel_out: i64,
     pub returned: i64,
     pub written_off: i64,
+    pub product_id: Option<String>,
+    pub variant_id: Option<String>,
 }
 
 impl NewLine {
@@ -112,6 +119,8 @@ impl NewLine {
             channel_out: l.channel_out,
             returned: l.returned,
             written_off: l.written_off,
+            product_id: l.product_id.clone(),
+            variant_id: l.variant_id.clone(),
         }
     }
 }
@@ -233,6 +242,8 @@ pub fn write_line(conn: &mut DbConn, id: i64, l: &crate::domain::import::LinePla
             order_lines::channel_out.eq(l.channel_out),
             order_lines::returned.eq(l.returned),
             order_lines::written_off.eq(l.written_off),
+            order_lines::product_id.eq(&l.product_id),
+            order_lines::variant_id.eq(&l.variant_id),
         ))
         .execute(conn)
         .map(|_| ())

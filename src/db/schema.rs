@@ -157,6 +157,8 @@ diesel::table! {
         channel_out -> BigInt,
         returned -> BigInt,
         written_off -> BigInt,
+        product_id -> Nullable<Text>,
+        variant_id -> Nullable<Text>,
     }
 }
 

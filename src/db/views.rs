@@ -37,6 +37,8 @@ impl OrderView {
                         shipped_on_channel: l.channel_out,
                         returned: l.returned,
                         written_off: l.written_off,
+                        product_id: l.product_id,
+                        variant_id: l.variant_id,
                     })
                     .collect()
             }),

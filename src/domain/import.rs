@@ -22,6 +22,9 @@ pub struct StoredLine {
     /// Put back on the ships-from source for units the channel restocked after shipping.
     pub returned: i64,
     pub written_off: i64,
+    /// The channel's ids of the product and variant sold (kept when a later read omits them).
+    pub product_id: Option<String>,
+    pub variant_id: Option<String>,
 }
 
 /// The stored order the incoming one is reconciled with.
@@ -71,6 +74,9 @@ pub struct LinePlan {
     pub channel_out: i64,
     pub returned: i64,
     pub written_off: i64,
+    /// The channel's ids of the product and variant sold (kept when a later read omits them).
+    pub product_id: Option<String>,
+    pub variant_id: Option<String>,
     /// Whether the stored row must be written.
     pub changed: bool,
 }
@@ -255,12 +261,15 @@ pub fn plan(
             channel_out,
             returned,
             written_off: line.written_off,
+            product_id: line.product_id.clone().or_else(|| old.and_then(|o| o.product_id.clone())),
+            variant_id: line.variant_id.clone().or_else(|| old.and_then(|o| o.variant_id.clone())),
             changed: true,
         };
         if let Some(o) = old {
             lines_changed |= o.quantity != line.quantity || o.sku != sku;
             let same = (o.sku.as_str(), o.quantity, o.fulfilled, o.allocated, o.channel_out, o.returned, o.written_off)
-                == (sku.as_str(), line.quantity, line.fulfilled, allocated, channel_out, returned, line.written_off);
+                == (sku.as_str(), line.quantity, line.fulfilled, allocated, channel_out, returned, line.written_off)
+                && (&o.product_id, &o.variant_id) == (&next.product_id, &next.variant_id);
             plan.lines.push(LinePlan { changed: !same, ..next });
         } else {
             lines_changed = true;
@@ -281,6 +290,8 @@ pub fn plan(
             channel_out: old.channel_out,
             returned: old.returned,
             written_off: old.written_off,
+            product_id: old.product_id.clone(),
+            variant_id: old.variant_id.clone(),
             changed: true,
         });
     }

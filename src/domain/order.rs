@@ -75,6 +75,11 @@ pub struct ChannelLine {
     pub returned: i64,
     /// Units refunded without restock (gone for good, shipped or not), ever.
     pub written_off: i64,
+    /// The channel's id of the product sold, where the channel said.
+    pub product_id: Option<String>,
+    /// The channel's id of the variant sold (a Shopify ProductVariant, a WooCommerce
+    /// variation), where there is one and the channel said.
+    pub variant_id: Option<String>,
 }
 
 impl ChannelLine {
@@ -278,7 +283,16 @@ mod tests {
     }
 
     fn line(sku: &str, quantity: i64, fulfilled: i64) -> ChannelLine {
-        ChannelLine { external_id: sku.into(), sku: Some(sku.into()), quantity, fulfilled, returned: 0, written_off: 0 }
+        ChannelLine {
+            external_id: sku.into(),
+            sku: Some(sku.into()),
+            quantity,
+            fulfilled,
+            returned: 0,
+            written_off: 0,
+            product_id: None,
+            variant_id: None,
+        }
     }
 
     #[test]

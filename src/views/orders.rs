@@ -44,6 +44,11 @@ pub struct LineView {
     pub returned: i64,
     /// Units refunded without restock.
     pub written_off: i64,
+    /// The channel's id of the product sold (for a WooCommerce variation, its parent).
+    pub product_id: Option<String>,
+    /// The channel's id of the variant sold: a Shopify ProductVariant gid, a WooCommerce
+    /// `variation_id`; null for a simple product or where the channel did not say.
+    pub variant_id: Option<String>,
 }
 
 #[derive(Serialize)]

@@ -16,6 +16,13 @@ fn counts() -> &'static Mutex<HashMap<String, u64>> {
     COUNTS.get_or_init(Default::default)
 }
 
+/// Queries run so far, by database URL and the query's first words, so that a failure names
+/// what kept the database busy.
+fn texts() -> &'static Mutex<HashMap<(String, String), u64>> {
+    static TEXTS: OnceLock<Mutex<HashMap<(String, String), u64>>> = OnceLock::new();
+    TEXTS.get_or_init(Default::default)
+}
+
 /// Counts every query of each connection opened once it is installed; other tests' databases
 /// are counted under their own URLs and never read.
 #[derive(Default)]
@@ -27,14 +34,34 @@ impl Instrumentation for QueryCounter {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         match event {
             InstrumentationEvent::StartEstablishConnection { url, .. } => self.url = Some(url.to_string()),
-            InstrumentationEvent::StartQuery { .. } => {
+            InstrumentationEvent::StartQuery { query, .. } => {
                 if let (Some(url), Ok(mut counts)) = (&self.url, counts().lock()) {
                     *counts.entry(url.clone()).or_default() += 1;
+                }
+                if let (Some(url), Ok(mut texts)) = (&self.url, texts().lock()) {
+                    let text: String = query.to_string().chars().take(90).collect();
+                    *texts.entry((url.clone(), text)).or_default() += 1;
                 }
             }
             _ => {}
         }
     }
+}
+
+/// The queries run on `url` so far, most frequent first.
+fn texts_on(url: &str) -> Vec<(String, u64)> {
+    let wanted = url.strip_prefix("sqlite://").unwrap_or(url);
+    let mut all: Vec<(String, u64)> = texts()
+        .lock()
+        .map(|t| {
+            t.iter()
+                .filter(|((u, _), _)| u.as_str() == wanted || u.as_str() == url)
+                .map(|((_, q), n)| (q.clone(), *n))
+                .collect()
+        })
+        .unwrap_or_default();
+    all.sort_by_key(|e| std::cmp::Reverse(e.1));
+    all
 }
 
 fn queries_on(url: &str) -> u64 {
@@ -90,13 +117,36 @@ async fn an_idle_chorus_with_100_subscriptions_and_10_channels_makes_few_queries
                 break;
             }
         }
-        let before = queries_on(&db.url);
-        assert!(before > 0, "{backend:?}: the counter sees this app's queries");
+        assert!(queries_on(&db.url) > 0, "{backend:?}: the counter sees this app's queries");
+        // A steady poll shows in every window; a late start-up burst on a loaded machine (CI
+        // runs the other tests beside this one) in one only: three 10-s windows, the quietest
+        // counts, and a failure names the queries of the last one.
         let window = Duration::from_secs(10);
-        actix_web::rt::time::sleep(window).await;
-        let per_sec = (queries_on(&db.url) - before) as f64 / window.as_secs_f64();
-        println!("idle on {backend:?}: {per_sec:.1} database queries/s with 100 subscriptions and 10 channels");
-        assert!(per_sec < 50.0, "{backend:?}: an idle Chorus ran {per_sec:.1} queries/s");
+        let mut quietest = f64::MAX;
+        let mut busiest = Vec::new();
+        for _ in 0..3 {
+            let before = queries_on(&db.url);
+            let texts_before: HashMap<String, u64> = texts_on(&db.url).into_iter().collect();
+            actix_web::rt::time::sleep(window).await;
+            let per_sec = (queries_on(&db.url) - before) as f64 / window.as_secs_f64();
+            println!("idle on {backend:?}: {per_sec:.1} database queries/s with 100 subscriptions and 10 channels");
+            quietest = quietest.min(per_sec);
+            if quietest < 50.0 {
+                break;
+            }
+            let mut ran: Vec<(u64, String)> = texts_on(&db.url)
+                .into_iter()
+                .map(|(q, n)| (n - texts_before.get(&q).copied().unwrap_or(0), q))
+                .filter(|(n, _)| *n > 0)
+                .collect();
+            ran.sort_by_key(|e| std::cmp::Reverse(e.0));
+            busiest = ran.into_iter().take(8).map(|(n, q)| format!("{n} × {q}")).collect();
+        }
+        assert!(
+            quietest < 50.0,
+            "{backend:?}: an idle Chorus ran {quietest:.1} queries/s at least; in the last window:\n{}",
+            busiest.join("\n")
+        );
 
         // A stock change still reaches every subscriber and the channels.
         let delivered_before = receiver.call("GET", "/_sim/received", None).await.as_array().map_or(0, |a| a.len());

@@ -190,6 +190,8 @@ async fn a_failing_order_message_does_not_fail_its_batch() {
                 fulfilled: 0,
                 returned: 0,
                 written_off: 0,
+                product_id: None,
+                variant_id: None,
             }],
         };
         // A channel that does not exist: the database refuses the order (foreign key).

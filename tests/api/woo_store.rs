@@ -78,6 +78,11 @@ async fn a_variable_products_variations_are_linked_pushed_in_batches_and_sold() 
         let orders = app.sync_until(channel, "the variation's order", |o| o.len() == 1).await;
         assert_eq!(orders[0]["status"], "imported", "{backend:?}: {}", orders[0]);
         assert_eq!(app.inventory("TEE-7").await["available"], 2);
+        // The imported line carries the variation sold and its parent product.
+        let order = app.get(&format!("/api/v1/orders/{}", orders[0]["id"])).await.body;
+        let line = &order["lines"][0];
+        assert_eq!(line["variant_id"], made["TEE"]["variations"]["TEE-7"].as_i64().expect("id").to_string(), "{order}");
+        assert_eq!(line["product_id"], parent.to_string(), "{order}");
         let sim_orders = sim.call("GET", "/_sim/orders", None).await;
         assert_eq!(sim_orders[0]["lines"][0]["sku"], "TEE-7");
         app.assert_books_balance().await;

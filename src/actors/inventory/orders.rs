@@ -381,6 +381,8 @@ pub(super) fn apply_action(
                     fulfilled: l.fulfilled.max(l.shipped),
                     returned: 0,
                     written_off: 0,
+                    product_id: l.product_id.clone(),
+                    variant_id: l.variant_id.clone(),
                 })
                 .collect();
             // Lines whose SKU has since been created now allocate; a line out of bounds never does.

@@ -130,6 +130,10 @@ pub fn order(node: OrderNode) -> Option<ChannelOrder> {
                 fulfilled: quantity.saturating_sub(unfulfilled).max(0),
                 returned,
                 written_off,
+                // Not asked for when polling (a variant per line would double the orders
+                // query's cost); order webhooks carry them.
+                product_id: None,
+                variant_id: None,
             }
         })
         .collect();
@@ -184,6 +188,8 @@ pub fn rest_order(v: &serde_json::Value) -> Option<ChannelOrder> {
             fulfilled: quantity.saturating_sub(unfulfilled).max(0),
             returned,
             written_off,
+            product_id: l["product_id"].as_u64().map(|id| format!("gid://shopify/Product/{id}")),
+            variant_id: l["variant_id"].as_u64().map(|id| format!("gid://shopify/ProductVariant/{id}")),
         });
     }
     let fulfillment_status = match v["fulfillment_status"].as_str() {
@@ -230,6 +236,8 @@ mod tests {
                 fulfilled: 1,
                 returned: 0,
                 written_off: 0,
+                product_id: None,
+                variant_id: None,
             }]
         );
     }
@@ -277,6 +285,8 @@ mod tests {
                 fulfilled: 1,
                 returned: 0,
                 written_off: 0,
+                product_id: None,
+                variant_id: None,
             }
         );
         assert_eq!(o.lines[1].sku, None);

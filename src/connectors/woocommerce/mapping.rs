@@ -21,6 +21,12 @@ pub struct WooLine {
     pub id: i64,
     pub sku: Option<String>,
     pub quantity: i64,
+    /// The product; for a variation, its parent.
+    #[serde(default)]
+    pub product_id: Option<i64>,
+    /// The variation sold (0 for a simple product).
+    #[serde(default)]
+    pub variation_id: Option<i64>,
     #[serde(default)]
     pub meta_data: Vec<WooMeta>,
 }
@@ -96,6 +102,8 @@ pub fn order(o: WooOrder) -> Option<ChannelOrder> {
                     returned: restocked,
                     // A refunded order's units not restocked stay out of WooCommerce's stock.
                     written_off: if refunded { live.max(0) } else { 0 },
+                    product_id: l.product_id.filter(|id| *id > 0).map(|id| id.to_string()),
+                    variant_id: l.variation_id.filter(|id| *id > 0).map(|id| id.to_string()),
                 }
             })
             .collect(),

@@ -10,7 +10,16 @@ fn policy() -> Policy {
 }
 
 fn line(id: &str, sku: &str, quantity: i64, fulfilled: i64) -> ChannelLine {
-    ChannelLine { external_id: id.into(), sku: Some(sku.into()), quantity, fulfilled, returned: 0, written_off: 0 }
+    ChannelLine {
+        external_id: id.into(),
+        sku: Some(sku.into()),
+        quantity,
+        fulfilled,
+        returned: 0,
+        written_off: 0,
+        product_id: None,
+        variant_id: None,
+    }
 }
 
 fn order(financial: Financial, lines: Vec<ChannelLine>) -> ChannelOrder {
@@ -55,6 +64,8 @@ fn stored_from(p: &Plan, incoming: &ChannelOrder) -> StoredOrder {
                 channel_out: l.channel_out,
                 returned: l.returned,
                 written_off: l.written_off,
+                product_id: l.product_id.clone(),
+                variant_id: l.variant_id.clone(),
             })
             .collect(),
     }
