@@ -203,3 +203,90 @@ def test_second_location_has_its_own_quantities(gql, shopify_sim):
     ok = gql(SET_QUANTITIES, {"input": set_input(second, (items["SKU-A"], 1, 4)), "key": str(uuid.uuid4())})
     assert user_error_codes(ok) == [] and "errors" not in ok, ok
     assert shopify_sim.tester("GET", "/stock")["SKU-A"] == 5  # the primary location is untouched
+
+
+# --- 6. Orders: unpaid ones reserve, fulfilment goes by location -----------------------------------
+# https://help.shopify.com/en/manual/products/inventory/managing-inventory-quantities/inventory-states
+# (an order's units are "committed" when it is created, paid or not: `available` drops at once)
+# https://shopify.dev/docs/api/admin-graphql/2026-04/mutations/fulfillmentCreate
+# ("lineItemsByFulfillmentOrder … all fulfillment orders must belong to the same location")
+# https://shopify.dev/docs/api/admin-graphql/2026-04/enums/FulfillmentOrderStatus (ON_HOLD cannot be fulfilled)
+
+AVAILABLE_AT = """
+query($q: String!, $loc: ID!) {
+  productVariants(first: 1, query: $q) {
+    nodes { inventoryItem { inventoryLevel(locationId: $loc) { quantities(names: ["available"]) { name quantity } } } }
+  }
+}"""
+
+FULFILLMENT_ORDERS = """
+query($id: ID!) {
+  order(id: $id) {
+    displayFinancialStatus
+    fulfillmentOrders(first: 5) {
+      nodes { id status assignedLocation { location { id } } lineItems(first: 10) { nodes { id remainingQuantity } } }
+    }
+  }
+}"""
+
+FULFILL = """
+mutation($fulfillment: FulfillmentInput!) {
+  fulfillmentCreate(fulfillment: $fulfillment) { fulfillment { id status } userErrors { field message } }
+}"""
+
+
+def available_at(gql, sku, location):
+    body = gql(AVAILABLE_AT, {"q": f"sku:{sku}", "loc": location})
+    level = body["data"]["productVariants"]["nodes"][0]["inventoryItem"]["inventoryLevel"]
+    return {q["name"]: q["quantity"] for q in level["quantities"]}["available"]
+
+
+def fulfillment_orders(gql, order_gid):
+    body = gql(FULFILLMENT_ORDERS, {"id": order_gid})
+    assert "errors" not in body, body
+    return body["data"]["order"]
+
+
+def fulfil(gql, *fulfillment_orders):
+    """One fulfillmentCreate shipping everything left on the given fulfillment orders."""
+    groups = [{"fulfillmentOrderId": fo["id"],
+               "fulfillmentOrderLineItems": [{"id": i["id"], "quantity": i["remainingQuantity"]}
+                                             for i in fo["lineItems"]["nodes"]]} for fo in fulfillment_orders]
+    body = gql(FULFILL, {"fulfillment": {"lineItemsByFulfillmentOrder": groups}})
+    assert "errors" not in body, body
+    return body["data"]["fulfillmentCreate"]
+
+
+def test_an_unpaid_order_reserves_stock(gql, shopify_sim):
+    _, primary = seed(gql, shopify_sim, {"SKU-A": 5})
+    order = shopify_sim.tester("POST", "/orders", {"lines": [{"sku": "SKU-A", "quantity": 2}], "paid": False}, expect=201)
+    assert fulfillment_orders(gql, order["gid"])["displayFinancialStatus"] == "PENDING"
+    assert available_at(gql, "SKU-A", primary) == 3
+
+
+def test_fulfillment_orders_of_two_locations_ship_one_call_each(gql, shopify_sim):
+    _, primary = seed(gql, shopify_sim, {"SKU-A": 5, "SKU-B": 5})
+    shopify_sim.tester("PUT", "/stock/2", {"SKU-B": 5})
+    lines = [{"sku": "SKU-A", "quantity": 1}, {"sku": "SKU-B", "quantity": 2, "location": 2}]
+    order = shopify_sim.tester("POST", "/orders", {"lines": lines, "paid": True}, expect=201)
+    fos = fulfillment_orders(gql, order["gid"])["fulfillmentOrders"]["nodes"]
+    assert sorted(fo["assignedLocation"]["location"]["id"] for fo in fos) == [primary, "gid://shopify/Location/2"], fos
+    assert all(fo["status"] == "OPEN" for fo in fos), fos
+    mixed = fulfil(gql, *fos)
+    assert mixed["userErrors"] and mixed["fulfillment"] is None, mixed
+    for fo in fos:
+        made = fulfil(gql, fo)
+        assert made["userErrors"] == [] and made["fulfillment"]["id"], made
+    assert all(fo["status"] == "CLOSED" for fo in fulfillment_orders(gql, order["gid"])["fulfillmentOrders"]["nodes"])
+
+
+def test_a_fulfillment_order_on_hold_is_not_fulfilled(gql, shopify_sim):
+    seed(gql, shopify_sim, {"SKU-A": 5})
+    order = shopify_sim.tester("POST", "/orders", {"lines": [{"sku": "SKU-A", "quantity": 1}], "paid": True}, expect=201)
+    shopify_sim.tester("POST", f"/orders/{order['id']}/hold", {"location": 1})
+    [fo] = fulfillment_orders(gql, order["gid"])["fulfillmentOrders"]["nodes"]
+    assert fo["status"] == "ON_HOLD", fo
+    held = fulfil(gql, fo)
+    assert held["userErrors"] and held["fulfillment"] is None, held
+    shopify_sim.tester("POST", f"/orders/{order['id']}/release", {"location": 1})
+    assert fulfil(gql, fo)["userErrors"] == []

@@ -153,3 +153,20 @@ def test_completing_a_processing_order(wcapi, woo_sim):
     assert ok(wcapi.put(f"orders/{order['id']}", {"status": "completed"}))["status"] == "completed"
     assert ok(wcapi.get(f"orders/{order['id']}"))["status"] == "completed"
     assert stock_of(wcapi, "SKU-C") == 8
+
+
+# https://github.com/woocommerce/woocommerce/blob/trunk/plugins/woocommerce/includes/wc-stock-functions.php
+# Stock is reduced on payment_complete and on the statuses processing, completed and on-hold
+# (wc_maybe_reduce_stock_levels); restored on cancelled and pending (wc_maybe_increase_stock_levels).
+def test_on_hold_takes_stock_and_pending_gives_it_back(wcapi, woo_sim):
+    woo_sim.tester("PUT", "/stock", {"SKU-D": 10})
+    order = woo_sim.tester("POST", "/orders", {"lines": [{"sku": "SKU-D", "quantity": 3}], "paid": False}, expect=201)
+    assert ok(wcapi.get(f"orders/{order['id']}"))["status"] == "pending"
+    assert stock_of(wcapi, "SKU-D") == 10
+    assert ok(wcapi.put(f"orders/{order['id']}", {"status": "on-hold"}))["status"] == "on-hold"
+    assert stock_of(wcapi, "SKU-D") == 7
+    assert ok(wcapi.put(f"orders/{order['id']}", {"status": "pending"}))["status"] == "pending"
+    assert stock_of(wcapi, "SKU-D") == 10
+    held = woo_sim.tester("POST", "/orders", {"lines": [{"sku": "SKU-D", "quantity": 4}], "paid": False, "status": "on-hold"}, expect=201)
+    assert ok(wcapi.get(f"orders/{held['id']}"))["status"] == "on-hold"
+    assert stock_of(wcapi, "SKU-D") == 6
