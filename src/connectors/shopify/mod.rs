@@ -411,7 +411,14 @@ impl Shopify {
                 .await?;
             let created = &data["fulfillmentCreate"];
             if let Some(e) = created["userErrors"].as_array().and_then(|e| e.first()) {
-                return Err(ConnectorError::Permanent(e["message"].as_str().unwrap_or("refused").to_string()));
+                let refused = e["message"].as_str().unwrap_or("refused");
+                // What other locations already shipped stays on the channel: a retry finds it
+                // (plan.existing) and sends only the rest, and the operator reads both here.
+                return Err(ConnectorError::Permanent(if refs.is_empty() {
+                    refused.to_string()
+                } else {
+                    format!("{refused} (already fulfilled on the channel: {})", refs.join(","))
+                }));
             }
             let id = created["fulfillment"]["id"]
                 .as_str()
