@@ -166,6 +166,10 @@ impl From<InventoryError> for ApiError {
             InventoryError::ChannelNotFound(id) => {
                 ApiError::not_found("unknown_channel", format!("no channel has id {id}"))
             }
+            InventoryError::IdempotencyKeyReused(key) => ApiError::conflict(
+                "idempotency_key_reused",
+                format!("idempotency key {key:?} was already used for a different fulfilment request"),
+            ),
             InventoryError::ChannelHasOpenOrders { channel_id, open } => ApiError::conflict(
                 "channel_has_open_orders",
                 format!(

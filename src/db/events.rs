@@ -4,6 +4,7 @@
 //! `seq` is given after commit by [`sequence`], so a late commit is never behind a cursor.
 
 use diesel::prelude::*;
+use diesel::sql_types::{Bool, Nullable, Text};
 
 use super::schema::events;
 use super::DbConn;
@@ -126,10 +127,31 @@ pub fn after(
         .select(EventRow::as_select())
         .into_boxed();
     if let Some(store) = store {
-        q = q.filter(events::channel_id.eq(store));
+        q = q.filter(in_store(store));
     }
     q.load(conn)
 }
+
+/// What a subscription scoped to one store takes: the store's own events, and the stock
+/// changes (`inventory.updated`, which belong to no store) of the SKUs listed on it.
+type StoreFilter = Box<dyn BoxableExpression<events::table, <DbConn as Connection>::Backend, SqlType = Nullable<Bool>>>;
+
+fn in_store(store: i64) -> StoreFilter {
+    use super::schema::channel_products as listings;
+    let listed_subjects = listings::table
+        .filter(listings::channel_id.eq(store))
+        .select(diesel::dsl::sql::<Text>("'sku:'").concat(listings::sku));
+    Box::new(
+        events::channel_id.eq(store).or(events::channel_id
+            .is_null()
+            .and(events::kind.eq(STOCK_EVENT))
+            .and(events::subject.eq_any(listed_subjects))
+            .nullable()),
+    )
+}
+
+/// The stock change event, the one kind that belongs to no store.
+const STOCK_EVENT: &str = "inventory.updated";
 
 /// These events, by id.
 pub fn by_ids(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<EventRow>> {
@@ -155,7 +177,7 @@ pub fn ids_since(
         .select(events::id)
         .into_boxed();
     if let Some(store) = store {
-        q = q.filter(events::channel_id.eq(store));
+        q = q.filter(in_store(store));
     }
     q.load(conn)
 }

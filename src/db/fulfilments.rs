@@ -45,6 +45,18 @@ pub struct NewFulfilment {
     pub tracking_url: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
+    pub idempotency_key: Option<String>,
+    pub request_digest: Option<String>,
+}
+
+/// The fulfilment `source` created under `key`, with the digest of the request it came with.
+pub fn find_by_key(conn: &mut DbConn, source: &str, key: &str) -> QueryResult<Option<(i64, i64, Option<String>)>> {
+    fulfilments::table
+        .filter(fulfilments::source.eq(source))
+        .filter(fulfilments::idempotency_key.eq(key))
+        .select((fulfilments::id, fulfilments::channel_id, fulfilments::request_digest))
+        .first(conn)
+        .optional()
 }
 
 pub fn insert(conn: &mut DbConn, f: &NewFulfilment, lines: &[(i64, String, i64)]) -> QueryResult<i64> {

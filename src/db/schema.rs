@@ -177,6 +177,8 @@ diesel::table! {
         last_error -> Nullable<Text>,
         created_at -> BigInt,
         updated_at -> BigInt,
+        idempotency_key -> Nullable<Text>,
+        request_digest -> Nullable<Text>,
     }
 }
 

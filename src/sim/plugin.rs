@@ -24,6 +24,9 @@ struct Config {
     secret: Option<String>,
     ship_delay_ms: u64,
     carrier: String,
+    /// Fulfilment callbacks whose answer is lost: Chorus took them, the centre never hears it
+    /// and sends again under the same `Idempotency-Key`, as a real client after a timeout.
+    lose_answers: u32,
 }
 
 /// An order as the centre received it.
@@ -204,7 +207,9 @@ async fn ship(state: web::Data<State>, index: usize) {
         "tracking_number": tracking,
         "tracking_url": format!("https://track.example/{tracking}"),
     });
-    let result = call_chorus(&state, "POST", "/api/v1/plugin/fulfilments", &fulfilment).await;
+    // One key per shipment, kept across the retries of its callback.
+    let key = format!("ship-{}", lock(&state.orders)[index].webhook_id);
+    let result = call_chorus(&state, "POST", "/api/v1/plugin/fulfilments", &fulfilment, Some(&key)).await;
     {
         let mut orders = lock(&state.orders);
         orders[index].tracking_number = Some(tracking);
@@ -219,6 +224,16 @@ async fn ship(state: web::Data<State>, index: usize) {
     report(&state, &levels).await;
 }
 
+/// Whether this answer is one to lose (`lose_answers` still above zero), counting it down.
+fn take_lost_answer(state: &State) -> bool {
+    let mut c = lock(&state.config);
+    if c.lose_answers == 0 {
+        return false;
+    }
+    c.lose_answers -= 1;
+    true
+}
+
 /// Reports stock levels to Chorus, stamped now.
 async fn report(state: &State, levels: &[(String, i64)]) {
     if levels.is_empty() {
@@ -226,13 +241,19 @@ async fn report(state: &State, levels: &[(String, i64)]) {
     }
     let as_of = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true);
     let body: Vec<Value> = levels.iter().map(|(sku, q)| json!({"sku": sku, "quantity": q, "as_of": as_of})).collect();
-    if let Err(e) = call_chorus(state, "PUT", "/api/v1/plugin/inventory", &json!(body)).await {
+    if let Err(e) = call_chorus(state, "PUT", "/api/v1/plugin/inventory", &json!(body), None).await {
         tracing::warn!(error = %e, "plugin simulator could not report its stock");
     }
 }
 
 /// One callback to Chorus with the plugin's token, tried up to 5 times (a bounded loop).
-async fn call_chorus(state: &State, method: &str, path: &str, body: &Value) -> Result<(), crate::sim::Refusal> {
+async fn call_chorus(
+    state: &State,
+    method: &str,
+    path: &str,
+    body: &Value,
+    idempotency_key: Option<&str>,
+) -> Result<(), crate::sim::Refusal> {
     let (url, token) = {
         let c = lock(&state.config);
         (c.chorus_url.clone(), c.token.clone())
@@ -242,12 +263,16 @@ async fn call_chorus(state: &State, method: &str, path: &str, body: &Value) -> R
     let method = awc::http::Method::from_bytes(method.as_bytes()).unwrap_or(awc::http::Method::POST);
     let mut last = String::new();
     for attempt in 0..5u32 {
-        let sent = client
-            .request(method.clone(), format!("{}{path}", url.trim_end_matches('/')))
-            .bearer_auth(&token)
-            .send_json(body)
-            .await;
+        let mut request =
+            client.request(method.clone(), format!("{}{path}", url.trim_end_matches('/'))).bearer_auth(&token);
+        if let Some(key) = idempotency_key {
+            request = request.insert_header(("Idempotency-Key", key));
+        }
+        let sent = request.send_json(body).await;
         match sent {
+            Ok(_) if idempotency_key.is_some() && take_lost_answer(state) => {
+                last = "the answer was lost (simulated)".into();
+            }
             Ok(r) if r.status().is_success() => return Ok(()),
             Ok(mut r) => {
                 let text = r.body().await.map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
@@ -283,6 +308,12 @@ async fn put_config(state: web::Data<State>, body: web::Bytes) -> HttpResponse {
     if let Some(carrier) = text("carrier") {
         c.carrier = carrier;
     }
+    if let Some(n) = v.get("lose_answers") {
+        match n.as_u64().filter(|n| *n <= 4) {
+            Some(n) => c.lose_answers = n as u32,
+            None => return bad_request("lose_answers must be 0..=4 (the callback is tried 5 times)"),
+        }
+    }
     if let Some(d) = v.get("ship_delay_ms") {
         match d.as_u64().filter(|d| *d <= 600_000) {
             Some(d) => c.ship_delay_ms = d,
@@ -295,6 +326,7 @@ async fn put_config(state: web::Data<State>, body: web::Bytes) -> HttpResponse {
         "secret_set": c.secret.is_some(),
         "ship_delay_ms": c.ship_delay_ms,
         "carrier": c.carrier,
+        "lose_answers": c.lose_answers,
     }))
 }
 

@@ -163,10 +163,25 @@ pub struct Reply {
 
 impl TestApp {
     pub async fn request(&self, method: &str, path: &str, body: Option<Value>, token: Option<&str>) -> Reply {
+        self.request_with(method, path, body, token, &[]).await
+    }
+
+    /// `request` with extra headers.
+    pub async fn request_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let method = awc::http::Method::from_bytes(method.as_bytes()).expect("method");
         let mut req = self.client.request(method, format!("{}{}", self.address, path));
         if let Some(t) = token {
             req = req.bearer_auth(t);
+        }
+        for (name, value) in headers {
+            req = req.insert_header((*name, *value));
         }
         let mut resp = match body {
             Some(b) => req.send_json(&b).await,

@@ -375,3 +375,71 @@ async fn an_order_cancelled_before_the_plugin_ships_it_is_not_shipped() {
         app.stop().await;
     }
 }
+
+#[actix_web::test]
+async fn a_fulfilment_callback_repeated_under_its_idempotency_key_ships_once() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        app.create_product("SKU-K").await;
+        app.set_stock("SKU-K", 5).await;
+        let woo = Sim::start("woocommerce", None).await;
+        woo.call("PUT", "/_sim/stock", Some(json!({"SKU-K": 5}))).await;
+        let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
+        // The centre's first two callbacks are taken by Chorus but their answers never arrive:
+        // it sends the same shipment three times under one Idempotency-Key.
+        let (_, token, fc) = plugin_with_sim(&app, 0).await;
+        fc.call("PUT", "/_sim/config", Some(json!({"lose_answers": 2}))).await;
+        woo.order(&[("SKU-K", 2)], true).await;
+        let order = app.sync_until(channel, "the order", |o| o.len() == 1).await[0]["id"].as_i64().unwrap();
+        let synced = wait_order_status(&app, order, "synced").await;
+        assert_eq!(synced["lines"][0]["shipped"], 2, "{backend:?}: {synced}");
+        // Chorus took the first call; the centre hears so only from the third.
+        let received = eventually(30, "the third answer", || async {
+            let received = plugin_orders(&fc).await;
+            if received.first().is_some_and(|o| o["status"] == "shipped") {
+                Ok(received)
+            } else {
+                Err(format!("{received:?}"))
+            }
+        })
+        .await;
+        assert_eq!(fc.call("PUT", "/_sim/config", Some(json!({}))).await["lose_answers"], 0, "{backend:?}: both lost");
+        let full = app.get(&format!("/api/v1/orders/{order}")).await.body;
+        let fulfilments = full["fulfilments"].as_array().cloned().unwrap_or_default();
+        assert_eq!(fulfilments.len(), 1, "{backend:?}: one fulfilment: {full}");
+        let first = fulfilments[0]["id"].as_i64().unwrap();
+
+        // The same key and body again: the first fulfilment, 200, nothing shipped twice.
+        let webhook_id = received[0]["webhook_id"].as_str().unwrap().to_string();
+        let key = format!("ship-{webhook_id}");
+        let sent = &fulfilments[0];
+        let body = json!({"order_id": order, "carrier": sent["carrier"], "tracking_number": sent["tracking_number"],
+                          "tracking_url": sent["tracking_url"]});
+        let path = "/api/v1/plugin/fulfilments";
+        let again =
+            app.request_with("POST", path, Some(body.clone()), Some(&token), &[("Idempotency-Key", &key)]).await;
+        assert_eq!(
+            (again.status.as_u16(), again.body["id"].as_i64()),
+            (200, Some(first)),
+            "{backend:?}: {}",
+            again.body
+        );
+        // Another body under that key is refused; without a key the repeat is over-shipping.
+        let other = json!({"order_id": order, "tracking_number": "OTHER"});
+        let r = app.request_with("POST", path, Some(other), Some(&token), &[("Idempotency-Key", &key)]).await;
+        assert_problem(&r, 409, "idempotency_key_reused");
+        let r = app.request("POST", path, Some(body.clone()), Some(&token)).await;
+        assert_eq!(r.status.as_u16(), 422, "{backend:?}: {}", r.body);
+        // `external_id` in the body serves as the key; a header that disagrees with it is refused.
+        let mut keyed = body.clone();
+        keyed["external_id"] = json!(key);
+        let r = app.request("POST", path, Some(keyed.clone()), Some(&token)).await;
+        assert_eq!((r.status.as_u16(), r.body["id"].as_i64()), (200, Some(first)), "{backend:?}: {}", r.body);
+        let r = app.request_with("POST", path, Some(keyed), Some(&token), &[("Idempotency-Key", "another")]).await;
+        assert_problem(&r, 422, "invalid_value");
+        let full = app.get(&format!("/api/v1/orders/{order}")).await.body;
+        assert_eq!(full["fulfilments"].as_array().map(Vec::len), Some(1), "{backend:?}: {full}");
+        app.stop().await;
+    }
+}

@@ -185,6 +185,11 @@ async fn every_event_kind_reaches_its_subscribers_signed_and_scoped() {
         .await;
         for a in &store_got {
             assert!(signature_ok(&scoped_secret, a), "{a}");
+            // Stock changes belong to no store: the scoped subscriber takes those of its SKUs.
+            if a["type"] == "inventory.updated" {
+                assert!(["W-1", "W-2"].contains(&a["body"]["data"]["sku"].as_str().unwrap_or_default()), "{a}");
+                continue;
+            }
             let channel = a["body"]["data"]["channel_id"].as_i64();
             assert_eq!(channel, Some(woo_id), "{backend:?}: another store's event reached a scoped subscriber: {a}");
         }
@@ -387,6 +392,50 @@ async fn after_a_rotation_both_secrets_sign_for_a_while() {
         app.create_product("ROT-1").await;
         let got = accepted(&receiver, 1, &format!("{backend:?}: delivered")).await;
         assert!(signature_ok(&old, &got[0]) && signature_ok(&new, &got[0]), "{}", got[0]);
+        app.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn a_store_scoped_subscription_gets_the_stock_changes_of_its_skus_only() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        for sku in ["S-WOO", "S-SHOP", "S-BOTH"] {
+            app.create_product(sku).await;
+        }
+        let shop = Sim::start("shopify", None).await;
+        let woo = Sim::start("woocommerce", None).await;
+        shop.call("PUT", "/_sim/stock", Some(json!({"S-SHOP": 0, "S-BOTH": 0}))).await;
+        woo.call("PUT", "/_sim/stock", Some(json!({"S-WOO": 0, "S-BOTH": 0}))).await;
+        let shop_id = app.create_channel("shopify", &shop.url(), "s").await;
+        let woo_id = app.create_channel("woocommerce", &woo.url(), "s").await;
+        for channel in [shop_id, woo_id] {
+            let path = format!("/api/v1/channels/{channel}/products?linked=true");
+            app.wait_for(&path, 60, |l| l["items"].as_array().map_or(0, Vec::len) == 2).await;
+        }
+        let scoped = Sim::start("receiver", None).await;
+        let (_, secret) = subscribe(&app, &scoped.handle.url("/store"), &["inventory.updated"], Some(woo_id)).await;
+        for (sku, quantity) in [("S-SHOP", 4), ("S-WOO", 5), ("S-BOTH", 6)] {
+            assert_eq!(app.set_stock(sku, quantity).await.status.as_u16(), 200);
+        }
+        let got = eventually(30, "the store's stock changes", || async {
+            let got = arrivals(&scoped).await;
+            let skus: BTreeSet<String> =
+                got.iter().filter_map(|a| a["body"]["data"]["sku"].as_str().map(str::to_string)).collect();
+            if skus.contains("S-WOO") && skus.contains("S-BOTH") {
+                Ok(got)
+            } else {
+                Err(format!("{skus:?}"))
+            }
+        })
+        .await;
+        // S-SHOP's change came first: had it been taken, it would have arrived before the others.
+        for a in &got {
+            assert!(signature_ok(&secret, a), "{a}");
+            assert_eq!(a["type"], "inventory.updated", "{a}");
+            assert_ne!(a["body"]["data"]["sku"], "S-SHOP", "{backend:?}: another store's SKU: {a}");
+        }
         app.stop().await;
     }
 }

@@ -28,12 +28,23 @@ pub struct CreateFulfilment {
     pub tracking_number: Option<String>,
     pub tracking_url: Option<String>,
     pub source: Source,
+    /// The caller's key for this request and a digest of what it asked: a repeat answers the
+    /// fulfilment first created under the key instead of shipping again.
+    pub idempotency: Option<Idempotency>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Idempotency {
+    pub key: String,
+    pub digest: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct FulfilmentCreated {
     pub id: FulfilmentId,
     pub channel_id: ChannelId,
+    /// An earlier request with the same idempotency key created it.
+    pub replayed: bool,
 }
 
 pub(super) fn apply(
@@ -43,6 +54,20 @@ pub(super) fn apply(
     now: i64,
 ) -> diesel::QueryResult<Result<FulfilmentCreated, InventoryError>> {
     let Batch { snap, dirty_sources: dirty, allocation_moved: moved, .. } = batch;
+    let source = msg.source.to_string();
+    // Checked first: the order may have shipped since, and the repeat still gets its answer.
+    if let Some(Idempotency { key, digest }) = &msg.idempotency {
+        if let Some((id, channel_id, stored)) = fulfilments::find_by_key(conn, &source, key)? {
+            if stored.as_deref() != Some(digest.as_str()) {
+                return Ok(Err(InventoryError::IdempotencyKeyReused(key.clone())));
+            }
+            return Ok(Ok(FulfilmentCreated {
+                id: FulfilmentId(id),
+                channel_id: ChannelId(channel_id),
+                replayed: true,
+            }));
+        }
+    }
     let Some(order) = orders::find(conn, msg.order_id.get())? else {
         return Ok(Err(InventoryError::OrderNotFound(msg.order_id)));
     };
@@ -72,7 +97,6 @@ pub(super) fn apply(
         Err(e) => return Ok(Err(InventoryError::Fulfilment(e.to_string()))),
     };
     // The shipped units leave the source's on-hand, all or nothing.
-    let source = msg.source.to_string();
     let mut by_sku: BTreeMap<&str, i64> = BTreeMap::new();
     for (_, sku, qty) in &plan {
         *by_sku.entry(sku.as_str()).or_default() += qty;
@@ -117,6 +141,8 @@ pub(super) fn apply(
             tracking_url: msg.tracking_url.clone(),
             created_at: now,
             updated_at: now,
+            idempotency_key: msg.idempotency.as_ref().map(|i| i.key.clone()),
+            request_digest: msg.idempotency.as_ref().map(|i| i.digest.clone()),
         },
         &plan,
     )?;
@@ -135,5 +161,5 @@ pub(super) fn apply(
     crate::db::snapshots::emit_orders(conn, &[(order.id, "orders.updated")], now)?;
     let target = outbox::channel_target(order.channel_id);
     outbox::queue(conn, &target, outbox::FULFILMENT, &format!("fulfilment:{id}"), &id.to_string(), now)?;
-    Ok(Ok(FulfilmentCreated { id: FulfilmentId(id), channel_id: ChannelId(order.channel_id) }))
+    Ok(Ok(FulfilmentCreated { id: FulfilmentId(id), channel_id: ChannelId(order.channel_id), replayed: false }))
 }

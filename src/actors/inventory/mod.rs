@@ -25,7 +25,7 @@ mod orders;
 mod removal;
 pub use broadcast::{EventsCommitted, Listen, Listener, Subscribe, WorkQueued};
 pub use catalogue::StoreCatalogue;
-pub use fulfilments::{CreateFulfilment, FulfilmentCreated};
+pub use fulfilments::{CreateFulfilment, FulfilmentCreated, Idempotency};
 pub use orders::{ImportOrders, ImportOutcome, OrderAction, OrderOutcome};
 pub use removal::{DeleteChannel, DeleteProduct};
 /// The order messages, for the HTTP layer.
@@ -75,6 +75,8 @@ pub enum InventoryError {
     ChannelNotFound(ChannelId),
     #[error("channel {channel_id} has {open} open orders holding stock")]
     ChannelHasOpenOrders { channel_id: ChannelId, open: i64 },
+    #[error("idempotency key {0:?} was used for a different request")]
+    IdempotencyKeyReused(String),
 }
 
 /// Sets one source's absolute quantity. A report older than the last applied (`as_of`, ms)

@@ -1,9 +1,11 @@
 //! `POST /api/v1/plugin/fulfilments` `{order_id, lines?, carrier, tracking_number,
 //! tracking_url}`: the plugin shipped (part of) one of its orders. The units come off the
 //! plugin's own stock (`source` = `plugin:<id>`) and the fulfilment flow takes it to the order's
-//! channel. An order routed to another plugin, or to none, is refused with 403.
+//! channel. An order routed to another plugin, or to none, is refused with 403. With an
+//! `Idempotency-Key` header (or `external_id`), a repeat after a lost answer gets the first
+//! fulfilment back (200) instead of shipping twice; another body under the key is a 409.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::PluginId;
@@ -21,11 +23,13 @@ pub struct PluginFulfilment {
     carrier: Option<String>,
     tracking_number: Option<String>,
     tracking_url: Option<String>,
+    external_id: Option<String>,
 }
 
-#[tracing::instrument(skip(state, body), fields(plugin_id = plugin.0))]
+#[tracing::instrument(skip(state, req, body), fields(plugin_id = plugin.0))]
 pub async fn create(
     state: web::Data<AppState>,
+    req: HttpRequest,
     plugin: web::ReqData<PluginId>,
     body: Body<PluginFulfilment>,
 ) -> ApiResult<HttpResponse> {
@@ -43,6 +47,7 @@ pub async fn create(
         tracking_number: b.tracking_number,
         tracking_url: b.tracking_url,
         source: None,
+        external_id: b.external_id,
     };
-    submit(&state, order_id, fulfilment, Source::Plugin(crate::domain::ids::PluginId(plugin.0))).await
+    submit(&state, &req, order_id, fulfilment, Source::Plugin(crate::domain::ids::PluginId(plugin.0))).await
 }

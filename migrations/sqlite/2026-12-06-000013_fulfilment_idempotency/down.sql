@@ -1,0 +1,3 @@
+DROP INDEX fulfilments_idempotency;
+ALTER TABLE fulfilments DROP COLUMN request_digest;
+ALTER TABLE fulfilments DROP COLUMN idempotency_key;
