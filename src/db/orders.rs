@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::schema::{channel_state, inbound_webhooks, order_events, order_lines, orders};
 use super::DbConn;
+use crate::domain::order_details::{Details, LineDetails, Personal};
 
 #[derive(Clone, Debug, Queryable, Selectable)]
 #[diesel(table_name = orders)]
@@ -27,6 +28,23 @@ pub struct OrderRow {
     /// The plugin (fulfilment centre) the order was routed to.
     pub plugin_id: Option<i64>,
     pub channel_reserved: bool,
+    /// The channel's order number (`1001`).
+    pub number: Option<String>,
+    /// `Details` as JSON.
+    pub details: Option<String>,
+    /// `Personal` as JSON: personal data, blanked by a redaction.
+    pub personal: Option<String>,
+    /// The customer's email, lower-cased, to find their orders.
+    pub customer_email: Option<String>,
+}
+
+impl OrderRow {
+    pub fn details(&self) -> Details {
+        self.details.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default()
+    }
+    pub fn personal(&self) -> Personal {
+        self.personal.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default()
+    }
 }
 
 #[derive(Clone, Debug, Insertable, AsChangeset)]
@@ -46,6 +64,10 @@ pub struct OrderValues {
     pub imported_at: i64,
     pub updated_at: i64,
     pub channel_reserved: bool,
+    pub number: Option<String>,
+    pub details: Option<String>,
+    pub personal: Option<String>,
+    pub customer_email: Option<String>,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable)]
@@ -69,9 +91,21 @@ pub struct LineRow {
     /// The channel's ids of the product and variant sold.
     pub product_id: Option<String>,
     pub variant_id: Option<String>,
+    /// `LineDetails` as JSON; None when the channel said nothing more.
+    pub details: Option<String>,
+}
+
+/// Line details as stored: None for nothing beyond the counts.
+pub fn line_details_json(d: &LineDetails) -> Option<String> {
+    (*d != LineDetails::default()).then(|| serde_json::to_string(d).unwrap_or_default())
 }
 
 impl LineRow {
+    /// Title and money, as the channel gave them (empty when it did not).
+    pub fn details(&self) -> LineDetails {
+        self.details.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default()
+    }
+
     /// The line as the import plan reads it.
     pub fn stored(&self) -> crate::domain::import::StoredLine {
         crate::domain::import::StoredLine {
@@ -87,6 +121,7 @@ impl LineRow {
             written_off: self.written_off,
             product_id: self.product_id.clone(),
             variant_id: self.variant_id.clone(),
+            details: self.details(),
         }
     }
 }
@@ -105,6 +140,7 @@ pub struct NewLine {
     pub written_off: i64,
     pub product_id: Option<String>,
     pub variant_id: Option<String>,
+    pub details: Option<String>,
 }
 
 impl NewLine {
@@ -121,6 +157,7 @@ impl NewLine {
             written_off: l.written_off,
             product_id: l.product_id.clone(),
             variant_id: l.variant_id.clone(),
+            details: line_details_json(&l.details),
         }
     }
 }
@@ -244,6 +281,7 @@ pub fn write_line(conn: &mut DbConn, id: i64, l: &crate::domain::import::LinePla
             order_lines::written_off.eq(l.written_off),
             order_lines::product_id.eq(&l.product_id),
             order_lines::variant_id.eq(&l.variant_id),
+            order_lines::details.eq(line_details_json(&l.details)),
         ))
         .execute(conn)
         .map(|_| ())
@@ -267,19 +305,30 @@ pub fn events_of(conn: &mut DbConn, order_id: i64) -> QueryResult<Vec<HistoryRow
 }
 
 /// A page of orders, newest id last, after `after_id`, optionally filtered.
-pub fn list(
-    conn: &mut DbConn,
-    channel_id: Option<i64>,
-    status: Option<&str>,
-    after_id: Option<i64>,
-    limit: i64,
-) -> QueryResult<Vec<OrderRow>> {
+/// What `GET /api/v1/orders` filters by.
+#[derive(Clone, Debug, Default)]
+pub struct ListFilter {
+    pub channel_id: Option<i64>,
+    pub status: Option<String>,
+    /// Lower-cased.
+    pub customer_email: Option<String>,
+    /// The channel's order number (`1001`) or name (`#1001`).
+    pub number: Option<String>,
+}
+
+pub fn list(conn: &mut DbConn, f: &ListFilter, after_id: Option<i64>, limit: i64) -> QueryResult<Vec<OrderRow>> {
     let mut q = orders::table.select(OrderRow::as_select()).order(orders::id).limit(limit).into_boxed();
-    if let Some(c) = channel_id {
+    if let Some(c) = f.channel_id {
         q = q.filter(orders::channel_id.eq(c));
     }
-    if let Some(s) = status {
-        q = q.filter(orders::status.eq(s.to_string()));
+    if let Some(s) = &f.status {
+        q = q.filter(orders::status.eq(s.clone()));
+    }
+    if let Some(e) = &f.customer_email {
+        q = q.filter(orders::customer_email.eq(e.clone()));
+    }
+    if let Some(n) = &f.number {
+        q = q.filter(orders::number.eq(n.clone()).or(orders::name.eq(n.clone()).nullable()));
     }
     if let Some(a) = after_id {
         q = q.filter(orders::id.gt(a));

@@ -141,6 +141,10 @@ diesel::table! {
         updated_at -> BigInt,
         plugin_id -> Nullable<BigInt>,
         channel_reserved -> Bool,
+        number -> Nullable<Text>,
+        details -> Nullable<Text>,
+        personal -> Nullable<Text>,
+        customer_email -> Nullable<Text>,
     }
 }
 
@@ -159,6 +163,7 @@ diesel::table! {
         written_off -> BigInt,
         product_id -> Nullable<Text>,
         variant_id -> Nullable<Text>,
+        details -> Nullable<Text>,
     }
 }
 

@@ -4,12 +4,25 @@
 use super::fulfilments::{FulfilmentLine, FulfilmentRow};
 use super::orders::{HistoryRow, LineRow, OrderRow};
 use crate::views::fulfilments::{FulfilmentLineView, FulfilmentView};
-use crate::views::orders::{HistoryView, LineView, OrderView};
+use crate::views::orders::{HistoryView, LineView, OrderView, ORDER_SHAPE_VERSION};
 use crate::views::time;
 
 impl OrderView {
     pub fn new(o: OrderRow, lines: Option<Vec<LineRow>>, history: Option<Vec<HistoryRow>>) -> Self {
+        let details = o.details();
+        let personal = o.personal();
         OrderView {
+            version: ORDER_SHAPE_VERSION,
+            number: o.number.clone(),
+            currency: details.currency,
+            customer: personal.customer,
+            shipping_address: personal.shipping_address,
+            billing_address: personal.billing_address,
+            note: personal.note,
+            shipping_lines: details.shipping_lines,
+            totals: details.totals,
+            tags: details.tags,
+            paid_at: details.paid_at.map(time),
             id: o.id,
             channel_id: o.channel_id,
             external_id: o.external_id,
@@ -26,19 +39,27 @@ impl OrderView {
             plugin_id: o.plugin_id,
             lines: lines.map(|ls| {
                 ls.into_iter()
-                    .map(|l| LineView {
-                        id: l.id,
-                        external_id: l.external_id,
-                        sku: l.sku,
-                        quantity: l.quantity,
-                        fulfilled: l.fulfilled,
-                        shipped: l.shipped,
-                        allocated: l.allocated,
-                        shipped_on_channel: l.channel_out,
-                        returned: l.returned,
-                        written_off: l.written_off,
-                        product_id: l.product_id,
-                        variant_id: l.variant_id,
+                    .map(|l| {
+                        let d = l.details();
+                        LineView {
+                            title: d.title,
+                            unit_price_minor: d.unit_price_minor,
+                            discount_minor: d.discount_minor,
+                            tax_minor: d.tax_minor,
+                            total_minor: d.total_minor,
+                            id: l.id,
+                            external_id: l.external_id,
+                            sku: l.sku,
+                            quantity: l.quantity,
+                            fulfilled: l.fulfilled,
+                            shipped: l.shipped,
+                            allocated: l.allocated,
+                            shipped_on_channel: l.channel_out,
+                            returned: l.returned,
+                            written_off: l.written_off,
+                            product_id: l.product_id,
+                            variant_id: l.variant_id,
+                        }
                     })
                     .collect()
             }),

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::order::{self, ChannelOrder, HoldReason, ImportFilter, Status};
+use super::order_details::LineDetails;
 
 /// One stored line, as the plan needs it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -25,6 +26,8 @@ pub struct StoredLine {
     /// The channel's ids of the product and variant sold (kept when a later read omits them).
     pub product_id: Option<String>,
     pub variant_id: Option<String>,
+    /// Title and money (kept when a later read omits them).
+    pub details: LineDetails,
 }
 
 /// The stored order the incoming one is reconciled with.
@@ -77,6 +80,7 @@ pub struct LinePlan {
     /// The channel's ids of the product and variant sold (kept when a later read omits them).
     pub product_id: Option<String>,
     pub variant_id: Option<String>,
+    pub details: LineDetails,
     /// Whether the stored row must be written.
     pub changed: bool,
 }
@@ -263,13 +267,18 @@ pub fn plan(
             written_off: line.written_off,
             product_id: line.product_id.clone().or_else(|| old.and_then(|o| o.product_id.clone())),
             variant_id: line.variant_id.clone().or_else(|| old.and_then(|o| o.variant_id.clone())),
+            details: match old {
+                Some(o) if line.details == LineDetails::default() => o.details.clone(),
+                _ => line.details.clone(),
+            },
             changed: true,
         };
         if let Some(o) = old {
             lines_changed |= o.quantity != line.quantity || o.sku != sku;
             let same = (o.sku.as_str(), o.quantity, o.fulfilled, o.allocated, o.channel_out, o.returned, o.written_off)
                 == (sku.as_str(), line.quantity, line.fulfilled, allocated, channel_out, returned, line.written_off)
-                && (&o.product_id, &o.variant_id) == (&next.product_id, &next.variant_id);
+                && (&o.product_id, &o.variant_id) == (&next.product_id, &next.variant_id)
+                && o.details == next.details;
             plan.lines.push(LinePlan { changed: !same, ..next });
         } else {
             lines_changed = true;
@@ -292,6 +301,7 @@ pub fn plan(
             written_off: old.written_off,
             product_id: old.product_id.clone(),
             variant_id: old.variant_id.clone(),
+            details: old.details.clone(),
             changed: true,
         });
     }

@@ -9,6 +9,7 @@ pub mod import;
 pub mod listing;
 pub mod money;
 pub mod order;
+pub mod order_details;
 pub mod routing;
 pub mod signature;
 pub mod sku;

@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::order_details::{Details, LineDetails, Personal};
 use super::stock::MAX_QUANTITY;
 
 /// Payment state as the channel reports it, reduced to what decides import and allocation.
@@ -60,6 +61,10 @@ pub struct ChannelOrder {
     /// creation whatever the payment; WooCommerce in `on-hold`, `processing`, `completed`).
     pub reserved: bool,
     pub lines: Vec<ChannelLine>,
+    /// Number, currency, money, shipping, tags.
+    pub details: Details,
+    /// Customer, addresses, note: personal data.
+    pub personal: Personal,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -80,6 +85,8 @@ pub struct ChannelLine {
     /// The channel's id of the variant sold (a Shopify ProductVariant, a WooCommerce
     /// variation), where there is one and the channel said.
     pub variant_id: Option<String>,
+    /// Title and money.
+    pub details: LineDetails,
 }
 
 impl ChannelLine {
@@ -260,6 +267,14 @@ pub fn digest(order: &ChannelOrder) -> String {
             l.returned,
             l.written_off
         ));
+        // Only where the channel said more, so an order read before whole orders were kept
+        // keeps its digest.
+        if l.details != LineDetails::default() {
+            s.push_str(&serde_json::to_string(&l.details).unwrap_or_default());
+        }
+    }
+    if order.details != Details::default() || order.personal != Personal::default() {
+        s.push_str(&serde_json::to_string(&(&order.details, &order.personal)).unwrap_or_default());
     }
     s
 }
@@ -279,6 +294,8 @@ mod tests {
             updated_at: 0,
             reserved: true,
             lines: vec![line("A", 2, 0)],
+            details: Default::default(),
+            personal: Default::default(),
         }
     }
 
@@ -292,6 +309,7 @@ mod tests {
             written_off: 0,
             product_id: None,
             variant_id: None,
+            details: Default::default(),
         }
     }
 

@@ -13,6 +13,7 @@ pub mod orders;
 pub mod plugin_api;
 pub mod plugins;
 pub mod products;
+pub mod schemas;
 pub mod webhooks;
 
 use actix::Addr;
@@ -45,6 +46,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         ApiError::Validation { code: "invalid_query", field: "query".into(), message: err.to_string() }.into()
     }))
     .route("/health", web::get().to(health::health))
+    .route("/schemas/order.v1.json", web::get().to(schemas::order_v1))
     .route("/hooks/channels/{id}", web::post().to(hooks::channel_webhook))
     // Registered before the admin scope, which would otherwise claim its paths.
     .service(

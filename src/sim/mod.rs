@@ -12,6 +12,7 @@ pub mod signed;
 pub mod store;
 pub mod tester;
 pub mod webhook;
+pub mod whole;
 pub mod woo_auth;
 pub mod woo_fulfil;
 pub mod woo_products;

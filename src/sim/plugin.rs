@@ -43,6 +43,8 @@ struct Received {
     status: String,
     tracking_number: Option<String>,
     callback_error: Option<String>,
+    /// The order as Chorus sent it (`data`), whole: what a real centre ships from.
+    order: Value,
 }
 
 #[derive(Default)]
@@ -167,6 +169,7 @@ async fn receive_order(state: web::Data<State>, req: HttpRequest, body: web::Byt
             status: "received".into(),
             tracking_number: None,
             callback_error: None,
+            order: data.clone(),
         });
         orders.len() - 1
     };

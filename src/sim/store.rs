@@ -49,6 +49,9 @@ pub struct Line {
     pub quantity: i64,
     /// Unit price in minor units.
     pub price_minor: i64,
+    /// Discount on the whole line, and its tax, in minor units.
+    pub discount_minor: i64,
+    pub tax_minor: i64,
     pub listing: Option<Listing>,
     /// Units shipped (ever, including ones later refunded).
     pub fulfilled: i64,
@@ -103,6 +106,10 @@ pub struct Order {
     pub stock_taken: bool,
     /// Locations whose fulfillment orders the merchant put on hold (Shopify `ON_HOLD`).
     pub holds: Vec<u64>,
+    /// The store's currency when the order was placed.
+    pub currency: String,
+    /// Customer, addresses, shipping, note, tags.
+    pub whole: super::whole::Whole,
     pub lines: Vec<Line>,
 }
 
@@ -125,8 +132,23 @@ impl Order {
         !self.refunds.is_empty() && self.lines.iter().all(|l| l.current() == 0)
     }
 
+    /// The lines at their prices, before discounts.
     pub fn total_minor(&self) -> i64 {
         self.lines.iter().fold(0i64, |acc, l| acc.saturating_add(l.quantity.saturating_mul(l.price_minor)))
+    }
+
+    pub fn discount_minor(&self) -> i64 {
+        self.lines.iter().map(|l| l.discount_minor).sum()
+    }
+
+    /// Tax on the lines and the shipping.
+    pub fn tax_minor(&self) -> i64 {
+        self.lines.iter().map(|l| l.tax_minor).sum::<i64>() + self.whole.shipping_tax_minor()
+    }
+
+    /// What the customer pays: lines less discounts, shipping, tax.
+    pub fn grand_total_minor(&self) -> i64 {
+        self.total_minor() - self.discount_minor() + self.whole.shipping_minor() + self.tax_minor()
     }
 
     /// The tester's own view (`GET /_sim/orders`).
@@ -261,6 +283,8 @@ pub struct NewLine {
     pub price_minor: i64,
     /// The location it sells from: [`PRIMARY_LOCATION`] unless the tester names another.
     pub location: u64,
+    pub discount_minor: i64,
+    pub tax_minor: i64,
 }
 
 /// The shop's primary location (Shopify's `location` without an id); WooCommerce's only one.
@@ -449,6 +473,17 @@ impl Store {
 
     /// `on_hold`: WooCommerce's unpaid `on-hold` (a bank transfer awaited).
     pub fn create_order_held(&mut self, lines: Vec<NewLine>, paid: bool, on_hold: bool) -> u64 {
+        self.create_whole_order(lines, paid, on_hold, super::whole::Whole::default())
+    }
+
+    /// An order with a customer, addresses, shipping, note and tags.
+    pub fn create_whole_order(
+        &mut self,
+        lines: Vec<NewLine>,
+        paid: bool,
+        on_hold: bool,
+        whole: super::whole::Whole,
+    ) -> u64 {
         let number = self.next_order;
         self.next_order += 1;
         let now = self.clock.tick();
@@ -464,6 +499,8 @@ impl Store {
                     sku: l.sku,
                     quantity: l.quantity,
                     price_minor: l.price_minor,
+                    discount_minor: l.discount_minor,
+                    tax_minor: l.tax_minor,
                     fulfilled: 0,
                     refunded_unshipped: 0,
                     refunded_shipped: 0,
@@ -485,6 +522,8 @@ impl Store {
             refunds: Vec::new(),
             stock_taken: false,
             holds: Vec::new(),
+            currency: self.currency.clone(),
+            whole,
             lines,
         };
         if self.reserves(&order) {
@@ -779,7 +818,14 @@ mod tests {
         let mut s = Store::new(Kind::WooCommerce);
         s.set_stock("A", 10);
         let id = s.create_order(
-            vec![NewLine { sku: "A".into(), quantity: 3, price_minor: 600, location: PRIMARY_LOCATION }],
+            vec![NewLine {
+                sku: "A".into(),
+                quantity: 3,
+                price_minor: 600,
+                location: PRIMARY_LOCATION,
+                discount_minor: 0,
+                tax_minor: 0,
+            }],
             true,
         );
         assert_eq!(s.stock["A"], 7);
@@ -787,7 +833,14 @@ mod tests {
         assert_eq!(s.stock["A"], 10);
         assert_eq!(s.cancel(id), OrderChange::Conflict("order is already cancelled"));
         let unpaid = s.create_order(
-            vec![NewLine { sku: "A".into(), quantity: 2, price_minor: 600, location: PRIMARY_LOCATION }],
+            vec![NewLine {
+                sku: "A".into(),
+                quantity: 2,
+                price_minor: 600,
+                location: PRIMARY_LOCATION,
+                discount_minor: 0,
+                tax_minor: 0,
+            }],
             false,
         );
         assert_eq!(s.stock["A"], 10);

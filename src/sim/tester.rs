@@ -7,6 +7,7 @@ use serde_json::{json, Map, Value};
 use super::server::SimState;
 use super::store::{Kind, NewLine, OrderChange, DEFAULT_PRICE_MINOR};
 use super::webhook::Event;
+use super::Refusal;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -230,18 +231,33 @@ fn parse_lines(v: &Value) -> Result<(Vec<NewLine>, bool), crate::sim::Refusal> {
             .and_then(Value::as_i64)
             .filter(|q| (1..=1_000_000).contains(q))
             .ok_or("quantity must be an integer 1..=1000000")?;
-        let price_minor = match l.get("price") {
-            None | Some(Value::Null) => DEFAULT_PRICE_MINOR,
-            Some(p) => {
+        // Minor units of the store's currency; `price` (two decimals) is the older way to say it.
+        let amount = |key: &str| match l.get(key) {
+            None | Some(Value::Null) => Ok(None),
+            Some(a) => a
+                .as_i64()
+                .filter(|a| (0..1_000_000_000_000).contains(a))
+                .map(Some)
+                .ok_or_else(|| Refusal(format!("{key} must be a whole number of minor units ≥ 0"))),
+        };
+        let price_minor = match (amount("price_minor")?, l.get("price")) {
+            (Some(minor), _) => minor,
+            (None, None | Some(Value::Null)) => DEFAULT_PRICE_MINOR,
+            (None, Some(p)) => {
                 let p = p.as_f64().filter(|p| (0.0..1e9).contains(p)).ok_or("price must be a non-negative number")?;
                 (p * 100.0).round() as i64
             }
         };
+        let discount_minor = amount("discount_minor")?.unwrap_or(0);
+        if discount_minor > price_minor.saturating_mul(quantity) {
+            return Err("discount_minor is more than the line's price".into());
+        }
+        let tax_minor = amount("tax_minor")?.unwrap_or(0);
         let location = match l.get("location") {
             None | Some(Value::Null) => crate::sim::store::PRIMARY_LOCATION,
             Some(v) => v.as_u64().ok_or("location must be a location id")?,
         };
-        out.push(NewLine { sku: sku.to_string(), quantity, price_minor, location });
+        out.push(NewLine { sku: sku.to_string(), quantity, price_minor, location, discount_minor, tax_minor });
     }
     let paid = match v.get("paid") {
         None | Some(Value::Null) => true,
@@ -290,7 +306,11 @@ async fn create_order(state: web::Data<SimState>, body: web::Bytes) -> HttpRespo
         Some("on-hold") if state.kind == Kind::WooCommerce => true,
         Some(other) => return bad_request(format!("status {other:?}: only \"on-hold\", on WooCommerce")),
     };
-    let id = state.store().create_order_held(lines, paid, on_hold);
+    let whole = match crate::sim::whole::Whole::from_body(&v) {
+        Ok(w) => w,
+        Err(e) => return bad_request(e.0),
+    };
+    let id = state.store().create_whole_order(lines, paid, on_hold, whole);
     state.notify(id, Event::Created);
     let mut out = Map::new();
     out.insert("id".into(), json!(id));

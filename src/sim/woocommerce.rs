@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use super::server::{self, SimState};
 use super::store::{iso_naive, parse_time, to_second, Kind, Order};
 use super::webhook::{sign, Delivery, Event};
+use super::whole::Person;
 use super::{SimHandle, SimOptions};
 
 const STATUSES: &[&str] =
@@ -83,35 +84,86 @@ fn line_meta(o: &Order, l: &super::store::Line) -> Vec<Value> {
     meta
 }
 
-/// The order as `GET /wp-json/wc/v3/orders/{id}` renders it.
+/// `billing` / `shipping` as WooCommerce renders them: every field, `""` when unset.
+fn address_json(p: Option<&Person>, with_email: bool) -> Value {
+    let empty = Person::default();
+    let p = p.unwrap_or(&empty);
+    let s = |v: &Option<String>| v.clone().unwrap_or_default();
+    let mut a = json!({
+        "first_name": s(&p.first_name), "last_name": s(&p.last_name), "company": s(&p.company),
+        "address_1": s(&p.address1), "address_2": s(&p.address2), "city": s(&p.city),
+        "state": s(&p.province_code), "postcode": s(&p.zip), "country": s(&p.country_code), "phone": s(&p.phone),
+    });
+    if with_email {
+        a["email"] = json!(s(&p.email));
+    }
+    a
+}
+
+/// The order as `GET /wp-json/wc/v3/orders/{id}` renders it: amounts as decimal strings in the
+/// store's currency, line `subtotal` before and `total` after discounts, both before tax.
 pub fn order_json(o: &Order) -> Value {
+    let money = |minor: i64| super::store::money_in(minor, &o.currency);
     let lines: Vec<Value> = o
         .lines
         .iter()
         .map(|l| {
+            let subtotal = l.price_minor * l.quantity;
+            let places = crate::domain::money::exponent(&o.currency).unwrap_or(2);
             json!({
                 "id": l.id,
+                "name": format!("Sim product {}", l.sku),
                 "product_id": l.listing.as_ref().map(|li| li.parent.unwrap_or(li.product_id)).unwrap_or(0),
                 "variation_id": l.listing.as_ref().filter(|li| li.parent.is_some()).map_or(0, |li| li.product_id),
                 "sku": l.sku,
                 "quantity": l.quantity,
                 "meta_data": line_meta(o, l),
-                "price": l.price_minor as f64 / 100.0,
-                "subtotal": super::store::money(l.price_minor * l.quantity),
-                "total": super::store::money(l.price_minor * l.quantity),
+                "price": l.price_minor as f64 / 10f64.powi(places as i32),
+                "subtotal": money(subtotal),
+                "subtotal_tax": money(l.tax_minor),
+                "total": money(subtotal - l.discount_minor),
+                "total_tax": money(l.tax_minor),
             })
         })
         .collect();
+    let shipping_lines: Vec<Value> = o
+        .whole
+        .shipping_line
+        .iter()
+        .map(|s| {
+            json!({ "id": o.id * 10 + 1, "method_title": s.title, "method_id": s.code, "instance_id": "1",
+                    "total": money(s.price_minor), "total_tax": money(s.tax_minor), "taxes": [] })
+        })
+        .collect();
+    let mut billing = o.whole.billing_address.clone().unwrap_or_default();
+    let customer = o.whole.customer.clone().unwrap_or_default();
+    // The checkout's customer fields are the billing address's.
+    billing.email = billing.email.or(customer.email);
+    billing.phone = billing.phone.or(customer.phone);
+    billing.first_name = billing.first_name.or(customer.first_name);
+    billing.last_name = billing.last_name.or(customer.last_name);
     json!({
         "id": o.id,
         "number": o.id.to_string(),
         "status": status(o),
-        "currency": "GBP",
+        "currency": o.currency,
+        "prices_include_tax": false,
         "date_created_gmt": iso_naive(o.created_at),
         "date_modified_gmt": iso_naive(o.updated_at),
         "date_paid_gmt": if o.paid { Some(iso_naive(o.created_at)) } else { None },
-        "total": super::store::money(o.total_minor()),
+        "discount_total": money(o.discount_minor()),
+        "discount_tax": money(0),
+        "shipping_total": money(o.whole.shipping_minor()),
+        "shipping_tax": money(o.whole.shipping_tax_minor()),
+        "cart_tax": money(o.tax_minor() - o.whole.shipping_tax_minor()),
+        "total": money(o.grand_total_minor()),
+        "total_tax": money(o.tax_minor()),
+        "customer_id": 0,
+        "customer_note": o.whole.note.clone().unwrap_or_default(),
+        "billing": address_json(Some(&billing), true),
+        "shipping": address_json(o.whole.shipping_address.as_ref(), false),
         "line_items": lines,
+        "shipping_lines": shipping_lines,
     })
 }
 

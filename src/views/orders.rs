@@ -3,8 +3,15 @@
 
 use serde::Serialize;
 
+use crate::domain::order_details::{Address, Customer, ShippingLine, Totals};
+
+/// The version of the order shape (`src/views/order.v1.schema.json`): fields are only ever
+/// added within a version; a change that could break a receiver makes a new one.
+pub const ORDER_SHAPE_VERSION: u32 = 1;
+
 #[derive(Serialize)]
 pub struct OrderView {
+    pub version: u32,
     pub id: i64,
     pub channel_id: i64,
     pub external_id: String,
@@ -20,6 +27,19 @@ pub struct OrderView {
     pub updated_at: String,
     /// The fulfilment-centre plugin the order was routed to.
     pub plugin_id: Option<i64>,
+    /// The channel's order number, as the merchant and the customer know it.
+    pub number: Option<String>,
+    /// ISO 4217; every `*_minor` amount is in its minor unit.
+    pub currency: Option<String>,
+    pub customer: Option<Customer>,
+    pub shipping_address: Option<Address>,
+    pub billing_address: Option<Address>,
+    /// The customer's note at checkout.
+    pub note: Option<String>,
+    pub shipping_lines: Vec<ShippingLine>,
+    pub totals: Option<Totals>,
+    pub tags: Vec<String>,
+    pub paid_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lines: Option<Vec<LineView>>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,6 +69,12 @@ pub struct LineView {
     /// The channel's id of the variant sold: a Shopify ProductVariant gid, a WooCommerce
     /// `variation_id`; null for a simple product or where the channel did not say.
     pub variant_id: Option<String>,
+    pub title: Option<String>,
+    pub unit_price_minor: Option<i64>,
+    pub discount_minor: i64,
+    pub tax_minor: i64,
+    /// After discounts, before tax.
+    pub total_minor: Option<i64>,
 }
 
 #[derive(Serialize)]

@@ -192,7 +192,10 @@ async fn a_failing_order_message_does_not_fail_its_batch() {
                 written_off: 0,
                 product_id: None,
                 variant_id: None,
+                details: Default::default(),
             }],
+            details: Default::default(),
+            personal: Default::default(),
         };
         // A channel that does not exist: the database refuses the order (foreign key).
         let import = app.app_inventory.send(ImportOrders {

@@ -21,4 +21,5 @@ mod stock_sync;
 mod stock_truth;
 mod storage;
 mod webhooks;
+mod whole_orders;
 mod woo_store;

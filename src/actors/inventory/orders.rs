@@ -14,6 +14,7 @@ use crate::db::DbConn;
 use crate::domain::ids::{ChannelId, OrderId};
 use crate::domain::import::{self, Action, Plan, Policy};
 use crate::domain::order::{self, ChannelOrder, HoldReason, Status};
+use crate::domain::order_details::{Details, Personal};
 use crate::domain::source::Source;
 use crate::domain::stock::{Level, SourceChange};
 
@@ -209,9 +210,9 @@ pub(super) fn apply_import(
         move_on_hand(snap, dirty, &source, &plan.on_hand)?;
         let digest = order::digest(incoming);
         let id = match &stored_rows {
-            None => orders::insert(conn, &values(channel_id, incoming, &plan, &digest, now, now))?,
+            None => orders::insert(conn, &values(channel_id, incoming, &plan, &digest, None, now))?,
             Some((row, _)) => {
-                orders::update(conn, row.id, &values(channel_id, incoming, &plan, &digest, row.imported_at, now))?;
+                orders::update(conn, row.id, &values(channel_id, incoming, &plan, &digest, Some(row), now))?;
                 row.id
             }
         };
@@ -306,7 +307,29 @@ fn move_on_hand(
         .map_err(|e| diesel::result::Error::QueryBuilderError(format!("moving on-hand for the channel: {e}").into()))
 }
 
-fn values(channel_id: i64, o: &ChannelOrder, plan: &Plan, digest: &str, imported_at: i64, now: i64) -> OrderValues {
+fn values(
+    channel_id: i64,
+    o: &ChannelOrder,
+    plan: &Plan,
+    digest: &str,
+    stored: Option<&OrderRow>,
+    now: i64,
+) -> OrderValues {
+    // A read that carries no whole order (Shopify, for now) keeps what an earlier one stored.
+    let said_more = o.details != Details::default() || o.personal != Personal::default();
+    let (number, details, personal, customer_email) = match stored {
+        Some(row) if !said_more => {
+            (row.number.clone(), row.details.clone(), row.personal.clone(), row.customer_email.clone())
+        }
+        _ if !said_more => (None, None, None, None),
+        _ => (
+            o.details.number.clone(),
+            serde_json::to_string(&o.details).ok(),
+            serde_json::to_string(&o.personal).ok(),
+            o.personal.email_key(),
+        ),
+    };
+    let imported_at = stored.map_or(now, |row| row.imported_at);
     OrderValues {
         channel_id,
         external_id: o.external_id.clone(),
@@ -322,6 +345,10 @@ fn values(channel_id: i64, o: &ChannelOrder, plan: &Plan, digest: &str, imported
         imported_at,
         updated_at: now,
         channel_reserved: plan.reserved,
+        number,
+        details,
+        personal,
+        customer_email,
     }
 }
 
@@ -383,6 +410,7 @@ pub(super) fn apply_action(
                     written_off: 0,
                     product_id: l.product_id.clone(),
                     variant_id: l.variant_id.clone(),
+                    details: Default::default(),
                 })
                 .collect();
             // Lines whose SKU has since been created now allocate; a line out of bounds never does.

@@ -134,6 +134,7 @@ pub fn order(node: OrderNode) -> Option<ChannelOrder> {
                 // query's cost); order webhooks carry them.
                 product_id: None,
                 variant_id: None,
+                details: Default::default(),
             }
         })
         .collect();
@@ -148,6 +149,10 @@ pub fn order(node: OrderNode) -> Option<ChannelOrder> {
         // Shopify commits stock when an order is created, whatever its payment.
         reserved: true,
         lines,
+        // Whole Shopify orders (customer, addresses, money) are not read yet: the poll and the
+        // webhook must read the same, or each would undo the other.
+        details: Default::default(),
+        personal: Default::default(),
     })
 }
 
@@ -190,6 +195,7 @@ pub fn rest_order(v: &serde_json::Value) -> Option<ChannelOrder> {
             written_off,
             product_id: l["product_id"].as_u64().map(|id| format!("gid://shopify/Product/{id}")),
             variant_id: l["variant_id"].as_u64().map(|id| format!("gid://shopify/ProductVariant/{id}")),
+            details: Default::default(),
         });
     }
     let fulfillment_status = match v["fulfillment_status"].as_str() {
@@ -207,6 +213,10 @@ pub fn rest_order(v: &serde_json::Value) -> Option<ChannelOrder> {
         updated_at: parse_time(v["updated_at"].as_str()?)?,
         reserved: true,
         lines,
+        // Whole Shopify orders (customer, addresses, money) are not read yet: the poll and the
+        // webhook must read the same, or each would undo the other.
+        details: Default::default(),
+        personal: Default::default(),
     })
 }
 
@@ -238,6 +248,7 @@ mod tests {
                 written_off: 0,
                 product_id: None,
                 variant_id: None,
+                details: Default::default(),
             }]
         );
     }
@@ -287,6 +298,7 @@ mod tests {
                 written_off: 0,
                 product_id: None,
                 variant_id: None,
+                details: Default::default(),
             }
         );
         assert_eq!(o.lines[1].sku, None);

@@ -3,7 +3,11 @@
 use serde::Deserialize;
 
 use crate::connectors::parse_time;
+use crate::domain::money::parse_minor;
 use crate::domain::order::{ChannelLine, ChannelOrder, Financial, Fulfillment};
+use crate::domain::order_details::{
+    full_name, text, Address, Customer, Details, LineDetails, Personal, ShippingLine, Totals,
+};
 
 #[derive(Debug, Deserialize)]
 pub struct WooOrder {
@@ -14,6 +18,61 @@ pub struct WooOrder {
     pub date_modified_gmt: Option<String>,
     #[serde(default)]
     pub line_items: Vec<WooLine>,
+    pub currency: Option<String>,
+    pub date_paid_gmt: Option<String>,
+    pub discount_total: Option<String>,
+    pub shipping_total: Option<String>,
+    pub total: Option<String>,
+    pub total_tax: Option<String>,
+    pub customer_note: Option<String>,
+    #[serde(default)]
+    pub billing: WooAddress,
+    #[serde(default)]
+    pub shipping: WooAddress,
+    #[serde(default)]
+    pub shipping_lines: Vec<WooShippingLine>,
+}
+
+/// `billing` and `shipping` as WooCommerce renders them: every field, `""` when unset.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct WooAddress {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub address_1: Option<String>,
+    pub address_2: Option<String>,
+    pub city: Option<String>,
+    pub state: Option<String>,
+    pub postcode: Option<String>,
+    pub country: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl WooAddress {
+    fn address(&self) -> Option<Address> {
+        Address {
+            name: full_name(self.first_name.as_deref(), self.last_name.as_deref()),
+            company: text(self.company.as_deref()),
+            address1: text(self.address_1.as_deref()),
+            address2: text(self.address_2.as_deref()),
+            city: text(self.city.as_deref()),
+            province_code: text(self.state.as_deref()),
+            postal_code: text(self.postcode.as_deref()),
+            country_code: text(self.country.as_deref()).map(|c| c.to_ascii_uppercase()),
+            phone: text(self.phone.as_deref()),
+        }
+        .or_none()
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WooShippingLine {
+    pub method_title: Option<String>,
+    pub method_id: Option<String>,
+    pub total: Option<String>,
+    pub total_tax: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -29,6 +88,12 @@ pub struct WooLine {
     pub variation_id: Option<i64>,
     #[serde(default)]
     pub meta_data: Vec<WooMeta>,
+    pub name: Option<String>,
+    /// Before discounts, before tax.
+    pub subtotal: Option<String>,
+    /// After discounts, before tax.
+    pub total: Option<String>,
+    pub total_tax: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -69,8 +134,76 @@ pub fn reserves(status: &str) -> bool {
     matches!(status, "on-hold" | "processing" | "completed" | "refunded")
 }
 
+/// An amount WooCommerce renders as a decimal string, in minor units of `currency`.
+fn minor(amount: Option<&str>, currency: &str) -> Option<i64> {
+    parse_minor(amount?.trim(), currency)
+}
+
+fn line_details(l: &WooLine, currency: &str) -> LineDetails {
+    let subtotal = minor(l.subtotal.as_deref(), currency);
+    let total = minor(l.total.as_deref(), currency);
+    LineDetails {
+        title: text(l.name.as_deref()),
+        unit_price_minor: subtotal.filter(|_| l.quantity > 0).map(|s| s / l.quantity),
+        discount_minor: match (subtotal, total) {
+            (Some(s), Some(t)) => (s - t).max(0),
+            _ => 0,
+        },
+        tax_minor: minor(l.total_tax.as_deref(), currency).unwrap_or(0),
+        total_minor: total,
+    }
+}
+
+/// Number, currency, money and shipping; customer, addresses and note.
+fn whole(o: &WooOrder) -> (Details, Personal) {
+    let currency = o.currency.clone().unwrap_or_default().to_ascii_uppercase();
+    let amount = |s: &Option<String>| minor(s.as_deref(), &currency).unwrap_or(0);
+    let paid_at = o.date_paid_gmt.as_deref().and_then(parse_time);
+    let total = amount(&o.total);
+    let totals = Totals {
+        subtotal_minor: o.line_items.iter().filter_map(|l| minor(l.subtotal.as_deref(), &currency)).sum(),
+        discounts_minor: amount(&o.discount_total),
+        shipping_minor: amount(&o.shipping_total),
+        tax_minor: amount(&o.total_tax),
+        total_minor: total,
+        paid_minor: if paid_at.is_some() { total } else { 0 },
+    };
+    let details = Details {
+        number: o.number.clone().or_else(|| Some(o.id.to_string())),
+        currency: text(Some(&currency)),
+        totals: Some(totals),
+        shipping_lines: o
+            .shipping_lines
+            .iter()
+            .map(|s| ShippingLine {
+                title: s.method_title.clone().unwrap_or_default(),
+                code: text(s.method_id.as_deref()),
+                price_minor: amount(&s.total),
+                tax_minor: amount(&s.total_tax),
+            })
+            .collect(),
+        tags: Vec::new(),
+        paid_at,
+    };
+    let b = &o.billing;
+    let customer = Customer {
+        name: full_name(b.first_name.as_deref(), b.last_name.as_deref()),
+        email: text(b.email.as_deref()),
+        phone: text(b.phone.as_deref()),
+    };
+    let personal = Personal {
+        customer: (customer != Customer::default()).then_some(customer),
+        shipping_address: o.shipping.address(),
+        billing_address: o.billing.address(),
+        note: text(o.customer_note.as_deref()),
+    };
+    (details, personal)
+}
+
 pub fn order(o: WooOrder) -> Option<ChannelOrder> {
     let (financial, fulfillment, cancelled) = statuses(&o.status);
+    let (details, personal) = whole(&o);
+    let currency = details.currency.clone().unwrap_or_default();
     let updated_at = parse_time(o.date_modified_gmt.as_deref()?)?;
     let fulfilled = fulfillment == Fulfillment::Fulfilled;
     let refunded = o.status == "refunded";
@@ -104,9 +237,12 @@ pub fn order(o: WooOrder) -> Option<ChannelOrder> {
                     written_off: if refunded { live.max(0) } else { 0 },
                     product_id: l.product_id.filter(|id| *id > 0).map(|id| id.to_string()),
                     variant_id: l.variation_id.filter(|id| *id > 0).map(|id| id.to_string()),
+                    details: line_details(&l, &currency),
                 }
             })
             .collect(),
+        details,
+        personal,
     })
 }
 

@@ -19,6 +19,7 @@ fn line(id: &str, sku: &str, quantity: i64, fulfilled: i64) -> ChannelLine {
         written_off: 0,
         product_id: None,
         variant_id: None,
+        details: Default::default(),
     }
 }
 
@@ -34,6 +35,8 @@ fn order(financial: Financial, lines: Vec<ChannelLine>) -> ChannelOrder {
         updated_at: 2_000,
         reserved: true,
         lines,
+        details: Default::default(),
+        personal: Default::default(),
     }
 }
 
@@ -66,6 +69,7 @@ fn stored_from(p: &Plan, incoming: &ChannelOrder) -> StoredOrder {
                 written_off: l.written_off,
                 product_id: l.product_id.clone(),
                 variant_id: l.variant_id.clone(),
+                details: l.details.clone(),
             })
             .collect(),
     }

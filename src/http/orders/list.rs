@@ -1,4 +1,4 @@
-//! `GET /api/v1/orders?channel_id=&status=&limit=&cursor=`.
+//! `GET /api/v1/orders?channel_id=&status=&customer_email=&number=&limit=&cursor=`.
 
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
@@ -13,13 +13,17 @@ use crate::http::AppState;
 pub struct Filter {
     channel_id: Option<i64>,
     status: Option<String>,
+    /// Any case; matched whole.
+    customer_email: Option<String>,
+    /// The channel's order number (`1001`) or name (`#1001`).
+    number: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
 }
 
 #[tracing::instrument(skip(state))]
 pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> ApiResult<HttpResponse> {
-    let Filter { channel_id, status, limit, cursor } = filter.into_inner();
+    let Filter { channel_id, status, customer_email, number, limit, cursor } = filter.into_inner();
     let limit = crate::http::cursor::page_limit(limit, 100, 1000)?;
     if let Some(s) = &status {
         if Status::parse(s).is_none() {
@@ -37,9 +41,13 @@ pub async fn list(state: web::Data<AppState>, filter: web::Query<Filter>) -> Api
         ),
         None => None,
     };
-    let rows =
-        db::run(&state.pool, move |conn| Ok(db::orders::list(conn, channel_id, status.as_deref(), after, limit + 1)?))
-            .await?;
+    let filter = db::orders::ListFilter {
+        channel_id,
+        status,
+        customer_email: customer_email.map(|e| e.trim().to_lowercase()).filter(|e| !e.is_empty()),
+        number: number.map(|n| n.trim().to_string()).filter(|n| !n.is_empty()),
+    };
+    let rows = db::run(&state.pool, move |conn| Ok(db::orders::list(conn, &filter, after, limit + 1)?)).await?;
     let items: Vec<OrderView> = rows.into_iter().map(|o| OrderView::new(o, None, None)).collect();
     Ok(crate::http::cursor::page(items, limit, |o| o.id.to_string()))
 }

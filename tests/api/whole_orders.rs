@@ -1,0 +1,187 @@
+//! Whole orders: customer, addresses, money and shipping come in from the channel, read back
+//! exactly, and reach the fulfilment centre and the subscribers in the published shape.
+
+use serde_json::{json, Value};
+
+use crate::helpers::*;
+
+const SCHEMA: &str = include_str!("../../src/views/order.v1.schema.json");
+
+/// Every error `instance` has against the published order schema.
+fn schema_errors(instance: &Value) -> Vec<String> {
+    let schema: Value = serde_json::from_str(SCHEMA).expect("the schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("the schema is a valid JSON Schema");
+    validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect()
+}
+
+/// A paid order with a customer, two addresses, a discount, tax and a shipping line.
+fn whole_order(sku: &str) -> Value {
+    json!({
+        "lines": [
+            {"sku": sku, "quantity": 2, "price_minor": 1250, "discount_minor": 250, "tax_minor": 450},
+            {"sku": format!("{sku}-B"), "quantity": 1, "price_minor": 999, "tax_minor": 200}
+        ],
+        "paid": true,
+        "customer": {"first_name": "Ada", "last_name": "Lovelace", "email": "Ada@Example.com", "phone": "+44 20 7946 0000"},
+        "billing_address": {"first_name": "Ada", "last_name": "Lovelace", "company": "Analytical Engines Ltd",
+                            "address1": "12 St James's Square", "city": "London", "zip": "SW1Y 4JH",
+                            "country_code": "GB", "phone": "+44 20 7946 0000"},
+        "shipping_address": {"first_name": "Charles", "last_name": "Babbage", "address1": "1 Dorset Street",
+                             "address2": "Flat 2", "city": "London", "province_code": "LND", "zip": "W1U 4EG",
+                             "country_code": "GB", "phone": "+44 20 7946 0001"},
+        "shipping_line": {"title": "Royal Mail Tracked 24", "code": "flat_rate", "price_minor": 495, "tax_minor": 99},
+        "note": "Leave with the porter"
+    })
+}
+
+/// What `whole_order` reads back as, in any currency with the same minor amounts.
+fn assert_whole(o: &Value, currency: &str, what: &str) {
+    assert_eq!(o["currency"], currency, "{what}: {o}");
+    assert_eq!(
+        o["customer"],
+        json!({"name": "Ada Lovelace", "email": "Ada@Example.com", "phone": "+44 20 7946 0000"}),
+        "{what}"
+    );
+    assert_eq!(
+        o["billing_address"],
+        json!({"name": "Ada Lovelace", "company": "Analytical Engines Ltd", "address1": "12 St James's Square",
+               "address2": null, "city": "London", "province_code": null, "postal_code": "SW1Y 4JH",
+               "country_code": "GB", "phone": "+44 20 7946 0000"}),
+        "{what}"
+    );
+    assert_eq!(
+        o["shipping_address"],
+        json!({"name": "Charles Babbage", "company": null, "address1": "1 Dorset Street", "address2": "Flat 2",
+               "city": "London", "province_code": "LND", "postal_code": "W1U 4EG", "country_code": "GB",
+               "phone": "+44 20 7946 0001"}),
+        "{what}"
+    );
+    assert_eq!(o["note"], "Leave with the porter", "{what}");
+    assert_eq!(
+        o["shipping_lines"],
+        json!([{"title": "Royal Mail Tracked 24", "code": "flat_rate", "price_minor": 495, "tax_minor": 99}]),
+        "{what}"
+    );
+    // 2 × 1250 + 999 before the 250 discount; tax 450 + 200 + 99; 3499 − 250 + 495 + 749.
+    assert_eq!(
+        o["totals"],
+        json!({"subtotal_minor": 3499, "discounts_minor": 250, "shipping_minor": 495, "tax_minor": 749,
+               "total_minor": 4493, "paid_minor": 4493}),
+        "{what}"
+    );
+    let lines = o["lines"].as_array().expect("lines");
+    let a = lines.iter().find(|l| l["quantity"] == 2).expect("the first line");
+    assert_eq!(
+        (&a["unit_price_minor"], &a["discount_minor"], &a["tax_minor"], &a["total_minor"]),
+        (&json!(1250), &json!(250), &json!(450), &json!(2250)),
+        "{what}: {a}"
+    );
+    assert!(a["title"].as_str().is_some_and(|t| !t.is_empty()), "{what}: {a}");
+    let b = lines.iter().find(|l| l["quantity"] == 1).expect("the second line");
+    assert_eq!(
+        (&b["unit_price_minor"], &b["discount_minor"], &b["tax_minor"], &b["total_minor"]),
+        (&json!(999), &json!(0), &json!(200), &json!(999)),
+        "{what}: {b}"
+    );
+}
+
+#[actix_web::test]
+async fn a_woocommerce_order_is_imported_whole_and_reaches_the_plugin_and_subscribers_in_the_published_shape() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        for sku in ["WO-A", "WO-A-B"] {
+            app.create_product(sku).await;
+            app.set_stock(sku, 10).await;
+        }
+        let receiver = Sim::start("receiver", None).await;
+        let r =
+            app.post("/api/v1/webhooks", json!({"url": receiver.handle.url("/"), "events": ["orders.received"]})).await;
+        assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+        // A fulfilment centre taking every order, slow enough that nothing ships in this test.
+        let fc = Sim::start("plugin", None).await;
+        let p = app
+            .post(
+                "/api/v1/plugins",
+                json!({"name": "FC", "orders_url": fc.handle.url("/orders"), "routing": {"channels": "all"}}),
+            )
+            .await;
+        assert_eq!(p.status.as_u16(), 201, "{}", p.body);
+        let config = json!({"chorus_url": app.address, "token": p.body["token"], "secret": p.body["secret"], "ship_delay_ms": 600_000});
+        fc.call("PUT", "/_sim/config", Some(config)).await;
+
+        let woo = Sim::start("woocommerce", None).await;
+        woo.call("PUT", "/_sim/stock", Some(json!({"WO-A": 10, "WO-A-B": 10}))).await;
+        let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
+        let placed = woo.call("POST", "/_sim/orders", Some(whole_order("WO-A"))).await;
+        let number = placed["id"].as_i64().expect("sim order id").to_string();
+        let listed = app.sync_until(channel, "the order", |o| o.len() == 1).await;
+        let id = listed[0]["id"].as_i64().unwrap();
+        let order = app.get(&format!("/api/v1/orders/{id}")).await.body;
+        assert_whole(&order, "GBP", &format!("{backend:?}: read back"));
+        assert_eq!(order["number"], number.as_str(), "{backend:?}");
+        assert_eq!(order["version"], 1, "{backend:?}");
+        assert_eq!(schema_errors(&order), Vec::<String>::new(), "{backend:?}: the API's order");
+        // The check has teeth: money as a string is refused.
+        let mut wrong = order.clone();
+        wrong["totals"]["total_minor"] = json!("44.93");
+        assert!(!schema_errors(&wrong).is_empty(), "{backend:?}: the schema took a string amount");
+        // The published schema is served as well.
+        let served = app.request("GET", "/schemas/order.v1.json", None, None).await;
+        assert_eq!(served.body["$id"], "https://chorus.dev/schemas/order.v1.json", "{backend:?}");
+
+        // Found by the customer's email (any case) and by the channel's number.
+        for query in
+            ["customer_email=ada%40example.com", "customer_email=ADA%40EXAMPLE.COM", &format!("number={number}")]
+        {
+            let found = app.get(&format!("/api/v1/orders?{query}")).await.body;
+            assert_eq!(found["items"].as_array().map(Vec::len), Some(1), "{backend:?} {query}: {found}");
+        }
+        let none = app.get("/api/v1/orders?customer_email=someone%40else.org").await.body;
+        assert_eq!(none["items"].as_array().map(Vec::len), Some(0), "{backend:?}: {none}");
+
+        // The fulfilment centre gets it whole.
+        let sent = eventually(30, "the plugin's order", || async {
+            let got = fc.call("GET", "/_sim/orders", None).await;
+            got.as_array().and_then(|a| a.first()).map(|o| o["order"].clone()).ok_or_else(|| got.to_string())
+        })
+        .await;
+        assert_whole(&sent, "GBP", &format!("{backend:?}: at the plugin"));
+        assert_eq!(schema_errors(&sent), Vec::<String>::new(), "{backend:?}: the plugin's order");
+        // And so does the subscriber.
+        let snapshot = eventually(30, "orders.received delivered", || async {
+            let got = receiver.call("GET", "/_sim/received", None).await;
+            got.as_array()
+                .and_then(|a| a.iter().find(|x| x["type"] == "orders.received"))
+                .map(|x| x["body"]["data"].clone())
+                .ok_or_else(|| got.to_string())
+        })
+        .await;
+        assert_whole(&snapshot, "GBP", &format!("{backend:?}: at the subscriber"));
+        assert_eq!(schema_errors(&snapshot), Vec::<String>::new(), "{backend:?}: the snapshot");
+        app.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn a_yen_order_reads_back_to_the_yen() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        for sku in ["JP-A", "JP-A-B"] {
+            app.create_product(sku).await;
+            app.set_stock(sku, 10).await;
+        }
+        let woo = Sim::start("woocommerce", None).await;
+        woo.call("PUT", "/_sim/settings", Some(json!({"currency": "JPY"}))).await;
+        woo.call("PUT", "/_sim/stock", Some(json!({"JP-A": 10, "JP-A-B": 10}))).await;
+        let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
+        // The same minor amounts: in yen they are whole yen (1250 is ¥1,250, not ¥12.50).
+        woo.call("POST", "/_sim/orders", Some(whole_order("JP-A"))).await;
+        let listed = app.sync_until(channel, "the order", |o| o.len() == 1).await;
+        let order = app.get(&format!("/api/v1/orders/{}", listed[0]["id"])).await.body;
+        assert_whole(&order, "JPY", &format!("{backend:?}"));
+        assert_eq!(schema_errors(&order), Vec::<String>::new(), "{backend:?}");
+        app.stop().await;
+    }
+}
