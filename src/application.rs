@@ -100,6 +100,9 @@ impl Application {
             std::time::Duration::from_millis(settings.webhooks.watch_interval_ms.clamp(10, 60_000)),
         );
         spawn_pruner(pool.clone(), settings.webhooks.keep_days);
+        if settings.orders.redact_after_days > 0 {
+            spawn_redactor(pool.clone(), settings.orders.redact_after_days);
+        }
 
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr} (http.bind)"))?;
@@ -171,6 +174,30 @@ impl Application {
         tracing::info!("stopped cleanly");
         result
     }
+}
+
+/// Every ten minutes, blanks the personal data of orders closed more than `days` ago
+/// (`orders.redact_after_days`), a bounded batch at a time.
+fn spawn_redactor(pool: DbPool, days: u64) {
+    actix_web::rt::spawn(async move {
+        let mut every = actix_web::rt::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            let before = db::now_ms() - (days.min(36_500) as i64) * 86_400_000;
+            for _ in 0..100 {
+                let now = db::now_ms();
+                let done = db::run(&pool, move |conn| Ok(db::redaction::redact_due(conn, before, 1000, now)?)).await;
+                match done {
+                    Ok(0) => break,
+                    Ok(n) => tracing::info!(orders = n, "closed orders redacted"),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "redacting closed orders failed; trying again later");
+                        break;
+                    }
+                }
+            }
+        }
+    });
 }
 
 /// Every ten minutes, deletes events and delivery log entries past `webhooks.keep_days`, a

@@ -41,7 +41,14 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub inventory: InventorySettings,
     pub webhooks: WebhookSettings,
+    pub orders: OrderSettings,
     pub log: LogSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct OrderSettings {
+    /// Days after an order closes before its personal data is blanked; 0: never by itself.
+    pub redact_after_days: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -13,6 +13,7 @@ pub mod plugin_products;
 pub mod plugins;
 pub mod pool;
 pub mod products;
+pub mod redaction;
 pub mod schema;
 pub mod settings;
 pub mod snapshots;

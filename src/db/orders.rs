@@ -36,6 +36,8 @@ pub struct OrderRow {
     pub personal: Option<String>,
     /// The customer's email, lower-cased, to find their orders.
     pub customer_email: Option<String>,
+    /// When the personal data was blanked.
+    pub redacted_at: Option<i64>,
 }
 
 impl OrderRow {

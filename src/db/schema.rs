@@ -145,6 +145,7 @@ diesel::table! {
         details -> Nullable<Text>,
         personal -> Nullable<Text>,
         customer_email -> Nullable<Text>,
+        redacted_at -> Nullable<BigInt>,
     }
 }
 

@@ -23,6 +23,7 @@ impl OrderView {
             totals: details.totals,
             tags: details.tags,
             paid_at: details.paid_at.map(time),
+            redacted_at: o.redacted_at.map(time),
             id: o.id,
             channel_id: o.channel_id,
             external_id: o.external_id,

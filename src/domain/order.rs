@@ -2,6 +2,7 @@
 //! hold stock, and when an order goes On Hold.
 
 use serde::Serialize;
+use sha2::{Digest, Sha256};
 
 use super::order_details::{Details, LineDetails, Personal};
 use super::stock::MAX_QUANTITY;
@@ -267,14 +268,17 @@ pub fn digest(order: &ChannelOrder) -> String {
             l.returned,
             l.written_off
         ));
-        // Only where the channel said more, so an order read before whole orders were kept
-        // keeps its digest.
-        if l.details != LineDetails::default() {
-            s.push_str(&serde_json::to_string(&l.details).unwrap_or_default());
-        }
     }
-    if order.details != Details::default() || order.personal != Personal::default() {
-        s.push_str(&serde_json::to_string(&(&order.details, &order.personal)).unwrap_or_default());
+    // Only where the channel said more, so an order read before whole orders were kept keeps
+    // its digest; hashed, so the stored digest holds no personal data.
+    let lines: Vec<&LineDetails> = order.lines.iter().map(|l| &l.details).collect();
+    if order.details != Details::default()
+        || order.personal != Personal::default()
+        || lines.iter().any(|d| **d != LineDetails::default())
+    {
+        let whole = serde_json::to_string(&(&order.details, &order.personal, lines)).unwrap_or_default();
+        s.push('|');
+        s.push_str(&hex::encode(Sha256::digest(whole.as_bytes())));
     }
     s
 }

@@ -40,6 +40,8 @@ pub struct OrderView {
     pub totals: Option<Totals>,
     pub tags: Vec<String>,
     pub paid_at: Option<String>,
+    /// When the customer, addresses and note were blanked; null while they are kept.
+    pub redacted_at: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lines: Option<Vec<LineView>>,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -185,3 +185,140 @@ async fn a_yen_order_reads_back_to_the_yen() {
         app.stop().await;
     }
 }
+
+/// Rows, per table, in which any column holds `needle` (any case): every table of the
+/// database, found from its catalogue, every column read as text.
+fn tables_holding(db: &TestDb, needle: &str) -> Vec<String> {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel::{Connection, QueryableByName, RunQueryDsl};
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let pattern = format!("%{}%", needle.to_lowercase().replace('\'', "''"));
+    let mut found = Vec::new();
+    if let Some(path) = db.url.strip_prefix("sqlite://") {
+        let mut conn = diesel::SqliteConnection::establish(path).expect("open the SQLite file");
+        let tables: Vec<Name> =
+            diesel::sql_query("SELECT name FROM sqlite_master WHERE type = 'table'").load(&mut conn).expect("tables");
+        for t in tables {
+            let columns: Vec<Name> = diesel::sql_query(format!("SELECT name FROM pragma_table_info('{}')", t.name))
+                .load(&mut conn)
+                .expect("columns");
+            let any = columns
+                .iter()
+                .map(|c| format!("lower(CAST(\"{}\" AS TEXT)) LIKE '{pattern}'", c.name))
+                .collect::<Vec<_>>()
+                .join(" OR ");
+            let q = format!("SELECT count(*) AS n FROM \"{}\" WHERE {any}", t.name);
+            let hits: Vec<Count> = diesel::sql_query(q).load(&mut conn).expect("search");
+            if hits.first().is_some_and(|c| c.n > 0) {
+                found.push(t.name);
+            }
+        }
+    } else {
+        let mut conn = diesel::PgConnection::establish(&db.url).expect("connect");
+        let tables: Vec<Name> = diesel::sql_query(
+            "SELECT table_name::text AS name FROM information_schema.tables WHERE table_schema = 'public'",
+        )
+        .load(&mut conn)
+        .expect("tables");
+        for t in tables {
+            let q = format!("SELECT count(*) AS n FROM \"{0}\" r WHERE lower(r::text) LIKE '{pattern}'", t.name);
+            let hits: Vec<Count> = diesel::sql_query(q).load(&mut conn).expect("search");
+            if hits.first().is_some_and(|c| c.n > 0) {
+                found.push(t.name);
+            }
+        }
+    }
+    found
+}
+
+#[actix_web::test]
+async fn after_a_redaction_no_customer_field_is_left_in_the_database() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        for sku in ["RD-A", "RD-A-B"] {
+            app.create_product(sku).await;
+            app.set_stock(sku, 10).await;
+        }
+        let receiver = Sim::start("receiver", None).await;
+        let r =
+            app.post("/api/v1/webhooks", json!({"url": receiver.handle.url("/"), "events": ["orders.received"]})).await;
+        assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+        let woo = Sim::start("woocommerce", None).await;
+        woo.call("PUT", "/_sim/stock", Some(json!({"RD-A": 10, "RD-A-B": 10}))).await;
+        let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
+        woo.call("POST", "/_sim/orders", Some(whole_order("RD-A"))).await;
+        // A second order by someone else, which stays as it is.
+        let mut other = whole_order("RD-A");
+        other["customer"] = json!({"first_name": "Grace", "last_name": "Hopper", "email": "grace@navy.example"});
+        other["billing_address"] =
+            json!({"first_name": "Grace", "address1": "1 Arlington Ridge", "country_code": "US"});
+        other["shipping_address"] =
+            json!({"first_name": "Grace", "address1": "1 Arlington Ridge", "country_code": "US"});
+        other["note"] = json!("Ring twice");
+        woo.call("POST", "/_sim/orders", Some(other)).await;
+        let listed = app.sync_until(channel, "both orders", |o| o.len() == 2).await;
+        eventually(30, "both snapshots delivered", || async {
+            let n = receiver.call("GET", "/_sim/received", None).await.as_array().map_or(0, Vec::len);
+            if n >= 2 {
+                Ok(())
+            } else {
+                Err(format!("{n} delivered"))
+            }
+        })
+        .await;
+        let needles = ["ada@example.com", "Dorset Street", "St James", "Leave with the porter", "Lovelace"];
+        for needle in needles {
+            assert!(!tables_holding(&db, needle).is_empty(), "{backend:?}: {needle} is stored before the redaction");
+        }
+
+        // By the customer's email, on the channel: Ada's order only.
+        let r =
+            app.post(&format!("/api/v1/channels/{channel}/redact"), json!({"customer_email": "ADA@example.com"})).await;
+        assert_eq!((r.status.as_u16(), &r.body["redacted"]), (200, &json!(1)), "{backend:?}: {}", r.body);
+        let ada = r.body["order_ids"][0].as_i64().unwrap();
+        for needle in needles {
+            let left = tables_holding(&db, needle);
+            if !left.is_empty() {
+                let all = app.get("/api/v1/orders").await.body;
+                panic!("{backend:?}: {needle} is left in {left:?}: {all}");
+            }
+        }
+        let order = app.get(&format!("/api/v1/orders/{ada}")).await.body;
+        assert!(order["customer"].is_null() && order["shipping_address"].is_null(), "{backend:?}: {order}");
+        assert!(order["redacted_at"].is_string(), "{backend:?}: {order}");
+        assert_eq!(order["totals"]["total_minor"], 4493, "{backend:?}: the figures stay");
+        assert!(order["history"].as_array().unwrap().iter().any(|h| h["kind"] == "redacted"), "{backend:?}: {order}");
+        let grace = listed.iter().map(|o| o["id"].as_i64().unwrap()).find(|id| *id != ada).unwrap();
+        let kept = app.get(&format!("/api/v1/orders/{grace}")).await.body;
+        assert_eq!(kept["customer"]["email"], "grace@navy.example", "{backend:?}: {kept}");
+
+        // One order by id; a re-import does not bring it back.
+        let r = app.post(&format!("/api/v1/orders/{grace}/redact"), json!({})).await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+        assert!(r.body["customer"].is_null(), "{backend:?}: {}", r.body);
+        assert_eq!(tables_holding(&db, "Arlington"), Vec::<String>::new(), "{backend:?}");
+        // The channel changes the order (shipped in its admin): the re-import keeps it blank.
+        let external = kept["external_id"].as_str().unwrap().to_string();
+        woo.call("POST", &format!("/_sim/orders/{external}/fulfil"), Some(json!({}))).await;
+        let r = app.post(&format!("/api/v1/channels/{channel}/sync"), json!({})).await;
+        assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+        app.wait_for(&format!("/api/v1/orders/{grace}"), 30, |o| o["fulfillment_status"] == "fulfilled").await;
+        assert_eq!(tables_holding(&db, "Arlington"), Vec::<String>::new(), "{backend:?}: re-imported");
+        assert!(app.get(&format!("/api/v1/orders/{grace}")).await.body["customer"].is_null(), "{backend:?}");
+        let r = app.post("/api/v1/orders/999999/redact", json!({})).await;
+        assert_problem(&r, 404, "unknown_order");
+        let r = app.post(&format!("/api/v1/channels/{channel}/redact"), json!({"customer_email": "nobody"})).await;
+        assert_problem(&r, 422, "invalid_value");
+        app.stop().await;
+    }
+}

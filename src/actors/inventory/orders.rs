@@ -329,6 +329,9 @@ fn values(
             o.personal.email_key(),
         ),
     };
+    // A redacted order stays redacted whatever the channel sends again.
+    let redacted = stored.is_some_and(|row| row.redacted_at.is_some());
+    let (personal, customer_email) = if redacted { (None, None) } else { (personal, customer_email) };
     let imported_at = stored.map_or(now, |row| row.imported_at);
     OrderValues {
         channel_id,

@@ -5,6 +5,7 @@ mod delete;
 mod list;
 pub mod products;
 mod read;
+mod redact;
 mod sync;
 mod update;
 
@@ -21,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/channels").get(list::list).post(create::create))
         .service(web::resource("/channels/{id}").get(read::read).patch(update::update).delete(delete::delete))
         .service(web::resource("/channels/{id}/sync").post(sync::sync))
+        .service(web::resource("/channels/{id}/redact").post(redact::redact))
         .service(web::resource("/channels/{id}/products").get(products::list))
         .service(web::resource("/channels/{id}/products/{sku}").get(products::read).put(products::put));
 }

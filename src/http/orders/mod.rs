@@ -3,6 +3,7 @@
 mod action;
 mod list;
 mod read;
+mod redact;
 
 use crate::error::{ApiError, ApiResult};
 pub use crate::views::orders::OrderView;
@@ -12,7 +13,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource("/orders").get(list::list))
         .service(web::resource("/orders/{id}").get(read::read))
         .service(web::resource("/orders/{id}/release").post(action::release))
-        .service(web::resource("/orders/{id}/exclude").post(action::exclude));
+        .service(web::resource("/orders/{id}/exclude").post(action::exclude))
+        .service(web::resource("/orders/{id}/redact").post(redact::redact));
 }
 
 pub fn parse_id(raw: &str) -> ApiResult<i64> {
