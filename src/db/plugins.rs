@@ -85,6 +85,25 @@ pub const PLUGIN_ORDER: &str = "plugin_order";
 /// The outbox kind telling a plugin an order it was sent is cancelled; the payload is its id.
 pub const PLUGIN_CANCEL: &str = "plugin_cancel";
 
+/// The outbox kind telling a plugin an order it holds changed; the payload is
+/// `<order id>:<the channel's change time, ms>`.
+pub const PLUGIN_UPDATE: &str = "plugin_update";
+
+/// Tells the order's plugin, if it has one, that the order changed (in the caller's
+/// transaction); one entry per change of the channel's. Returns the plugin to wake.
+pub fn queue_update(
+    conn: &mut DbConn,
+    plugin_id: Option<i64>,
+    order_id: i64,
+    changed_at: i64,
+    now: i64,
+) -> QueryResult<Option<i64>> {
+    let Some(plugin) = plugin_id else { return Ok(None) };
+    let key = format!("update:{order_id}:{changed_at}");
+    super::outbox::queue(conn, &target(plugin), PLUGIN_UPDATE, &key, &format!("{order_id}:{changed_at}"), now)?;
+    Ok(Some(plugin))
+}
+
 /// Tells the order's plugin, if it has one, that the order is off (cancelled on the channel or
 /// excluded), in the caller's transaction; returns the plugin to wake.
 pub fn queue_cancel(conn: &mut DbConn, plugin_id: Option<i64>, order_id: i64, now: i64) -> QueryResult<Option<i64>> {

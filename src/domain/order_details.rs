@@ -107,6 +107,29 @@ pub struct LineDetails {
     pub total_minor: Option<i64>,
 }
 
+/// What a fulfilment centre ships from: where to, for whom, how, and which units. An order a
+/// plugin holds whose facts change is sent to it again (`orders.updated`).
+#[derive(Debug, PartialEq, Eq)]
+pub struct ShipmentFacts {
+    ship_to: Option<Address>,
+    customer: Option<Customer>,
+    methods: Vec<(String, Option<String>)>,
+    /// (line id, SKU, quantity), sorted.
+    units: Vec<(String, String, i64)>,
+}
+
+impl ShipmentFacts {
+    pub fn new(personal: &Personal, details: &Details, mut units: Vec<(String, String, i64)>) -> ShipmentFacts {
+        units.sort();
+        ShipmentFacts {
+            ship_to: personal.shipping_address.clone(),
+            customer: personal.customer.clone(),
+            methods: details.shipping_lines.iter().map(|s| (s.title.clone(), s.code.clone())).collect(),
+            units,
+        }
+    }
+}
+
 /// `Some(text)` unless blank.
 pub fn text(s: Option<&str>) -> Option<String> {
     s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
@@ -128,6 +151,28 @@ mod tests {
         assert_eq!(full_name(Some(" "), Some("")), None);
         assert_eq!(full_name(Some("Ada"), Some("Lovelace")).as_deref(), Some("Ada Lovelace"));
         assert_eq!(full_name(None, Some("Lovelace")).as_deref(), Some("Lovelace"));
+    }
+
+    #[test]
+    fn shipment_facts_see_address_method_and_units_but_not_money() {
+        let address = |city: &str| Address { city: Some(city.into()), ..Default::default() };
+        let personal = |city: &str| Personal { shipping_address: Some(address(city)), ..Default::default() };
+        let units = || vec![("2".to_string(), "B".to_string(), 1), ("1".to_string(), "A".to_string(), 2)];
+        let details = Details::default();
+        let before = ShipmentFacts::new(&personal("Leeds"), &details, units());
+        let mut reordered = units();
+        reordered.reverse();
+        assert_eq!(before, ShipmentFacts::new(&personal("Leeds"), &details, reordered));
+        let repriced = Details { totals: Some(Totals { total_minor: 5, ..Default::default() }), ..Default::default() };
+        assert_eq!(before, ShipmentFacts::new(&personal("Leeds"), &repriced, units()));
+        assert_ne!(before, ShipmentFacts::new(&personal("York"), &details, units()));
+        let fewer = vec![("1".to_string(), "A".to_string(), 1), ("2".to_string(), "B".to_string(), 1)];
+        assert_ne!(before, ShipmentFacts::new(&personal("Leeds"), &details, fewer));
+        let express = Details {
+            shipping_lines: vec![ShippingLine { title: "Express".into(), ..Default::default() }],
+            ..Default::default()
+        };
+        assert_ne!(before, ShipmentFacts::new(&personal("Leeds"), &express, units()));
     }
 
     #[test]

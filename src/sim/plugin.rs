@@ -43,8 +43,11 @@ struct Received {
     status: String,
     tracking_number: Option<String>,
     callback_error: Option<String>,
-    /// The order as Chorus sent it (`data`), whole: what a real centre ships from.
+    /// The order as Chorus sent it (`data`), whole: what a real centre ships from; replaced by
+    /// each `orders.updated` that arrives before it ships.
     order: Value,
+    /// `orders.updated` received for it: (webhook-id, taken: it had not shipped yet).
+    updates: Vec<(String, bool)>,
 }
 
 #[derive(Default)]
@@ -146,17 +149,23 @@ async fn receive_order(state: web::Data<State>, req: HttpRequest, body: web::Byt
         o.status = "cancelled".into();
         return HttpResponse::Ok().json(json!({ "cancelled": true }));
     }
-    let lines: Vec<(String, i64)> = data["lines"]
-        .as_array()
-        .map(|ls| {
-            ls.iter()
-                .filter_map(|l| {
-                    let left = l["quantity"].as_i64()? - l["fulfilled"].as_i64().unwrap_or(0);
-                    Some((l["sku"].as_str()?.to_string(), left)).filter(|(_, q)| *q > 0)
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    if v["type"] == "orders.updated" {
+        lock(&state.by_webhook_id).insert(webhook_id.clone(), usize::MAX);
+        let mut orders = lock(&state.orders);
+        let Some(o) = orders.iter_mut().find(|o| o.order_id == order_id) else {
+            return HttpResponse::Ok().json(json!({ "updated": false, "reason": "unknown order" }));
+        };
+        // After shipping, an update cannot change what left: noted for the operator, answered
+        // 2xx so it is not sent again.
+        let taken = o.status == "received";
+        o.updates.push((webhook_id.clone(), taken));
+        if taken {
+            o.lines = open_lines(data);
+            o.order = data.clone();
+        }
+        return HttpResponse::Ok().json(json!({ "updated": taken }));
+    }
+    let lines = open_lines(data);
     let index = {
         let mut orders = lock(&state.orders);
         orders.push(Received {
@@ -170,12 +179,28 @@ async fn receive_order(state: web::Data<State>, req: HttpRequest, body: web::Byt
             tracking_number: None,
             callback_error: None,
             order: data.clone(),
+            updates: Vec::new(),
         });
         orders.len() - 1
     };
     lock(&state.by_webhook_id).insert(webhook_id.clone(), index);
     actix_web::rt::spawn(ship(state.clone(), index));
     HttpResponse::Accepted().json(json!({ "accepted": true, "webhook_id": webhook_id }))
+}
+
+/// The units left to ship per SKU in an order snapshot.
+fn open_lines(data: &Value) -> Vec<(String, i64)> {
+    data["lines"]
+        .as_array()
+        .map(|ls| {
+            ls.iter()
+                .filter_map(|l| {
+                    let left = l["quantity"].as_i64()? - l["fulfilled"].as_i64().unwrap_or(0);
+                    Some((l["sku"].as_str()?.to_string(), left)).filter(|(_, q)| *q > 0)
+                })
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// After the delay: the units leave the centre's stock, and Chorus hears of the fulfilment and

@@ -534,6 +534,15 @@ impl Store {
         id
     }
 
+    /// The merchant edits where an order goes: `set` changes the shipping address.
+    pub fn edit_shipping(&mut self, id: u64, set: impl FnOnce(&mut super::whole::Person)) -> OrderChange {
+        let now = self.clock.tick();
+        let Some(order) = self.orders.iter_mut().find(|o| o.id == id) else { return OrderChange::NotFound };
+        set(order.whole.shipping_address.get_or_insert_with(Default::default));
+        order.updated_at = now;
+        OrderChange::Done
+    }
+
     pub fn order(&self, id: u64) -> Option<&Order> {
         self.orders.iter().find(|o| o.id == id)
     }

@@ -19,6 +19,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/settings", web::put().to(put_settings))
             .route("/stock/{location}", web::get().to(get_stock_at))
             .route("/orders/{id}/hold", web::post().to(hold_order))
+            .route("/orders/{id}/ship_to", web::post().to(ship_to))
             .route("/orders/{id}/release", web::post().to(release_order))
             .route("/orders", web::post().to(create_order))
             .route("/orders", web::get().to(list_orders))
@@ -178,6 +179,44 @@ fn known_location(kind: Kind, location: u64) -> bool {
     match kind {
         Kind::Shopify => crate::sim::store::SHOPIFY_LOCATIONS.iter().any(|(id, _)| *id == location),
         Kind::WooCommerce => location == crate::sim::store::PRIMARY_LOCATION,
+    }
+}
+
+/// `POST /_sim/orders/{id}/ship_to` `{first_name, address1, …}`: the merchant changes where the
+/// order goes in the admin (the fields given replace those stored); the channel says
+/// `order.updated` / `orders/updated`.
+async fn ship_to(state: web::Data<SimState>, id: web::Path<u64>, body: web::Bytes) -> HttpResponse {
+    let id = id.into_inner();
+    let given: crate::sim::whole::Person = match serde_json::from_slice(&body) {
+        Ok(p) => p,
+        Err(e) => return bad_request(format!("an address: {e}")),
+    };
+    let change = state.store().edit_shipping(id, |p| {
+        let pairs = [
+            (&mut p.first_name, given.first_name),
+            (&mut p.last_name, given.last_name),
+            (&mut p.company, given.company),
+            (&mut p.address1, given.address1),
+            (&mut p.address2, given.address2),
+            (&mut p.city, given.city),
+            (&mut p.province_code, given.province_code),
+            (&mut p.zip, given.zip),
+            (&mut p.country_code, given.country_code),
+            (&mut p.phone, given.phone),
+        ];
+        for (field, value) in pairs {
+            if value.is_some() {
+                *field = value;
+            }
+        }
+    });
+    if change != OrderChange::Done {
+        return HttpResponse::NotFound().json(json!({ "error": "no such order" }));
+    }
+    state.notify(id, Event::Updated);
+    match state.store().order(id) {
+        Some(o) => HttpResponse::Ok().json(o.to_sim_json()),
+        None => HttpResponse::NotFound().json(json!({ "error": "no such order" })),
     }
 }
 

@@ -322,3 +322,70 @@ async fn after_a_redaction_no_customer_field_is_left_in_the_database() {
         app.stop().await;
     }
 }
+
+#[actix_web::test]
+async fn an_address_change_on_the_channel_reaches_the_plugin_as_a_signed_update() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        for sku in ["UP-A", "UP-A-B"] {
+            app.create_product(sku).await;
+            app.set_stock(sku, 10).await;
+        }
+        let fc = Sim::start("plugin", None).await;
+        let p = app
+            .post(
+                "/api/v1/plugins",
+                json!({"name": "FC", "orders_url": fc.handle.url("/orders"), "routing": {"channels": "all"}}),
+            )
+            .await;
+        assert_eq!(p.status.as_u16(), 201, "{}", p.body);
+        let config = json!({"chorus_url": app.address, "token": p.body["token"], "secret": p.body["secret"], "ship_delay_ms": 600_000});
+        fc.call("PUT", "/_sim/config", Some(config)).await;
+        let woo = Sim::start("woocommerce", None).await;
+        woo.call("PUT", "/_sim/stock", Some(json!({"UP-A": 10, "UP-A-B": 10}))).await;
+        let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
+        let placed = woo.call("POST", "/_sim/orders", Some(whole_order("UP-A"))).await;
+        let sim_id = placed["id"].as_i64().unwrap();
+        let id = app.sync_until(channel, "the order", |o| o.len() == 1).await[0]["id"].as_i64().unwrap();
+        app.wait_for(&format!("/api/v1/orders/{id}"), 30, |o| o["status"] == "sent_to_plugin").await;
+
+        // The merchant changes the address in the shop's admin; the next read brings it in.
+        let moved = json!({"address1": "221B Baker Street", "address2": "", "zip": "NW1 6XE"});
+        woo.call("POST", &format!("/_sim/orders/{sim_id}/ship_to"), Some(moved)).await;
+        let r = app.post(&format!("/api/v1/channels/{channel}/sync"), json!({})).await;
+        assert_eq!(r.status.as_u16(), 202);
+        let read = app
+            .wait_for(&format!("/api/v1/orders/{id}"), 30, |o| o["shipping_address"]["address1"] == "221B Baker Street")
+            .await;
+        assert!(read["shipping_address"]["address2"].is_null(), "{backend:?}: {read}");
+        let got = eventually(30, "the update at the plugin", || async {
+            let orders = fc.call("GET", "/_sim/orders", None).await;
+            let o = orders.as_array().and_then(|a| a.first()).cloned().unwrap_or_default();
+            if o["updates"].as_array().is_some_and(|u| !u.is_empty()) {
+                Ok(o)
+            } else {
+                Err(orders.to_string())
+            }
+        })
+        .await;
+        let updates = got["updates"].as_array().unwrap();
+        assert_eq!(updates.len(), 1, "{backend:?}: one change, one update: {got}");
+        let webhook_id = updates[0][0].as_str().unwrap();
+        assert!(webhook_id.starts_with(&format!("msg_plugin{}_order{id}_update", p.body["id"])), "{webhook_id}");
+        assert_eq!(updates[0][1], true, "{backend:?}: taken before shipping");
+        assert_eq!(got["order"]["shipping_address"]["address1"], "221B Baker Street", "{backend:?}: {got}");
+        assert_eq!(got["order"]["shipping_address"]["postal_code"], "NW1 6XE", "{backend:?}");
+        assert_eq!(got["deliveries"], 1, "{backend:?}: the order itself was sent once");
+        assert_eq!(fc.call("GET", "/_sim/requests", None).await["refused_signatures"], 0, "{backend:?}: signed");
+        assert_eq!(schema_errors(&got["order"]), Vec::<String>::new(), "{backend:?}");
+
+        // A re-read with nothing new tells the plugin nothing more.
+        let r = app.post(&format!("/api/v1/channels/{channel}/sync"), json!({})).await;
+        assert_eq!(r.status.as_u16(), 202);
+        app.wait_for(&format!("/api/v1/channels/{channel}"), 30, |c| c["status"]["last_success_at"].is_string()).await;
+        let orders = fc.call("GET", "/_sim/orders", None).await;
+        assert_eq!(orders[0]["updates"].as_array().map(Vec::len), Some(1), "{backend:?}: {orders}");
+        app.stop().await;
+    }
+}

@@ -14,7 +14,7 @@ use crate::db::DbConn;
 use crate::domain::ids::{ChannelId, OrderId};
 use crate::domain::import::{self, Action, Plan, Policy};
 use crate::domain::order::{self, ChannelOrder, HoldReason, Status};
-use crate::domain::order_details::{Details, Personal};
+use crate::domain::order_details::{Details, Personal, ShipmentFacts};
 use crate::domain::source::Source;
 use crate::domain::stock::{Level, SourceChange};
 
@@ -209,13 +209,23 @@ pub(super) fn apply_import(
             plugin_id.map_or_else(|| msg.ships_from.clone(), |id| Source::Plugin(crate::domain::ids::PluginId(id)));
         move_on_hand(snap, dirty, &source, &plan.on_hand)?;
         let digest = order::digest(incoming);
+        let mut tell_plugin = false;
         let id = match &stored_rows {
             None => orders::insert(conn, &values(channel_id, incoming, &plan, &digest, None, now))?,
-            Some((row, _)) => {
-                orders::update(conn, row.id, &values(channel_id, incoming, &plan, &digest, Some(row), now))?;
+            Some((row, lines)) => {
+                let next = values(channel_id, incoming, &plan, &digest, Some(row), now);
+                // A plugin holding the order hears of a new address, method or units.
+                tell_plugin = plugin_id.is_some()
+                    && !plan.cancel_at_plugin
+                    && plan.status.is_open()
+                    && shipment_facts_before(row, lines) != shipment_facts_after(&next, &plan);
+                orders::update(conn, row.id, &next)?;
                 row.id
             }
         };
+        if tell_plugin {
+            routed.extend(plugins::queue_update(conn, plugin_id, id, incoming.updated_at, now)?);
+        }
         for line in &plan.lines {
             match line.stored_id {
                 Some(line_id) if line.changed => orders::write_line(conn, line_id, line)?,
@@ -305,6 +315,19 @@ fn move_on_hand(
     super::apply_stock(snap, &ops, dirty)
         .map(|_| ())
         .map_err(|e| diesel::result::Error::QueryBuilderError(format!("moving on-hand for the channel: {e}").into()))
+}
+
+fn shipment_facts_before(row: &OrderRow, lines: &[LineRow]) -> ShipmentFacts {
+    let units = lines.iter().map(|l| (l.external_id.clone(), l.sku.clone(), l.quantity)).collect();
+    ShipmentFacts::new(&row.personal(), &row.details(), units)
+}
+
+fn shipment_facts_after(next: &OrderValues, plan: &Plan) -> ShipmentFacts {
+    fn parse<T: serde::de::DeserializeOwned + Default>(json: &Option<String>) -> T {
+        json.as_deref().and_then(|j| serde_json::from_str(j).ok()).unwrap_or_default()
+    }
+    let units = plan.lines.iter().map(|l| (l.external_id.clone(), l.sku.clone(), l.quantity)).collect();
+    ShipmentFacts::new(&parse::<Personal>(&next.personal), &parse::<Details>(&next.details), units)
 }
 
 fn values(

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::actors::delivery::{self, Attempt};
 use crate::db::outbox::{self, Seen};
-use crate::db::plugins::{self, Plugin, PLUGIN_CANCEL};
+use crate::db::plugins::{self, Plugin, PLUGIN_CANCEL, PLUGIN_UPDATE};
 use crate::db::{self, DbPool};
 use crate::domain::order::Status;
 use crate::views::orders::OrderView;
@@ -20,6 +20,48 @@ const PAGE: i64 = 50;
 /// The `webhook-id` of an order sent to a plugin: the same on every resend.
 pub fn message_id(plugin_id: i64, order_id: i64) -> String {
     format!("msg_plugin{plugin_id}_order{order_id}")
+}
+
+/// What an outbox entry tells the plugin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Message {
+    /// `orders.routed`: ship this order.
+    Routed,
+    /// `orders.updated`: the order it holds changed on its channel at this time (ms).
+    Updated(i64),
+    /// `orders.cancelled`: do not ship it.
+    Cancelled,
+}
+
+impl Message {
+    /// The entry's order and message, from its kind and payload.
+    fn read(kind: &str, payload: &str) -> Option<(i64, Message)> {
+        if kind == PLUGIN_UPDATE {
+            let (order, at) = payload.split_once(':')?;
+            return Some((order.parse().ok()?, Message::Updated(at.parse().ok()?)));
+        }
+        let order = payload.parse().ok()?;
+        Some((order, if kind == PLUGIN_CANCEL { Message::Cancelled } else { Message::Routed }))
+    }
+
+    fn event_type(self) -> &'static str {
+        match self {
+            Message::Routed => "orders.routed",
+            Message::Updated(_) => "orders.updated",
+            Message::Cancelled => "orders.cancelled",
+        }
+    }
+
+    /// Its `webhook-id`: fixed per order and message (per change, for an update), so a resend
+    /// carries the same one.
+    fn webhook_id(self, plugin_id: i64, order_id: i64) -> String {
+        let base = message_id(plugin_id, order_id);
+        match self {
+            Message::Routed => base,
+            Message::Updated(at) => format!("{base}_update{at}"),
+            Message::Cancelled => format!("{base}_cancel"),
+        }
+    }
 }
 
 /// The wait before retry number `attempts`, unless the plugin said how long (never more than
@@ -46,22 +88,17 @@ pub async fn drain(
         }
         for row in due {
             let entry = Seen { id: row.id, payload: row.payload.clone(), written_at: row.created_at };
-            let Ok(order_id) = row.payload.parse::<i64>() else {
+            let Some((order_id, message)) = Message::read(&row.kind, &row.payload) else {
                 tracing::error!(entry = row.id, payload = %row.payload, "unreadable plugin order entry; dropped");
                 remove(&pool, row.id).await?;
                 continue;
             };
-            let cancel = row.kind == PLUGIN_CANCEL;
-            let Some(body) = snapshot(&pool, order_id, cancel).await? else {
-                tracing::info!(order_id, cancel, "nothing to tell the plugin (order no longer open, or never sent)");
+            let Some(body) = snapshot(&pool, order_id, message).await? else {
+                tracing::info!(order_id, ?message, "nothing to tell the plugin (order no longer open, or never sent)");
                 remove(&pool, row.id).await?;
                 continue;
             };
-            let id = if cancel {
-                format!("{}_cancel", message_id(plugin.id, order_id))
-            } else {
-                message_id(plugin.id, order_id)
-            };
+            let id = message.webhook_id(plugin.id, order_id);
             let attempt = match delivery::forbidden_literal(&plugin.orders_url, allow_private) {
                 Some(why) => Attempt {
                     status: None,
@@ -72,8 +109,8 @@ pub async fn drain(
                 },
                 None => delivery::post_signed(&client, &plugin.orders_url, &[&plugin.signing_secret], &id, &body).await,
             };
-            if attempt.delivered() && cancel {
-                tracing::info!(order_id, webhook_id = %id, "plugin told the order is cancelled");
+            if attempt.delivered() && message != Message::Routed {
+                tracing::info!(order_id, webhook_id = %id, ?message, "plugin told of the order");
                 db::run(&pool, move |conn| Ok(outbox::remove_delivered(conn, &[entry])?)).await?;
                 continue;
             }
@@ -115,23 +152,25 @@ fn plugin_is_down(a: &Attempt) -> bool {
     }
 }
 
-/// The body sent for an order: its snapshot with lines (`orders.routed`), or None when it is no
-/// longer open; for a cancellation (`orders.cancelled`), None when the plugin never had it.
-async fn snapshot(pool: &DbPool, order_id: i64, cancel: bool) -> Result<Option<Vec<u8>>, ActorError> {
+/// The body sent for an order: its snapshot with lines as it is now. None for an order no
+/// longer open (`orders.routed`, `orders.updated`), and for news of an order the plugin never
+/// had (`orders.updated`, `orders.cancelled`: the routed send, still to come, carries it all).
+async fn snapshot(pool: &DbPool, order_id: i64, message: Message) -> Result<Option<Vec<u8>>, ActorError> {
     db::run(pool, move |conn| {
         let Some(order) = db::orders::find(conn, order_id)? else { return Ok(None) };
-        if cancel {
+        if message != Message::Cancelled && !Status::parse(&order.status).is_some_and(Status::is_open) {
+            return Ok(None);
+        }
+        if message != Message::Routed {
             let sent = db::orders::events_of(conn, order_id)?.iter().any(|e| e.kind == "sent_to_plugin");
             if !sent {
                 return Ok(None);
             }
-        } else if !Status::parse(&order.status).is_some_and(Status::is_open) {
-            return Ok(None);
         }
         let lines = db::orders::lines_of(conn, &[order_id])?;
         let data = db::to_json(&OrderView::new(order, Some(lines), None))?;
         let body = json!({
-            "type": if cancel { "orders.cancelled" } else { "orders.routed" },
+            "type": message.event_type(),
             "timestamp": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
             "data": data,
         });
