@@ -14,6 +14,32 @@ fn schema_errors(instance: &Value) -> Vec<String> {
     validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect()
 }
 
+/// A store selling `sku` and `sku-B` (10 each, in Chorus too), its prices in `currency`,
+/// linked as a channel.
+async fn store_selling(app: &TestApp, sku: &str, currency: &str) -> (Sim, i64) {
+    let skus = [sku.to_string(), format!("{sku}-B")];
+    for s in &skus {
+        app.create_product(s).await;
+        app.set_stock(s, 10).await;
+    }
+    let woo = Sim::start("woocommerce", None).await;
+    woo.call("PUT", "/_sim/settings", Some(json!({"currency": currency}))).await;
+    woo.call("PUT", "/_sim/stock", Some(json!({&skus[0]: 10, &skus[1]: 10}))).await;
+    let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
+    (woo, channel)
+}
+
+/// A fulfilment centre taking every order, too slow to ship any within a test.
+async fn slow_plugin(app: &TestApp) -> (i64, Sim) {
+    let fc = Sim::start("plugin", None).await;
+    let routing = json!({"name": "FC", "orders_url": fc.handle.url("/orders"), "routing": {"channels": "all"}});
+    let p = app.post("/api/v1/plugins", routing).await;
+    assert_eq!(p.status.as_u16(), 201, "{}", p.body);
+    let config = json!({"chorus_url": app.address, "token": p.body["token"], "secret": p.body["secret"], "ship_delay_ms": 600_000});
+    fc.call("PUT", "/_sim/config", Some(config)).await;
+    (p.body["id"].as_i64().expect("plugin id"), fc)
+}
+
 /// A paid order with a customer, two addresses, a discount, tax and a shipping line.
 fn whole_order(sku: &str) -> Value {
     json!({
@@ -90,29 +116,13 @@ async fn a_woocommerce_order_is_imported_whole_and_reaches_the_plugin_and_subscr
     for backend in backends() {
         let db = TestDb::new(backend);
         let app = spawn_app(&db).await;
-        for sku in ["WO-A", "WO-A-B"] {
-            app.create_product(sku).await;
-            app.set_stock(sku, 10).await;
-        }
         let receiver = Sim::start("receiver", None).await;
         let r =
             app.post("/api/v1/webhooks", json!({"url": receiver.handle.url("/"), "events": ["orders.received"]})).await;
         assert_eq!(r.status.as_u16(), 201, "{}", r.body);
-        // A fulfilment centre taking every order, slow enough that nothing ships in this test.
-        let fc = Sim::start("plugin", None).await;
-        let p = app
-            .post(
-                "/api/v1/plugins",
-                json!({"name": "FC", "orders_url": fc.handle.url("/orders"), "routing": {"channels": "all"}}),
-            )
-            .await;
-        assert_eq!(p.status.as_u16(), 201, "{}", p.body);
-        let config = json!({"chorus_url": app.address, "token": p.body["token"], "secret": p.body["secret"], "ship_delay_ms": 600_000});
-        fc.call("PUT", "/_sim/config", Some(config)).await;
+        let (_, fc) = slow_plugin(&app).await;
 
-        let woo = Sim::start("woocommerce", None).await;
-        woo.call("PUT", "/_sim/stock", Some(json!({"WO-A": 10, "WO-A-B": 10}))).await;
-        let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
+        let (woo, channel) = store_selling(&app, "WO-A", "GBP").await;
         let placed = woo.call("POST", "/_sim/orders", Some(whole_order("WO-A"))).await;
         let number = placed["id"].as_i64().expect("sim order id").to_string();
         let listed = app.sync_until(channel, "the order", |o| o.len() == 1).await;
@@ -168,14 +178,7 @@ async fn a_yen_order_reads_back_to_the_yen() {
     for backend in backends() {
         let db = TestDb::new(backend);
         let app = spawn_app(&db).await;
-        for sku in ["JP-A", "JP-A-B"] {
-            app.create_product(sku).await;
-            app.set_stock(sku, 10).await;
-        }
-        let woo = Sim::start("woocommerce", None).await;
-        woo.call("PUT", "/_sim/settings", Some(json!({"currency": "JPY"}))).await;
-        woo.call("PUT", "/_sim/stock", Some(json!({"JP-A": 10, "JP-A-B": 10}))).await;
-        let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
+        let (woo, channel) = store_selling(&app, "JP-A", "JPY").await;
         // The same minor amounts: in yen they are whole yen (1250 is ¥1,250, not ¥12.50).
         woo.call("POST", "/_sim/orders", Some(whole_order("JP-A"))).await;
         let listed = app.sync_until(channel, "the order", |o| o.len() == 1).await;
@@ -245,17 +248,11 @@ async fn after_a_redaction_no_customer_field_is_left_in_the_database() {
     for backend in backends() {
         let db = TestDb::new(backend);
         let app = spawn_app(&db).await;
-        for sku in ["RD-A", "RD-A-B"] {
-            app.create_product(sku).await;
-            app.set_stock(sku, 10).await;
-        }
         let receiver = Sim::start("receiver", None).await;
         let r =
             app.post("/api/v1/webhooks", json!({"url": receiver.handle.url("/"), "events": ["orders.received"]})).await;
         assert_eq!(r.status.as_u16(), 201, "{}", r.body);
-        let woo = Sim::start("woocommerce", None).await;
-        woo.call("PUT", "/_sim/stock", Some(json!({"RD-A": 10, "RD-A-B": 10}))).await;
-        let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
+        let (woo, channel) = store_selling(&app, "RD-A", "GBP").await;
         woo.call("POST", "/_sim/orders", Some(whole_order("RD-A"))).await;
         // A second order by someone else, which stays as it is.
         let mut other = whole_order("RD-A");
@@ -328,23 +325,8 @@ async fn an_address_change_on_the_channel_reaches_the_plugin_as_a_signed_update(
     for backend in backends() {
         let db = TestDb::new(backend);
         let app = spawn_app(&db).await;
-        for sku in ["UP-A", "UP-A-B"] {
-            app.create_product(sku).await;
-            app.set_stock(sku, 10).await;
-        }
-        let fc = Sim::start("plugin", None).await;
-        let p = app
-            .post(
-                "/api/v1/plugins",
-                json!({"name": "FC", "orders_url": fc.handle.url("/orders"), "routing": {"channels": "all"}}),
-            )
-            .await;
-        assert_eq!(p.status.as_u16(), 201, "{}", p.body);
-        let config = json!({"chorus_url": app.address, "token": p.body["token"], "secret": p.body["secret"], "ship_delay_ms": 600_000});
-        fc.call("PUT", "/_sim/config", Some(config)).await;
-        let woo = Sim::start("woocommerce", None).await;
-        woo.call("PUT", "/_sim/stock", Some(json!({"UP-A": 10, "UP-A-B": 10}))).await;
-        let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
+        let (plugin_id, fc) = slow_plugin(&app).await;
+        let (woo, channel) = store_selling(&app, "UP-A", "GBP").await;
         let placed = woo.call("POST", "/_sim/orders", Some(whole_order("UP-A"))).await;
         let sim_id = placed["id"].as_i64().unwrap();
         let id = app.sync_until(channel, "the order", |o| o.len() == 1).await[0]["id"].as_i64().unwrap();
@@ -372,7 +354,7 @@ async fn an_address_change_on_the_channel_reaches_the_plugin_as_a_signed_update(
         let updates = got["updates"].as_array().unwrap();
         assert_eq!(updates.len(), 1, "{backend:?}: one change, one update: {got}");
         let webhook_id = updates[0][0].as_str().unwrap();
-        assert!(webhook_id.starts_with(&format!("msg_plugin{}_order{id}_update", p.body["id"])), "{webhook_id}");
+        assert!(webhook_id.starts_with(&format!("msg_plugin{plugin_id}_order{id}_update")), "{webhook_id}");
         assert_eq!(updates[0][1], true, "{backend:?}: taken before shipping");
         assert_eq!(got["order"]["shipping_address"]["address1"], "221B Baker Street", "{backend:?}: {got}");
         assert_eq!(got["order"]["shipping_address"]["postal_code"], "NW1 6XE", "{backend:?}");
