@@ -271,6 +271,16 @@ pub fn set_allocated(conn: &mut DbConn, id: i64, allocated: i64) -> QueryResult<
 }
 
 /// Writes a planned line over its stored row.
+/// Blanks the personal data again if the order was redacted: run after an update in the same
+/// transaction, it sees a redaction that committed after the update's values were read (under
+/// PostgreSQL's read committed it waits for the row), so an import never brings them back.
+pub fn keep_redacted(conn: &mut DbConn, id: i64) -> QueryResult<()> {
+    diesel::update(orders::table.find(id).filter(orders::redacted_at.is_not_null()))
+        .set((orders::personal.eq(None::<String>), orders::customer_email.eq(None::<String>)))
+        .execute(conn)?;
+    Ok(())
+}
+
 pub fn write_line(conn: &mut DbConn, id: i64, l: &crate::domain::import::LinePlan) -> QueryResult<()> {
     diesel::update(order_lines::table.find(id))
         .set((

@@ -220,6 +220,10 @@ pub(super) fn apply_import(
                     && plan.status.is_open()
                     && shipment_facts_before(row, lines) != shipment_facts_after(&next, &plan);
                 orders::update(conn, row.id, &next)?;
+                if next.personal.is_some() {
+                    // A redaction committed after this batch read the row wins (see keep_redacted).
+                    orders::keep_redacted(conn, row.id)?;
+                }
                 row.id
             }
         };
