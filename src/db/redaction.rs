@@ -73,15 +73,15 @@ pub fn redact(conn: &mut DbConn, ids: &[i64], now: i64) -> QueryResult<usize> {
     Ok(found.len())
 }
 
-/// Redacts one order, in one transaction; false when there is no such order.
+/// Redacts one order, in one write transaction (`write_tx`); false when there is no such order.
 pub fn redact_order(conn: &mut DbConn, id: i64, now: i64) -> QueryResult<bool> {
-    conn.transaction(|conn| Ok(redact(conn, &[id], now)? > 0))
+    super::write_tx(conn, |conn| Ok(redact(conn, &[id], now)? > 0))
 }
 
-/// Redacts every order `email` placed on the channel, in one transaction; None when there is no
+/// Redacts every order `email` placed on the channel, in one write transaction (`write_tx`); None when there is no
 /// such channel, else the orders redacted.
 pub fn redact_customer(conn: &mut DbConn, channel_id: i64, email: &str, now: i64) -> QueryResult<Option<Vec<i64>>> {
-    conn.transaction(|conn| {
+    super::write_tx(conn, |conn| {
         if super::channels::find(conn, channel_id)?.is_none() {
             return Ok(None);
         }
@@ -100,9 +100,9 @@ pub fn of_customer(conn: &mut DbConn, channel_id: i64, email: &str) -> QueryResu
         .load(conn)
 }
 
-/// Redacts up to `limit` orders closed before `before` (ms), in one transaction; how many.
+/// Redacts up to `limit` orders closed before `before` (ms), in one write transaction (`write_tx`); how many.
 pub fn redact_due(conn: &mut DbConn, before: i64, limit: i64, now: i64) -> QueryResult<usize> {
-    conn.transaction(|conn| {
+    super::write_tx(conn, |conn| {
         let ids = due(conn, before, limit)?;
         redact(conn, &ids, now)
     })

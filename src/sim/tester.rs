@@ -191,25 +191,7 @@ async fn ship_to(state: web::Data<SimState>, id: web::Path<u64>, body: web::Byte
         Ok(p) => p,
         Err(e) => return bad_request(format!("an address: {e}")),
     };
-    let change = state.store().edit_shipping(id, |p| {
-        let pairs = [
-            (&mut p.first_name, given.first_name),
-            (&mut p.last_name, given.last_name),
-            (&mut p.company, given.company),
-            (&mut p.address1, given.address1),
-            (&mut p.address2, given.address2),
-            (&mut p.city, given.city),
-            (&mut p.province_code, given.province_code),
-            (&mut p.zip, given.zip),
-            (&mut p.country_code, given.country_code),
-            (&mut p.phone, given.phone),
-        ];
-        for (field, value) in pairs {
-            if value.is_some() {
-                *field = value;
-            }
-        }
-    });
+    let change = state.store().edit_shipping(id, |p| p.merge(given));
     if change != OrderChange::Done {
         return HttpResponse::NotFound().json(json!({ "error": "no such order" }));
     }

@@ -24,6 +24,48 @@ pub struct Person {
     pub phone: Option<String>,
 }
 
+impl Person {
+    /// An admin edit: each field given replaces the stored one (`""` clears it).
+    pub fn merge(&mut self, given: Person) {
+        let pairs = [
+            (&mut self.first_name, given.first_name),
+            (&mut self.last_name, given.last_name),
+            (&mut self.company, given.company),
+            (&mut self.address1, given.address1),
+            (&mut self.address2, given.address2),
+            (&mut self.city, given.city),
+            (&mut self.province_code, given.province_code),
+            (&mut self.zip, given.zip),
+            (&mut self.country_code, given.country_code),
+            (&mut self.email, given.email),
+            (&mut self.phone, given.phone),
+        ];
+        for (field, value) in pairs {
+            if let Some(v) = value {
+                *field = Some(v).filter(|v| !v.is_empty());
+            }
+        }
+    }
+
+    /// WooCommerce's `billing` / `shipping` object, in the neutral shape.
+    pub fn from_woo(a: &serde_json::Map<String, Value>) -> Person {
+        let text = |k: &str| a.get(k).and_then(Value::as_str).map(str::to_string);
+        Person {
+            first_name: text("first_name"),
+            last_name: text("last_name"),
+            company: text("company"),
+            address1: text("address_1"),
+            address2: text("address_2"),
+            city: text("city"),
+            province_code: text("state"),
+            zip: text("postcode"),
+            country_code: text("country"),
+            email: text("email"),
+            phone: text("phone"),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields)]
 pub struct Shipping {

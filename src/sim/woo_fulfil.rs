@@ -87,26 +87,8 @@ pub(super) async fn update_order(
     };
     // An address edit in the admin: the fields given replace those stored, as WooCommerce merges.
     if let Some(shipping) = v.get("shipping").and_then(Value::as_object) {
-        let text = |k: &str| shipping.get(k).and_then(Value::as_str).map(str::to_string);
-        let changed = state.store().edit_shipping(id, |p| {
-            let fields: [(&str, &mut Option<String>); 10] = [
-                ("first_name", &mut p.first_name),
-                ("last_name", &mut p.last_name),
-                ("company", &mut p.company),
-                ("address_1", &mut p.address1),
-                ("address_2", &mut p.address2),
-                ("city", &mut p.city),
-                ("state", &mut p.province_code),
-                ("postcode", &mut p.zip),
-                ("country", &mut p.country_code),
-                ("phone", &mut p.phone),
-            ];
-            for (key, field) in fields {
-                if let Some(value) = text(key) {
-                    *field = Some(value).filter(|v| !v.is_empty());
-                }
-            }
-        });
+        let given = crate::sim::whole::Person::from_woo(shipping);
+        let changed = state.store().edit_shipping(id, |p| p.merge(given));
         if changed == OrderChange::Done && v.get("status").is_none() {
             state.notify(id, Event::Updated);
         }

@@ -29,6 +29,14 @@ async fn store_selling(app: &TestApp, sku: &str, currency: &str) -> (Sim, i64) {
     (woo, channel)
 }
 
+/// A receiver subscribed to `orders.received` from every store.
+async fn orders_receiver(app: &TestApp) -> Sim {
+    let receiver = Sim::start("receiver", None).await;
+    let r = app.post("/api/v1/webhooks", json!({"url": receiver.handle.url("/"), "events": ["orders.received"]})).await;
+    assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+    receiver
+}
+
 /// A fulfilment centre taking every order, too slow to ship any within a test.
 async fn slow_plugin(app: &TestApp) -> (i64, Sim) {
     let fc = Sim::start("plugin", None).await;
@@ -116,10 +124,7 @@ async fn a_woocommerce_order_is_imported_whole_and_reaches_the_plugin_and_subscr
     for backend in backends() {
         let db = TestDb::new(backend);
         let app = spawn_app(&db).await;
-        let receiver = Sim::start("receiver", None).await;
-        let r =
-            app.post("/api/v1/webhooks", json!({"url": receiver.handle.url("/"), "events": ["orders.received"]})).await;
-        assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+        let receiver = orders_receiver(&app).await;
         let (_, fc) = slow_plugin(&app).await;
 
         let (woo, channel) = store_selling(&app, "WO-A", "GBP").await;
@@ -248,10 +253,7 @@ async fn after_a_redaction_no_customer_field_is_left_in_the_database() {
     for backend in backends() {
         let db = TestDb::new(backend);
         let app = spawn_app(&db).await;
-        let receiver = Sim::start("receiver", None).await;
-        let r =
-            app.post("/api/v1/webhooks", json!({"url": receiver.handle.url("/"), "events": ["orders.received"]})).await;
-        assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+        let receiver = orders_receiver(&app).await;
         let (woo, channel) = store_selling(&app, "RD-A", "GBP").await;
         woo.call("POST", "/_sim/orders", Some(whole_order("RD-A"))).await;
         // A second order by someone else, which stays as it is.
@@ -362,10 +364,14 @@ async fn an_address_change_on_the_channel_reaches_the_plugin_as_a_signed_update(
         assert_eq!(fc.call("GET", "/_sim/requests", None).await["refused_signatures"], 0, "{backend:?}: signed");
         assert_eq!(schema_errors(&got["order"]), Vec::<String>::new(), "{backend:?}");
 
-        // A re-read with nothing new tells the plugin nothing more.
+        // A re-read with nothing new tells the plugin nothing more (waited for: a poll after it).
+        let polled = app.channel(channel).await["status"]["last_poll_at"].clone();
         let r = app.post(&format!("/api/v1/channels/{channel}/sync"), json!({})).await;
         assert_eq!(r.status.as_u16(), 202);
-        app.wait_for(&format!("/api/v1/channels/{channel}"), 30, |c| c["status"]["last_success_at"].is_string()).await;
+        app.wait_for(&format!("/api/v1/channels/{channel}"), 30, |c| {
+            c["status"]["last_poll_at"] != polled && c["status"]["last_error"].is_null()
+        })
+        .await;
         let orders = fc.call("GET", "/_sim/orders", None).await;
         assert_eq!(orders[0]["updates"].as_array().map(Vec::len), Some(1), "{backend:?}: {orders}");
         app.stop().await;
