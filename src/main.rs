@@ -69,6 +69,10 @@ enum Command {
         /// Serve https with the simulators' test certificate (src/sim/tls; loopback only).
         #[arg(long)]
         tls: bool,
+        /// Shopify: the app is not approved for protected customer data, so customers' names,
+        /// addresses, emails and phones are withheld (as Shopify does).
+        #[arg(long)]
+        without_customer_data: bool,
     },
     /// Run a benchmark and print its figures.
     Bench {
@@ -134,7 +138,18 @@ fn main() {
                 chorus::demo::DemoOptions { bind, database_url, skus: skus.clamp(1, 10_000), orders_per_sec: rate };
             actix_web::rt::System::new().block_on(chorus::demo::run(opts))
         }
-        Command::Sim { kind, bind, token, key, secret, webhook_url, webhook_secret, no_throttle, tls } => {
+        Command::Sim {
+            kind,
+            bind,
+            token,
+            key,
+            secret,
+            webhook_url,
+            webhook_secret,
+            no_throttle,
+            tls,
+            without_customer_data,
+        } => {
             let opts = chorus::sim::SimOptions {
                 bind,
                 webhook_url,
@@ -144,6 +159,7 @@ fn main() {
                 secret,
                 throttle: !no_throttle,
                 tls,
+                customer_data: !without_customer_data,
             };
             telemetry::init(&chorus::config::Settings::defaults().log);
             actix_web::rt::System::new().block_on(chorus::sim::run_forever(&kind, opts))

@@ -95,6 +95,9 @@ pub struct SimOptions {
     pub throttle: bool,
     /// Serve https with the test certificate in `src/sim/tls` (loopback only) instead of http.
     pub tls: bool,
+    /// Shopify: the app is approved for protected customer data (level 2: names, addresses,
+    /// email, phone). When not, the simulator withholds them as Shopify does.
+    pub customer_data: bool,
 }
 
 impl Default for SimOptions {
@@ -108,6 +111,7 @@ impl Default for SimOptions {
             secret: None,
             throttle: true,
             tls: false,
+            customer_data: true,
         }
     }
 }
@@ -123,6 +127,7 @@ impl fmt::Debug for SimOptions {
             .field("key", &self.key)
             .field("secret", &redact(&self.secret))
             .field("throttle", &self.throttle)
+            .field("customer_data", &self.customer_data)
             .finish()
     }
 }

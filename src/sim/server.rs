@@ -51,6 +51,8 @@ pub struct SimState {
     pub key: Option<String>,
     pub secret: Option<String>,
     pub throttle: bool,
+    /// Shopify: protected customer data (level 2) is served.
+    pub customer_data: bool,
     /// Served over https: WooCommerce then reads HTTP Basic credentials (`is_ssl()`).
     pub tls: bool,
     store: Mutex<Store>,
@@ -163,6 +165,7 @@ pub async fn start(kind: Kind, opts: SimOptions, routes: fn(&mut web::ServiceCon
         key: opts.key,
         secret: opts.secret,
         throttle: opts.throttle,
+        customer_data: opts.customer_data,
         tls: opts.tls,
         store: Mutex::new(Store::new(kind)),
         faults: Mutex::new(FaultQueue::default()),

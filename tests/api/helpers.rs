@@ -268,6 +268,15 @@ impl TestApp {
         r.body["id"].as_i64().expect("channel id")
     }
 
+    /// Asks for a poll and waits until one has finished after the ask; returns the channel.
+    pub async fn poll_once(&self, channel_id: i64) -> Value {
+        let path = format!("/api/v1/channels/{channel_id}");
+        let before = self.get(&path).await.body["status"]["last_poll_at"].clone();
+        self.sync(channel_id).await;
+        self.wait_for(&path, 60, |c| c["status"]["last_poll_at"] != before && !c["status"]["last_poll_at"].is_null())
+            .await
+    }
+
     pub async fn sync(&self, channel_id: i64) {
         let r = self.post(&format!("/api/v1/channels/{channel_id}/sync"), json!({})).await;
         assert_eq!(r.status.as_u16(), 202, "sync: {}", r.body);

@@ -937,7 +937,7 @@ fn chorus_shopify_documents_validate_and_their_estimates_cover_the_cost() {
             "order lines",
             q::ORDER_LINES,
             json!({"id": "gid://shopify/Order/1", "first": q::MORE_LINES_PER_PAGE}),
-            2.0 + 1.0 + q::MORE_LINES_PER_PAGE as f64,
+            q::order_lines_cost(q::MORE_LINES_PER_PAGE),
         ),
         ("refunds", q::ORDER_REFUNDS, json!({"id": "gid://shopify/Order/1"}), q::REFUNDS_COST),
         ("primary location", q::PRIMARY_LOCATION, json!({}), q::PRIMARY_LOCATION_COST),

@@ -377,3 +377,126 @@ async fn an_address_change_on_the_channel_reaches_the_plugin_as_a_signed_update(
         app.stop().await;
     }
 }
+
+/// A Shopify shop selling `sku` and `sku-B` (10 each, in Chorus too), its order webhooks sent
+/// to the app's first channel, linked as that channel.
+async fn shop_selling(app: &TestApp, sku: &str, customer_data: bool) -> (Sim, i64) {
+    for s in [sku.to_string(), format!("{sku}-B")] {
+        app.create_product(&s).await;
+        app.set_stock(&s, 10).await;
+    }
+    let opts = chorus::sim::SimOptions {
+        webhook_url: Some(format!("{}/hooks/channels/1", app.address)),
+        webhook_secret: Some("hook-secret".into()),
+        customer_data,
+        ..Default::default()
+    };
+    let shop = Sim::start_with("shopify", opts).await;
+    shop.call("PUT", "/_sim/stock", Some(json!({sku: 10, format!("{sku}-B"): 10}))).await;
+    let channel = app.create_channel("shopify", &shop.url(), "hook-secret").await;
+    assert_eq!(channel, 1);
+    (shop, channel)
+}
+
+/// The parts of an order view that come from the channel (not Chorus's own ids and times).
+fn channel_facts(o: &Value) -> Value {
+    let mut lines: Vec<Value> = o["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|l| {
+            json!([
+                l["sku"],
+                l["quantity"],
+                l["title"],
+                l["unit_price_minor"],
+                l["discount_minor"],
+                l["tax_minor"],
+                l["total_minor"],
+                l["product_id"],
+                l["variant_id"]
+            ])
+        })
+        .collect();
+    lines.sort_by_key(|l| l.to_string());
+    json!({
+        "number": o["number"], "name": o["name"], "currency": o["currency"], "customer": o["customer"],
+        "billing_address": o["billing_address"], "shipping_address": o["shipping_address"], "note": o["note"],
+        "tags": o["tags"], "totals": o["totals"], "shipping_lines": o["shipping_lines"], "paid_at": o["paid_at"],
+        "lines": lines,
+    })
+}
+
+#[actix_web::test]
+async fn a_shopify_order_reads_the_same_whole_by_webhook_and_by_poll() {
+    for backend in backends() {
+        // One app hears the shop's webhooks; another, on its own database, only polls it.
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        let (shop, channel) = shop_selling(&app, "SH-A", true).await;
+        let polled_db = TestDb::new(backend);
+        let polling = spawn_app(&polled_db).await;
+        let polled_channel = polling.create_channel("shopify", &shop.url(), "other-secret").await;
+
+        let mut body = whole_order("SH-A");
+        body["tags"] = json!(["vip", "wholesale"]);
+        shop.call("POST", "/_sim/orders", Some(body)).await;
+        // The shop's first order: `#1001`, number 1001.
+        let number = "1001";
+
+        let heard = eventually(30, "the order by webhook", || async {
+            let orders = app.orders(&format!("&channel_id={channel}")).await;
+            orders.first().and_then(|o| o["id"].as_i64()).ok_or_else(|| format!("{orders:?}"))
+        })
+        .await;
+        let by_webhook = app.get(&format!("/api/v1/orders/{heard}")).await.body;
+        let listed = polling.sync_until(polled_channel, "the order by poll", |o| o.len() == 1).await;
+        let by_poll = polling.get(&format!("/api/v1/orders/{}", listed[0]["id"])).await.body;
+
+        for (what, o) in [("webhook", &by_webhook), ("poll", &by_poll)] {
+            let what = format!("{backend:?}, by {what}");
+            assert_whole(o, "GBP", &what);
+            assert_eq!(o["number"], number, "{what}");
+            assert_eq!(o["tags"], json!(["vip", "wholesale"]), "{what}");
+            assert!(o["paid_at"].is_string(), "{what}: a paid order says when: {o}");
+            assert!(o["lines"].as_array().into_iter().flatten().all(|l| l["variant_id"].is_string()), "{what}: {o}");
+            assert_eq!(schema_errors(o), Vec::<String>::new(), "{what}");
+        }
+        assert_eq!(channel_facts(&by_webhook), channel_facts(&by_poll), "{backend:?}: the two paths differ");
+
+        // A poll of the webhook-fed channel reads the same again: nothing to change.
+        app.poll_once(channel).await;
+        let again = app.get(&format!("/api/v1/orders/{heard}")).await.body;
+        assert_eq!(channel_facts(&again), channel_facts(&by_webhook), "{backend:?}: a poll changed the order");
+        polling.stop().await;
+        app.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn a_shop_withholding_customer_data_still_imports_orders_without_it() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        let (shop, channel) = shop_selling(&app, "SH-P", false).await;
+        let placed = shop.call("POST", "/_sim/orders", Some(whole_order("SH-P"))).await;
+        let external = format!("gid://shopify/Order/{}", placed["id"]);
+        // By webhook, then re-read by poll: neither path fails on what Shopify withholds.
+        let listed =
+            app.sync_until(channel, "the order", |o| o.iter().any(|x| x["external_id"] == external.as_str())).await;
+        let o = app.get(&format!("/api/v1/orders/{}", listed[0]["id"])).await.body;
+        let what = format!("{backend:?}");
+        for field in ["customer", "billing_address", "shipping_address"] {
+            assert!(o[field].is_null(), "{what}: {field} was withheld by the shop: {o}");
+        }
+        assert!(o["lines"].as_array().into_iter().flatten().all(|l| l["allocated"] == l["quantity"]), "{what}: {o}");
+        assert_eq!(o["totals"]["total_minor"], 4493, "{what}: the money is not protected: {o}");
+        assert_eq!(o["note"], "Leave with the porter", "{what}");
+        assert_eq!(schema_errors(&o), Vec::<String>::new(), "{what}");
+        let channel_view = app.poll_once(channel).await;
+        assert!(channel_view["status"]["last_error"].is_null(), "{what}: {channel_view}");
+        let again = app.get(&format!("/api/v1/orders/{}", listed[0]["id"])).await.body;
+        assert_eq!(channel_facts(&again), channel_facts(&o), "{what}: the poll read it differently");
+        app.stop().await;
+    }
+}

@@ -2,6 +2,7 @@
 
 use serde::Deserialize;
 
+use super::whole::{line_details, split_tags, whole, AddressFacts, LineFacts, OrderFacts, ShippingFacts};
 use crate::connectors::parse_time;
 use crate::domain::order::{ChannelLine, ChannelOrder, Financial, Fulfillment};
 
@@ -19,6 +20,125 @@ pub struct OrderNode {
     /// Read in a follow-up query, for orders whose lines lost units (refunds, cancellations).
     #[serde(default)]
     pub refunds: Option<Vec<RefundNode>>,
+    #[serde(default)]
+    pub number: Option<i64>,
+    #[serde(default)]
+    pub processed_at: Option<String>,
+    #[serde(default)]
+    pub currency_code: Option<String>,
+    /// Protected customer data: null when the app is not approved for it.
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub phone: Option<String>,
+    #[serde(default)]
+    pub note: Option<String>,
+    #[serde(default)]
+    pub tags: Option<Vec<String>>,
+    #[serde(default)]
+    pub customer: Option<CustomerNode>,
+    #[serde(default)]
+    pub shipping_address: Option<AddressNode>,
+    #[serde(default)]
+    pub billing_address: Option<AddressNode>,
+    #[serde(default)]
+    pub total_discounts_set: Option<MoneyBag>,
+    #[serde(default)]
+    pub total_shipping_price_set: Option<MoneyBag>,
+    #[serde(default)]
+    pub total_tax_set: Option<MoneyBag>,
+    #[serde(default)]
+    pub total_price_set: Option<MoneyBag>,
+    #[serde(default)]
+    pub total_outstanding_set: Option<MoneyBag>,
+    #[serde(default)]
+    pub shipping_lines: Option<Connection<ShippingLineNode>>,
+}
+
+/// `MoneyBag { shopMoney { amount } }`: the amount in the shop's currency.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MoneyBag {
+    #[serde(default)]
+    pub shop_money: Option<MoneyV2>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct MoneyV2 {
+    #[serde(default)]
+    pub amount: Option<String>,
+}
+
+fn shop_amount(bag: &Option<MoneyBag>) -> Option<String> {
+    bag.as_ref()?.shop_money.as_ref()?.amount.clone()
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaxLineNode {
+    #[serde(default)]
+    pub price_set: Option<MoneyBag>,
+}
+
+fn tax_amounts(lines: &Option<Vec<TaxLineNode>>) -> Vec<String> {
+    lines.iter().flatten().filter_map(|t| shop_amount(&t.price_set)).collect()
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerNode {
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+}
+
+/// `MailingAddress`.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct AddressNode {
+    pub name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company: Option<String>,
+    pub address1: Option<String>,
+    pub address2: Option<String>,
+    pub city: Option<String>,
+    pub province_code: Option<String>,
+    pub zip: Option<String>,
+    pub country_code_v2: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl AddressNode {
+    fn facts(&self) -> AddressFacts {
+        AddressFacts {
+            name: self.name.clone(),
+            first_name: self.first_name.clone(),
+            last_name: self.last_name.clone(),
+            company: self.company.clone(),
+            address1: self.address1.clone(),
+            address2: self.address2.clone(),
+            city: self.city.clone(),
+            province_code: self.province_code.clone(),
+            zip: self.zip.clone(),
+            country_code: self.country_code_v2.clone(),
+            phone: self.phone.clone(),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ShippingLineNode {
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub original_price_set: Option<MoneyBag>,
+    #[serde(default)]
+    pub tax_lines: Option<Vec<TaxLineNode>>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -80,6 +200,63 @@ pub struct LineNode {
     pub quantity: i64,
     pub current_quantity: Option<i64>,
     pub unfulfilled_quantity: Option<i64>,
+    #[serde(default)]
+    pub title: Option<String>,
+    #[serde(default)]
+    pub variant: Option<IdOnly>,
+    #[serde(default)]
+    pub product: Option<IdOnly>,
+    #[serde(default)]
+    pub original_unit_price_set: Option<MoneyBag>,
+    #[serde(default)]
+    pub total_discount_set: Option<MoneyBag>,
+    #[serde(default)]
+    pub tax_lines: Option<Vec<TaxLineNode>>,
+}
+
+impl LineNode {
+    fn facts(&self) -> LineFacts {
+        LineFacts {
+            title: self.title.clone(),
+            unit_price: shop_amount(&self.original_unit_price_set),
+            discount: shop_amount(&self.total_discount_set),
+            taxes: tax_amounts(&self.tax_lines),
+        }
+    }
+}
+
+impl OrderNode {
+    fn facts(&self) -> OrderFacts {
+        OrderFacts {
+            currency: self.currency_code.clone(),
+            number: self.number.map(|n| n.to_string()),
+            processed_at: self.processed_at.clone(),
+            email: self.email.clone(),
+            phone: self.phone.clone(),
+            customer_first_name: self.customer.as_ref().and_then(|c| c.first_name.clone()),
+            customer_last_name: self.customer.as_ref().and_then(|c| c.last_name.clone()),
+            shipping_address: self.shipping_address.as_ref().map(AddressNode::facts),
+            billing_address: self.billing_address.as_ref().map(AddressNode::facts),
+            note: self.note.clone(),
+            tags: self.tags.clone().unwrap_or_default(),
+            discounts: shop_amount(&self.total_discounts_set),
+            shipping: shop_amount(&self.total_shipping_price_set),
+            tax: shop_amount(&self.total_tax_set),
+            total: shop_amount(&self.total_price_set),
+            outstanding: shop_amount(&self.total_outstanding_set),
+            shipping_lines: self
+                .shipping_lines
+                .iter()
+                .flat_map(|c| c.nodes.iter())
+                .map(|s| ShippingFacts {
+                    title: s.title.clone(),
+                    code: s.code.clone(),
+                    price: shop_amount(&s.original_price_set),
+                    taxes: tax_amounts(&s.tax_lines),
+                })
+                .collect(),
+        }
+    }
 }
 
 pub fn financial(s: Option<&str>) -> Financial {
@@ -107,41 +284,41 @@ pub fn lost_units(node: &OrderNode) -> bool {
 }
 
 pub fn order(node: OrderNode) -> Option<ChannelOrder> {
+    let facts = node.facts();
+    let currency = facts.currency.clone().unwrap_or_default().to_ascii_uppercase();
+    let financial = financial(node.display_financial_status.as_deref());
     let refunds = refund_counts(node.refunds.iter().flatten().flat_map(|r| {
         r.refund_line_items
             .nodes
             .iter()
             .map(|i| (i.line_item.id.as_str(), i.quantity, i.restock_type.as_deref().unwrap_or("")))
     }));
-    let lines = node
-        .line_items
-        .map(|c| c.nodes)
-        .unwrap_or_default()
-        .into_iter()
-        .map(|l| {
-            // A quantity out of bounds is kept as sent: the import holds the order for it.
-            let quantity = l.current_quantity.unwrap_or(l.quantity);
-            let unfulfilled = l.unfulfilled_quantity.unwrap_or(quantity).clamp(0, quantity.max(0));
-            let (returned, written_off) = refunds.get(&l.id).copied().unwrap_or_default();
-            ChannelLine {
-                external_id: l.id,
-                sku: l.sku.filter(|s| !s.is_empty()),
-                quantity,
-                fulfilled: quantity.saturating_sub(unfulfilled).max(0),
-                returned,
-                written_off,
-                // Not asked for when polling (a variant per line would double the orders
-                // query's cost); order webhooks carry them.
-                product_id: None,
-                variant_id: None,
-                details: Default::default(),
-            }
-        })
-        .collect();
+    let mut lines = Vec::new();
+    let mut priced = Vec::new();
+    for l in node.line_items.map(|c| c.nodes).unwrap_or_default() {
+        // A quantity out of bounds is kept as sent: the import holds the order for it.
+        let quantity = l.current_quantity.unwrap_or(l.quantity);
+        let unfulfilled = l.unfulfilled_quantity.unwrap_or(quantity).clamp(0, quantity.max(0));
+        let (returned, written_off) = refunds.get(&l.id).copied().unwrap_or_default();
+        let details = line_details(&l.facts(), l.quantity, &currency);
+        priced.push((details.unit_price_minor, l.quantity));
+        lines.push(ChannelLine {
+            external_id: l.id,
+            sku: l.sku.filter(|s| !s.is_empty()),
+            quantity,
+            fulfilled: quantity.saturating_sub(unfulfilled).max(0),
+            returned,
+            written_off,
+            product_id: l.product.map(|p| p.id),
+            variant_id: l.variant.map(|v| v.id),
+            details,
+        });
+    }
+    let (details, personal) = whole(&facts, financial, &priced);
     Some(ChannelOrder {
         name: node.name.unwrap_or_else(|| node.id.clone()),
         external_id: node.id,
-        financial: financial(node.display_financial_status.as_deref()),
+        financial,
         fulfillment: fulfillment(node.display_fulfillment_status.as_deref()),
         cancelled_at: node.cancelled_at.as_deref().and_then(parse_time),
         created_at: parse_time(&node.created_at)?,
@@ -149,10 +326,8 @@ pub fn order(node: OrderNode) -> Option<ChannelOrder> {
         // Shopify commits stock when an order is created, whatever its payment.
         reserved: true,
         lines,
-        // Whole Shopify orders (customer, addresses, money) are not read yet: the poll and the
-        // webhook must read the same, or each would undo the other.
-        details: Default::default(),
-        personal: Default::default(),
+        details,
+        personal,
     })
 }
 
@@ -180,12 +355,19 @@ pub fn rest_order(v: &serde_json::Value) -> Option<ChannelOrder> {
         }
     }
     let refunds = refund_counts(refund_items.iter().map(|(l, q, r)| (l.as_str(), *q, r.as_str())));
+    let facts = rest_facts(v);
+    let currency = facts.currency.clone().unwrap_or_default().to_ascii_uppercase();
+    let financial = financial(v["financial_status"].as_str().map(str::to_ascii_uppercase).as_deref());
     let mut lines = Vec::new();
+    let mut priced = Vec::new();
     for l in v["line_items"].as_array()? {
         let quantity = l["current_quantity"].as_i64().or(l["quantity"].as_i64())?;
         let unfulfilled = l["fulfillable_quantity"].as_i64().unwrap_or(quantity).clamp(0, quantity.max(0));
         let external_id = gid(l, "LineItem")?;
         let (returned, written_off) = refunds.get(&external_id).copied().unwrap_or_default();
+        let ordered = l["quantity"].as_i64().unwrap_or(quantity);
+        let details = line_details(&rest_line_facts(l), ordered, &currency);
+        priced.push((details.unit_price_minor, ordered));
         lines.push(ChannelLine {
             external_id,
             sku: l["sku"].as_str().filter(|s| !s.is_empty()).map(str::to_string),
@@ -195,9 +377,10 @@ pub fn rest_order(v: &serde_json::Value) -> Option<ChannelOrder> {
             written_off,
             product_id: l["product_id"].as_u64().map(|id| format!("gid://shopify/Product/{id}")),
             variant_id: l["variant_id"].as_u64().map(|id| format!("gid://shopify/ProductVariant/{id}")),
-            details: Default::default(),
+            details,
         });
     }
+    let (details, personal) = whole(&facts, financial, &priced);
     let fulfillment_status = match v["fulfillment_status"].as_str() {
         Some("fulfilled") => "FULFILLED",
         Some("partial") => "PARTIALLY_FULFILLED",
@@ -206,18 +389,93 @@ pub fn rest_order(v: &serde_json::Value) -> Option<ChannelOrder> {
     Some(ChannelOrder {
         name: v["name"].as_str().map(str::to_string).unwrap_or_else(|| external_id.clone()),
         external_id,
-        financial: financial(v["financial_status"].as_str().map(str::to_ascii_uppercase).as_deref()),
+        financial,
         fulfillment: fulfillment(Some(fulfillment_status)),
         cancelled_at: v["cancelled_at"].as_str().and_then(parse_time),
         created_at: parse_time(v["created_at"].as_str()?)?,
         updated_at: parse_time(v["updated_at"].as_str()?)?,
         reserved: true,
         lines,
-        // Whole Shopify orders (customer, addresses, money) are not read yet: the poll and the
-        // webhook must read the same, or each would undo the other.
-        details: Default::default(),
-        personal: Default::default(),
+        details,
+        personal,
     })
+}
+
+/// A REST amount: the `*_set`'s shop money, else the plain field (both in the shop's currency).
+fn rest_amount(v: &serde_json::Value, field: &str) -> Option<String> {
+    let set = &v[format!("{field}_set")]["shop_money"]["amount"];
+    let plain = &v[field];
+    [set, plain].into_iter().find_map(|a| match a {
+        serde_json::Value::String(s) => Some(s.clone()),
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    })
+}
+
+fn rest_text(v: &serde_json::Value) -> Option<String> {
+    v.as_str().map(str::to_string)
+}
+
+fn rest_taxes(v: &serde_json::Value) -> Vec<String> {
+    v["tax_lines"].as_array().into_iter().flatten().filter_map(|t| rest_amount(t, "price")).collect()
+}
+
+fn rest_address(a: &serde_json::Value) -> Option<AddressFacts> {
+    a.is_object().then(|| AddressFacts {
+        name: rest_text(&a["name"]),
+        first_name: rest_text(&a["first_name"]),
+        last_name: rest_text(&a["last_name"]),
+        company: rest_text(&a["company"]),
+        address1: rest_text(&a["address1"]),
+        address2: rest_text(&a["address2"]),
+        city: rest_text(&a["city"]),
+        province_code: rest_text(&a["province_code"]),
+        zip: rest_text(&a["zip"]),
+        country_code: rest_text(&a["country_code"]),
+        phone: rest_text(&a["phone"]),
+    })
+}
+
+/// The whole-order facts of a REST order, as the GraphQL poll reads them.
+fn rest_facts(v: &serde_json::Value) -> OrderFacts {
+    OrderFacts {
+        currency: rest_text(&v["currency"]),
+        number: v["order_number"].as_i64().map(|n| n.to_string()),
+        processed_at: rest_text(&v["processed_at"]),
+        email: rest_text(&v["email"]).or_else(|| rest_text(&v["contact_email"])),
+        phone: rest_text(&v["phone"]),
+        customer_first_name: rest_text(&v["customer"]["first_name"]),
+        customer_last_name: rest_text(&v["customer"]["last_name"]),
+        shipping_address: rest_address(&v["shipping_address"]),
+        billing_address: rest_address(&v["billing_address"]),
+        note: rest_text(&v["note"]),
+        tags: v["tags"].as_str().map(split_tags).unwrap_or_default(),
+        discounts: rest_amount(v, "total_discounts"),
+        shipping: rest_text(&v["total_shipping_price_set"]["shop_money"]["amount"]),
+        tax: rest_amount(v, "total_tax"),
+        total: rest_amount(v, "total_price"),
+        outstanding: rest_amount(v, "total_outstanding"),
+        shipping_lines: v["shipping_lines"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| ShippingFacts {
+                title: rest_text(&s["title"]),
+                code: rest_text(&s["code"]),
+                price: rest_amount(s, "price"),
+                taxes: rest_taxes(s),
+            })
+            .collect(),
+    }
+}
+
+fn rest_line_facts(l: &serde_json::Value) -> LineFacts {
+    LineFacts {
+        title: rest_text(&l["title"]),
+        unit_price: rest_amount(l, "price"),
+        discount: rest_amount(l, "total_discount"),
+        taxes: rest_taxes(l),
+    }
 }
 
 #[cfg(test)]

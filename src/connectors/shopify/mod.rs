@@ -4,6 +4,7 @@
 mod fulfil;
 pub mod mapping;
 pub mod queries;
+pub mod whole;
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -64,6 +65,8 @@ pub struct Shopify {
     /// Refunds already read, by order id, with the order's `updatedAt` they were read at: an
     /// order re-fetched unchanged (polls overlap) costs no second read.
     refunds_seen: Rc<std::cell::RefCell<RefundsSeen>>,
+    /// Whether the shop's withholding of protected customer data has been logged.
+    withheld_noted: Rc<Cell<bool>>,
 }
 
 /// Order id → (its version when read: `updatedAt` and line quantities, its refunds).
@@ -80,6 +83,7 @@ impl Shopify {
             location_choice,
             gate: RateGate::default(),
             refunds_seen: Rc::default(),
+            withheld_noted: Rc::default(),
         }
     }
 
@@ -133,12 +137,36 @@ impl Shopify {
                     actix_web::rt::time::sleep(wait.max(Duration::from_millis(100))).await;
                     continue;
                 }
+                if let Some(data) = value.get("data").filter(|d| d.is_object()) {
+                    if errors.iter().all(withheld_field) {
+                        self.note_withheld(errors);
+                        return Ok(data.clone());
+                    }
+                }
                 let messages: Vec<&str> = errors.iter().filter_map(|e| e["message"].as_str()).collect();
                 return Err(ConnectorError::Permanent(messages.join("; ")));
             }
             return Ok(value.get("data").cloned().unwrap_or(Value::Null));
         }
         Err(last)
+    }
+
+    /// Once per connector: the shop withholds protected customer data, so its orders come
+    /// without names, contacts and addresses until the merchant approves the app for them.
+    fn note_withheld(&self, errors: &[Value]) {
+        if self.withheld_noted.replace(true) {
+            return;
+        }
+        let mut fields: Vec<String> =
+            errors.iter().filter_map(|e| e["path"].as_array()?.last()?.as_str().map(str::to_string)).collect();
+        fields.sort();
+        fields.dedup();
+        tracing::warn!(
+            fields = %fields.join(", "),
+            "Shopify withholds protected customer data from this app: orders are imported without \
+             those fields (customer names, emails, phones, addresses) until the app is approved for \
+             protected customer data (level 2)"
+        );
     }
 
     fn note_cost(&self, response: &Value) {
@@ -194,7 +222,12 @@ impl Shopify {
             };
             let variables = json!({ "id": node.id, "first": queries::MORE_LINES_PER_PAGE, "after": after });
             let data = self
-                .graphql("ChorusOrderLines", queries::ORDER_LINES, variables, (3 + queries::MORE_LINES_PER_PAGE) as f64)
+                .graphql(
+                    "ChorusOrderLines",
+                    queries::ORDER_LINES,
+                    variables,
+                    queries::order_lines_cost(queries::MORE_LINES_PER_PAGE),
+                )
                 .await?;
             let more: mapping::Connection<mapping::LineNode> =
                 serde_json::from_value(data["order"]["lineItems"].clone())
@@ -430,6 +463,12 @@ impl Shopify {
 }
 
 /// A random idempotency key (128 bits, hex).
+/// An error that withholds one field of data that is otherwise there (protected customer
+/// data), not a refusal of the query.
+fn withheld_field(e: &Value) -> bool {
+    e["extensions"]["code"] == "ACCESS_DENIED" && e["path"].as_array().is_some_and(|p| p.len() > 1)
+}
+
 fn uuid_like() -> String {
     hex::encode(rand::random::<[u8; 16]>())
 }

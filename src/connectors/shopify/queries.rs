@@ -3,54 +3,105 @@
 /// The pinned Admin API version.
 pub const API_VERSION: &str = "2026-04";
 
-/// Line items fetched per order.
-pub const LINES_PER_ORDER: i64 = 20;
+/// Line items fetched with each order; an order with more gets the rest in follow-up pages.
+pub const LINES_PER_ORDER: i64 = 5;
+
+/// One line item: the line, its variant and product (1 each), two money sets (2 each) and up
+/// to three tax lines (a tax line and its money set: 3 each).
+pub const LINE_COST: i64 = 1 + 1 + 1 + 2 * 2 + 3 * 3;
+
+/// One order without its lines: the order, its customer and two addresses (1 each), five
+/// money sets (2 each), and up to two shipping lines (a connection's 2, then per line the
+/// line, its money set and its tax lines: 1 + 2 + 3).
+pub const ORDER_COST: i64 = 1 + 3 + 5 * 2 + (2 + 2 * 6);
 
 /// Orders per page, sized so one query stays under the 1,000-point single-query limit:
-/// 2 + first × (1 + 2 + lines) = 922 (the order, its line connection's 2, one per line).
-pub const ORDERS_PER_PAGE: i64 = 40;
+/// 2 + first × (order + its line connection's 2 + lines) = 882.
+pub const ORDERS_PER_PAGE: i64 = 8;
 
 pub fn orders_cost(first: i64) -> f64 {
-    (2 + first * (3 + LINES_PER_ORDER)) as f64
+    (2 + first * (ORDER_COST + 2 + LINES_PER_ORDER * LINE_COST)) as f64
 }
 
-/// The largest page (at least 5 orders, at most [`ORDERS_PER_PAGE`]) that `available` points pay for.
+/// The largest page (at least 2 orders, at most [`ORDERS_PER_PAGE`]) that `available` points pay for.
 pub fn orders_affordable(available: f64) -> i64 {
-    (((available - 2.0) / (3 + LINES_PER_ORDER) as f64).floor() as i64).clamp(5, ORDERS_PER_PAGE)
+    (((available - 2.0) / (ORDER_COST + 2 + LINES_PER_ORDER * LINE_COST) as f64).floor() as i64)
+        .clamp(2, ORDERS_PER_PAGE)
 }
 
-pub const ORDERS: &str = r#"query ChorusOrders($first: Int!, $after: String, $query: String) {
+/// A line item's fields: counts, ids, title and money (the shop's currency).
+macro_rules! line_fields {
+    () => {
+        "id sku quantity currentQuantity unfulfilledQuantity title variant { id } product { id } \
+         originalUnitPriceSet { shopMoney { amount } } totalDiscountSet { shopMoney { amount } } \
+         taxLines(first: 3) { priceSet { shopMoney { amount } } }"
+    };
+}
+
+/// A `MailingAddress`'s fields.
+macro_rules! address_fields {
+    () => {
+        "{ name firstName lastName company address1 address2 city provinceCode zip countryCodeV2 phone }"
+    };
+}
+
+/// Orders with their whole-order facts. The customer's name, email, phone and addresses are
+/// protected customer data (level 2): Shopify answers null for them, with an `ACCESS_DENIED`
+/// error beside the data, when the app is not approved for them.
+pub const ORDERS: &str = concat!(
+    "query ChorusOrders($first: Int!, $after: String, $query: String) {
   orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
     nodes {
-      id
-      legacyResourceId
-      name
-      createdAt
-      updatedAt
-      cancelledAt
-      displayFinancialStatus
-      displayFulfillmentStatus
-      lineItems(first: 20) {
-        nodes { id sku quantity currentQuantity unfulfilledQuantity }
+      id legacyResourceId name number createdAt updatedAt processedAt cancelledAt
+      displayFinancialStatus displayFulfillmentStatus currencyCode email phone note tags
+      customer { firstName lastName }
+      shippingAddress ",
+    address_fields!(),
+    "
+      billingAddress ",
+    address_fields!(),
+    "
+      totalDiscountsSet { shopMoney { amount } }
+      totalShippingPriceSet { shopMoney { amount } }
+      totalTaxSet { shopMoney { amount } }
+      totalPriceSet { shopMoney { amount } }
+      totalOutstandingSet { shopMoney { amount } }
+      shippingLines(first: 2) {
+        nodes { title code originalPriceSet { shopMoney { amount } } taxLines { priceSet { shopMoney { amount } } } }
+      }
+      lineItems(first: 5) {
+        nodes { ",
+    line_fields!(),
+    " }
         pageInfo { hasNextPage endCursor }
       }
     }
     pageInfo { hasNextPage endCursor }
   }
-}"#;
+}"
+);
 
-/// Lines per follow-up page for an order with more than [`LINES_PER_ORDER`] lines.
-pub const MORE_LINES_PER_PAGE: i64 = 100;
+/// Lines per follow-up page for an order with more than [`LINES_PER_ORDER`] lines:
+/// 1 + 2 + 60 × 16 = 963 points.
+pub const MORE_LINES_PER_PAGE: i64 = 60;
 
-pub const ORDER_LINES: &str = r#"query ChorusOrderLines($id: ID!, $first: Int!, $after: String) {
+pub fn order_lines_cost(first: i64) -> f64 {
+    (3 + first * LINE_COST) as f64
+}
+
+pub const ORDER_LINES: &str = concat!(
+    "query ChorusOrderLines($id: ID!, $first: Int!, $after: String) {
   order(id: $id) {
     id
     lineItems(first: $first, after: $after) {
-      nodes { id sku quantity currentQuantity unfulfilledQuantity }
+      nodes { ",
+    line_fields!(),
+    " }
       pageInfo { hasNextPage endCursor }
     }
   }
-}"#;
+}"
+);
 
 /// Refunds read for an order that lost units, and refunded lines per refund: cost
 /// 1 + 5 × (1 + 2 + 10 × 2) = 116 by Shopify's rules (the order, five refunds each with a
@@ -178,8 +229,9 @@ mod tests {
     #[test]
     fn pages_shrink_to_the_budget() {
         assert_eq!(orders_affordable(2000.0), ORDERS_PER_PAGE);
-        assert_eq!(orders_affordable(300.0), 12);
-        assert_eq!(orders_affordable(10.0), 5);
+        assert_eq!(orders_affordable(300.0), 2);
+        assert_eq!(orders_affordable(500.0), 4);
+        assert_eq!(orders_affordable(10.0), 2);
     }
 
     #[test]
@@ -191,5 +243,6 @@ mod tests {
     fn a_page_stays_under_the_single_query_limit() {
         assert!(orders_cost(ORDERS_PER_PAGE) <= 1000.0);
         assert!(ORDERS.contains(&format!("lineItems(first: {LINES_PER_ORDER})")));
+        assert!(order_lines_cost(MORE_LINES_PER_PAGE) <= 1000.0);
     }
 }

@@ -67,16 +67,24 @@ pub(super) async fn graphql(state: web::Data<SimState>, req: HttpRequest, body: 
         return resp;
     }
     let mut data = serde_json::Map::new();
+    let mut errors = Vec::new();
     for field in prepared.root_fields() {
         let full = match resolve(&state, &prepared, field) {
             Ok(v) => v,
             Err((message, code)) => return gql_error(message, code),
         };
-        data.insert(field.response_key().to_string(), shape::project(&prepared, &field.selection_set, &full));
+        let mut answer = shape::project(&prepared, &field.selection_set, &full);
+        if !state.customer_data {
+            let mut path = vec![json!(field.response_key().as_str())];
+            if access::withhold(&prepared, &field.selection_set, &mut answer, &mut path, &mut errors) {
+                answer = Value::Null;
+            }
+        }
+        data.insert(field.response_key().to_string(), answer);
     }
     let data = Value::Object(data);
     let actual = cost::actual(&prepared, &data).min(requested);
-    respond(&state, requested, actual, data)
+    respond(&state, requested, actual, data, errors)
 }
 
 fn resolve(state: &SimState, p: &Prepared, field: &Field) -> Resolved {
@@ -123,7 +131,7 @@ pub(super) fn refusal(state: &SimState, requested: i64) -> Option<HttpResponse> 
 }
 
 /// Charges the actual cost and renders `data` with the cost extension.
-pub(super) fn respond(state: &SimState, requested: i64, actual: i64, data: Value) -> HttpResponse {
+pub(super) fn respond(state: &SimState, requested: i64, actual: i64, data: Value, errors: Vec<Value>) -> HttpResponse {
     let mut bucket = state.bucket();
     bucket.refill();
     // Unthrottled, the bucket never drains, so clients pacing by it never wait.
@@ -131,8 +139,11 @@ pub(super) fn respond(state: &SimState, requested: i64, actual: i64, data: Value
         bucket.charge(actual as f64);
     }
     let available = bucket.refill();
-    HttpResponse::Ok()
-        .json(json!({ "data": data, "extensions": { "cost": cost_json(requested, Some(actual), available) } }))
+    let mut body = json!({ "data": data, "extensions": { "cost": cost_json(requested, Some(actual), available) } });
+    if !errors.is_empty() {
+        body["errors"] = Value::Array(errors);
+    }
+    HttpResponse::Ok().json(body)
 }
 
 fn location_node(id: u64, name: &str) -> Value {

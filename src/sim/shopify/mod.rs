@@ -19,6 +19,7 @@ use super::store::{
 use super::webhook::{random_id, sign, Delivery, Event};
 use super::{SimHandle, SimOptions};
 
+mod access;
 mod cost;
 pub mod document;
 mod graphql;
@@ -26,6 +27,7 @@ mod inventory;
 mod render;
 mod search;
 mod shape;
+mod whole;
 use apollo_compiler::executable::Field;
 use cost::Fault;
 use document::Prepared;

@@ -95,7 +95,7 @@ pub(super) fn line_items(o: &Order, first: usize, after: Option<u64>) -> Value {
     let nodes: Vec<Value> = o.lines[start..end]
         .iter()
         .map(|l| {
-            json!({
+            let mut node = json!({
                 "id": format!("gid://shopify/LineItem/{}", l.id),
                 "sku": l.sku,
                 "quantity": l.quantity,
@@ -105,7 +105,9 @@ pub(super) fn line_items(o: &Order, first: usize, after: Option<u64>) -> Value {
                     "id": format!("gid://shopify/ProductVariant/{}", li.variant_id),
                     "inventoryItem": { "id": format!("gid://shopify/InventoryItem/{}", li.inventory_item_id) },
                 })),
-            })
+            });
+            extend(&mut node, super::whole::graphql_line(o, l));
+            node
         })
         .collect();
     let cursors: Vec<String> = (start..end).map(|i| encode_cursor((0, i as u64))).collect();
@@ -114,7 +116,7 @@ pub(super) fn line_items(o: &Order, first: usize, after: Option<u64>) -> Value {
 
 /// The order as a GraphQL `Order` node, with its first `line_first` line items.
 pub fn order_node(o: &Order, line_first: usize) -> Value {
-    json!({
+    let mut node = json!({
         "id": format!("gid://shopify/Order/{}", o.id),
         "legacyResourceId": o.id.to_string(),
         "name": format!("#{}", 1000 + o.number),
@@ -124,7 +126,16 @@ pub fn order_node(o: &Order, line_first: usize) -> Value {
         "displayFinancialStatus": financial_status(o),
         "displayFulfillmentStatus": fulfillment_status(o),
         "lineItems": line_items(o, line_first, None),
-    })
+    });
+    extend(&mut node, super::whole::graphql_order(o));
+    node
+}
+
+/// Adds `fields` to the object `into`.
+fn extend(into: &mut Value, fields: serde_json::Map<String, Value>) {
+    if let Value::Object(m) = into {
+        m.extend(fields);
+    }
 }
 
 /// The order as Shopify's REST API renders it (webhook bodies).
@@ -133,26 +144,24 @@ pub fn rest_order(o: &Order) -> Value {
         .lines
         .iter()
         .map(|l| {
-            json!({
+            let mut line = json!({
                 "id": l.id,
                 "admin_graphql_api_id": format!("gid://shopify/LineItem/{}", l.id),
                 "sku": l.sku,
                 "quantity": l.quantity,
                 "current_quantity": l.current(),
                 "fulfillable_quantity": o.unfulfilled(l),
-                "price": crate::sim::store::money(l.price_minor),
                 "variant_id": l.listing.as_ref().map(|li| li.variant_id),
                 "product_id": l.listing.as_ref().map(|li| li.product_id),
-            })
+            });
+            extend(&mut line, super::whole::rest_line(o, l));
+            line
         })
         .collect();
-    json!({
+    let mut order = json!({
         "id": o.id,
         "admin_graphql_api_id": format!("gid://shopify/Order/{}", o.id),
         "name": format!("#{}", 1000 + o.number),
-        "order_number": 1000 + o.number,
-        "currency": "GBP",
-        "total_price": crate::sim::store::money(o.total_minor()),
         "financial_status": financial_status(o).to_ascii_lowercase(),
         "fulfillment_status": match fulfillment_status(o) {
             "FULFILLED" => Some("fulfilled"),
@@ -165,7 +174,9 @@ pub fn rest_order(o: &Order) -> Value {
         "updated_at": iso_offset(o.updated_at),
         "line_items": lines,
         "refunds": rest_refunds(o),
-    })
+    });
+    extend(&mut order, super::whole::rest_order(o));
+    order
 }
 
 /// The webhooks Shopify sends for an order event: the specific topic, then `orders/updated`.
@@ -176,7 +187,11 @@ pub fn webhooks(state: &SimState, o: &Order, event: Event) -> Vec<Delivery> {
         Event::Cancelled => &["orders/cancelled", "orders/updated"],
         Event::Updated => &["orders/updated"],
     };
-    let body = match serde_json::to_vec(&rest_order(o)) {
+    let mut order = rest_order(o);
+    if !state.customer_data {
+        super::whole::withhold_rest(&mut order);
+    }
+    let body = match serde_json::to_vec(&order) {
         Ok(b) => b,
         Err(_) => return Vec::new(),
     };
