@@ -87,7 +87,24 @@ def shopify_sim():
 
 
 @pytest.fixture
+def shopify_sim_without_customer_data():
+    """A shop whose app is not approved for protected customer data (level 2)."""
+    sim = Sim("shopify", "--token", SHOPIFY_TOKEN, "--without-customer-data")
+    yield sim
+    sim.stop()
+
+
+@pytest.fixture
 def gql(shopify_sim):
+    yield from graphql_client(shopify_sim)
+
+
+@pytest.fixture
+def gql_without_customer_data(shopify_sim_without_customer_data):
+    yield from graphql_client(shopify_sim_without_customer_data)
+
+
+def graphql_client(shopify_sim):
     """Runs a document through ShopifyAPI's own GraphQL client; returns the decoded JSON body.
 
     The library builds `{protocol}://{shop}.{myshopify_domain}:{port}/admin/api/{version}`, keeping

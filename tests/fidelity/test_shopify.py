@@ -290,3 +290,80 @@ def test_a_fulfillment_order_on_hold_is_not_fulfilled(gql, shopify_sim):
     assert held["userErrors"] and held["fulfillment"] is None, held
     shopify_sim.tester("POST", f"/orders/{order['id']}/release", {"location": 1})
     assert fulfil(gql, fo)["userErrors"] == []
+
+
+# --- Whole orders ----------------------------------------------------------------------------------
+
+WHOLE_ORDER = {
+    "lines": [{"sku": "SKU-A", "quantity": 2, "price_minor": 1250, "discount_minor": 250, "tax_minor": 450}],
+    "paid": True,
+    "customer": {"first_name": "Ada", "last_name": "Lovelace", "email": "ada@example.com", "phone": "+44 20 7946 0000"},
+    "shipping_address": {"first_name": "Charles", "last_name": "Babbage", "address1": "1 Dorset Street",
+                         "city": "London", "zip": "W1U 4EG", "country_code": "GB"},
+    "shipping_line": {"title": "Royal Mail Tracked 24", "code": "tracked_24", "price_minor": 495, "tax_minor": 99},
+    "tags": ["vip"],
+}
+
+ORDER_WHOLE = """
+query($id: ID!) {
+  order(id: $id) {
+    name number currencyCode email phone tags processedAt
+    customer { firstName lastName displayName }
+    shippingAddress { name firstName address1 city zip countryCodeV2 }
+    totalPriceSet { shopMoney { amount currencyCode } presentmentMoney { amount currencyCode } }
+    totalOutstandingSet { shopMoney { amount } }
+    shippingLines(first: 5) { nodes { title code originalPriceSet { shopMoney { amount } } taxLines { priceSet { shopMoney { amount } } } } }
+    lineItems(first: 5) {
+      nodes { title quantity originalUnitPriceSet { shopMoney { amount } } totalDiscountSet { shopMoney { amount } }
+              taxLines(first: 3) { title rate priceSet { shopMoney { amount } } } }
+    }
+  }
+}"""
+
+
+# https://shopify.dev/docs/api/admin-graphql/latest/objects/Order (number, currencyCode, email, customer,
+# shippingAddress: MailingAddress, totalPriceSet: MoneyBag { shopMoney presentmentMoney: MoneyV2 },
+# shippingLines: ShippingLineConnection) and /objects/LineItem (originalUnitPriceSet, totalDiscountSet,
+# taxLines): amounts are Decimal strings in the shop's currency.
+def test_an_order_reads_whole(gql, shopify_sim):
+    seed(gql, shopify_sim, {"SKU-A": 5})
+    order = shopify_sim.tester("POST", "/orders", WHOLE_ORDER, expect=201)
+    body = gql(ORDER_WHOLE, {"id": order["gid"]})
+    assert "errors" not in body, body
+    o = body["data"]["order"]
+    assert o["number"] == int(o["name"].lstrip("#")), o
+    assert (o["currencyCode"], o["email"], o["tags"]) == ("GBP", "ada@example.com", ["vip"]), o
+    assert o["customer"]["displayName"] == "Ada Lovelace", o
+    assert o["shippingAddress"] == {"name": "Charles Babbage", "firstName": "Charles", "address1": "1 Dorset Street",
+                                    "city": "London", "zip": "W1U 4EG", "countryCodeV2": "GB"}, o
+    # 2 × 12.50 − 2.50 + 4.50 tax + 4.95 shipping + 0.99 its tax.
+    assert o["totalPriceSet"]["shopMoney"] == {"amount": "32.94", "currencyCode": "GBP"}, o
+    assert o["totalPriceSet"]["presentmentMoney"]["currencyCode"] == "GBP", o
+    assert o["totalOutstandingSet"]["shopMoney"]["amount"] == "0.00", o
+    [ship] = o["shippingLines"]["nodes"]
+    assert (ship["title"], ship["code"], ship["originalPriceSet"]["shopMoney"]["amount"]) == \
+        ("Royal Mail Tracked 24", "tracked_24", "4.95"), ship
+    assert [t["priceSet"]["shopMoney"]["amount"] for t in ship["taxLines"]] == ["0.99"], ship
+    [line] = o["lineItems"]["nodes"]
+    assert line["originalUnitPriceSet"]["shopMoney"]["amount"] == "12.50", line
+    assert line["totalDiscountSet"]["shopMoney"]["amount"] == "2.50", line
+    assert [t["priceSet"]["shopMoney"]["amount"] for t in line["taxLines"]] == ["4.50"], line
+
+
+# https://shopify.dev/docs/apps/launch/protected-customer-data: an app not approved for level 2
+# (name, address, phone, email) must "handle errors or redacted data": the fields answer null with
+# an ACCESS_DENIED error naming their path, and the rest of the order is still there.
+def test_protected_customer_data_is_withheld_beside_the_data(gql_without_customer_data,
+                                                            shopify_sim_without_customer_data):
+    gql, sim = gql_without_customer_data, shopify_sim_without_customer_data
+    seed(gql, sim, {"SKU-A": 5})
+    order = sim.tester("POST", "/orders", WHOLE_ORDER, expect=201)
+    body = gql(ORDER_WHOLE, {"id": order["gid"]})
+    o = body["data"]["order"]
+    assert o["email"] is None and o["phone"] is None and o["shippingAddress"] is None, o
+    assert o["totalPriceSet"]["shopMoney"]["amount"] == "32.94", o
+    denied = {tuple(e["path"]) for e in body["errors"] if e["extensions"]["code"] == "ACCESS_DENIED"}
+    assert {("order", "email"), ("order", "phone"), ("order", "shippingAddress")} <= denied, body["errors"]
+    # A non-null protected field (displayName) takes its nullable parent with it.
+    assert o["customer"] is None, o
+    assert ("order", "customer", "displayName") in denied, body["errors"]
