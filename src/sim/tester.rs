@@ -143,7 +143,8 @@ async fn put_variable_products(state: web::Data<SimState>, body: web::Bytes) -> 
 }
 
 /// `PUT /_sim/settings` `{"weight_unit": "lbs", "dimension_unit": "in", "currency": "JPY"}`
-/// (WooCommerce): prices are then written in the currency's minor unit (no decimals for JPY).
+/// (WooCommerce's settings; Shopify's shop currency): prices are then written in the
+/// currency's minor unit (no decimals for JPY).
 async fn put_settings(state: web::Data<SimState>, body: web::Bytes) -> HttpResponse {
     let v = match parse_json(&body) {
         Ok(v) => v,

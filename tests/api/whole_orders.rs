@@ -14,20 +14,31 @@ fn schema_errors(instance: &Value) -> Vec<String> {
     validator.iter_errors(instance).map(|e| format!("{} at {}", e, e.instance_path())).collect()
 }
 
-/// A store selling `sku` and `sku-B` (10 each, in Chorus too), its prices in `currency`,
-/// linked as a channel.
-async fn store_selling(app: &TestApp, sku: &str, currency: &str) -> (Sim, i64) {
+/// A store of `kind` (polled, no webhooks) selling `sku` and `sku-B` (10 each, in Chorus too),
+/// its prices in `currency`, linked as a channel.
+async fn store_selling(app: &TestApp, kind: &str, sku: &str, currency: &str) -> (Sim, i64) {
     let skus = [sku.to_string(), format!("{sku}-B")];
     for s in &skus {
         app.create_product(s).await;
         app.set_stock(s, 10).await;
     }
-    let woo = Sim::start("woocommerce", None).await;
-    woo.call("PUT", "/_sim/settings", Some(json!({"currency": currency}))).await;
-    woo.call("PUT", "/_sim/stock", Some(json!({&skus[0]: 10, &skus[1]: 10}))).await;
-    let channel = app.create_channel("woocommerce", &woo.url(), "s").await;
-    (woo, channel)
+    let store = Sim::start(kind, None).await;
+    store.call("PUT", "/_sim/settings", Some(json!({"currency": currency}))).await;
+    store.call("PUT", "/_sim/stock", Some(json!({&skus[0]: 10, &skus[1]: 10}))).await;
+    let channel = app.create_channel(kind, &store.url(), "s").await;
+    (store, channel)
 }
+
+/// The channel's number for the store's first order: WooCommerce's is the order's id, Shopify's
+/// starts at 1001.
+fn first_number(kind: &str, placed: &Value) -> String {
+    match kind {
+        "shopify" => "1001".to_string(),
+        _ => placed["id"].as_i64().expect("sim order id").to_string(),
+    }
+}
+
+const KINDS: [&str; 2] = ["woocommerce", "shopify"];
 
 /// A receiver subscribed to `orders.received` from every store.
 async fn orders_receiver(app: &TestApp) -> Sim {
@@ -121,18 +132,28 @@ fn assert_whole(o: &Value, currency: &str, what: &str) {
 
 #[actix_web::test]
 async fn a_woocommerce_order_is_imported_whole_and_reaches_the_plugin_and_subscribers_in_the_published_shape() {
+    imported_whole_and_sent_in_the_published_shape("woocommerce").await;
+}
+
+#[actix_web::test]
+async fn a_shopify_order_is_imported_whole_and_reaches_the_plugin_and_subscribers_in_the_published_shape() {
+    imported_whole_and_sent_in_the_published_shape("shopify").await;
+}
+
+async fn imported_whole_and_sent_in_the_published_shape(kind: &str) {
     for backend in backends() {
         let db = TestDb::new(backend);
         let app = spawn_app(&db).await;
         let receiver = orders_receiver(&app).await;
         let (_, fc) = slow_plugin(&app).await;
 
-        let (woo, channel) = store_selling(&app, "WO-A", "GBP").await;
+        let (woo, channel) = store_selling(&app, kind, "WO-A", "GBP").await;
         let placed = woo.call("POST", "/_sim/orders", Some(whole_order("WO-A"))).await;
-        let number = placed["id"].as_i64().expect("sim order id").to_string();
+        let number = first_number(kind, &placed);
         let listed = app.sync_until(channel, "the order", |o| o.len() == 1).await;
         let id = listed[0]["id"].as_i64().unwrap();
         let order = app.get(&format!("/api/v1/orders/{id}")).await.body;
+        let backend = format!("{kind}, {backend:?}");
         assert_whole(&order, "GBP", &format!("{backend:?}: read back"));
         assert_eq!(order["number"], number.as_str(), "{backend:?}");
         assert_eq!(order["version"], 1, "{backend:?}");
@@ -183,13 +204,16 @@ async fn a_yen_order_reads_back_to_the_yen() {
     for backend in backends() {
         let db = TestDb::new(backend);
         let app = spawn_app(&db).await;
-        let (woo, channel) = store_selling(&app, "JP-A", "JPY").await;
-        // The same minor amounts: in yen they are whole yen (1250 is ¥1,250, not ¥12.50).
-        woo.call("POST", "/_sim/orders", Some(whole_order("JP-A"))).await;
-        let listed = app.sync_until(channel, "the order", |o| o.len() == 1).await;
-        let order = app.get(&format!("/api/v1/orders/{}", listed[0]["id"])).await.body;
-        assert_whole(&order, "JPY", &format!("{backend:?}"));
-        assert_eq!(schema_errors(&order), Vec::<String>::new(), "{backend:?}");
+        for (n, kind) in KINDS.into_iter().enumerate() {
+            let sku = format!("JP-{n}");
+            let (store, channel) = store_selling(&app, kind, &sku, "JPY").await;
+            // The same minor amounts: in yen they are whole yen (1250 is ¥1,250, not ¥12.50).
+            store.call("POST", "/_sim/orders", Some(whole_order(&sku))).await;
+            let listed = app.sync_until(channel, "the order", |o| o.len() == 1).await;
+            let order = app.get(&format!("/api/v1/orders/{}", listed[0]["id"])).await.body;
+            assert_whole(&order, "JPY", &format!("{kind}, {backend:?}"));
+            assert_eq!(schema_errors(&order), Vec::<String>::new(), "{kind}, {backend:?}");
+        }
         app.stop().await;
     }
 }
@@ -250,11 +274,12 @@ fn tables_holding(db: &TestDb, needle: &str) -> Vec<String> {
 
 #[actix_web::test]
 async fn after_a_redaction_no_customer_field_is_left_in_the_database() {
-    for backend in backends() {
+    for (backend, kind) in backends().into_iter().flat_map(|b| KINDS.map(|k| (b, k))) {
         let db = TestDb::new(backend);
         let app = spawn_app(&db).await;
         let receiver = orders_receiver(&app).await;
-        let (woo, channel) = store_selling(&app, "RD-A", "GBP").await;
+        let (woo, channel) = store_selling(&app, kind, "RD-A", "GBP").await;
+        let backend = format!("{kind}, {backend:?}");
         woo.call("POST", "/_sim/orders", Some(whole_order("RD-A"))).await;
         // A second order by someone else, which stays as it is.
         let mut other = whole_order("RD-A");
@@ -264,7 +289,7 @@ async fn after_a_redaction_no_customer_field_is_left_in_the_database() {
         other["shipping_address"] =
             json!({"first_name": "Grace", "address1": "1 Arlington Ridge", "country_code": "US"});
         other["note"] = json!("Ring twice");
-        woo.call("POST", "/_sim/orders", Some(other)).await;
+        let grace_on_channel = woo.call("POST", "/_sim/orders", Some(other)).await["id"].clone();
         let listed = app.sync_until(channel, "both orders", |o| o.len() == 2).await;
         eventually(30, "both snapshots delivered", || async {
             let n = receiver.call("GET", "/_sim/received", None).await.as_array().map_or(0, Vec::len);
@@ -307,8 +332,7 @@ async fn after_a_redaction_no_customer_field_is_left_in_the_database() {
         assert!(r.body["customer"].is_null(), "{backend:?}: {}", r.body);
         assert_eq!(tables_holding(&db, "Arlington"), Vec::<String>::new(), "{backend:?}");
         // The channel changes the order (shipped in its admin): the re-import keeps it blank.
-        let external = kept["external_id"].as_str().unwrap().to_string();
-        woo.call("POST", &format!("/_sim/orders/{external}/fulfil"), Some(json!({}))).await;
+        woo.call("POST", &format!("/_sim/orders/{grace_on_channel}/fulfil"), Some(json!({}))).await;
         let r = app.post(&format!("/api/v1/channels/{channel}/sync"), json!({})).await;
         assert_eq!(r.status.as_u16(), 202, "{}", r.body);
         app.wait_for(&format!("/api/v1/orders/{grace}"), 30, |o| o["fulfillment_status"] == "fulfilled").await;
@@ -324,11 +348,12 @@ async fn after_a_redaction_no_customer_field_is_left_in_the_database() {
 
 #[actix_web::test]
 async fn an_address_change_on_the_channel_reaches_the_plugin_as_a_signed_update() {
-    for backend in backends() {
+    for (backend, kind) in backends().into_iter().flat_map(|b| KINDS.map(|k| (b, k))) {
         let db = TestDb::new(backend);
         let app = spawn_app(&db).await;
         let (plugin_id, fc) = slow_plugin(&app).await;
-        let (woo, channel) = store_selling(&app, "UP-A", "GBP").await;
+        let (woo, channel) = store_selling(&app, kind, "UP-A", "GBP").await;
+        let backend = format!("{kind}, {backend:?}");
         let placed = woo.call("POST", "/_sim/orders", Some(whole_order("UP-A"))).await;
         let sim_id = placed["id"].as_i64().unwrap();
         let id = app.sync_until(channel, "the order", |o| o.len() == 1).await[0]["id"].as_i64().unwrap();

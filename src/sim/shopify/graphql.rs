@@ -89,7 +89,7 @@ pub(super) async fn graphql(state: web::Data<SimState>, req: HttpRequest, body: 
 
 fn resolve(state: &SimState, p: &Prepared, field: &Field) -> Resolved {
     match field.name.as_str() {
-        "shop" => Ok(shop_node()),
+        "shop" => Ok(shop_node(&state.store().currency)),
         "location" => Ok(location(p, field)),
         "locations" => locations(p, field),
         "productVariants" => product_variants(state, p, field),
@@ -151,8 +151,9 @@ fn location_node(id: u64, name: &str) -> Value {
             "isActive": true, "fulfillsOnlineOrders": true })
 }
 
-fn shop_node() -> Value {
-    json!({ "id": "gid://shopify/Shop/1", "name": "Chorus simulated shop", "myshopifyDomain": SHOP_DOMAIN, "currencyCode": "GBP" })
+/// The shop; its currency is the store's (`PUT /_sim/settings {"currency"}`).
+fn shop_node(currency: &str) -> Value {
+    json!({ "id": "gid://shopify/Shop/1", "name": "Chorus simulated shop", "myshopifyDomain": SHOP_DOMAIN, "currencyCode": currency })
 }
 
 /// `locations(first:)` sorted by name as Shopify's default sort does (the primary location is

@@ -19,7 +19,7 @@ pub(super) fn variant_node(sku: &str, l: &Listing, store: &crate::sim::store::St
         "id": format!("gid://shopify/ProductVariant/{}", l.variant_id),
         "legacyResourceId": l.variant_id.to_string(),
         "sku": sku,
-        "price": money(DEFAULT_PRICE_MINOR),
+        "price": crate::sim::store::money_in(DEFAULT_PRICE_MINOR, &store.currency),
         "inventoryQuantity": stock,
         "product": { "id": format!("gid://shopify/Product/{}", l.product_id), "title": format!("Sim product {sku}") },
         "inventoryItem": {

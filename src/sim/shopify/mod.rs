@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 
 use super::server::{self, Bucket, SimState};
 use super::store::{
-    iso_offset, iso_z, money, parse_time, to_second, Kind, Listing, Order, DEFAULT_PRICE_MINOR, LISTING_WEIGHT_KG,
+    iso_offset, iso_z, parse_time, to_second, Kind, Listing, Order, DEFAULT_PRICE_MINOR, LISTING_WEIGHT_KG,
     PRIMARY_LOCATION, SHOPIFY_LOCATIONS,
 };
 use super::webhook::{random_id, sign, Delivery, Event};
