@@ -66,7 +66,13 @@ impl Application {
         let secrets =
             crate::secrets::SecretBox::load(settings.auth.secrets_key.expose(), settings.database.url.expose())
                 .context("cannot load the key that seals stored secrets (auth.secrets_key)")?;
-        let channels = ChannelRegistry::new(Arbiter::new().handle(), pool.clone(), inventory.clone(), secrets.clone());
+        let channels = ChannelRegistry::new(
+            Arbiter::new().handle(),
+            pool.clone(),
+            inventory.clone(),
+            secrets.clone(),
+            settings.webhooks.allow_private_networks,
+        );
         let enabled = db::run(&pool, |conn| Ok(db::channels::list(conn)?)).await?;
         for channel in enabled.iter().filter(|c| c.enabled) {
             channels.ensure(ChannelId(channel.id));
@@ -118,10 +124,18 @@ impl Application {
             secrets,
             admin_token_sha256,
             max_body_bytes: settings.http.max_body_bytes,
+            body_timeout: std::time::Duration::from_millis(settings.http.body_timeout_ms),
+            hooks: http::HookLimits::new(settings.http.hook_max_body_bytes, settings.http.hook_bodies_per_channel),
         });
         let server = HttpServer::new(move || {
-            App::new().wrap(tracing_actix_web::TracingLogger::default()).app_data(state.clone()).configure(http::routes)
+            App::new()
+                .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(http::problem_for_bare_errors))
+                .wrap(tracing_actix_web::TracingLogger::default())
+                .app_data(state.clone())
+                .configure(http::routes)
         })
+        // A client that does not finish its headers in time gets 408 and is disconnected.
+        .client_request_timeout(std::time::Duration::from_millis(settings.http.request_header_timeout_ms))
         .shutdown_timeout(10)
         .listen(listener)?
         .run();

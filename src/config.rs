@@ -73,6 +73,14 @@ pub struct WebhookSettings {
 pub struct HttpSettings {
     pub bind: String,
     pub max_body_bytes: usize,
+    /// Largest body a channel's order webhook may have (`POST /hooks/channels/{id}`).
+    pub hook_max_body_bytes: usize,
+    /// Webhook bodies read at once for one channel; beyond, 503 `busy` (the channel retries).
+    pub hook_bodies_per_channel: usize,
+    /// A client must have sent its request line and headers within this (ms), else 408.
+    pub request_header_timeout_ms: u64,
+    /// A client must have sent its whole body within this (ms) of the headers, else 408.
+    pub body_timeout_ms: u64,
     /// A PEM file of certificate authorities to trust for outbound https (a private CA), on
     /// top of the system's; empty for none.
     #[serde(default)]
@@ -154,6 +162,20 @@ impl Settings {
         self.bind_addr()?;
         if self.http.max_body_bytes < 1024 {
             return Err(ConfigError::new("http.max_body_bytes", "must be at least 1024"));
+        }
+        if self.http.hook_max_body_bytes < 1024 {
+            return Err(ConfigError::new("http.hook_max_body_bytes", "must be at least 1024"));
+        }
+        if self.http.hook_bodies_per_channel == 0 {
+            return Err(ConfigError::new("http.hook_bodies_per_channel", "must be at least 1"));
+        }
+        for (key, ms) in [
+            ("http.request_header_timeout_ms", self.http.request_header_timeout_ms),
+            ("http.body_timeout_ms", self.http.body_timeout_ms),
+        ] {
+            if !(100..=600_000).contains(&ms) {
+                return Err(ConfigError::new(key, "must be between 100 and 600000 (ms)"));
+            }
         }
         DatabaseKind::from_url(self.database.url.expose())
             .map_err(|e| ConfigError::new("database.url", e.to_string()))?;

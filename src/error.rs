@@ -3,6 +3,8 @@
 //! - `Validation` for a well-formed request with a bad value (422),
 //! - `BadRequest` for a body that is not the JSON we expect (400),
 //! - `NotFound` / `Conflict` for the state of things (404 / 409),
+//! - `Busy` when the database stays locked past its bound (503 `busy`, `Retry-After`): a
+//!   long write elsewhere, never a 500,
 //! - `Internal` for anything else: the cause chain is logged, the client learns nothing more.
 
 use actix_web::http::StatusCode;
@@ -30,6 +32,15 @@ pub enum ApiError {
     Forbidden { message: String },
     #[error("{message}")]
     Unavailable { message: String },
+    #[error("the database is busy with another write; try again in a moment")]
+    Busy,
+    #[error("{method} is not allowed here; allowed: {allow}")]
+    MethodNotAllowed { method: String, allow: &'static str },
+    #[error("the request was not received in time")]
+    RequestTimeout,
+    /// An error answer produced outside the handlers (by the HTTP layer), kept with its status.
+    #[error("{message}")]
+    Status { status: StatusCode, code: &'static str, message: String },
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -46,6 +57,26 @@ impl ApiError {
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::Conflict { code, message: message.into() }
     }
+    /// The problem for an error status the HTTP layer answered by itself.
+    pub fn for_status(status: StatusCode) -> Self {
+        let code = match status.as_u16() {
+            400 => "bad_request",
+            401 => "unauthorized",
+            404 => "not_found",
+            405 => "method_not_allowed",
+            408 => "request_timeout",
+            411 => "length_required",
+            413 => "payload_too_large",
+            414 => "uri_too_long",
+            415 => "unsupported_media_type",
+            431 => "header_fields_too_large",
+            s if s >= 500 => "internal",
+            _ => "client_error",
+        };
+        let reason = status.canonical_reason().unwrap_or("error").to_ascii_lowercase();
+        ApiError::Status { status, code, message: format!("the request was refused: {reason}") }
+    }
+
     pub fn unknown_sku(sku: &str) -> Self {
         ApiError::not_found("unknown_sku", format!("no product has SKU \"{sku}\""))
     }
@@ -60,6 +91,10 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden { .. } => "forbidden",
             ApiError::Unavailable { .. } => "unavailable",
+            ApiError::Busy => "busy",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
+            ApiError::RequestTimeout => "request_timeout",
+            ApiError::Status { code, .. } => code,
             ApiError::Internal(_) => "internal",
         }
     }
@@ -87,7 +122,10 @@ impl ResponseError for ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable { .. } | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::Status { status, .. } => *status,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -116,8 +154,20 @@ impl ResponseError for ApiError {
         };
         let mut builder = HttpResponse::build(status);
         builder.content_type("application/problem+json");
-        if let ApiError::Unauthorized = self {
-            builder.insert_header(("WWW-Authenticate", "Bearer"));
+        match self {
+            ApiError::Unauthorized => {
+                builder.insert_header(("WWW-Authenticate", "Bearer"));
+            }
+            ApiError::Busy => {
+                builder.insert_header(("Retry-After", "1"));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                builder.insert_header(("Allow", *allow));
+            }
+            ApiError::RequestTimeout => {
+                builder.insert_header(("Connection", "close"));
+            }
+            _ => {}
         }
         builder.json(problem)
     }
@@ -127,6 +177,7 @@ impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e {
             DbError::Pool(_) => ApiError::Unavailable { message: "the database is not reachable right now".into() },
+            e if e.is_busy() => ApiError::Busy,
             other => ApiError::Internal(anyhow::Error::new(other)),
         }
     }
@@ -154,6 +205,7 @@ impl From<InventoryError> for ApiError {
             InventoryError::Rule { sku, error } => {
                 ApiError::conflict("negative_stock", format!("{sku}: {error}; nothing was applied"))
             }
+            InventoryError::Storage(m) if crate::db::busy_message(&m) => ApiError::Busy,
             InventoryError::Storage(m) => ApiError::Internal(anyhow::anyhow!("stock transaction failed: {m}")),
             InventoryError::Stopped => ApiError::Unavailable { message: "Chorus is shutting down".into() },
             InventoryError::OrderNotFound(id) => ApiError::not_found("unknown_order", format!("no order has id {id}")),

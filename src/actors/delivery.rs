@@ -15,10 +15,14 @@ pub const RESPONSE_KEPT: usize = 4096;
 /// checked, and the connection made to a checked one (so a DNS answer that changes between the
 /// check and the connect cannot lead to a forbidden address). TLS still verifies the host name.
 pub fn guarded_client(allow_private: bool, max_connections: usize) -> awc::Client {
-    let resolver = actix_tls::connect::Resolver::custom(GuardedResolver { allow_private });
-    let connector =
-        awc::Connector::new().connector(actix_tls::connect::Connector::new(resolver).service()).limit(max_connections);
+    let connector = awc::Connector::new().connector(guarded_connector(allow_private)).limit(max_connections);
     awc::Client::builder().connector(connector).timeout(TIMEOUT).disable_redirects().finish()
+}
+
+/// The TCP connector that resolves through the address guard (for any awc client).
+pub fn guarded_connector(allow_private: bool) -> actix_tls::connect::ConnectorService {
+    let resolver = actix_tls::connect::Resolver::custom(GuardedResolver { allow_private });
+    actix_tls::connect::Connector::new(resolver).service()
 }
 
 struct GuardedResolver {
@@ -52,7 +56,7 @@ pub async fn checked_addresses(
         return Err(format!("{host} does not resolve").into());
     }
     if !allow_private {
-        if let Some(bad) = found.iter().find(|a| crate::domain::webhook::is_forbidden(a.ip())) {
+        if let Some(bad) = found.iter().find(|a| crate::domain::address::is_forbidden(a.ip())) {
             return Err(format!(
                 "{host} resolves to {}, a loopback, private or reserved address (webhooks.allow_private_networks is false)",
                 bad.ip()
@@ -142,8 +146,9 @@ pub fn forbidden_literal(url: &str, allow_private: bool) -> Option<String> {
     }
     let host = url::Url::parse(url).ok()?.host_str()?.trim_start_matches('[').trim_end_matches(']').to_string();
     let ip: std::net::IpAddr = host.parse().ok()?;
-    crate::domain::webhook::is_forbidden(ip)
-        .then(|| format!("{ip} is a loopback, private or reserved address (webhooks.allow_private_networks is false)"))
+    crate::domain::address::not_global(ip).map(|why| {
+        format!("{ip} is not a globally reachable address ({why}; webhooks.allow_private_networks is false)")
+    })
 }
 
 #[cfg(test)]

@@ -14,11 +14,17 @@ use crate::secrets::SecretBox;
 pub struct ChannelRegistry(Registry<ChannelActor>);
 
 impl ChannelRegistry {
-    pub fn new(arbiter: ArbiterHandle, pool: DbPool, inventory: Addr<InventoryActor>, secrets: SecretBox) -> Self {
+    pub fn new(
+        arbiter: ArbiterHandle,
+        pool: DbPool,
+        inventory: Addr<InventoryActor>,
+        secrets: SecretBox,
+        allow_private: bool,
+    ) -> Self {
         let broadcast = inventory.clone();
         ChannelRegistry(
             Registry::new(arbiter, move |id| {
-                ChannelActor::new(ChannelId(id), pool.clone(), inventory.clone(), secrets.clone())
+                ChannelActor::new(ChannelId(id), pool.clone(), inventory.clone(), secrets.clone(), allow_private)
             })
             .on_start(move |id, addr| {
                 broadcast.do_send(Listen(Listener::Channel(ChannelId(id), addr.downgrade().recipient())))

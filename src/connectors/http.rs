@@ -6,16 +6,19 @@ use std::time::Duration;
 
 use super::ConnectorError;
 
-/// The HTTP client connectors share: TLS through OpenSSL, a bounded wait for every call.
-pub fn http_client() -> awc::Client {
+/// The HTTP client connectors share: TLS through OpenSSL, a bounded wait for every call, and
+/// (unless private networks are allowed) connections only to globally reachable addresses,
+/// checked on every connect after the name is resolved.
+pub fn http_client(allow_private: bool) -> awc::Client {
     let builder = awc::Client::builder().timeout(Duration::from_secs(30)).disable_redirects();
+    let connector = awc::Connector::new().connector(crate::actors::delivery::guarded_connector(allow_private));
     let extra = EXTRA_CA_FILE.read().map(|f| f.clone()).unwrap_or_else(|e| e.into_inner().clone());
     match extra.map(|path| tls_trusting(&path).map_err(|e| (path, e))).transpose() {
-        Ok(Some(tls)) => builder.connector(awc::Connector::new().openssl(tls)).finish(),
-        Ok(None) => builder.finish(),
+        Ok(Some(tls)) => builder.connector(connector.openssl(tls)).finish(),
+        Ok(None) => builder.connector(connector).finish(),
         Err((path, e)) => {
             tracing::error!(path = %path.display(), error = %e, "cannot load http.extra_ca_file; using the system's CAs only");
-            builder.finish()
+            builder.connector(connector).finish()
         }
     }
 }

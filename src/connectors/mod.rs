@@ -122,18 +122,21 @@ pub fn for_channel(
     sealed_credentials: &str,
     options: &crate::domain::channel::ChannelOptions,
     secrets: &crate::secrets::SecretBox,
+    allow_private: bool,
 ) -> Result<Rc<dyn Connector>, ConnectorError> {
+    let client = http::http_client(allow_private);
     let creds = secrets.open_values(sealed_credentials).map_err(ConnectorError::Credentials)?;
     let cred = |k: &str| creds.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
     Ok(match kind {
         ChannelKind::Shopify => {
-            Rc::new(shopify::Shopify::new(base_url, cred("access_token"), options.location.clone()))
+            Rc::new(shopify::Shopify::new(base_url, cred("access_token"), options.location.clone(), client))
         }
         ChannelKind::WooCommerce => Rc::new(woocommerce::WooCommerce::new(
             base_url,
             cred("consumer_key"),
             cred("consumer_secret"),
             options.query_string_auth,
+            client,
         )),
     })
 }

@@ -91,6 +91,17 @@ pub fn load_for_update(conn: &mut DbConn, skus: &[&str]) -> QueryResult<Snapshot
     Ok(snap)
 }
 
+/// The SKUs where `source` holds a non-zero quantity.
+pub fn skus_held_by(conn: &mut DbConn, source: &str) -> QueryResult<Vec<String>> {
+    let source = source.to_string();
+    crate::per_backend!(conn, c => inventory_sources::table
+        .filter(inventory_sources::source.eq(&source))
+        .filter(inventory_sources::quantity.ne(0))
+        .select(inventory_sources::sku)
+        .order(inventory_sources::sku)
+        .load(c))
+}
+
 /// Writes absolute source quantities (insert or replace).
 pub fn upsert_sources(conn: &mut DbConn, rows: &[SourceRow]) -> QueryResult<()> {
     if let DbConn::Sqlite(c) = conn {

@@ -96,12 +96,18 @@ impl DbError {
         match self {
             DbError::Pool(_) => true,
             DbError::Query(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
-            DbError::Query(Error::DatabaseError(_, info)) => {
-                let message = info.message();
-                message.contains("deadlock detected")
-                    || message.contains("database is locked")
-                    || message.contains("database table is locked")
-            }
+            DbError::Query(Error::DatabaseError(_, info)) => busy_message(info.message()),
+            _ => false,
+        }
+    }
+
+    /// The database stayed locked (another write held it) past its bound: the request may be
+    /// answered 503 `busy`, never 500.
+    pub fn is_busy(&self) -> bool {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match self {
+            DbError::Query(Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _)) => true,
+            DbError::Query(Error::DatabaseError(_, info)) => busy_message(info.message()),
             _ => false,
         }
     }
@@ -114,6 +120,16 @@ impl DbError {
             DbError::Query(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _))
         )
     }
+}
+
+/// A database message that says a lock was not had in time: PostgreSQL's deadlock or lock
+/// timeout, SQLite's write lock still held after the busy timeout.
+pub fn busy_message(message: &str) -> bool {
+    message.contains("deadlock detected")
+        || message.contains("lock timeout")
+        || message.contains("could not obtain lock")
+        || message.contains("database is locked")
+        || message.contains("database table is locked")
 }
 
 /// Runs `f` with a pooled connection on the blocking pool, never on an arbiter thread. The

@@ -1,5 +1,6 @@
 //! Pure rules: no I/O, no clock. Each module is unit-tested beside its code.
 
+pub mod address;
 pub mod backoff;
 pub mod channel;
 pub mod check;

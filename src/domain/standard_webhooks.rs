@@ -33,7 +33,8 @@ fn mac(key: &[u8], id: &str, timestamp: i64, body: &[u8]) -> Vec<u8> {
 /// Whether any `v1` signature in the header matches, and the timestamp is within tolerance of
 /// `now_secs`; constant-time comparison.
 pub fn verify(secret: &str, id: &str, timestamp: i64, body: &[u8], header: &str, now_secs: i64) -> bool {
-    if (now_secs - timestamp).abs() > TOLERANCE_SECS {
+    // `abs_diff`: a timestamp near i64::MIN or MAX must not overflow the subtraction.
+    if now_secs.abs_diff(timestamp) > TOLERANCE_SECS.unsigned_abs() {
         return false;
     }
     let key = key(secret);
@@ -70,5 +71,14 @@ mod tests {
         assert!(!verify(SECRET, "msg_other", TS, BODY, &sig, TS));
         assert!(!verify("whsec_b3RoZXI=", ID, TS, BODY, &sig, TS));
         assert!(!verify(SECRET, ID, TS, BODY, &sig, TS + TOLERANCE_SECS + 1));
+    }
+
+    #[test]
+    fn extreme_timestamps_are_refused_without_overflow() {
+        let sig = sign(SECRET, ID, TS, BODY);
+        for ts in [i64::MIN, i64::MAX, -1] {
+            assert!(!verify(SECRET, ID, ts, BODY, &sig, TS));
+        }
+        assert!(!verify(SECRET, ID, TS, BODY, &sig, i64::MIN));
     }
 }

@@ -16,7 +16,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let limit = req.app_data::<web::Data<AppState>>().map(|s| s.max_body_bytes).unwrap_or(1 << 20);
+        let state = req.app_data::<web::Data<AppState>>();
+        let limit = state.map(|s| s.max_body_bytes).unwrap_or(1 << 20);
+        let deadline = state.map(|s| s.body_timeout).unwrap_or(std::time::Duration::from_secs(30));
         let declared = req
             .headers()
             .get(actix_web::http::header::CONTENT_LENGTH)
@@ -27,14 +29,29 @@ impl<T: DeserializeOwned + 'static> FromRequest for Body<T> {
             if declared.is_some_and(|n| n > limit) {
                 return Err(ApiError::PayloadTooLarge { limit });
             }
-            let buf = read_body(&mut payload, limit).await?;
+            let buf = read_body(&mut payload, limit, deadline).await?;
             parse(&buf).map(Body)
         })
     }
 }
 
-/// Reads a request body up to `limit` bytes (413 beyond it).
-pub async fn read_body<S>(payload: &mut S, limit: usize) -> Result<web::BytesMut, ApiError>
+/// Reads a request body up to `limit` bytes (413 beyond it), all of it within `deadline`
+/// (408 after it: a client trickling a body holds nothing for long).
+pub async fn read_body<S>(
+    payload: &mut S,
+    limit: usize,
+    deadline: std::time::Duration,
+) -> Result<web::BytesMut, ApiError>
+where
+    S: futures::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
+{
+    match actix_web::rt::time::timeout(deadline, read_within(payload, limit)).await {
+        Ok(read) => read,
+        Err(_) => Err(ApiError::RequestTimeout),
+    }
+}
+
+async fn read_within<S>(payload: &mut S, limit: usize) -> Result<web::BytesMut, ApiError>
 where
     S: futures::Stream<Item = Result<web::Bytes, actix_web::error::PayloadError>> + Unpin,
 {

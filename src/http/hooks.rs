@@ -21,6 +21,18 @@ fn header<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
     req.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
+/// The largest body a WooCommerce ping (`webhook_id=N`) has.
+const PING_MAX_BYTES: usize = 64;
+
+/// WooCommerce's ping of a new webhook: `webhook_id=` and digits, unsigned.
+fn is_ping(body: &[u8]) -> bool {
+    body.strip_prefix(b"webhook_id=").is_some_and(|n| !n.is_empty() && n.iter().all(u8::is_ascii_digit))
+}
+
+fn declared_length(req: &HttpRequest) -> Option<usize> {
+    header(req, "content-length").and_then(|v| v.trim().parse().ok())
+}
+
 #[tracing::instrument(skip(state, req, payload), fields(channel_id))]
 pub async fn channel_webhook(
     state: web::Data<AppState>,
@@ -28,15 +40,25 @@ pub async fn channel_webhook(
     id: web::Path<String>,
     mut payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    // Unknown channels get the same 401 as bad signatures: no probing for which ids exist.
+    // Nothing unsigned is read beyond a ping's few bytes, and nothing at all before the channel
+    // is known and its signature header is there. Unknown channels, missing and bad signatures
+    // all get the same 401, so ids cannot be probed.
+    let signed = ["x-shopify-hmac-sha256", "x-wc-webhook-signature"].iter().any(|h| header(&req, h).is_some());
+    if !signed {
+        // WooCommerce pings a new webhook unsigned and keeps the webhook only if the answer is
+        // 200 (`WC_Webhook::deliver_ping`): every id gets it alike, existing or not.
+        let body =
+            read_body(&mut payload, PING_MAX_BYTES, state.body_timeout).await.map_err(|_| ApiError::Unauthorized)?;
+        if is_ping(&body) {
+            return Ok(HttpResponse::Ok().json(json!({"ping": "ok"})));
+        }
+        tracing::warn!("webhook refused: no signature header");
+        return Err(ApiError::Unauthorized);
+    }
     let id: i64 = id.parse().map_err(|_| ApiError::Unauthorized)?;
     tracing::Span::current().record("channel_id", id);
-    let body = read_body(&mut payload, state.max_body_bytes).await?;
     let channel =
         db::run(&state.pool, move |conn| Ok(db::channels::find(conn, id)?)).await?.ok_or(ApiError::Unauthorized)?;
-    let creds = state.secrets.open_values(&channel.credentials).unwrap_or_default();
-    let secret = creds.get("webhook_secret").and_then(|v| v.as_str()).unwrap_or_default().to_string();
-
     let kind = crate::http::channels::stored_kind(&channel.kind)?;
     let (signature, webhook_id, topic) = match kind {
         ChannelKind::Shopify => (
@@ -44,24 +66,32 @@ pub async fn channel_webhook(
             header(&req, "x-shopify-webhook-id"),
             header(&req, "x-shopify-topic"),
         ),
-        ChannelKind::WooCommerce => {
-            let signature = header(&req, "x-wc-webhook-signature");
-            // WooCommerce pings a new webhook with an unsigned form body `webhook_id=N`.
-            if signature.is_none() && body.starts_with(b"webhook_id=") {
-                return Ok(HttpResponse::Ok().json(json!({"ping": "ok"})));
-            }
-            (signature, header(&req, "x-wc-webhook-delivery-id"), header(&req, "x-wc-webhook-topic"))
-        }
+        ChannelKind::WooCommerce => (
+            header(&req, "x-wc-webhook-signature"),
+            header(&req, "x-wc-webhook-delivery-id"),
+            header(&req, "x-wc-webhook-topic"),
+        ),
     };
+    let Some(signature) = signature else {
+        tracing::warn!(channel_id = id, "webhook refused: not this channel kind's signature header");
+        return Err(ApiError::Unauthorized);
+    };
+    let limit = state.hooks.max_body_bytes;
+    if declared_length(&req).is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let Some(_reading) = state.hooks.permit(id) else {
+        tracing::warn!(channel_id = id, "webhook refused: too many bodies in flight for this channel");
+        return Err(ApiError::Busy);
+    };
+    let body = read_body(&mut payload, limit, state.body_timeout).await?;
+    let creds = state.secrets.open_values(&channel.credentials).unwrap_or_default();
+    let secret = creds.get("webhook_secret").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+
     // Only order topics carry an order to import; anything else just makes the channel poll.
     let order_topic = topic.is_some_and(|t| t.starts_with("orders/") || t.starts_with("order."));
-    let valid = !secret.is_empty() && signature.is_some_and(|sig| signature::verify(secret.as_bytes(), &body, sig));
-    if !valid {
-        tracing::warn!(
-            channel_id = id,
-            has_signature = signature.is_some(),
-            "webhook refused: bad or missing signature"
-        );
+    if secret.is_empty() || !signature::verify(secret.as_bytes(), &body, signature) {
+        tracing::warn!(channel_id = id, "webhook refused: bad signature");
         return Err(ApiError::Unauthorized);
     }
     if let Some(webhook_id) = webhook_id.map(|w| crate::domain::channel::inbound_webhook_key(kind, w, &body)) {

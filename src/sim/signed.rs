@@ -34,7 +34,7 @@ pub fn verify(req: &HttpRequest, body: &[u8], secret: &str) -> Result<String, Re
     };
     let ts: i64 = ts.trim().parse().map_err(|_| Refusal::BadTimestamp)?;
     let now = chrono::Utc::now().timestamp();
-    if (now - ts).abs() > standard_webhooks::TOLERANCE_SECS {
+    if now.abs_diff(ts) > standard_webhooks::TOLERANCE_SECS.unsigned_abs() {
         return Err(Refusal::BadTimestamp);
     }
     if standard_webhooks::verify(secret, &id, ts, body, &sig, now) {

@@ -82,7 +82,7 @@ fn oauth(state: &SimState, req: &HttpRequest, pairs: &[(String, String)]) -> Res
     }
     let now = chrono::Utc::now().timestamp();
     let timestamp = param(pairs, "oauth_timestamp").and_then(|t| t.parse::<i64>().ok()).unwrap_or(0);
-    if (timestamp - now).abs() > WINDOW_SECS {
+    if timestamp.abs_diff(now) > WINDOW_SECS.unsigned_abs() {
         return Err(Refused("Invalid timestamp."));
     }
     let nonce = param(pairs, "oauth_nonce").unwrap_or_default().to_string();

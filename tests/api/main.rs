@@ -7,6 +7,7 @@ mod config;
 mod crash;
 mod demo;
 mod fulfilment;
+mod hardening;
 mod helpers;
 mod idle;
 mod inventory;

@@ -303,8 +303,12 @@ async fn forged_orders_and_wrong_tokens_are_refused_and_plugins_see_only_their_o
             .body;
         let other_token = other["token"].as_str().unwrap().to_string();
         let fulfil = json!({"order_id": order, "tracking_number": "X-1"});
+        // …and learns no more than for an order that does not exist.
         let r = app.request("POST", "/api/v1/plugin/fulfilments", Some(fulfil.clone()), Some(&other_token)).await;
-        assert_problem(&r, 403, "forbidden");
+        assert_problem(&r, 404, "unknown_order");
+        let missing = json!({"order_id": 999_999, "tracking_number": "X-1"});
+        let r = app.request("POST", "/api/v1/plugin/fulfilments", Some(missing), Some(&other_token)).await;
+        assert_problem(&r, 404, "unknown_order");
         let r = app.request("POST", "/api/v1/plugin/fulfilments", Some(fulfil.clone()), Some("chp_nope")).await;
         assert_problem(&r, 401, "unauthorized");
         let r = app.request("POST", "/api/v1/plugin/fulfilments", Some(fulfil.clone()), None).await;

@@ -64,6 +64,8 @@ pub struct ChannelActor {
     id: i64,
     pool: DbPool,
     secrets: crate::secrets::SecretBox,
+    /// `webhooks.allow_private_networks`: may the channel's address be a private one.
+    allow_private: bool,
     inventory: Addr<InventoryActor>,
     /// The loaded channel with its connector; every poll goes through it, one at a time.
     poller: Option<Rc<Poller>>,
@@ -93,11 +95,13 @@ impl ChannelActor {
         pool: DbPool,
         inventory: Addr<InventoryActor>,
         secrets: crate::secrets::SecretBox,
+        allow_private: bool,
     ) -> Self {
         ChannelActor {
             id: id.get(),
             pool,
             secrets,
+            allow_private,
             inventory,
             poller: None,
             timer: None,
@@ -132,6 +136,7 @@ impl ChannelActor {
                         &channel.credentials,
                         &channel.options(),
                         &act.secrets,
+                        act.allow_private,
                     )
                 });
                 let connector = match built {

@@ -16,7 +16,7 @@ use tracing::Instrument;
 
 use super::{
     http::{read_answer, Answer},
-    http_client, Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome, RateGate, StockPush, ATTEMPTS,
+    Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome, RateGate, StockPush, ATTEMPTS,
 };
 
 /// The cost bucket as Shopify last described it.
@@ -73,9 +73,9 @@ pub struct Shopify {
 type RefundsSeen = std::collections::HashMap<String, (String, Vec<mapping::RefundNode>)>;
 
 impl Shopify {
-    pub fn new(base_url: &str, access_token: String, location_choice: Option<String>) -> Self {
+    pub fn new(base_url: &str, access_token: String, location_choice: Option<String>, client: awc::Client) -> Self {
         Shopify {
-            client: http_client(),
+            client,
             endpoint: format!("{}/admin/api/{}/graphql.json", base_url.trim_end_matches('/'), queries::API_VERSION),
             token: Rc::new(access_token),
             bucket: Rc::new(Cell::new(None)),

@@ -19,7 +19,7 @@ use tracing::Instrument;
 
 use super::{
     http::{read_answer, Answer},
-    http_client, Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome, RateGate, StockPush, ATTEMPTS,
+    Connector, ConnectorError, OrderPage, OutboundFulfilment, PushOutcome, RateGate, StockPush, ATTEMPTS,
 };
 
 pub const PER_PAGE: usize = 100;
@@ -45,9 +45,9 @@ pub struct WooCommerce {
 const MAX_REDIRECTS: u32 = 3;
 
 impl WooCommerce {
-    pub fn new(base_url: &str, key: String, secret: String, query_string_auth: bool) -> Self {
+    pub fn new(base_url: &str, key: String, secret: String, query_string_auth: bool, client: awc::Client) -> Self {
         WooCommerce {
-            client: http_client(),
+            client,
             base: format!("{}/wp-json/wc/v3", base_url.trim_end_matches('/')),
             key: Rc::new(key),
             secret: Rc::new(secret),

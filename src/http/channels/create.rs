@@ -46,7 +46,7 @@ pub async fn create(state: web::Data<AppState>, body: Body<NewChannel>) -> ApiRe
     let b = body.0;
     validate_name(&b.name)?;
     let kind = validate_kind(&b.kind)?;
-    let base_url = validate_base_url(&b.base_url)?;
+    let base_url = validate_base_url(&b.base_url, state.webhooks.settings().allow_private_networks).await?;
     let credentials = state.secrets.seal_values(&validate_credentials(kind, &b.credentials)?)?;
     validate_poll_interval(b.poll_interval_secs)?;
     validate_stock_buffer(b.stock_buffer)?;

@@ -19,12 +19,28 @@ use crate::db::orders::ChannelStateRow;
 use crate::error::{ApiError, ApiResult};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/channels").get(list::list).post(create::create))
-        .service(web::resource("/channels/{id}").get(read::read).patch(update::update).delete(delete::delete))
-        .service(web::resource("/channels/{id}/sync").post(sync::sync))
-        .service(web::resource("/channels/{id}/redact").post(redact::redact))
-        .service(web::resource("/channels/{id}/products").get(products::list))
-        .service(web::resource("/channels/{id}/products/{sku}").get(products::read).put(products::put));
+    cfg.service(
+        web::resource("/channels")
+            .get(list::list)
+            .post(create::create)
+            .default_service(crate::http::allow("GET, POST")),
+    )
+    .service(
+        web::resource("/channels/{id}")
+            .get(read::read)
+            .patch(update::update)
+            .delete(delete::delete)
+            .default_service(crate::http::allow("GET, PATCH, DELETE")),
+    )
+    .service(web::resource("/channels/{id}/sync").post(sync::sync).default_service(crate::http::allow("POST")))
+    .service(web::resource("/channels/{id}/redact").post(redact::redact).default_service(crate::http::allow("POST")))
+    .service(web::resource("/channels/{id}/products").get(products::list).default_service(crate::http::allow("GET")))
+    .service(
+        web::resource("/channels/{id}/products/{sku}")
+            .get(products::read)
+            .put(products::put)
+            .default_service(crate::http::allow("GET, PUT")),
+    );
 }
 
 #[derive(Debug, Deserialize, Serialize, Clone, Copy)]
@@ -165,12 +181,14 @@ pub fn validate_name(name: &str) -> ApiResult<()> {
     }
 }
 
-pub fn validate_base_url(raw: &str) -> ApiResult<String> {
-    let url = url::Url::parse(raw).map_err(|e| ApiError::validation("base_url", format!("not a URL: {e}")))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(ApiError::validation("base_url", "must be an http:// or https:// URL with a host"));
+/// A channel's address: the one address rule, and https (real marketplaces are) unless
+/// private networks are allowed (simulators, a store on the LAN).
+pub async fn validate_base_url(raw: &str, allow_private: bool) -> ApiResult<String> {
+    let url = crate::http::outbound_url("base_url", raw, allow_private, crate::http::Resolve::IfPossible).await?;
+    if url.scheme() != "https" && !allow_private {
+        return Err(ApiError::validation("base_url", "must be https:// (webhooks.allow_private_networks is false)"));
     }
-    Ok(raw.trim_end_matches('/').to_string())
+    Ok(raw.trim().trim_end_matches('/').to_string())
 }
 
 /// Credentials are a flat object of non-empty strings holding at least the kind's keys.

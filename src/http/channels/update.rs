@@ -34,10 +34,10 @@ pub async fn update(
     let c = body.0;
     // Everything given is checked before the change; the kind (fixed at creation) says which
     // credentials a channel needs.
-    let kind = db::run(&state.pool, move |conn| Ok(db::channels::find(conn, id)?))
+    let stored = db::run(&state.pool, move |conn| Ok(db::channels::find(conn, id)?))
         .await?
-        .ok_or_else(|| unknown_channel(id))?
-        .kind;
+        .ok_or_else(|| unknown_channel(id))?;
+    let kind = stored.kind;
     let name = match c.name.as_deref() {
         Some(n) => {
             validate_name(n)?;
@@ -45,7 +45,18 @@ pub async fn update(
         }
         None => None,
     };
-    let base_url = c.base_url.as_deref().map(validate_base_url).transpose()?;
+    let base_url = match c.base_url.as_deref() {
+        Some(raw) => Some(validate_base_url(raw, state.webhooks.settings().allow_private_networks).await?),
+        None => None,
+    };
+    // The stored credentials never follow the channel to a new address: a new address comes
+    // with the credentials meant for it.
+    if base_url.as_ref().is_some_and(|u| *u != stored.base_url) && c.credentials.is_none() {
+        return Err(ApiError::validation(
+            "credentials",
+            "are required when base_url changes (the stored ones are not sent to a new address)",
+        ));
+    }
     let credentials = match &c.credentials {
         Some(creds) => Some(state.secrets.seal_values(&validate_credentials(stored_kind(&kind)?, creds)?)?),
         None => None,

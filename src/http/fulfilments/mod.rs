@@ -10,9 +10,11 @@ pub use crate::views::fulfilments::FulfilmentView;
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/orders/{id}/fulfilments").post(create::create))
-        .service(web::resource("/fulfilments/{id}").get(read::read))
-        .service(web::resource("/fulfilments/{id}/retry").post(retry::retry));
+    cfg.service(
+        web::resource("/orders/{id}/fulfilments").post(create::create).default_service(crate::http::allow("POST")),
+    )
+    .service(web::resource("/fulfilments/{id}").get(read::read).default_service(crate::http::allow("GET")))
+    .service(web::resource("/fulfilments/{id}/retry").post(retry::retry).default_service(crate::http::allow("POST")));
 }
 
 pub fn parse_id(raw: &str) -> ApiResult<i64> {

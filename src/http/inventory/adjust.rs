@@ -27,8 +27,9 @@ pub async fn adjust(
     body: Body<Adjustment>,
 ) -> ApiResult<HttpResponse> {
     let sku = sku.into_inner();
-    let source = super::parse_source(&body.0.source, "source")?;
-    if body.0.delta == 0 || body.0.delta.abs() > MAX_QUANTITY {
+    let source = super::existing_source(&state, &body.0.source, "source").await?;
+    // `unsigned_abs`: i64::MIN has no positive counterpart.
+    if body.0.delta == 0 || body.0.delta.unsigned_abs() > MAX_QUANTITY.unsigned_abs() {
         return Err(ApiError::validation("delta", format!("must be non-zero and at most {MAX_QUANTITY} either way")));
     }
     state.inventory.send(AdjustQuantity { sku: sku.clone(), source, delta: body.0.delta }).await??;

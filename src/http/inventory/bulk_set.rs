@@ -38,7 +38,7 @@ fn api() -> String {
 #[tracing::instrument(skip(state, body), fields(items = body.0.items.len()))]
 pub async fn bulk_set(state: web::Data<AppState>, body: Body<BulkSet>) -> ApiResult<HttpResponse> {
     let BulkSet { source, items, create_missing } = body.0;
-    let source = super::parse_source(&source, "source")?;
+    let source = super::existing_source(&state, &source, "source").await?;
     if items.is_empty() {
         return Err(ApiError::validation("items", "must not be empty"));
     }

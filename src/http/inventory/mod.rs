@@ -17,10 +17,18 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/inventory").put(bulk_set::bulk_set))
-        .service(web::resource("/inventory/{sku}").get(read::read))
-        .service(web::resource("/inventory/{sku}/sources/{source}").put(set_source::set_source))
-        .service(web::resource("/inventory/{sku}/adjustments").post(adjust::adjust));
+    cfg.service(web::resource("/inventory").put(bulk_set::bulk_set).default_service(crate::http::allow("PUT")))
+        .service(web::resource("/inventory/{sku}").get(read::read).default_service(crate::http::allow("GET")))
+        .service(
+            web::resource("/inventory/{sku}/sources/{source}")
+                .put(set_source::set_source)
+                .default_service(crate::http::allow("PUT")),
+        )
+        .service(
+            web::resource("/inventory/{sku}/adjustments")
+                .post(adjust::adjust)
+                .default_service(crate::http::allow("POST")),
+        );
 }
 
 #[derive(Serialize)]
@@ -62,6 +70,24 @@ pub async fn view(state: &AppState, sku: &str) -> ApiResult<InventoryView> {
     // A commit may have cached a newer figure meanwhile; keep whichever is newer.
     let entry = state.stock_cache.entry(sku.to_string()).or_insert(stock);
     Ok(InventoryView::new(sku.to_string(), &entry))
+}
+
+/// A source named in a request, which must exist: `api`, or a plugin Chorus has (a figure for
+/// a plugin that does not exist would count in `on_hand` with nothing to report it).
+pub async fn existing_source(state: &AppState, raw: &str, field: &str) -> ApiResult<crate::domain::source::Source> {
+    let source = parse_source(raw, field)?;
+    if let crate::domain::source::Source::Plugin(id) = source {
+        let id = id.0;
+        let found = crate::db::run(&state.pool, move |conn| Ok(crate::db::plugins::find(conn, id)?)).await?;
+        if found.is_none() {
+            return Err(ApiError::Validation {
+                code: "unknown_plugin",
+                field: field.into(),
+                message: format!("no plugin has id {id}"),
+            });
+        }
+    }
+    Ok(source)
 }
 
 pub fn parse_source(raw: &str, field: &str) -> ApiResult<crate::domain::source::Source> {

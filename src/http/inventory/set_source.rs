@@ -21,7 +21,7 @@ pub async fn set_source(
     body: Body<Quantity>,
 ) -> ApiResult<HttpResponse> {
     let (sku, source) = path.into_inner();
-    let source = super::parse_source(&source, "source")?;
+    let source = super::existing_source(&state, &source, "source").await?;
     if !(0..=MAX_QUANTITY).contains(&body.0.quantity) {
         return Err(ApiError::validation("quantity", format!("must be between 0 and {MAX_QUANTITY}")));
     }

@@ -10,11 +10,15 @@ pub use crate::views::orders::OrderView;
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/orders").get(list::list))
-        .service(web::resource("/orders/{id}").get(read::read))
-        .service(web::resource("/orders/{id}/release").post(action::release))
-        .service(web::resource("/orders/{id}/exclude").post(action::exclude))
-        .service(web::resource("/orders/{id}/redact").post(redact::redact));
+    cfg.service(web::resource("/orders").get(list::list).default_service(crate::http::allow("GET")))
+        .service(web::resource("/orders/{id}").get(read::read).default_service(crate::http::allow("GET")))
+        .service(
+            web::resource("/orders/{id}/release").post(action::release).default_service(crate::http::allow("POST")),
+        )
+        .service(
+            web::resource("/orders/{id}/exclude").post(action::exclude).default_service(crate::http::allow("POST")),
+        )
+        .service(web::resource("/orders/{id}/redact").post(redact::redact).default_service(crate::http::allow("POST")));
 }
 
 pub fn parse_id(raw: &str) -> ApiResult<i64> {

@@ -35,11 +35,11 @@ pub async fn create(
 ) -> ApiResult<HttpResponse> {
     let b = body.0;
     let order_id = b.order_id;
-    let routed_to = db::run(&state.pool, move |conn| Ok(db::orders::find(conn, order_id)?.map(|o| o.plugin_id)))
-        .await?
-        .ok_or_else(|| ApiError::not_found("unknown_order", format!("no order has id {order_id}")))?;
+    // Another plugin's order is answered as an unknown one: order ids cannot be probed.
+    let routed_to =
+        db::run(&state.pool, move |conn| Ok(db::orders::find(conn, order_id)?.map(|o| o.plugin_id))).await?.flatten();
     if routed_to != Some(plugin.0) {
-        return Err(ApiError::Forbidden { message: format!("order {order_id} was not routed to this plugin") });
+        return Err(ApiError::not_found("unknown_order", format!("no order {order_id} is routed to this plugin")));
     }
     let fulfilment = NewFulfilment {
         lines: b.lines,

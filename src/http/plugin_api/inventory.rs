@@ -15,6 +15,9 @@ use crate::domain::stock::MAX_QUANTITY;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{extract::Body, AppState};
 
+/// How far ahead of Chorus's clock a plugin's `as_of` may be (its clock's skew).
+const MAX_CLOCK_AHEAD_MS: i64 = 5 * 60_000;
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Level {
@@ -35,6 +38,9 @@ pub async fn put(
     }
     // One message per report time (usually one): each carries its own `as_of`.
     let mut by_time: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
+    let mut seen = std::collections::HashSet::new();
+    // A count dated ahead of now (beyond clock skew) would make every later report look stale.
+    let latest = crate::db::now_ms() + MAX_CLOCK_AHEAD_MS;
     for (i, l) in body.0.into_iter().enumerate() {
         crate::domain::sku::validate(&l.sku).map_err(|e| ApiError::validation(format!("[{i}].sku"), e.to_string()))?;
         if !(0..=MAX_QUANTITY).contains(&l.quantity) {
@@ -42,6 +48,15 @@ pub async fn put(
         }
         let as_of = crate::connectors::parse_time(&l.as_of)
             .ok_or_else(|| ApiError::validation(format!("[{i}].as_of"), "must be an RFC 3339 time"))?;
+        if as_of > latest {
+            return Err(ApiError::validation(
+                format!("[{i}].as_of"),
+                format!("is more than {} minutes ahead of Chorus's clock", MAX_CLOCK_AHEAD_MS / 60_000),
+            ));
+        }
+        if !seen.insert(l.sku.clone()) {
+            return Err(ApiError::validation(format!("[{i}].sku"), format!("\"{}\" appears twice", l.sku)));
+        }
         by_time.entry(as_of).or_default().push((l.sku, l.quantity));
     }
     let source = Source::Plugin(crate::domain::ids::PluginId(plugin.0));

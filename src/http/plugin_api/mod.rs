@@ -16,9 +16,9 @@ use crate::db;
 use crate::error::ApiError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/inventory").put(inventory::put))
-        .service(web::resource("/fulfilments").post(fulfilments::create))
-        .service(web::resource("/products").put(products::put));
+    cfg.service(web::resource("/inventory").put(inventory::put).default_service(crate::http::allow("PUT")))
+        .service(web::resource("/fulfilments").post(fulfilments::create).default_service(crate::http::allow("POST")))
+        .service(web::resource("/products").put(products::put).default_service(crate::http::allow("PUT")));
 }
 
 /// The plugin a request was authenticated as.

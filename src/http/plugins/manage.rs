@@ -100,6 +100,17 @@ pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> ApiRes
     let deleted = db::run(&state.pool, move |conn| Ok(db::plugins::delete(conn, id)?)).await?;
     if deleted {
         state.plugins.retire(PluginId(id));
+        // Its stock goes with it: nothing will report it again. Zeroed through the
+        // InventoryActor, so the levels move and the channels get the new figures.
+        let source = crate::domain::source::Source::Plugin(PluginId(id));
+        let name = source.to_string();
+        let skus = db::run(&state.pool, move |conn| Ok(db::inventory::skus_held_by(conn, &name)?)).await?;
+        if !skus.is_empty() {
+            let items = skus.into_iter().map(|sku| (sku, 0)).collect();
+            let msg = crate::actors::inventory::SetMany { source, items, as_of: None, create_missing: false };
+            let outcome = state.inventory.send(msg).await??;
+            tracing::info!(plugin_id = id, changed = outcome.changed, "a deleted plugin's stock was removed");
+        }
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(unknown(id))

@@ -15,9 +15,20 @@ use crate::db::DbConn;
 use crate::error::{ApiError, ApiResult};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/plugins").get(manage::list).post(create::create))
-        .service(web::resource("/plugins/{id}").get(manage::read).patch(manage::update).delete(manage::delete))
-        .service(web::resource("/plugins/{id}/rotate").post(manage::rotate));
+    cfg.service(
+        web::resource("/plugins")
+            .get(manage::list)
+            .post(create::create)
+            .default_service(crate::http::allow("GET, POST")),
+    )
+    .service(
+        web::resource("/plugins/{id}")
+            .get(manage::read)
+            .patch(manage::update)
+            .delete(manage::delete)
+            .default_service(crate::http::allow("GET, PATCH, DELETE")),
+    )
+    .service(web::resource("/plugins/{id}/rotate").post(manage::rotate).default_service(crate::http::allow("POST")));
 }
 
 pub use crate::domain::routing::Routing;

@@ -13,8 +13,19 @@ use crate::db::products::Product;
 use crate::error::ApiError;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/products").get(list::list).post(create::create))
-        .service(web::resource("/products/{sku}").get(read::read).patch(update::update).delete(delete::delete));
+    cfg.service(
+        web::resource("/products")
+            .get(list::list)
+            .post(create::create)
+            .default_service(crate::http::allow("GET, POST")),
+    )
+    .service(
+        web::resource("/products/{sku}")
+            .get(read::read)
+            .patch(update::update)
+            .delete(delete::delete)
+            .default_service(crate::http::allow("GET, PATCH, DELETE")),
+    );
 }
 
 #[derive(Serialize)]

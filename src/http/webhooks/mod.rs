@@ -13,12 +13,31 @@ use crate::db::webhooks::Subscription;
 use crate::error::{ApiError, ApiResult};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource("/webhooks").get(manage::list).post(create::create))
-        .service(web::resource("/webhooks/{id}").get(manage::read).patch(manage::update).delete(manage::delete))
-        .service(web::resource("/webhooks/{id}/rotate").post(manage::rotate))
-        .service(web::resource("/webhooks/{id}/deliveries").get(deliveries::list))
-        .service(web::resource("/webhooks/{id}/deliveries/{delivery}/resend").post(deliveries::resend))
-        .service(web::resource("/webhooks/{id}/replay").post(deliveries::replay));
+    cfg.service(
+        web::resource("/webhooks")
+            .get(manage::list)
+            .post(create::create)
+            .default_service(crate::http::allow("GET, POST")),
+    )
+    .service(
+        web::resource("/webhooks/{id}")
+            .get(manage::read)
+            .patch(manage::update)
+            .delete(manage::delete)
+            .default_service(crate::http::allow("GET, PATCH, DELETE")),
+    )
+    .service(web::resource("/webhooks/{id}/rotate").post(manage::rotate).default_service(crate::http::allow("POST")))
+    .service(
+        web::resource("/webhooks/{id}/deliveries").get(deliveries::list).default_service(crate::http::allow("GET")),
+    )
+    .service(
+        web::resource("/webhooks/{id}/deliveries/{delivery}/resend")
+            .post(deliveries::resend)
+            .default_service(crate::http::allow("POST")),
+    )
+    .service(
+        web::resource("/webhooks/{id}/replay").post(deliveries::replay).default_service(crate::http::allow("POST")),
+    );
 }
 
 #[derive(Serialize)]
@@ -92,19 +111,9 @@ pub fn validate_events(events: &[String]) -> ApiResult<String> {
     Ok(serde_json::to_string(&sorted).unwrap_or_default())
 }
 
-/// An http(s) URL whose host resolves only to addresses deliveries may reach (`field` names it
-/// in errors); shared with plugins' `orders_url`.
+/// A subscriber's or plugin's URL: the one address rule, and its host must resolve.
 pub async fn validate_url(field: &str, raw: &str, allow_private: bool) -> ApiResult<String> {
-    let url = url::Url::parse(raw.trim()).map_err(|e| ApiError::validation(field, e.to_string()))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(ApiError::validation(field, "must be an http or https URL"));
-    }
-    let Some(host) = url.host_str() else { return Err(ApiError::validation(field, "has no host")) };
-    let port = url.port_or_known_default().unwrap_or(443);
-    crate::actors::delivery::checked_addresses(host, port, allow_private)
-        .await
-        .map_err(|e| ApiError::validation(field, e.to_string()))?;
-    Ok(url.to_string())
+    crate::http::outbound_url(field, raw, allow_private, crate::http::Resolve::Required).await.map(|u| u.to_string())
 }
 
 pub fn parse_id(raw: &str) -> ApiResult<i64> {

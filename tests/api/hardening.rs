@@ -1,0 +1,254 @@
+//! Hardening: what an attacker or a careless client meets. Channel webhooks are checked before
+//! their bodies are read and answer alike whatever is wrong; bodies have deadlines; every error
+//! is problem+json; the edges of the stock API answer 422, not 409 or 500.
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::helpers::*;
+
+/// Writes `request` on a fresh connection and reads the answer until the server closes it or
+/// `patience` passes (whichever first); returns what came back.
+async fn raw(app: &TestApp, request: &[u8], patience: Duration) -> String {
+    let addr = app.address.trim_start_matches("http://").to_string();
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.write_all(request).await.expect("write");
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    let deadline = tokio::time::Instant::now() + patience;
+    loop {
+        match tokio::time::timeout_at(deadline, stream.read(&mut buf)).await {
+            Ok(Ok(0)) | Ok(Err(_)) | Err(_) => break,
+            Ok(Ok(n)) => got.extend_from_slice(&buf[..n]),
+        }
+        if got.windows(4).any(|w| w == b"\r\n\r\n") && response_complete(&got) {
+            break;
+        }
+    }
+    String::from_utf8_lossy(&got).into_owned()
+}
+
+/// An answer whose body, as its Content-Length says, has all arrived.
+fn response_complete(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes);
+    let Some((head, body)) = text.split_once("\r\n\r\n") else { return false };
+    let length = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_string()))
+        .and_then(|v| v.parse::<usize>().ok());
+    length.is_some_and(|n| body.len() >= n)
+}
+
+fn status_of(answer: &str) -> u16 {
+    answer.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0)
+}
+
+fn settings_with(db: &TestDb, edit: impl FnOnce(&mut chorus::config::Settings)) -> chorus::config::Settings {
+    let mut s = settings_for(db);
+    edit(&mut s);
+    s
+}
+
+#[actix_web::test]
+async fn channel_webhooks_answer_alike_whatever_is_wrong_and_read_nothing_unsigned() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        let woo = Sim::start("woocommerce", None).await;
+        let channel = app.create_channel("woocommerce", &woo.url(), "hook-secret").await;
+        let body = br#"{"id":1}"#.to_vec();
+        let good = chorus::domain::signature::sign(b"hook-secret", &body);
+        let bad = chorus::domain::signature::sign(b"other", &body);
+        let post = |path: String, headers: Vec<(&'static str, String)>, body: Vec<u8>| {
+            let client = app.client.clone();
+            let url = format!("{}{path}", app.address);
+            async move {
+                let mut req = client.post(url);
+                for (k, v) in headers {
+                    req = req.insert_header((k, v));
+                }
+                let mut resp = req.send_body(body).await.expect("answer");
+                let bytes = resp.body().await.expect("body");
+                (resp.status().as_u16(), resp.headers().get("content-type").cloned(), bytes)
+            }
+        };
+        let refused = [
+            (format!("/hooks/channels/{channel}"), vec![("X-WC-Webhook-Signature", bad.clone())]),
+            (format!("/hooks/channels/{channel}"), vec![]),
+            ("/hooks/channels/4242".to_string(), vec![("X-WC-Webhook-Signature", good.clone())]),
+            ("/hooks/channels/not-a-number".to_string(), vec![("X-WC-Webhook-Signature", good.clone())]),
+            // A Shopify signature on a WooCommerce channel.
+            (format!("/hooks/channels/{channel}"), vec![("X-Shopify-Hmac-Sha256", good.clone())]),
+        ];
+        let mut answers = Vec::new();
+        for (path, headers) in refused {
+            let (status, _, bytes) = post(path.clone(), headers, body.clone()).await;
+            assert_eq!(status, 401, "{backend:?} {path}");
+            answers.push(bytes);
+        }
+        assert!(answers.windows(2).all(|w| w[0] == w[1]), "{backend:?}: the refusals differ: {answers:?}");
+        // WooCommerce's ping of a new webhook is unsigned and must get 200, for any id alike.
+        for path in [format!("/hooks/channels/{channel}"), "/hooks/channels/4242".to_string()] {
+            let (status, _, _) = post(path, vec![], b"webhook_id=17".to_vec()).await;
+            assert_eq!(status, 200, "{backend:?}");
+        }
+        // An unsigned large body is not read: refused at once, the same way.
+        let (status, _, _) = post(format!("/hooks/channels/{channel}"), vec![], vec![b'x'; 2 << 20]).await;
+        assert_eq!(status, 401, "{backend:?}");
+        // A signed body over the hooks' own limit (1 MiB) is refused by its declared length.
+        let big = vec![b' '; (1 << 20) + 1];
+        let sig = chorus::domain::signature::sign(b"hook-secret", &big);
+        let (status, content_type, _) =
+            post(format!("/hooks/channels/{channel}"), vec![("X-WC-Webhook-Signature", sig)], big).await;
+        assert_eq!(status, 413, "{backend:?}");
+        assert!(content_type.is_some_and(|c| c.as_bytes().starts_with(b"application/problem+json")), "{backend:?}");
+        app.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn a_channel_takes_a_bounded_number_of_webhook_bodies_at_once_and_slow_bodies_time_out() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_with(settings_with(&db, |s| {
+            s.http.hook_bodies_per_channel = 1;
+            s.http.body_timeout_ms = 2_000;
+        }))
+        .await;
+        let woo = Sim::start("woocommerce", None).await;
+        let channel = app.create_channel("woocommerce", &woo.url(), "hook-secret").await;
+        let host = app.address.trim_start_matches("http://").to_string();
+        // A signed request that sends its headers and half its body, then stalls.
+        let stalled = format!(
+            "POST /hooks/channels/{channel} HTTP/1.1\r\nHost: {host}\r\nX-WC-Webhook-Signature: c2ln\r\n\
+             Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{{\"id\":"
+        );
+        let addr = host.clone();
+        let holder = tokio::spawn(async move {
+            let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+            stream.write_all(stalled.as_bytes()).await.expect("write");
+            let mut got = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_secs(30), stream.read_to_end(&mut got)).await;
+            String::from_utf8_lossy(&got).into_owned()
+        });
+        // While it holds the channel's one place, another signed body waits for nothing: 503.
+        let mut busy = None;
+        for _ in 0..100 {
+            let body = br#"{"id":2}"#.to_vec();
+            let sig = chorus::domain::signature::sign(b"hook-secret", &body);
+            let r = app
+                .client
+                .post(format!("{}/hooks/channels/{channel}", app.address))
+                .insert_header(("X-WC-Webhook-Signature", sig))
+                .send_body(body)
+                .await
+                .expect("answer");
+            if r.status().as_u16() == 503 {
+                busy = Some(r);
+                break;
+            }
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+        let busy = busy.unwrap_or_else(|| panic!("{backend:?}: a second body was read beside the stalled one"));
+        assert!(busy.headers().get("retry-after").is_some(), "{backend:?}");
+        // The stalled body runs out of time: 408, problem+json, connection closed.
+        let answer = holder.await.expect("holder");
+        assert_eq!(status_of(&answer), 408, "{backend:?}: {answer}");
+        assert!(answer.contains("application/problem+json") && answer.contains("request_timeout"), "{answer}");
+        app.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn every_error_is_problem_json() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_with(settings_with(&db, |s| {
+            s.http.body_timeout_ms = 1_000;
+            s.http.max_body_bytes = 4096;
+        }))
+        .await;
+        let cases: Vec<(&str, &str, Option<Value>, u16, &str)> = vec![
+            ("GET", "/no/such/route", None, 404, "not_found"),
+            ("DELETE", "/api/v1/orders", None, 405, "method_not_allowed"),
+            ("PUT", "/health", None, 405, "method_not_allowed"),
+            ("GET", "/hooks/channels/1", None, 405, "method_not_allowed"),
+            (
+                "POST",
+                "/api/v1/products",
+                Some(json!({"sku": "X", "title": "x".repeat(8000)})),
+                413,
+                "payload_too_large",
+            ),
+        ];
+        for (method, path, body, status, code) in cases {
+            let r = app.request(method, path, body, Some(TOKEN)).await;
+            assert_problem(&r, status, code);
+            if status == 405 {
+                let r = app.request(method, path, None, Some(TOKEN)).await;
+                assert!(r.body["detail"].as_str().is_some_and(|d| d.contains("allowed")), "{path}: {}", r.body);
+            }
+        }
+        let r = app.client.delete(format!("{}/api/v1/orders", app.address)).bearer_auth(TOKEN).send().await.unwrap();
+        let allow = r.headers().get("allow").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        assert_eq!(allow, "GET", "{backend:?}");
+        // A body that never comes: 408 once the deadline passes.
+        let host = app.address.trim_start_matches("http://").to_string();
+        let stalled = format!(
+            "POST /api/v1/products HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {TOKEN}\r\n\
+             Content-Type: application/json\r\nContent-Length: 50\r\n\r\n{{"
+        );
+        let answer = raw(&app, stalled.as_bytes(), Duration::from_secs(20)).await;
+        assert_eq!(status_of(&answer), 408, "{backend:?}: {answer}");
+        assert!(answer.contains("application/problem+json"), "{backend:?}: {answer}");
+        app.stop().await;
+    }
+}
+
+#[actix_web::test]
+async fn stock_edges_answer_422_and_a_deleted_plugins_stock_goes_with_it() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        app.create_product("EDGE").await;
+        app.set_stock("EDGE", 3).await;
+        let r = app.post("/api/v1/inventory/EDGE/adjustments", json!({"delta": i64::MIN})).await;
+        assert_problem(&r, 422, "invalid_value");
+        let r = app.put("/api/v1/inventory/EDGE/sources/plugin:999999", json!({"quantity": 5})).await;
+        assert_problem(&r, 422, "unknown_plugin");
+        let r = app.post("/api/v1/inventory/EDGE/adjustments", json!({"source": "plugin:999999", "delta": 5})).await;
+        assert_problem(&r, 422, "unknown_plugin");
+        assert_eq!(app.inventory("EDGE").await["on_hand"], 3, "{backend:?}");
+
+        let p = app
+            .post(
+                "/api/v1/plugins",
+                json!({"name": "FC", "orders_url": "http://127.0.0.1:9/orders", "routing": {"channels": [999]}}),
+            )
+            .await;
+        assert_eq!(p.status.as_u16(), 201, "{}", p.body);
+        let (plugin, token) = (p.body["id"].as_i64().unwrap(), p.body["token"].as_str().unwrap().to_string());
+        // A plugin's report: counted ahead of the clock, or naming a SKU twice, is refused.
+        let ahead = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
+        let now = chrono::Utc::now().to_rfc3339();
+        let report = json!([{"sku": "EDGE", "quantity": 7, "as_of": ahead}]);
+        let r = app.request("PUT", "/api/v1/plugin/inventory", Some(report), Some(&token)).await;
+        assert_problem(&r, 422, "invalid_value");
+        let twice = json!([{"sku": "EDGE", "quantity": 7, "as_of": now}, {"sku": "EDGE", "quantity": 8, "as_of": now}]);
+        let r = app.request("PUT", "/api/v1/plugin/inventory", Some(twice), Some(&token)).await;
+        assert_problem(&r, 422, "invalid_value");
+        let report = json!([{"sku": "EDGE", "quantity": 7, "as_of": now}]);
+        let r = app.request("PUT", "/api/v1/plugin/inventory", Some(report), Some(&token)).await;
+        assert_eq!(r.status.as_u16(), 200, "{}", r.body);
+        assert_eq!(app.inventory("EDGE").await["on_hand"], 10, "{backend:?}");
+
+        let r = app.request("DELETE", &format!("/api/v1/plugins/{plugin}"), None, Some(TOKEN)).await;
+        assert_eq!(r.status.as_u16(), 204, "{}", r.body);
+        let inv = app.inventory("EDGE").await;
+        assert_eq!(inv["on_hand"], 3, "{backend:?}: the deleted plugin's 7 still count: {inv}");
+        app.assert_books_balance().await;
+        app.stop().await;
+    }
+}
