@@ -287,11 +287,48 @@ async fn private_addresses_are_refused_unless_allowed() {
             "http://10.0.0.1/x",
             "http://[::1]:9/x",
             "http://169.254.169.254/latest",
+            // IPv4 inside IPv6: compatible, SIIT, 6to4; site-local and discard-only.
+            "http://[::127.0.0.1]/x",
+            "http://[::ffff:0:127.0.0.1]/x",
+            "http://[2002:7f00:1::1]/x",
+            "http://[fec0::1]/x",
+            "http://[100::1]/x",
+            "http://[64:ff9b::a00:1]/x",
+            // User info is never stored in a URL.
+            "https://user:pass@example.com/hook",
         ] {
             let r = app.post("/api/v1/webhooks", json!({"url": url, "events": ["orders.received"]})).await;
             assert_problem(&r, 422, "invalid_value");
             assert_eq!(r.body["field"], "url", "{url}: {}", r.body);
         }
+        // A channel's address follows the same rule, and must be https.
+        for url in ["http://169.254.169.254", "https://[::ffff:10.0.0.1]", "http://shop.example", "https://u:p@shop.example"] {
+            let r = app
+                .post(
+                    "/api/v1/channels",
+                    json!({"name": "S", "kind": "shopify", "base_url": url,
+                           "credentials": {"access_token": "shpat_x", "webhook_secret": "s"}}),
+                )
+                .await;
+            assert_problem(&r, 422, "invalid_value");
+            assert_eq!(r.body["field"], "base_url", "{url}: {}", r.body);
+        }
+        let r = app
+            .post(
+                "/api/v1/channels",
+                json!({"name": "S", "kind": "shopify", "base_url": "https://shop.example",
+                       "credentials": {"access_token": "shpat_x", "webhook_secret": "s"}}),
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+        let channel = r.body["id"].as_i64().unwrap();
+        // Moving it elsewhere takes the credentials for the new address with it.
+        let r = app.patch(&format!("/api/v1/channels/{channel}"), json!({"base_url": "https://other.example"})).await;
+        assert_problem(&r, 422, "invalid_value");
+        assert_eq!(r.body["field"], "credentials", "{}", r.body);
+        let moved = json!({"base_url": "https://other.example",
+                           "credentials": {"access_token": "shpat_y", "webhook_secret": "s"}});
+        assert_eq!(app.patch(&format!("/api/v1/channels/{channel}"), moved).await.status.as_u16(), 200);
         let r = app
             .post(
                 "/api/v1/plugins",
