@@ -252,3 +252,54 @@ async fn stock_edges_answer_422_and_a_deleted_plugins_stock_goes_with_it() {
         app.stop().await;
     }
 }
+
+#[actix_web::test]
+async fn a_long_bulk_beside_many_writes_gives_no_5xx_but_503() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        // A short busy timeout, so the writes meet the bulk's lock for sure.
+        let app = spawn_with(settings_with(&db, |s| s.database.busy_timeout_ms = 20)).await;
+        app.create_product("W-0").await;
+        let items: Vec<Value> = (0..100_000).map(|i| json!({"sku": format!("BULK-{i:05}"), "quantity": i % 7})).collect();
+        let bulk = app.request("PUT", "/api/v1/inventory", Some(json!({"items": items, "create_missing": true})), Some(TOKEN));
+        let writes = (0..50).map(|i| {
+            let (method, path, body) = match i % 6 {
+                0 => ("POST", "/api/v1/products".to_string(), json!({"sku": format!("W-{}", i + 1), "title": "w"})),
+                1 => ("PATCH", "/api/v1/products/W-0".to_string(), json!({"title": format!("t{i}")})),
+                2 => ("PUT", "/api/v1/inventory/W-0/sources/api".to_string(), json!({"quantity": i})),
+                3 => ("POST", "/api/v1/inventory/W-0/adjustments".to_string(), json!({"delta": 1})),
+                4 => (
+                    "POST",
+                    "/api/v1/webhooks".to_string(),
+                    json!({"url": format!("http://127.0.0.1:9/h{i}"), "events": ["orders.received"]}),
+                ),
+                _ => (
+                    "POST",
+                    "/api/v1/plugins".to_string(),
+                    json!({"name": format!("P{i}"), "orders_url": "http://127.0.0.1:9/o", "routing": {"channels": [999]}}),
+                ),
+            };
+            let app = &app;
+            async move {
+                // Spread over the bulk's seconds (its upload, parse and transaction).
+                actix_web::rt::time::sleep(Duration::from_millis(100 * i as u64)).await;
+                (method, path.clone(), app.request(method, &path, Some(body), Some(TOKEN)).await)
+            }
+        });
+        let (bulk, answers) = futures::join!(bulk, futures::future::join_all(writes));
+        let mut busy = 0;
+        for (method, path, r) in answers.iter().chain(std::iter::once(&("PUT", "/api/v1/inventory".to_string(), bulk))) {
+            let status = r.status.as_u16();
+            assert!(status < 500 || status == 503, "{backend:?}: {method} {path} answered {status}: {}", r.body);
+            if status == 503 {
+                assert_problem(r, 503, "busy");
+                busy += 1;
+            } else {
+                assert!(status < 300, "{backend:?}: {method} {path} answered {status}: {}", r.body);
+            }
+        }
+        println!("{backend:?}: {busy} of 51 writes answered 503 busy");
+        app.assert_books_balance().await;
+        app.stop().await;
+    }
+}
