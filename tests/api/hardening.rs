@@ -303,3 +303,73 @@ async fn a_long_bulk_beside_many_writes_gives_no_5xx_but_503() {
         app.stop().await;
     }
 }
+
+/// This process's resident memory (the app runs in it), in MB.
+fn rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    kb / 1024.0
+}
+
+#[actix_web::test]
+async fn a_flood_of_large_unsigned_webhooks_is_refused_unread() {
+    let db = TestDb::new(Backend::Sqlite);
+    let app = spawn_app(&db).await;
+    let woo = Sim::start("woocommerce", None).await;
+    let channel = app.create_channel("woocommerce", &woo.url(), "hook-secret").await;
+    let host = app.address.trim_start_matches("http://").to_string();
+    let before = rss_mb();
+    let started = std::time::Instant::now();
+    // 32 clients each announcing 15 MB and sending as much as the server takes.
+    let floods = (0..32).map(|_| {
+        let host = host.clone();
+        async move {
+            let mut stream = tokio::net::TcpStream::connect(&host).await.expect("connect");
+            let head = format!(
+                "POST /hooks/channels/{channel} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n\
+                 Content-Length: 15000000\r\n\r\n"
+            );
+            stream.write_all(head.as_bytes()).await.expect("head");
+            let chunk = vec![b'x'; 64 << 10];
+            let (mut reader, mut writer) = stream.into_split();
+            let send = async move {
+                for _ in 0..(15_000_000 / chunk.len()) {
+                    if writer.write_all(&chunk).await.is_err() {
+                        break;
+                    }
+                }
+            };
+            let receive = async move {
+                let mut got = Vec::new();
+                let mut buf = [0u8; 1024];
+                while !got.windows(4).any(|w| w == b"\r\n\r\n") {
+                    match reader.read(&mut buf).await {
+                        Ok(0) | Err(_) => break,
+                        Ok(n) => got.extend_from_slice(&buf[..n]),
+                    }
+                }
+                String::from_utf8_lossy(&got).into_owned()
+            };
+            let bounded = tokio::time::timeout(Duration::from_secs(60), async {
+                let (_, answer) = futures::join!(send, receive);
+                answer
+            });
+            bounded.await.unwrap_or_default()
+        }
+    });
+    let answers = futures::future::join_all(floods).await;
+    let peak = rss_mb();
+    for a in &answers {
+        assert_eq!(status_of(a), 401, "{a}");
+    }
+    println!(
+        "hook flood: 32 x 15 MB unsigned answered 401 in {:.2} s; RSS {before:.0} MB before, {peak:.0} MB after ({:+.0} MB)",
+        started.elapsed().as_secs_f64(),
+        peak - before
+    );
+    app.stop().await;
+}
