@@ -41,3 +41,35 @@ mod tests {
         assert_eq!(sign(b"Jefe", b"what do ya want for nothing?"), "W9zBRr9gdU5qBCQmCJV1x1oAPwidJzmDnexYuWTsOEM=");
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// A signature verifies its own body under its own secret, and no body changed in one
+        /// byte, nor another secret.
+        #[test]
+        fn only_the_signed_body_verifies(secret in proptest::collection::vec(any::<u8>(), 0..64),
+                                         body in proptest::collection::vec(any::<u8>(), 1..512),
+                                         at in any::<prop::sample::Index>(), flip in 1..=255u8) {
+            let sig = sign(&secret, &body);
+            prop_assert!(verify(&secret, &body, &sig));
+            let mut tampered = body.clone();
+            let i = at.index(tampered.len());
+            tampered[i] ^= flip;
+            prop_assert!(!verify(&secret, &tampered, &sig));
+            let mut other = secret.clone();
+            other.push(0x5a);
+            prop_assert!(!verify(&other, &body, &sig));
+        }
+
+        /// Any header text at all is answered (false), never a panic.
+        #[test]
+        fn any_signature_text_is_safe(header in ".{0,200}", body in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = verify(b"secret", &body, &header);
+        }
+    }
+}
+

@@ -82,3 +82,24 @@ mod tests {
         assert!(!verify(SECRET, ID, TS, BODY, &sig, i64::MIN));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Verification answers for any id, timestamp, body and header (no overflow, no
+        /// panic), and accepts exactly its own signature within the tolerance.
+        #[test]
+        fn verification_is_total_and_exact(id in "[a-z_0-9]{1,30}", ts in any::<i64>(), now in any::<i64>(),
+                                           body in proptest::collection::vec(any::<u8>(), 0..256), header in ".{0,120}") {
+            let secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+            let _ = verify(secret, &id, ts, &body, &header, now);
+            let sig = sign(secret, &id, ts, &body);
+            let within = now.abs_diff(ts) <= TOLERANCE_SECS.unsigned_abs();
+            prop_assert_eq!(verify(secret, &id, ts, &body, &sig, now), within);
+        }
+    }
+}
+

@@ -150,3 +150,67 @@ mod tests {
         assert_eq!(s.quantity, deltas.iter().sum::<i64>());
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn change() -> impl Strategy<Value = SourceChange> {
+        prop_oneof![
+            (any::<i64>(), proptest::option::of(any::<i64>())).prop_map(|(quantity, as_of)| SourceChange::Set { quantity, as_of }),
+            any::<i64>().prop_map(|delta| SourceChange::Adjust { delta }),
+            (-MAX_QUANTITY..=MAX_QUANTITY).prop_map(|delta| SourceChange::Adjust { delta }),
+        ]
+    }
+
+    proptest! {
+        /// Whatever is asked, a source stays within 0..=MAX_QUANTITY, and a change applies
+        /// exactly or not at all.
+        #[test]
+        fn a_source_stays_in_bounds(quantity in 0..=MAX_QUANTITY, as_of in proptest::option::of(any::<i64>()), change in change()) {
+            let before = SourceState { quantity, as_of };
+            match apply(before, change) {
+                Ok(Outcome::Applied(after)) => {
+                    prop_assert!((0..=MAX_QUANTITY).contains(&after.quantity));
+                    match change {
+                        SourceChange::Adjust { delta } => prop_assert_eq!(after.quantity, quantity + delta),
+                        SourceChange::Set { quantity: q, .. } => prop_assert_eq!(after.quantity, q),
+                    }
+                }
+                Ok(Outcome::Stale) => {
+                    let SourceChange::Set { as_of: Some(new), .. } = change else { panic!("only a dated set is stale") };
+                    prop_assert!(as_of.is_some_and(|old| new < old));
+                }
+                Err(_) => {}
+            }
+        }
+
+        /// A sequence of changes applied one by one ends where their sum says, never below 0.
+        #[test]
+        fn adjustments_add_up(start in 0..1_000i64, deltas in proptest::collection::vec(-50..50i64, 0..50)) {
+            let mut state = SourceState { quantity: start, as_of: None };
+            let mut expected = start;
+            for delta in deltas {
+                match apply(state, SourceChange::Adjust { delta }) {
+                    Ok(Outcome::Applied(next)) => { state = next; expected += delta; }
+                    Ok(Outcome::Stale) => prop_assert!(false, "an adjustment is never stale"),
+                    Err(_) => prop_assert!(expected + delta < 0),
+                }
+                prop_assert_eq!(state.quantity, expected);
+                prop_assert!(state.quantity >= 0);
+            }
+        }
+
+        /// What a channel is sent is never negative, never above what is available, and a
+        /// larger buffer never sends more.
+        #[test]
+        fn the_pushed_figure_is_bounded(available in any::<i64>(), buffer in any::<i64>(), more in 0..1_000i64) {
+            let sent = pushed_figure(available, buffer);
+            prop_assert!(sent >= 0);
+            prop_assert!(sent <= available.max(0));
+            prop_assert!(pushed_figure(available, buffer.saturating_add(more)) <= sent);
+        }
+    }
+}
+

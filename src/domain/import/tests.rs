@@ -366,3 +366,33 @@ fn an_order_closed_before_chorus_saw_it_records_units_gone_meanwhile() {
     restocked.cancelled_at = Some(2_500);
     assert_eq!(plan(&restocked, None, &policy(), &stock).action, Action::Skip);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Reading an order again — unchanged, or re-dated with the same content — moves no
+        /// stock: import is exactly once whatever the order holds.
+        #[test]
+        fn reading_an_order_again_moves_nothing(
+            lines in proptest::collection::vec((0..6i64, 0..6i64, 0..3usize), 1..5),
+            paid in any::<bool>(),
+        ) {
+            let lines: Vec<ChannelLine> = lines
+                .iter()
+                .enumerate()
+                .map(|(i, (q, f, s))| line(&i.to_string(), ["A", "B", "Z"][*s], *q, (*f).min(*q)))
+                .collect();
+            let o = order(if paid { Financial::Paid } else { Financial::Pending }, lines);
+            let first = plan(&o, None, &policy(), &stock);
+            prop_assume!(first.action == Action::Insert);
+            let stored = stored_from(&first, &o);
+            let again = plan(&o, Some(&stored), &policy(), &stock);
+            prop_assert_eq!(again.action, Action::Unchanged);
+            let redated = plan(&later(o.clone()), Some(&stored), &policy(), &stock);
+            prop_assert!(redated.allocation.values().all(|v| *v == 0), "{:?}", redated.allocation);
+            prop_assert!(redated.on_hand.values().all(|v| *v == 0), "{:?}", redated.on_hand);
+        }
+    }
+}
