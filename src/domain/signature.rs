@@ -72,4 +72,3 @@ mod properties {
         }
     }
 }
-

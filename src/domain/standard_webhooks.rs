@@ -102,4 +102,3 @@ mod properties {
         }
     }
 }
-

@@ -158,7 +158,8 @@ mod properties {
 
     fn change() -> impl Strategy<Value = SourceChange> {
         prop_oneof![
-            (any::<i64>(), proptest::option::of(any::<i64>())).prop_map(|(quantity, as_of)| SourceChange::Set { quantity, as_of }),
+            (any::<i64>(), proptest::option::of(any::<i64>()))
+                .prop_map(|(quantity, as_of)| SourceChange::Set { quantity, as_of }),
             any::<i64>().prop_map(|delta| SourceChange::Adjust { delta }),
             (-MAX_QUANTITY..=MAX_QUANTITY).prop_map(|delta| SourceChange::Adjust { delta }),
         ]
@@ -213,4 +214,3 @@ mod properties {
         }
     }
 }
-

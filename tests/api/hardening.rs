@@ -260,8 +260,10 @@ async fn a_long_bulk_beside_many_writes_gives_no_5xx_but_503() {
         // A short busy timeout, so the writes meet the bulk's lock for sure.
         let app = spawn_with(settings_with(&db, |s| s.database.busy_timeout_ms = 20)).await;
         app.create_product("W-0").await;
-        let items: Vec<Value> = (0..100_000).map(|i| json!({"sku": format!("BULK-{i:05}"), "quantity": i % 7})).collect();
-        let bulk = app.request("PUT", "/api/v1/inventory", Some(json!({"items": items, "create_missing": true})), Some(TOKEN));
+        let items: Vec<Value> =
+            (0..100_000).map(|i| json!({"sku": format!("BULK-{i:05}"), "quantity": i % 7})).collect();
+        let bulk =
+            app.request("PUT", "/api/v1/inventory", Some(json!({"items": items, "create_missing": true})), Some(TOKEN));
         let writes = (0..50).map(|i| {
             let (method, path, body) = match i % 6 {
                 0 => ("POST", "/api/v1/products".to_string(), json!({"sku": format!("W-{}", i + 1), "title": "w"})),
@@ -288,7 +290,8 @@ async fn a_long_bulk_beside_many_writes_gives_no_5xx_but_503() {
         });
         let (bulk, answers) = futures::join!(bulk, futures::future::join_all(writes));
         let mut busy = 0;
-        for (method, path, r) in answers.iter().chain(std::iter::once(&("PUT", "/api/v1/inventory".to_string(), bulk))) {
+        for (method, path, r) in answers.iter().chain(std::iter::once(&("PUT", "/api/v1/inventory".to_string(), bulk)))
+        {
             let status = r.status.as_u16();
             assert!(status < 500 || status == 503, "{backend:?}: {method} {path} answered {status}: {}", r.body);
             if status == 503 {
@@ -372,4 +375,210 @@ async fn a_flood_of_large_unsigned_webhooks_is_refused_unread() {
         peak - before
     );
     app.stop().await;
+}
+
+/// A small deterministic generator (xorshift64*), so a failing fuzz run can be replayed.
+struct Fuzz(u64);
+
+impl Fuzz {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len())]
+    }
+    fn text(&mut self) -> String {
+        let pieces = [
+            "A",
+            "sku-1",
+            "",
+            " ",
+            "ü",
+            "%2F",
+            "../",
+            "9223372036854775808",
+            "-1",
+            "0",
+            "null",
+            "💥",
+            "a\"b",
+            "x".repeat(300).leak(),
+        ];
+        (0..1 + self.below(3)).map(|_| *self.pick(&pieces)).collect()
+    }
+    fn value(&mut self, depth: usize) -> Value {
+        match self.below(if depth > 3 { 6 } else { 9 }) {
+            0 => Value::Null,
+            1 => json!(self.below(2) == 1),
+            2 => json!(*self.pick(&[0i64, 1, -1, i64::MAX, i64::MIN, 1_000_000_001, 42])),
+            3 => json!(*self.pick(&[0.5f64, -0.0, 1e308])),
+            4 | 5 => json!(self.text()),
+            6 => Value::Array((0..self.below(4)).map(|_| self.value(depth + 1)).collect()),
+            _ => {
+                let keys = [
+                    "sku",
+                    "title",
+                    "quantity",
+                    "delta",
+                    "source",
+                    "items",
+                    "url",
+                    "events",
+                    "name",
+                    "kind",
+                    "base_url",
+                    "credentials",
+                    "order_id",
+                    "lines",
+                    "as_of",
+                    "tracking_number",
+                    "customer_email",
+                    "since",
+                ];
+                let mut m = serde_json::Map::new();
+                for _ in 0..self.below(5) {
+                    m.insert(self.pick(&keys).to_string(), self.value(depth + 1));
+                }
+                Value::Object(m)
+            }
+        }
+    }
+}
+
+#[actix_web::test]
+async fn a_fuzz_run_meets_no_5xx_but_503_and_only_problem_json_errors() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        app.create_product("A").await;
+        let routes: &[(&str, &str)] = &[
+            ("GET", "/health"),
+            ("GET", "/schemas/order.v1.json"),
+            ("POST", "/hooks/channels/{}"),
+            ("GET", "/api/v1/products"),
+            ("POST", "/api/v1/products"),
+            ("GET", "/api/v1/products/{}"),
+            ("PATCH", "/api/v1/products/{}"),
+            ("DELETE", "/api/v1/products/{}"),
+            ("PUT", "/api/v1/inventory"),
+            ("GET", "/api/v1/inventory/{}"),
+            ("PUT", "/api/v1/inventory/{}/sources/{}"),
+            ("POST", "/api/v1/inventory/{}/adjustments"),
+            ("GET", "/api/v1/channels"),
+            ("POST", "/api/v1/channels"),
+            ("GET", "/api/v1/channels/{}"),
+            ("PATCH", "/api/v1/channels/{}"),
+            ("POST", "/api/v1/channels/{}/redact"),
+            ("GET", "/api/v1/channels/{}/products"),
+            ("PUT", "/api/v1/channels/{}/products/{}"),
+            ("GET", "/api/v1/orders"),
+            ("GET", "/api/v1/orders/{}"),
+            ("POST", "/api/v1/orders/{}/release"),
+            ("POST", "/api/v1/orders/{}/exclude"),
+            ("POST", "/api/v1/orders/{}/redact"),
+            ("POST", "/api/v1/orders/{}/fulfilments"),
+            ("GET", "/api/v1/fulfilments/{}"),
+            ("POST", "/api/v1/fulfilments/{}/retry"),
+            ("GET", "/api/v1/webhooks"),
+            ("POST", "/api/v1/webhooks"),
+            ("PATCH", "/api/v1/webhooks/{}"),
+            ("GET", "/api/v1/webhooks/{}/deliveries"),
+            ("POST", "/api/v1/webhooks/{}/replay"),
+            ("GET", "/api/v1/plugins"),
+            ("POST", "/api/v1/plugins"),
+            ("PATCH", "/api/v1/plugins/{}"),
+            ("PUT", "/api/v1/plugin/inventory"),
+            ("POST", "/api/v1/plugin/fulfilments"),
+            ("PUT", "/api/v1/plugin/products"),
+            ("GET", "/api/v1/admin/check"),
+            ("GET", "/{}"),
+        ];
+        let mut fuzz = Fuzz(0x00c0_ffee_d15e_a5e5 ^ backend as u64);
+        let mut counts = std::collections::BTreeMap::new();
+        // CHORUS_FUZZ_ROUNDS (default 400) runs longer; CHORUS_FUZZ_SEED another sequence.
+        let rounds: usize = std::env::var("CHORUS_FUZZ_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(400);
+        if let Some(seed) = std::env::var("CHORUS_FUZZ_SEED").ok().and_then(|v| v.parse::<u64>().ok()) {
+            fuzz = Fuzz(seed.max(1));
+        }
+        for round in 0..rounds {
+            let (method, template) = *fuzz.pick(routes);
+            let mut path = String::new();
+            for (i, part) in template.split("{}").enumerate() {
+                if i > 0 {
+                    let param = match fuzz.below(3) {
+                        0 => fuzz.below(5).to_string(),
+                        1 => "A".to_string(),
+                        _ => urlencoding::encode(&fuzz.text()).into_owned(),
+                    };
+                    path.push_str(&param);
+                }
+                path.push_str(part);
+            }
+            if fuzz.below(4) == 0 {
+                let (limit, cursor) = (fuzz.text(), fuzz.text());
+                path.push_str(&format!(
+                    "?limit={}&cursor={}",
+                    urlencoding::encode(&limit),
+                    urlencoding::encode(&cursor)
+                ));
+            }
+            let method = if fuzz.below(10) == 0 { *fuzz.pick(&["PUT", "DELETE", "PATCH", "OPTIONS"]) } else { method };
+            let token = match fuzz.below(8) {
+                0 => None,
+                1 => Some("wrong"),
+                _ => Some(TOKEN),
+            };
+            let url = format!("{}{path}", app.address);
+            let Ok(m) = awc::http::Method::from_bytes(method.as_bytes()) else { continue };
+            let mut req = app.client.request(m, &url);
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            if fuzz.below(5) == 0 {
+                req = req.insert_header((
+                    "Content-Type",
+                    *fuzz.pick(&[
+                        "text/plain",
+                        "application/x-www-form-urlencoded",
+                        "application/json; charset=latin1",
+                    ]),
+                ));
+            }
+            let body: Vec<u8> = match fuzz.below(6) {
+                0 => Vec::new(),
+                1 => (0..fuzz.below(64)).map(|_| fuzz.next() as u8).collect(),
+                _ => fuzz.value(0).to_string().into_bytes(),
+            };
+            let mut resp = match req.send_body(body.clone()).await {
+                Ok(r) => r,
+                Err(e) => panic!("{backend:?} round {round}: {method} {path}: no answer: {e}"),
+            };
+            let status = resp.status().as_u16();
+            let content_type =
+                resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            let answer = resp.body().limit(16 << 20).await.unwrap_or_default();
+            let shown = String::from_utf8_lossy(&body);
+            assert!(
+                status < 500 || status == 503,
+                "{backend:?} round {round}: {method} {path} {shown} -> {status} {}",
+                String::from_utf8_lossy(&answer)
+            );
+            if status >= 400 {
+                assert!(
+                    content_type.starts_with("application/problem+json"),
+                    "{backend:?} round {round}: {method} {path} -> {status} as {content_type:?}"
+                );
+            }
+            *counts.entry(status).or_insert(0) += 1;
+        }
+        println!("{backend:?}: fuzz answers by status {counts:?}");
+        app.assert_books_balance().await;
+        app.stop().await;
+    }
 }

@@ -302,7 +302,9 @@ async fn private_addresses_are_refused_unless_allowed() {
             assert_eq!(r.body["field"], "url", "{url}: {}", r.body);
         }
         // A channel's address follows the same rule, and must be https.
-        for url in ["http://169.254.169.254", "https://[::ffff:10.0.0.1]", "http://shop.example", "https://u:p@shop.example"] {
+        for url in
+            ["http://169.254.169.254", "https://[::ffff:10.0.0.1]", "http://shop.example", "https://u:p@shop.example"]
+        {
             let r = app
                 .post(
                     "/api/v1/channels",
