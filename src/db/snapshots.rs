@@ -62,20 +62,27 @@ pub fn emit_products(
     kind: &str,
     now: i64,
 ) -> QueryResult<()> {
-    let rows: Vec<NewEvent> = products
-        .iter()
-        .map(|p| {
-            let view = json!({
-                "sku": p.sku,
-                "title": p.title,
-                "created_at": crate::views::time(p.created_at),
-                "updated_at": crate::views::time(p.updated_at),
-            });
-            NewEvent::new(kind, None, format!("sku:{}", p.sku), &view, now)
-        })
-        .collect();
-    record_many(conn, &rows)
+    // Rendered and written a chunk at a time: a 100,000-SKU bulk never holds all its events.
+    for chunk in products.chunks(EVENTS_PER_WRITE) {
+        let rows: Vec<NewEvent> = chunk
+            .iter()
+            .map(|p| {
+                let view = json!({
+                    "sku": p.sku,
+                    "title": p.title,
+                    "created_at": crate::views::time(p.created_at),
+                    "updated_at": crate::views::time(p.updated_at),
+                });
+                NewEvent::new(kind, None, format!("sku:{}", p.sku), &view, now)
+            })
+            .collect();
+        record_many(conn, &rows)?;
+    }
+    Ok(())
 }
+
+/// Events rendered and written together by the bulk emitters.
+const EVENTS_PER_WRITE: usize = 1_000;
 
 /// A SKU's stock after a change, as `GET /api/v1/inventory/{sku}` shows it.
 pub struct StockSnapshot<'a> {
@@ -89,21 +96,24 @@ pub struct StockSnapshot<'a> {
 
 /// Records `inventory.updated` for each SKU whose figures moved.
 pub fn emit_inventory(conn: &mut DbConn, changed: &[StockSnapshot], now: i64) -> QueryResult<()> {
-    let rows: Vec<NewEvent> = changed
-        .iter()
-        .map(|s| {
-            let sources: serde_json::Map<String, Value> =
-                s.sources.iter().map(|(name, q)| (name.to_string(), json!(q))).collect();
-            let view = json!({
-                "sku": s.sku,
-                "on_hand": s.on_hand,
-                "allocated": s.allocated,
-                "available": s.available,
-                "version": s.version,
-                "sources": sources,
-            });
-            NewEvent::new("inventory.updated", None, format!("sku:{}", s.sku), &view, now)
-        })
-        .collect();
-    record_many(conn, &rows)
+    for chunk in changed.chunks(EVENTS_PER_WRITE) {
+        let rows: Vec<NewEvent> = chunk
+            .iter()
+            .map(|s| {
+                let sources: serde_json::Map<String, Value> =
+                    s.sources.iter().map(|(name, q)| (name.to_string(), json!(q))).collect();
+                let view = json!({
+                    "sku": s.sku,
+                    "on_hand": s.on_hand,
+                    "allocated": s.allocated,
+                    "available": s.available,
+                    "version": s.version,
+                    "sources": sources,
+                });
+                NewEvent::new("inventory.updated", None, format!("sku:{}", s.sku), &view, now)
+            })
+            .collect();
+        record_many(conn, &rows)?;
+    }
+    Ok(())
 }

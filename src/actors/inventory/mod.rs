@@ -39,8 +39,12 @@ pub type StockCache = Arc<DashMap<String, CachedStock>>;
 #[derive(Clone, Debug, PartialEq)]
 pub struct CachedStock {
     pub level: Level,
-    pub sources: BTreeMap<String, SourceState>,
+    pub sources: Sources,
 }
+
+/// A SKU's sources by name, sorted: a vector, as most SKUs have one or two (a map per SKU
+/// would cost a whole tree node each, half a kilobyte, across every SKU cached).
+pub type Sources = Vec<(String, SourceState)>;
 
 /// Broadcast after each commit, once per SKU whose figures moved.
 #[derive(Clone, Debug, PartialEq, Eq, Message)]
@@ -254,12 +258,19 @@ impl InventoryActor {
                 act.exclusive_in_flight = false;
             }
             if let Ok(Ok(committed)) = changed {
+                let large = committed.moved.len() >= LARGE_BATCH_SKUS;
                 act.listeners.announce(&committed.push_channels, &committed.routed, committed.moved);
+                if large {
+                    crate::telemetry::give_back_memory();
+                }
             }
             act.flush(ctx);
         }));
     }
 }
+
+/// A batch moving this many SKUs leaves freed memory worth handing back to the system.
+const LARGE_BATCH_SKUS: usize = 10_000;
 
 impl Actor for InventoryActor {
     type Context = Context<Self>;
@@ -365,7 +376,7 @@ impl Handler<Drain> for InventoryActor {
 struct Committed {
     answers: Vec<Answer>,
     /// SKUs whose figures were written, with their level and all their sources (for the cache).
-    cache_updates: Vec<(String, Level, BTreeMap<String, SourceState>)>,
+    cache_updates: Vec<(String, Level, Sources)>,
     /// SKUs whose figures moved: what subscribers hear.
     moved: Vec<StockChanged>,
     /// Channels with stock pushes newly queued.
@@ -605,7 +616,7 @@ fn apply_one(conn: &mut db::DbConn, batch: &mut Batch, work: &Work, now: i64) ->
 
 /// What writing the batch's figures produced.
 struct Written {
-    cache_updates: Vec<(String, Level, BTreeMap<String, SourceState>)>,
+    cache_updates: Vec<(String, Level, Sources)>,
     moved: Vec<StockChanged>,
     /// Channels given a push of a new `available`.
     push_channels: BTreeSet<i64>,
@@ -615,10 +626,10 @@ struct Written {
 /// the stock pushes to the outbox, all in the batch's transaction.
 fn write_figures(conn: &mut db::DbConn, batch: &mut Batch, now: i64) -> Result<Written, diesel::result::Error> {
     let touched = batch.touched();
-    let mut sources_by_sku: HashMap<&str, BTreeMap<String, SourceState>> = HashMap::new();
+    let mut sources_by_sku: HashMap<&str, Sources> = HashMap::new();
     for ((sku, source), state) in &batch.snap.sources {
         if touched.contains(sku.as_str()) {
-            sources_by_sku.entry(sku.as_str()).or_default().insert(source.clone(), *state);
+            sources_by_sku.entry(sku.as_str()).or_default().push((source.clone(), *state));
         }
     }
     let mut cache_updates = Vec::with_capacity(touched.len());
@@ -630,8 +641,9 @@ fn write_figures(conn: &mut db::DbConn, batch: &mut Batch, now: i64) -> Result<W
         let (Some(old), Some(current)) = (batch.before.get(sku).copied(), batch.snap.levels.get(sku).copied()) else {
             continue;
         };
-        let sources = sources_by_sku.remove(sku).unwrap_or_default();
-        let on_hand = if sources.is_empty() { current.on_hand } else { sources.values().map(|s| s.quantity).sum() };
+        let mut sources = sources_by_sku.remove(sku).unwrap_or_default();
+        sources.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        let on_hand = if sources.is_empty() { current.on_hand } else { sources.iter().map(|(_, s)| s.quantity).sum() };
         let level = if on_hand == old.on_hand && current.allocated == old.allocated {
             old
         } else {

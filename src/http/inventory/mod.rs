@@ -63,10 +63,10 @@ pub async fn view(state: &AppState, sku: &str) -> ApiResult<InventoryView> {
     let owned = sku.to_string();
     let read = db::run(&state.pool, move |conn| Ok(db::inventory::read(conn, &owned)?)).await?;
     let (level, rows) = read.ok_or_else(|| ApiError::unknown_sku(sku))?;
-    let stock = CachedStock {
-        level,
-        sources: rows.into_iter().map(|r| (r.source, SourceState { quantity: r.quantity, as_of: r.as_of })).collect(),
-    };
+    let mut sources: crate::actors::inventory::Sources =
+        rows.into_iter().map(|r| (r.source, SourceState { quantity: r.quantity, as_of: r.as_of })).collect();
+    sources.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    let stock = CachedStock { level, sources };
     // A commit may have cached a newer figure meanwhile; keep whichever is newer.
     let entry = state.stock_cache.entry(sku.to_string()).or_insert(stock);
     Ok(InventoryView::new(sku.to_string(), &entry))
