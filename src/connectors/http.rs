@@ -11,7 +11,7 @@ use super::ConnectorError;
 /// checked on every connect after the name is resolved.
 pub fn http_client(allow_private: bool) -> awc::Client {
     let builder = awc::Client::builder().timeout(Duration::from_secs(30)).disable_redirects();
-    let connector = awc::Connector::new().connector(crate::actors::delivery::guarded_connector(allow_private));
+    let connector = awc::Connector::new().connector(super::guard::guarded_connector(allow_private));
     let extra = EXTRA_CA_FILE.read().map(|f| f.clone()).unwrap_or_else(|e| e.into_inner().clone());
     match extra.map(|path| tls_trusting(&path).map_err(|e| (path, e))).transpose() {
         Ok(Some(tls)) => builder.connector(connector.openssl(tls)).finish(),

@@ -1,6 +1,7 @@
 //! Connectors: one folder per marketplace behind one trait. A connector turns the channel's
 //! API into domain types and paces itself to the channel's rate limits.
 
+pub mod guard;
 pub mod http;
 pub mod shopify;
 pub mod woocommerce;

@@ -25,7 +25,7 @@ pub struct FulfilmentRow {
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable, serde::Serialize)]
-#[diesel(table_name = fulfilment_lines)]
+#[diesel(table_name = fulfilment_lines, treat_none_as_default_value = false)]
 pub struct FulfilmentLine {
     pub fulfilment_id: i64,
     pub order_line_id: i64,

@@ -12,7 +12,7 @@ use crate::domain::stock::{Level, SourceState};
 use diesel::RunQueryDsl;
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = inventory_sources)]
+#[diesel(table_name = inventory_sources, treat_none_as_default_value = false)]
 pub struct SourceRow {
     pub sku: String,
     pub source: String,
@@ -22,7 +22,7 @@ pub struct SourceRow {
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = stock_levels)]
+#[diesel(table_name = stock_levels, treat_none_as_default_value = false)]
 pub struct LevelRow {
     pub sku: String,
     pub on_hand: i64,

@@ -47,9 +47,11 @@ macro_rules! per_backend {
     };
 }
 
-/// Runs an insert-with-`ON CONFLICT` over `rows`: as multi-row statements on PostgreSQL (each
-/// statement is a network round trip), row by row on SQLite (diesel has no multi-row upsert
-/// there, and an in-process prepared statement costs microseconds).
+/// Runs an insert (with or without `ON CONFLICT`) over `rows` as multi-row statements on both
+/// backends: the row types are marked `treat_none_as_default_value = false` (None inserts
+/// NULL, as no column they fill has a default), which is what lets diesel batch on SQLite; its
+/// chunks stay under SQLite's bound-variable limit. Short statements keep SQLite's write lock
+/// short for everyone else.
 #[macro_export]
 macro_rules! upsert_rows {
     ($conn:expr, $rows:expr, |$v:ident| $stmt:expr) => {{
@@ -60,7 +62,7 @@ macro_rules! upsert_rows {
                 }
             }
             $crate::db::DbConn::Sqlite(c) => {
-                for $v in $rows.iter() {
+                for $v in $rows.chunks($crate::db::CHUNK_ROWS / 8) {
                     $stmt.execute(c)?;
                 }
             }

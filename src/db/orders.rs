@@ -129,7 +129,7 @@ impl LineRow {
 }
 
 #[derive(Clone, Debug, Insertable)]
-#[diesel(table_name = order_lines)]
+#[diesel(table_name = order_lines, treat_none_as_default_value = false)]
 pub struct NewLine {
     pub order_id: i64,
     pub external_id: String,
@@ -167,7 +167,7 @@ impl NewLine {
 /// One entry of an order's history (what happened to it, when), to append. (Not an event for
 /// webhook subscribers: those are `db::events::NewEvent`.)
 #[derive(Clone, Debug, Insertable)]
-#[diesel(table_name = order_events)]
+#[diesel(table_name = order_events, treat_none_as_default_value = false)]
 pub struct NewHistoryEntry {
     pub order_id: i64,
     pub at: i64,

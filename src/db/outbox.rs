@@ -35,7 +35,7 @@ pub struct OutboxRow {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = outbox)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)]
 struct NewRow<'a> {
     target: String,
     kind: &'a str,

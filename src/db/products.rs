@@ -6,7 +6,7 @@ use super::schema::{products, stock_levels};
 use super::{write_tx, DbConn, CHUNK_ROWS};
 
 #[derive(Clone, Debug, Queryable, Selectable, Insertable)]
-#[diesel(table_name = products)]
+#[diesel(table_name = products, treat_none_as_default_value = false)]
 pub struct Product {
     pub sku: String,
     pub title: String,
@@ -15,7 +15,7 @@ pub struct Product {
 }
 
 #[derive(Insertable)]
-#[diesel(table_name = stock_levels)]
+#[diesel(table_name = stock_levels, treat_none_as_default_value = false)]
 struct NewStockRow<'a> {
     sku: &'a str,
     on_hand: i64,

@@ -136,7 +136,7 @@ pub fn disable(conn: &mut DbConn, id: i64, reason: &str, now: i64) -> QueryResul
 
 /// One logged attempt.
 #[derive(Clone, Debug, Insertable)]
-#[diesel(table_name = webhook_deliveries)]
+#[diesel(table_name = webhook_deliveries, treat_none_as_default_value = false)]
 pub struct NewDelivery {
     pub subscription_id: i64,
     pub event_id: i64,

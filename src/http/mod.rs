@@ -110,11 +110,11 @@ pub async fn outbound_url(field: &str, raw: &str, allow_private: bool, resolve: 
         ));
     }
     let Some(host) = url.host_str() else { return Err(ApiError::validation(field, "has no host")) };
-    if let Some(why) = crate::actors::delivery::forbidden_literal(url.as_str(), allow_private) {
+    if let Some(why) = crate::connectors::guard::forbidden_literal(url.as_str(), allow_private) {
         return Err(ApiError::validation(field, why));
     }
     let port = url.port_or_known_default().unwrap_or(443);
-    match crate::actors::delivery::checked_addresses(host, port, allow_private).await {
+    match crate::connectors::guard::checked_addresses(host, port, allow_private).await {
         Ok(_) => Ok(url),
         Err(e) if resolve == Resolve::IfPossible && e.to_string().starts_with("cannot resolve") => Ok(url),
         Err(e) if resolve == Resolve::IfPossible && e.to_string().ends_with("does not resolve") => Ok(url),

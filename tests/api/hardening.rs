@@ -222,14 +222,7 @@ async fn stock_edges_answer_422_and_a_deleted_plugins_stock_goes_with_it() {
         assert_problem(&r, 422, "unknown_plugin");
         assert_eq!(app.inventory("EDGE").await["on_hand"], 3, "{backend:?}");
 
-        let p = app
-            .post(
-                "/api/v1/plugins",
-                json!({"name": "FC", "orders_url": "http://127.0.0.1:9/orders", "routing": {"channels": [999]}}),
-            )
-            .await;
-        assert_eq!(p.status.as_u16(), 201, "{}", p.body);
-        let (plugin, token) = (p.body["id"].as_i64().unwrap(), p.body["token"].as_str().unwrap().to_string());
+        let (plugin, token) = app.create_plugin("FC").await;
         // A plugin's report: counted ahead of the clock, or naming a SKU twice, is refused.
         let ahead = (chrono::Utc::now() + chrono::Duration::days(1)).to_rfc3339();
         let now = chrono::Utc::now().to_rfc3339();
@@ -260,12 +253,22 @@ async fn a_long_bulk_beside_many_writes_gives_no_5xx_but_503() {
         // A short busy timeout, so the writes meet the bulk's lock for sure.
         let app = spawn_with(settings_with(&db, |s| s.database.busy_timeout_ms = 20)).await;
         app.create_product("W-0").await;
+        // A channel whose order webhooks are among the writes (signed, each its own delivery).
+        let hooked = app.create_channel("woocommerce", "http://127.0.0.1:9", "hook-secret").await;
         let items: Vec<Value> =
             (0..100_000).map(|i| json!({"sku": format!("BULK-{i:05}"), "quantity": i % 7})).collect();
         let bulk =
             app.request("PUT", "/api/v1/inventory", Some(json!({"items": items, "create_missing": true})), Some(TOKEN));
         let writes = (0..50).map(|i| {
-            let (method, path, body) = match i % 6 {
+            let (method, path, body) = match i % 8 {
+                6 => (
+                    "POST",
+                    "/api/v1/channels".to_string(),
+                    json!({"name": format!("C{i}"), "kind": "woocommerce", "base_url": "http://127.0.0.1:9",
+                           "credentials": {"consumer_key": "ck", "consumer_secret": "cs", "webhook_secret": "s"},
+                           "poll_interval_secs": 3600}),
+                ),
+                7 => ("POST", format!("/hooks/channels/{hooked}"), json!({"id": i})),
                 0 => ("POST", "/api/v1/products".to_string(), json!({"sku": format!("W-{}", i + 1), "title": "w"})),
                 1 => ("PATCH", "/api/v1/products/W-0".to_string(), json!({"title": format!("t{i}")})),
                 2 => ("PUT", "/api/v1/inventory/W-0/sources/api".to_string(), json!({"quantity": i})),
@@ -285,7 +288,15 @@ async fn a_long_bulk_beside_many_writes_gives_no_5xx_but_503() {
             async move {
                 // Spread over the bulk's seconds (its upload, parse and transaction).
                 actix_web::rt::time::sleep(Duration::from_millis(100 * i as u64)).await;
-                (method, path.clone(), app.request(method, &path, Some(body), Some(TOKEN)).await)
+                let signature = chorus::domain::signature::sign(b"hook-secret", body.to_string().as_bytes());
+                let delivery = format!("delivery-{i}");
+                let headers = [
+                    ("X-WC-Webhook-Signature", signature.as_str()),
+                    ("X-WC-Webhook-Delivery-ID", delivery.as_str()),
+                    ("X-WC-Webhook-Topic", "order.updated"),
+                ];
+                let headers: &[(&str, &str)] = if path.starts_with("/hooks/") { &headers } else { &[] };
+                (method, path.clone(), app.request_with(method, &path, Some(body), Some(TOKEN), headers).await)
             }
         });
         let (bulk, answers) = futures::join!(bulk, futures::future::join_all(writes));

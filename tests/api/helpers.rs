@@ -268,6 +268,15 @@ impl TestApp {
         r.body["id"].as_i64().expect("channel id")
     }
 
+    /// Registers a plugin that takes no channel's orders (a stock source only); returns its id
+    /// and token.
+    pub async fn create_plugin(&self, name: &str) -> (i64, String) {
+        let body = json!({"name": name, "orders_url": "http://127.0.0.1:9/orders", "routing": {"channels": [999]}});
+        let p = self.post("/api/v1/plugins", body).await;
+        assert_eq!(p.status.as_u16(), 201, "create plugin: {}", p.body);
+        (p.body["id"].as_i64().expect("plugin id"), p.body["token"].as_str().expect("token").to_string())
+    }
+
     /// Asks for a poll and waits until one has finished after the ask; returns the channel.
     pub async fn poll_once(&self, channel_id: i64) -> Value {
         let path = format!("/api/v1/channels/{channel_id}");

@@ -20,13 +20,7 @@ async fn sources_add_up_and_adjustments_apply() {
         let r = app.set_stock("SKU-1", 10).await;
         assert_eq!(r.status.as_u16(), 200, "{backend:?} {}", r.body);
         // A plugin's source (the source must name a plugin that exists).
-        let p = app
-            .post(
-                "/api/v1/plugins",
-                json!({"name": "FC", "orders_url": "http://127.0.0.1:9/o", "routing": {"channels": [999]}}),
-            )
-            .await;
-        assert_eq!(p.body["id"], 1, "{}", p.body);
+        assert_eq!(app.create_plugin("FC").await.0, 1);
         let r = app.put("/api/v1/inventory/SKU-1/sources/plugin:1", json!({"quantity": 4})).await;
         assert_eq!(r.status.as_u16(), 200, "{}", r.body);
         let r = app.post("/api/v1/inventory/SKU-1/adjustments", json!({"source": "api", "delta": -3})).await;

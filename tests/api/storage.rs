@@ -41,13 +41,7 @@ async fn restart_keeps_products_and_stock() {
         let app = spawn_app(&db).await;
         app.create_product("KEEP-1").await;
         app.set_stock("KEEP-1", 12).await;
-        let p = app
-            .post(
-                "/api/v1/plugins",
-                json!({"name": "FC", "orders_url": "http://127.0.0.1:9/o", "routing": {"channels": [999]}}),
-            )
-            .await;
-        assert_eq!(p.body["id"], 1, "{}", p.body);
+        assert_eq!(app.create_plugin("FC").await.0, 1);
         let r = app.put("/api/v1/inventory/KEEP-1/sources/plugin:1", json!({"quantity": 3})).await;
         assert_eq!(r.status.as_u16(), 200, "{}", r.body);
         app.stop().await;

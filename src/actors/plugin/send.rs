@@ -99,7 +99,7 @@ pub async fn drain(
                 continue;
             };
             let id = message.webhook_id(plugin.id, order_id);
-            let attempt = match delivery::forbidden_literal(&plugin.orders_url, allow_private) {
+            let attempt = match crate::connectors::guard::forbidden_literal(&plugin.orders_url, allow_private) {
                 Some(why) => Attempt {
                     status: None,
                     duration_ms: 0,

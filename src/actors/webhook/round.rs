@@ -328,7 +328,7 @@ async fn deliver_chain(
     let mut rest = chain.into_iter();
     for item in rest.by_ref() {
         let ev = item.event();
-        let attempt = match delivery::forbidden_literal(url, allow_private) {
+        let attempt = match crate::connectors::guard::forbidden_literal(url, allow_private) {
             Some(why) => {
                 Attempt { status: None, duration_ms: 0, error: Some(why), response: String::new(), retry_after: None }
             }

@@ -38,9 +38,9 @@ pub struct OrderNode {
     #[serde(default)]
     pub customer: Option<CustomerNode>,
     #[serde(default)]
-    pub shipping_address: Option<AddressNode>,
+    pub shipping_address: Option<AddressFacts>,
     #[serde(default)]
-    pub billing_address: Option<AddressNode>,
+    pub billing_address: Option<AddressFacts>,
     #[serde(default)]
     pub total_discounts_set: Option<MoneyBag>,
     #[serde(default)]
@@ -91,41 +91,6 @@ pub struct CustomerNode {
     pub first_name: Option<String>,
     #[serde(default)]
     pub last_name: Option<String>,
-}
-
-/// `MailingAddress`.
-#[derive(Clone, Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase", default)]
-pub struct AddressNode {
-    pub name: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub company: Option<String>,
-    pub address1: Option<String>,
-    pub address2: Option<String>,
-    pub city: Option<String>,
-    pub province_code: Option<String>,
-    pub zip: Option<String>,
-    pub country_code_v2: Option<String>,
-    pub phone: Option<String>,
-}
-
-impl AddressNode {
-    fn facts(&self) -> AddressFacts {
-        AddressFacts {
-            name: self.name.clone(),
-            first_name: self.first_name.clone(),
-            last_name: self.last_name.clone(),
-            company: self.company.clone(),
-            address1: self.address1.clone(),
-            address2: self.address2.clone(),
-            city: self.city.clone(),
-            province_code: self.province_code.clone(),
-            zip: self.zip.clone(),
-            country_code: self.country_code_v2.clone(),
-            phone: self.phone.clone(),
-        }
-    }
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
@@ -235,8 +200,8 @@ impl OrderNode {
             phone: self.phone.clone(),
             customer_first_name: self.customer.as_ref().and_then(|c| c.first_name.clone()),
             customer_last_name: self.customer.as_ref().and_then(|c| c.last_name.clone()),
-            shipping_address: self.shipping_address.as_ref().map(AddressNode::facts),
-            billing_address: self.billing_address.as_ref().map(AddressNode::facts),
+            shipping_address: self.shipping_address.clone(),
+            billing_address: self.billing_address.clone(),
             note: self.note.clone(),
             tags: self.tags.clone().unwrap_or_default(),
             discounts: shop_amount(&self.total_discounts_set),
@@ -421,19 +386,7 @@ fn rest_taxes(v: &serde_json::Value) -> Vec<String> {
 }
 
 fn rest_address(a: &serde_json::Value) -> Option<AddressFacts> {
-    a.is_object().then(|| AddressFacts {
-        name: rest_text(&a["name"]),
-        first_name: rest_text(&a["first_name"]),
-        last_name: rest_text(&a["last_name"]),
-        company: rest_text(&a["company"]),
-        address1: rest_text(&a["address1"]),
-        address2: rest_text(&a["address2"]),
-        city: rest_text(&a["city"]),
-        province_code: rest_text(&a["province_code"]),
-        zip: rest_text(&a["zip"]),
-        country_code: rest_text(&a["country_code"]),
-        phone: rest_text(&a["phone"]),
-    })
+    a.is_object().then(|| serde_json::from_value(a.clone()).ok()).flatten()
 }
 
 /// The whole-order facts of a REST order, as the GraphQL poll reads them.

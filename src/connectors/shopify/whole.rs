@@ -9,18 +9,24 @@ use crate::domain::order_details::{
     full_name, text, Address, Customer, Details, LineDetails, Personal, ShippingLine, Totals,
 };
 
-/// An address as either API gives it, field by field.
-#[derive(Debug, Default)]
+/// An address as either API gives it: GraphQL's `MailingAddress` (camelCase, `countryCodeV2`)
+/// and REST's `shipping_address` (snake_case) both read into it.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+#[serde(default)]
 pub struct AddressFacts {
     pub name: Option<String>,
+    #[serde(alias = "firstName")]
     pub first_name: Option<String>,
+    #[serde(alias = "lastName")]
     pub last_name: Option<String>,
     pub company: Option<String>,
     pub address1: Option<String>,
     pub address2: Option<String>,
     pub city: Option<String>,
+    #[serde(alias = "provinceCode")]
     pub province_code: Option<String>,
     pub zip: Option<String>,
+    #[serde(alias = "countryCodeV2")]
     pub country_code: Option<String>,
     pub phone: Option<String>,
 }
