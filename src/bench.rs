@@ -142,6 +142,8 @@ pub async fn import(database_url: &str, orders: usize) -> anyhow::Result<f64> {
     settings.database.url = Secret::new(database_url);
     settings.http.bind = "127.0.0.1:0".into();
     settings.auth.admin_token = Secret::new("bench");
+    // The simulator listens on 127.0.0.1.
+    settings.webhooks.allow_private_networks = true;
     eprintln!("bench: orders created; starting Chorus");
     let app = crate::Application::build(settings).await?;
     let pool = app.pool().clone();

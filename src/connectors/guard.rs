@@ -26,26 +26,35 @@ impl actix_tls::connect::Resolve for GuardedResolver {
     }
 }
 
-/// The addresses `host` resolves to, refused if any is loopback, private or reserved (unless
-/// allowed): a name that points partly inside the network is treated as pointing inside.
+/// Why a host may not be connected to.
+#[derive(Debug, thiserror::Error)]
+pub enum Refused {
+    /// The name does not resolve (now): nothing is known about where it leads.
+    #[error("cannot resolve {0}")]
+    Unresolved(String),
+    #[error("{host} resolves to {ip}, which is not a globally reachable address ({why}; webhooks.allow_private_networks is false)")]
+    NotGlobal { host: String, ip: std::net::IpAddr, why: &'static str },
+}
+
+/// The addresses `host` resolves to, refused if any is not globally reachable (unless private
+/// networks are allowed): a name that points partly inside the network is treated as pointing
+/// inside.
 pub async fn checked_addresses(
     host: &str,
     port: u16,
     allow_private: bool,
-) -> Result<Vec<std::net::SocketAddr>, Box<dyn std::error::Error>> {
+) -> Result<Vec<std::net::SocketAddr>, Refused> {
     let host = host.trim_start_matches('[').trim_end_matches(']');
     let found: Vec<std::net::SocketAddr> =
-        tokio::net::lookup_host((host, port)).await.map_err(|e| format!("cannot resolve {host}: {e}"))?.collect();
+        tokio::net::lookup_host((host, port)).await.map_err(|e| Refused::Unresolved(format!("{host}: {e}")))?.collect();
     if found.is_empty() {
-        return Err(format!("{host} does not resolve").into());
+        return Err(Refused::Unresolved(host.to_string()));
     }
     if !allow_private {
-        if let Some(bad) = found.iter().find(|a| crate::domain::address::is_forbidden(a.ip())) {
-            return Err(format!(
-                "{host} resolves to {}, a loopback, private or reserved address (webhooks.allow_private_networks is false)",
-                bad.ip()
-            )
-            .into());
+        for a in &found {
+            if let Some(why) = crate::domain::address::not_global(a.ip()) {
+                return Err(Refused::NotGlobal { host: host.to_string(), ip: a.ip(), why });
+            }
         }
     }
     Ok(found)

@@ -116,8 +116,7 @@ pub async fn outbound_url(field: &str, raw: &str, allow_private: bool, resolve: 
     let port = url.port_or_known_default().unwrap_or(443);
     match crate::connectors::guard::checked_addresses(host, port, allow_private).await {
         Ok(_) => Ok(url),
-        Err(e) if resolve == Resolve::IfPossible && e.to_string().starts_with("cannot resolve") => Ok(url),
-        Err(e) if resolve == Resolve::IfPossible && e.to_string().ends_with("does not resolve") => Ok(url),
+        Err(crate::connectors::guard::Refused::Unresolved(_)) if resolve == Resolve::IfPossible => Ok(url),
         Err(e) => Err(ApiError::validation(field, e.to_string())),
     }
 }
