@@ -593,3 +593,33 @@ async fn a_fuzz_run_meets_no_5xx_but_503_and_only_problem_json_errors() {
         app.stop().await;
     }
 }
+
+#[actix_web::test]
+async fn a_bulk_applied_in_steps_is_still_all_or_nothing() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        // 25,000 SKUs: three steps of the InventoryActor's one transaction.
+        let mut items: Vec<Value> = (0..25_000).map(|i| json!({"sku": format!("S-{i:05}"), "quantity": 2})).collect();
+        let r = app.put("/api/v1/inventory", json!({"items": items.clone(), "create_missing": true})).await;
+        assert_eq!(r.status.as_u16(), 200, "{backend:?}: {}", r.body);
+        assert_eq!(
+            (r.body["created"].as_i64(), r.body["changed"].as_i64()),
+            (Some(25_000), Some(25_000)),
+            "{}",
+            r.body
+        );
+        // The same again at 5 each, but the last SKU (in the last step) is unknown: nothing moves.
+        for item in items.iter_mut() {
+            item["quantity"] = json!(5);
+        }
+        items.push(json!({"sku": "NOT-THERE", "quantity": 1}));
+        let r = app.put("/api/v1/inventory", json!({"items": items})).await;
+        assert_problem(&r, 404, "unknown_sku");
+        for sku in ["S-00000", "S-12345", "S-24999"] {
+            assert_eq!(app.inventory(sku).await["on_hand"], 2, "{backend:?}: {sku} moved by a refused bulk");
+        }
+        app.assert_books_balance().await;
+        app.stop().await;
+    }
+}

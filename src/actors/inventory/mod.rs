@@ -373,6 +373,7 @@ impl Handler<Drain> for InventoryActor {
 }
 
 /// The outcome of one transaction, before anyone is told.
+#[derive(Default)]
 struct Committed {
     answers: Vec<Answer>,
     /// SKUs whose figures were written, with their level and all their sources (for the cache).
@@ -457,19 +458,16 @@ fn commit_retrying(pool: &DbPool, cache: &StockCache, works: &[Work], now: i64) 
 /// nobody can read an order the commit made visible beside an older stock figure; if the commit
 /// fails, those SKUs are dropped from the cache and the next read goes to the database.
 fn commit_once(pool: &DbPool, cache: &StockCache, works: &[Work], now: i64) -> Result<Committed, db::DbError> {
+    if let [Work::Stock { ops, create_missing }] = works {
+        if ops.len() > STOCK_STEP {
+            return commit_in_steps(pool, cache, ops, *create_missing, now);
+        }
+    }
     let mut cached_skus: Vec<String> = Vec::new();
     let result = pool.get().map_err(db::DbError::from).and_then(|mut conn| {
         db::write_tx(&mut conn, |conn| {
             let committed = apply_batch(conn, works, now)?;
-            for (sku, level, sources) in &committed.cache_updates {
-                cached_skus.push(sku.clone());
-                // With two transactions in flight, never let an older figure overwrite a newer.
-                let mut entry =
-                    cache.entry(sku.clone()).or_insert_with(|| CachedStock { level: *level, sources: sources.clone() });
-                if entry.level.version <= level.version {
-                    *entry = CachedStock { level: *level, sources: sources.clone() };
-                }
-            }
+            update_cache(cache, &committed.cache_updates, &mut cached_skus);
             Ok::<_, diesel::result::Error>(committed)
         })
         .map_err(db::DbError::from)
@@ -480,6 +478,75 @@ fn commit_once(pool: &DbPool, cache: &StockCache, works: &[Work], now: i64) -> R
         }
     }
     result
+}
+
+/// SKUs one step of a large stock message takes: a 100,000-SKU bulk is applied in steps of
+/// this many inside its one transaction, so no step holds every SKU's snapshot in memory.
+const STOCK_STEP: usize = 10_000;
+
+/// Gives the cache the new figures (before the commit, as `commit_once` says), noting them.
+fn update_cache(cache: &StockCache, updates: &[(String, Level, Sources)], cached_skus: &mut Vec<String>) {
+    for (sku, level, sources) in updates {
+        cached_skus.push(sku.clone());
+        // With two transactions in flight, never let an older figure overwrite a newer.
+        let mut entry =
+            cache.entry(sku.clone()).or_insert_with(|| CachedStock { level: *level, sources: sources.clone() });
+        if entry.level.version <= level.version {
+            *entry = CachedStock { level: *level, sources: sources.clone() };
+        }
+    }
+}
+
+/// One large stock message, all or nothing, in steps: each step locks, applies and writes its
+/// SKUs and is then dropped. A step refused by a rule (an unknown SKU, a negative result)
+/// rolls the whole transaction back and is the message's answer.
+fn commit_in_steps(
+    pool: &DbPool,
+    cache: &StockCache,
+    ops: &[(String, String, SourceChange)],
+    create_missing: bool,
+    now: i64,
+) -> Result<Committed, db::DbError> {
+    let mut cached_skus: Vec<String> = Vec::new();
+    let mut refused: Option<Answer> = None;
+    let result = pool.get().map_err(db::DbError::from).and_then(|mut conn| {
+        db::write_tx(&mut conn, |conn| {
+            let mut total = Committed::default();
+            let mut outcome = BulkOutcome::default();
+            for step in ops.chunks(STOCK_STEP) {
+                let work = Work::Stock { ops: step.to_vec(), create_missing };
+                let mut committed = apply_batch(conn, std::slice::from_ref(&work), now)?;
+                match committed.answers.pop() {
+                    Some(Answer::Stock(Ok(o), _)) => {
+                        outcome.changed += o.changed;
+                        outcome.unchanged += o.unchanged;
+                        outcome.stale += o.stale;
+                        outcome.created += o.created;
+                    }
+                    other => {
+                        refused = other;
+                        return Err(diesel::result::Error::RollbackTransaction);
+                    }
+                }
+                update_cache(cache, &committed.cache_updates, &mut cached_skus);
+                // The cache has them; only what subscribers hear is kept for the whole message.
+                committed.cache_updates = Vec::new();
+                total.absorb(committed);
+            }
+            total.answers = vec![Answer::Stock(Ok(outcome), None)];
+            Ok::<_, diesel::result::Error>(total)
+        })
+        .map_err(db::DbError::from)
+    });
+    if result.is_err() {
+        for sku in &cached_skus {
+            cache.remove(sku);
+        }
+    }
+    match (result, refused) {
+        (Err(_), Some(answer)) => Ok(Committed { answers: vec![answer], ..Committed::default() }),
+        (result, _) => result,
+    }
 }
 
 /// The answer a message gets when the database refused its transaction.
