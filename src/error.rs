@@ -29,8 +29,6 @@ pub enum ApiError {
     #[error("missing or invalid bearer token")]
     Unauthorized,
     #[error("{message}")]
-    Forbidden { message: String },
-    #[error("{message}")]
     Unavailable { message: String },
     #[error("the database is busy with another write; try again in a moment")]
     Busy,
@@ -89,7 +87,6 @@ impl ApiError {
             | ApiError::Conflict { code, .. } => code,
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::Unauthorized => "unauthorized",
-            ApiError::Forbidden { .. } => "forbidden",
             ApiError::Unavailable { .. } => "unavailable",
             ApiError::Busy => "busy",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
@@ -121,7 +118,6 @@ impl ResponseError for ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::Unavailable { .. } | ApiError::Busy => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,

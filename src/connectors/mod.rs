@@ -125,6 +125,11 @@ pub fn for_channel(
     secrets: &crate::secrets::SecretBox,
     allow_private: bool,
 ) -> Result<Rc<dyn Connector>, ConnectorError> {
+    // Names are judged by the client's resolver at every connect; an address written as an IP
+    // literal never reaches a resolver, so it is judged here.
+    if let Some(why) = guard::forbidden_literal(base_url, allow_private) {
+        return Err(ConnectorError::Permanent(format!("base_url: {why}")));
+    }
     let client = http::http_client(allow_private);
     let creds = secrets.open_values(sealed_credentials).map_err(ConnectorError::Credentials)?;
     let cred = |k: &str| creds.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();

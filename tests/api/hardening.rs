@@ -114,7 +114,8 @@ async fn a_channel_takes_a_bounded_number_of_webhook_bodies_at_once_and_slow_bod
         let db = TestDb::new(backend);
         let app = spawn_with(settings_with(&db, |s| {
             s.http.hook_bodies_per_channel = 1;
-            s.http.body_timeout_ms = 2_000;
+            // Long enough that the probes below meet the stalled body even on a loaded machine.
+            s.http.body_timeout_ms = 10_000;
         }))
         .await;
         let woo = Sim::start("woocommerce", None).await;
@@ -135,7 +136,7 @@ async fn a_channel_takes_a_bounded_number_of_webhook_bodies_at_once_and_slow_bod
         });
         // While it holds the channel's one place, another signed body waits for nothing: 503.
         let mut busy = None;
-        for _ in 0..100 {
+        for _ in 0..400 {
             let body = br#"{"id":2}"#.to_vec();
             let sig = chorus::domain::signature::sign(b"hook-secret", &body);
             let r = app

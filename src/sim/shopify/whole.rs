@@ -40,8 +40,7 @@ fn country_name(code: &str) -> Option<&'static str> {
 }
 
 fn full_name(p: &Person) -> Option<String> {
-    let joined = [p.first_name.as_deref(), p.last_name.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" ");
-    Some(joined).filter(|s| !s.is_empty())
+    crate::domain::order_details::full_name(p.first_name.as_deref(), p.last_name.as_deref())
 }
 
 /// A stable id per customer email (Shopify keeps one customer per email).
