@@ -39,6 +39,7 @@ impl Application {
         crate::connectors::http::trust_extra_cas(extra_ca)
             .with_context(|| format!("cannot read http.extra_ca_file {:?}", settings.http.extra_ca_file))?;
         let backend = DatabaseKind::from_url(settings.database.url.expose())?;
+        crate::measure::install();
         let db_settings = settings.database.clone();
         let pool = actix_web::rt::task::spawn_blocking(move || db::build_pool(&db_settings))
             .await?
@@ -126,12 +127,15 @@ impl Application {
             max_body_bytes: settings.http.max_body_bytes,
             body_timeout: std::time::Duration::from_millis(settings.http.body_timeout_ms),
             hooks: http::HookLimits::new(settings.http.hook_max_body_bytes, settings.http.hook_bodies_per_channel),
+            console: Default::default(),
         });
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(http::problem_for_bare_errors))
+                .wrap(actix_web::middleware::from_fn(http::metrics::count_requests))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(state.clone())
+                .configure(crate::console::routes)
                 .configure(http::routes)
         })
         // A client that does not finish its headers in time gets 408 and is disconnected.
@@ -214,7 +218,7 @@ fn spawn_redactor(pool: DbPool, days: u64) {
     });
 }
 
-/// Every ten minutes, deletes events and delivery log entries past `webhooks.keep_days`, a
+/// Every ten minutes, deletes events, delivery log entries and transaction records past `webhooks.keep_days`, a
 /// bounded batch at a time so no transaction grows large.
 fn spawn_pruner(pool: DbPool, keep_days: u64) {
     actix_web::rt::spawn(async move {
@@ -223,11 +227,14 @@ fn spawn_pruner(pool: DbPool, keep_days: u64) {
             every.tick().await;
             let before = db::now_ms() - (keep_days.min(36_500) as i64) * 86_400_000;
             for _ in 0..100 {
-                match db::run(&pool, move |conn| Ok(db::events::prune(conn, before, 10_000)?)).await {
-                    Ok(10_000) => continue,
+                let pruned = db::run(&pool, move |conn| {
+                    Ok(db::events::prune(conn, before, 10_000)? + db::transactions::prune(conn, before, 10_000)?)
+                });
+                match pruned.await {
+                    Ok(n) if n >= 10_000 => continue,
                     Ok(n) => {
                         if n > 0 {
-                            tracing::info!(events = n, "old events pruned");
+                            tracing::info!(rows = n, "old events and transaction records pruned");
                         }
                         break;
                     }

@@ -50,8 +50,16 @@ impl Attempt {
 }
 
 /// POSTs `body` to `url` under message id `id`, signed with each of `secrets` (more than one
-/// during a rotation: the header carries them space-separated).
-pub async fn post_signed(client: &awc::Client, url: &str, secrets: &[&str], id: &str, body: &[u8]) -> Attempt {
+/// during a rotation: the header carries them space-separated), recording the call with `tap`.
+pub async fn post_signed(
+    client: &awc::Client,
+    tap: &crate::records::Tap,
+    url: &str,
+    secrets: &[&str],
+    id: &str,
+    body: &[u8],
+) -> Attempt {
+    let call = tap.call(format!("POST {} ({id})", url.split('?').next().unwrap_or_default()));
     let timestamp = chrono::Utc::now().timestamp();
     let signature: Vec<String> = secrets.iter().map(|s| standard_webhooks::sign(s, id, timestamp, body)).collect();
     let signature = signature.join(" ");
@@ -68,13 +76,14 @@ pub async fn post_signed(client: &awc::Client, url: &str, secrets: &[&str], id: 
     let mut resp = match sent {
         Ok(r) => r,
         Err(e) => {
+            call.done(None, Some(e.to_string()), b"");
             return Attempt {
                 status: None,
                 duration_ms: started.elapsed().as_millis() as i64,
                 error: Some(e.to_string()),
                 response: String::new(),
                 retry_after: None,
-            }
+            };
         }
     };
     let status = resp.status().as_u16();
@@ -83,6 +92,7 @@ pub async fn post_signed(client: &awc::Client, url: &str, secrets: &[&str], id: 
         .flatten();
     // The answer is read only as far as it is kept: a receiver cannot make us hold megabytes.
     let bytes = resp.body().limit(1 << 20).await.map(|b| b.to_vec()).unwrap_or_default();
+    call.done(Some(status), None, &bytes);
     let kept = &bytes[..bytes.len().min(RESPONSE_KEPT)];
     Attempt {
         status: Some(status),

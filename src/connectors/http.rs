@@ -103,23 +103,27 @@ pub enum Answer {
 /// Reads one attempt's answer (at most `limit` bytes of body) and says what it means: 401/403
 /// refuse our credentials; a 429 holds every call of this connector for its `Retry-After`; a
 /// transport error or 5xx waits out `backoff(attempt)`; any other non-2xx is refused with
-/// its body. `platform` names the marketplace in the log.
+/// its body. `platform` names the marketplace in the log; `call` is the attempt's transaction
+/// record, completed here.
 pub async fn read_answer(
     sent: Result<awc::ClientResponse, awc::error::SendRequestError>,
     gate: &RateGate,
     attempt: u32,
     limit: usize,
     platform: &str,
+    call: crate::records::Call<'_>,
 ) -> Answer {
     let mut resp = match sent {
         Ok(r) => r,
         Err(e) => {
+            call.done(None, Some(e.to_string()), b"");
             backoff(attempt).await;
             return Answer::Retry(ConnectorError::Transient(e.to_string()));
         }
     };
     let status = resp.status();
     let bytes = resp.body().limit(limit).await.unwrap_or_default().to_vec();
+    call.done(Some(status.as_u16()), None, &bytes);
     match status.as_u16() {
         200..=299 => Answer::Body(bytes, resp.headers().clone()),
         401 | 403 => {

@@ -124,6 +124,7 @@ pub fn for_channel(
     options: &crate::domain::channel::ChannelOptions,
     secrets: &crate::secrets::SecretBox,
     allow_private: bool,
+    tap: crate::records::Tap,
 ) -> Result<Rc<dyn Connector>, ConnectorError> {
     // Names are judged by the client's resolver at every connect; an address written as an IP
     // literal never reaches a resolver, so it is judged here.
@@ -134,16 +135,19 @@ pub fn for_channel(
     let creds = secrets.open_values(sealed_credentials).map_err(ConnectorError::Credentials)?;
     let cred = |k: &str| creds.get(k).and_then(|v| v.as_str()).unwrap_or_default().to_string();
     Ok(match kind {
-        ChannelKind::Shopify => {
-            Rc::new(shopify::Shopify::new(base_url, cred("access_token"), options.location.clone(), client))
-        }
-        ChannelKind::WooCommerce => Rc::new(woocommerce::WooCommerce::new(
-            base_url,
-            cred("consumer_key"),
-            cred("consumer_secret"),
-            options.query_string_auth,
-            client,
-        )),
+        ChannelKind::Shopify => Rc::new(
+            shopify::Shopify::new(base_url, cred("access_token"), options.location.clone(), client).with_tap(tap),
+        ),
+        ChannelKind::WooCommerce => Rc::new(
+            woocommerce::WooCommerce::new(
+                base_url,
+                cred("consumer_key"),
+                cred("consumer_secret"),
+                options.query_string_auth,
+                client,
+            )
+            .with_tap(tap),
+        ),
     })
 }
 

@@ -209,3 +209,13 @@ pub fn prune(conn: &mut DbConn, before: i64, limit: i64) -> QueryResult<usize> {
     diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::id.eq_any(&old_log))).execute(conn)?;
     Ok(gone)
 }
+
+/// The newest events about `subject` (e.g. `sku:ABC`), newest first.
+pub fn recent_about(conn: &mut DbConn, subject: &str, limit: i64) -> QueryResult<Vec<EventRow>> {
+    events::table
+        .filter(events::subject.eq(subject))
+        .order(events::id.desc())
+        .limit(limit)
+        .select(EventRow::as_select())
+        .load(conn)
+}

@@ -17,6 +17,7 @@ pub mod redaction;
 pub mod schema;
 pub mod settings;
 pub mod snapshots;
+pub mod transactions;
 pub mod unlinked;
 pub mod views;
 pub mod webhooks;
@@ -27,6 +28,11 @@ use diesel::{PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 pub use pool::{build_pool, DbPool};
+
+diesel::define_sql_function! {
+    /// SQL's `lower`, on both backends.
+    fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
 
 /// One connection type for both backends; the variant is chosen by the URL scheme.
 #[derive(diesel::MultiConnection)]

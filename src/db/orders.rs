@@ -331,6 +331,10 @@ pub struct ListFilter {
     pub customer_email: Option<String>,
     /// The channel's order number (`1001`) or name (`#1001`).
     pub number: Option<String>,
+    pub hold_reason: Option<String>,
+    /// The channel's creation time, from and before (ms).
+    pub created_from: Option<i64>,
+    pub created_before: Option<i64>,
 }
 
 pub fn list(conn: &mut DbConn, f: &ListFilter, after_id: Option<i64>, limit: i64) -> QueryResult<Vec<OrderRow>> {
@@ -346,6 +350,15 @@ pub fn list(conn: &mut DbConn, f: &ListFilter, after_id: Option<i64>, limit: i64
     }
     if let Some(n) = &f.number {
         q = q.filter(orders::number.eq(n.clone()).or(orders::name.eq(n.clone()).nullable()));
+    }
+    if let Some(r) = &f.hold_reason {
+        q = q.filter(orders::hold_reason.eq(r.clone()));
+    }
+    if let Some(from) = f.created_from {
+        q = q.filter(orders::channel_created_at.ge(from));
+    }
+    if let Some(before) = f.created_before {
+        q = q.filter(orders::channel_created_at.lt(before));
     }
     if let Some(a) = after_id {
         q = q.filter(orders::id.gt(a));
@@ -469,4 +482,13 @@ pub fn reset_cursor(conn: &mut DbConn, channel_id: i64) -> QueryResult<()> {
 
 pub fn find_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<Vec<OrderRow>> {
     orders::table.filter(orders::id.eq_any(ids)).select(OrderRow::as_select()).load(conn)
+}
+
+/// Orders on hold, counted by reason.
+pub fn holds(conn: &mut DbConn) -> QueryResult<Vec<(Option<String>, i64)>> {
+    orders::table
+        .filter(orders::status.eq("on_hold"))
+        .group_by(orders::hold_reason)
+        .select((orders::hold_reason, diesel::dsl::count_star()))
+        .load(conn)
 }

@@ -332,3 +332,11 @@ pub fn pending(conn: &mut DbConn, target: &str, kind: &str, limit: i64) -> Query
         .select(OutboxRow::as_select())
         .load(conn)
 }
+
+/// Every target's queue at once: (target, depth, oldest entry's time).
+pub fn queues(conn: &mut DbConn) -> QueryResult<Vec<(String, i64, Option<i64>)>> {
+    outbox::table
+        .group_by(outbox::target)
+        .select((outbox::target, diesel::dsl::count_star(), diesel::dsl::min(outbox::created_at)))
+        .load(conn)
+}

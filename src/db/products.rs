@@ -105,3 +105,29 @@ pub fn update_title(conn: &mut DbConn, sku: &str, title: &str, now: i64) -> Quer
 pub fn delete_unchecked(conn: &mut DbConn, sku: &str) -> QueryResult<usize> {
     diesel::delete(products::table.find(sku)).execute(conn)
 }
+
+/// Products whose SKU or title contains `needle` (any case), by SKU, with their stock level:
+/// (sku, title, on hand, allocated).
+pub fn search(
+    conn: &mut DbConn,
+    needle: &str,
+    limit: i64,
+) -> QueryResult<Vec<(String, String, Option<i64>, Option<i64>)>> {
+    let pattern = format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+    let mut q = products::table
+        .left_join(stock_levels::table)
+        .select((products::sku, products::title, stock_levels::on_hand.nullable(), stock_levels::allocated.nullable()))
+        .order(products::sku)
+        .limit(limit)
+        .into_boxed();
+    if !needle.is_empty() {
+        q = q.filter(
+            crate::db::lower(products::sku).like(pattern.to_lowercase()).escape('\\').or(crate::db::lower(
+                products::title,
+            )
+            .like(pattern.to_lowercase())
+            .escape('\\')),
+        );
+    }
+    q.load(conn)
+}

@@ -121,6 +121,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     plugins,
     webhook_subscriptions,
     webhook_deliveries,
+    transactions,
+    sync_lag,
+    channel_confirmations,
 );
 
 diesel::table! {
@@ -320,3 +323,37 @@ diesel::table! {
 
 diesel::joinable!(order_lines -> orders (order_id));
 diesel::joinable!(order_events -> orders (order_id));
+
+diesel::table! {
+    transactions (id) {
+        id -> BigInt,
+        at -> BigInt,
+        target_kind -> Text,
+        target_id -> BigInt,
+        action -> Text,
+        subject -> Nullable<Text>,
+        status_code -> Nullable<Integer>,
+        duration_ms -> BigInt,
+        error -> Nullable<Text>,
+        response -> Text,
+    }
+}
+
+diesel::table! {
+    sync_lag (id) {
+        id -> BigInt,
+        channel_id -> BigInt,
+        at -> BigInt,
+        lag_ms -> BigInt,
+        skus -> Integer,
+    }
+}
+
+diesel::table! {
+    channel_confirmations (channel_id, sku) {
+        channel_id -> BigInt,
+        sku -> Text,
+        quantity -> BigInt,
+        confirmed_at -> BigInt,
+    }
+}

@@ -7,6 +7,18 @@ use serde_json::json;
 use super::AppState;
 use crate::db;
 
+#[utoipa::path(
+    get,
+    path = "/health",
+    tag = "system",
+    operation_id = "health",
+    summary = "Health",
+    description = "Whether the database answers, and which backend it is. No authentication.",
+    responses(
+        (status = 200, description = "The database answers.", body = crate::http::openapi::Health),
+        (status = 503, description = "The database does not answer (`status`: `unavailable`); a JSON body, not a problem.", body = crate::http::openapi::Health),
+    )
+)]
 #[tracing::instrument(skip(state))]
 pub async fn health(state: web::Data<AppState>) -> HttpResponse {
     let backend = state.backend.name();

@@ -33,6 +33,46 @@ fn declared_length(req: &HttpRequest) -> Option<usize> {
     header(req, "content-length").and_then(|v| v.trim().parse().ok())
 }
 
+#[utoipa::path(
+    post,
+    path = "/hooks/channels/{id}",
+    tag = "system",
+    operation_id = "channel_webhook",
+    summary = "A marketplace's order webhook",
+    description = "Called by the marketplace itself, not with a bearer token: the request is signed by the \
+                   marketplace with the channel's `webhook_secret` (Shopify `X-Shopify-Hmac-Sha256`, \
+                   WooCommerce `X-WC-Webhook-Signature`: base64 HMAC-SHA256 of the raw body), checked in \
+                   constant time. A good one imports the order it carries at once (or, if the body is not an \
+                   order Chorus can read, makes the channel poll), once per webhook id. WooCommerce's unsigned \
+                   ping of a new webhook (`webhook_id=N`) is answered 200 for any id. Unknown channels, missing \
+                   and bad signatures all get the same 401, so ids cannot be probed.",
+    params(
+        ("id" = String, Path, description = "The channel's id."),
+        ("X-Shopify-Hmac-Sha256" = Option<String>, Header, description = "Shopify channels: base64 HMAC-SHA256 of the raw body."),
+        ("X-Shopify-Webhook-Id" = Option<String>, Header, description = "Shopify channels: the webhook's id (a repeat is answered `duplicate`)."),
+        ("X-Shopify-Topic" = Option<String>, Header, description = "Shopify channels: `orders/...` topics carry an order to import."),
+        ("X-WC-Webhook-Signature" = Option<String>, Header, description = "WooCommerce channels: base64 HMAC-SHA256 of the raw body."),
+        ("X-WC-Webhook-Delivery-Id" = Option<String>, Header, description = "WooCommerce channels: the delivery's id (a repeat is answered `duplicate`)."),
+        ("X-WC-Webhook-Topic" = Option<String>, Header, description = "WooCommerce channels: `order.*` topics carry an order to import."),
+    ),
+    request_body(
+        description = "The marketplace's webhook body as it sent it (the signature covers the raw bytes), or \
+                       WooCommerce's unsigned ping `webhook_id=N`.",
+        content(
+            (serde_json::Value = "application/json"),
+            (String = "application/x-www-form-urlencoded"),
+        )
+    ),
+    responses(
+        (status = 200, description = "Accepted, a duplicate, or a ping answered.", body = crate::http::openapi::HookAnswer),
+        (status = 400, description = "The body could not be read (`unreadable_body`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not signed (and not a ping), no such channel, not this channel kind's signature header, or a bad signature (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive in time (`request_timeout`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than the webhook body limit (`payload_too_large`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Too many of this channel's bodies are being read at once, or the database is busy (`busy`, with `Retry-After`); or the database is unreachable (`unavailable`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    )
+)]
 #[tracing::instrument(skip(state, req, payload), fields(channel_id))]
 pub async fn channel_webhook(
     state: web::Data<AppState>,
@@ -109,7 +149,10 @@ pub async fn channel_webhook(
     if let Some(order) = connectors::webhook_order(kind, &body).filter(|_| order_topic) {
         let import = ImportOrders::for_channel(&channel, vec![order], None);
         match state.inventory.send(import).await {
-            Ok(Ok(outcome)) => return Ok(HttpResponse::Ok().json(json!({"accepted": true, "imported": outcome}))),
+            Ok(Ok(outcome)) => {
+                crate::measure::import(id, &outcome);
+                return Ok(HttpResponse::Ok().json(json!({"accepted": true, "imported": outcome})));
+            }
             Ok(Err(e)) => tracing::warn!(channel_id = id, error = %e, "importing a webhook's order failed; polling"),
             Err(e) => tracing::warn!(channel_id = id, error = %e, "inventory actor unreachable; polling"),
         }

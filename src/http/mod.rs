@@ -9,6 +9,8 @@ pub mod fulfilments;
 pub mod health;
 pub mod hooks;
 pub mod inventory;
+pub mod metrics;
+pub mod openapi;
 pub mod orders;
 pub mod plugin_api;
 pub mod plugins;
@@ -38,6 +40,8 @@ pub struct AppState {
     /// How long a client has to send its whole body once its headers are in.
     pub body_timeout: std::time::Duration,
     pub hooks: HookLimits,
+    /// The console's signed-in sessions.
+    pub console: crate::console::Sessions,
 }
 
 /// What a channel's webhook may cost before it is known to be genuine: a body limit of its
@@ -71,10 +75,10 @@ pub fn problem_for_bare_errors<B>(
     res: actix_web::dev::ServiceResponse<B>,
 ) -> actix_web::Result<actix_web::middleware::ErrorHandlerResponse<B>> {
     use actix_web::middleware::ErrorHandlerResponse;
-    let is_problem = res
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    // The console answers its own errors as pages; everything else is problem+json.
+    let is_problem = res.headers().get(actix_web::http::header::CONTENT_TYPE).is_some_and(|v| {
+        v.as_bytes().starts_with(b"application/problem+json") || v.as_bytes().starts_with(b"text/html")
+    });
     if is_problem {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
@@ -141,6 +145,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     }))
     .service(web::resource("/health").get(health::health).default_service(allow("GET")))
     .service(web::resource("/schemas/order.v1.json").get(schemas::order_v1).default_service(allow("GET")))
+    .service(web::resource("/api/openapi.json").get(openapi::openapi_json).default_service(allow("GET")))
+    .service(
+        web::resource("/metrics")
+            .wrap(actix_web::middleware::from_fn(auth::require_admin))
+            .get(metrics::metrics)
+            .default_service(allow("GET")),
+    )
     .service(web::resource("/hooks/channels/{id}").post(hooks::channel_webhook).default_service(allow("POST")))
     // Registered before the admin scope, which would otherwise claim its paths.
     .service(

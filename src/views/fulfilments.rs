@@ -2,7 +2,7 @@
 
 use serde::Serialize;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct FulfilmentView {
     pub id: i64,
     pub order_id: i64,
@@ -21,7 +21,7 @@ pub struct FulfilmentView {
     pub updated_at: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct FulfilmentLineView {
     pub line_id: i64,
     pub sku: String,

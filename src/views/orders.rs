@@ -9,7 +9,7 @@ use crate::domain::order_details::{Address, Customer, ShippingLine, Totals};
 /// added within a version; a change that could break a receiver makes a new one.
 pub const ORDER_SHAPE_VERSION: u32 = 1;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OrderView {
     pub version: u32,
     pub id: i64,
@@ -31,12 +31,18 @@ pub struct OrderView {
     pub number: Option<String>,
     /// ISO 4217; every `*_minor` amount is in its minor unit.
     pub currency: Option<String>,
+    /// See `/schemas/order.v1.json` for the full shape.
+    #[schema(value_type = Option<Object>)]
     pub customer: Option<Customer>,
+    #[schema(value_type = Option<Object>)]
     pub shipping_address: Option<Address>,
+    #[schema(value_type = Option<Object>)]
     pub billing_address: Option<Address>,
     /// The customer's note at checkout.
     pub note: Option<String>,
+    #[schema(value_type = Vec<Object>)]
     pub shipping_lines: Vec<ShippingLine>,
+    #[schema(value_type = Option<Object>)]
     pub totals: Option<Totals>,
     pub tags: Vec<String>,
     pub paid_at: Option<String>,
@@ -50,7 +56,8 @@ pub struct OrderView {
     pub fulfilments: Option<Vec<super::fulfilments::FulfilmentView>>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = OrderLineView)]
 pub struct LineView {
     pub id: i64,
     pub external_id: String,
@@ -79,7 +86,7 @@ pub struct LineView {
     pub total_minor: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct HistoryView {
     pub at: String,
     pub kind: String,

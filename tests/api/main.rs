@@ -4,6 +4,7 @@
 mod catalogue;
 mod channels;
 mod config;
+mod console;
 mod crash;
 mod demo;
 mod fulfilment;
@@ -14,6 +15,7 @@ mod inventory;
 mod isolation;
 mod layers;
 mod locations;
+mod openapi;
 mod orders;
 mod plugins;
 mod products;

@@ -45,7 +45,8 @@ pub async fn drain(channel_id: i64, connector: Rc<dyn Connector>, pool: DbPool) 
                     continue;
                 }
             };
-            let result = connector.send_fulfilment(outbound).await;
+            let result =
+                crate::records::about(format!("fulfilment:{fulfilment_id}"), connector.send_fulfilment(outbound)).await;
             let attempts = row.attempts;
             db::run(&pool, move |conn| db::write_tx(conn, |conn| settle(conn, fulfilment_id, entry, attempts, result)))
                 .await?;

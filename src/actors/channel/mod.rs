@@ -137,6 +137,7 @@ impl ChannelActor {
                         &channel.options(),
                         &act.secrets,
                         act.allow_private,
+                        crate::records::Tap::channel(act.pool.clone(), act.id),
                     )
                 });
                 let connector = match built {

@@ -86,9 +86,11 @@ pub async fn drain(poller: &Poller) -> Result<Drained, ActorError> {
             }
         }
         let items: Vec<StockPush> = batch.iter().map(|d| d.push.clone()).collect();
+        let started = std::time::Instant::now();
         let outcomes = match connector.push_stock(items).await {
             Ok(o) => o,
             Err(e) => {
+                crate::measure::pushed(id, 0, false, started.elapsed());
                 let wait = match &e {
                     ConnectorError::RateLimited(wait) => *wait,
                     _ => retry_delay(attempts_of(pool, &batch).await),
@@ -112,6 +114,7 @@ pub async fn drain(poller: &Poller) -> Result<Drained, ActorError> {
             }
         }
         drained.pushed += confirmed.len();
+        crate::measure::pushed(id, confirmed.len(), true, started.elapsed());
         if confirmed.is_empty() && stale.is_empty() && rejected.is_empty() {
             // Nothing came of the call (the channel answered without a verdict per item): wait
             // rather than send the same batch again at once.
@@ -245,9 +248,16 @@ async fn confirm(pool: &DbPool, channel_id: i64, confirmed: &[&Due]) -> Result<(
     }
     let delivered: Vec<outbox::Seen> = confirmed.iter().map(|d| d.seen.clone()).collect();
     let figures: Vec<(String, i64)> = confirmed.iter().map(|d| (d.push.sku.clone(), d.push.quantity)).collect();
+    let now = db::now_ms();
+    let queued: Vec<(String, i64, i64)> =
+        confirmed.iter().map(|d| (d.push.sku.clone(), d.push.quantity, d.seen.written_at)).collect();
+    for d in confirmed {
+        crate::measure::sync_lag(channel_id, Duration::from_millis((now - d.seen.written_at).max(0) as u64));
+    }
     db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             db::channel_products::set_channel_quantities(conn, channel_id, &figures)?;
+            db::transactions::confirmed(conn, channel_id, &queued, now)?;
             outbox::remove_delivered(conn, &delivered)?;
             Ok::<_, db::DbError>(())
         })

@@ -399,8 +399,12 @@ fn commit_and_reply(pool: &DbPool, cache: &StockCache, batch: Vec<Pending>) -> R
     let now = db::now_ms();
     let (works, replies): (Vec<Work>, Vec<oneshot::Sender<Answer>>) =
         batch.into_iter().map(|p| (p.work, p.reply)).unzip();
+    let started = std::time::Instant::now();
     let (answers, committed) = match commit_retrying(pool, cache, &works, now) {
-        Ok(mut committed) => (std::mem::take(&mut committed.answers), Some(committed)),
+        Ok(mut committed) => {
+            crate::measure::inventory_batch(weight, started.elapsed());
+            (std::mem::take(&mut committed.answers), Some(committed))
+        }
         // Still refused after the retries, the database is unwell, not one message: splitting
         // the batch would only multiply the waiting.
         Err(e) if works.len() == 1 || e.is_transient() => {

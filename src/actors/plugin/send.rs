@@ -79,6 +79,7 @@ pub async fn drain(
     allow_private: bool,
 ) -> Result<Option<i64>, ActorError> {
     let target = plugins::target(plugin.id);
+    let tap = crate::records::Tap::plugin(pool.clone(), plugin.id);
     loop {
         let t = target.clone();
         let due = db::run(&pool, move |conn| Ok(outbox::due_any(conn, &t, db::now_ms(), PAGE)?)).await?;
@@ -107,7 +108,11 @@ pub async fn drain(
                     response: String::new(),
                     retry_after: None,
                 },
-                None => delivery::post_signed(&client, &plugin.orders_url, &[&plugin.signing_secret], &id, &body).await,
+                None => {
+                    let secrets = [plugin.signing_secret.as_str()];
+                    let sent = delivery::post_signed(&client, &tap, &plugin.orders_url, &secrets, &id, &body);
+                    crate::records::about(format!("order:{order_id}"), sent).await
+                }
             };
             if attempt.delivered() && message != Message::Routed {
                 tracing::info!(order_id, webhook_id = %id, ?message, "plugin told of the order");

@@ -100,7 +100,8 @@ pub async fn run(
     let signing = signing_secrets(&loaded.sub, &secrets, db::now_ms())?;
     let url = loaded.sub.url.clone();
     let mut plan = chain(loaded, db::now_ms());
-    let results = deliver(&client, &url, signing, &settings, std::mem::take(&mut plan.chains)).await;
+    let tap = crate::records::Tap::subscriber(pool.clone(), id);
+    let results = deliver(&client, &tap, &url, signing, &settings, std::mem::take(&mut plan.chains)).await;
     // Retries are timed from when the attempts were made, not from the round's start.
     let now = db::now_ms();
     let gone = record(id, &settings, results, &mut plan, now);
@@ -197,6 +198,7 @@ const WAITING_BEHIND: &str = "waiting behind an earlier event of the same entity
 /// Sends the chains, up to `webhooks.concurrency` at once.
 async fn deliver(
     client: &awc::Client,
+    tap: &crate::records::Tap,
     url: &str,
     secrets: Rc<Vec<String>>,
     settings: &WebhookSettings,
@@ -207,7 +209,7 @@ async fn deliver(
     futures::stream::iter(chains)
         .map(|chain| {
             let (client, url, secrets) = (client.clone(), url.clone(), secrets.clone());
-            async move { deliver_chain(&client, &url, &secrets, allow_private, chain).await }
+            async move { deliver_chain(&client, tap, &url, &secrets, allow_private, chain).await }
         })
         .buffer_unordered(settings.concurrency.max(1))
         .collect()
@@ -319,6 +321,7 @@ struct ChainResult {
 /// Sends a subject's events in order, stopping at the first that fails.
 async fn deliver_chain(
     client: &awc::Client,
+    tap: &crate::records::Tap,
     url: &str,
     secrets: &[String],
     allow_private: bool,
@@ -334,7 +337,9 @@ async fn deliver_chain(
             }
             None => {
                 let keys: Vec<&str> = secrets.iter().map(String::as_str).collect();
-                delivery::post_signed(client, url, &keys, &message_id(ev.id), &body(ev)).await
+                let (id, payload) = (message_id(ev.id), body(ev));
+                let sent = delivery::post_signed(client, tap, url, &keys, &id, &payload);
+                crate::records::about(format!("event:{}", ev.id), sent).await
             }
         };
         let ok = attempt.delivered();

@@ -67,6 +67,8 @@ pub struct Shopify {
     refunds_seen: Rc<std::cell::RefCell<RefundsSeen>>,
     /// Whether the shop's withholding of protected customer data has been logged.
     withheld_noted: Rc<Cell<bool>>,
+    /// Where each call is recorded.
+    tap: crate::records::Tap,
 }
 
 /// Order id → (its version when read: `updatedAt` and line quantities, its refunds).
@@ -84,7 +86,14 @@ impl Shopify {
             gate: RateGate::default(),
             refunds_seen: Rc::default(),
             withheld_noted: Rc::default(),
+            tap: crate::records::Tap::none(),
         }
+    }
+
+    /// Records every call this connector makes with `tap`.
+    pub fn with_tap(mut self, tap: crate::records::Tap) -> Self {
+        self.tap = tap;
+        self
     }
 
     /// One GraphQL call, retried through throttling, 429s and 5xx; returns `data`.
@@ -106,13 +115,14 @@ impl Shopify {
                     actix_web::rt::time::sleep(wait).await;
                 }
             }
+            let call = self.tap.call(format!("POST graphql {operation}"));
             let sent = self
                 .client
                 .post(&self.endpoint)
                 .insert_header(("X-Shopify-Access-Token", self.token.as_str()))
                 .send_json(&body)
                 .await;
-            let bytes = match read_answer(sent, &self.gate, attempt, 32 << 20, "Shopify").await {
+            let bytes = match read_answer(sent, &self.gate, attempt, 32 << 20, "Shopify", call).await {
                 Answer::Body(bytes, _) => bytes,
                 Answer::Retry(e) => {
                     last = e;

@@ -39,6 +39,8 @@ pub struct WooCommerce {
     /// Variation SKUs seen in the catalogue, with their parent product's id.
     variations: Rc<RefCell<HashMap<String, (i64, i64)>>>,
     gate: RateGate,
+    /// Where each call is recorded.
+    tap: crate::records::Tap,
 }
 
 /// Redirects followed for one call at most.
@@ -56,7 +58,14 @@ impl WooCommerce {
             units: Rc::default(),
             variations: Rc::default(),
             gate: RateGate::default(),
+            tap: crate::records::Tap::none(),
         }
+    }
+
+    /// Records every call this connector makes with `tap`.
+    pub fn with_tap(mut self, tap: crate::records::Tap) -> Self {
+        self.tap = tap;
+        self
     }
 
     /// A GET retried through 429s and 5xx; returns the body.
@@ -91,6 +100,8 @@ impl WooCommerce {
                 chrono::Utc::now().timestamp(),
                 &nonce,
             );
+            // The path only: with query-string authentication the query carries the secret.
+            let call = self.tap.call(format!("{method} {}", url.path()));
             let mut request = self.client.request(method.clone(), signed.as_str());
             if let Some((key, secret)) = basic {
                 request = request.basic_auth(key, secret);
@@ -99,7 +110,7 @@ impl WooCommerce {
                 Some(b) => request.send_json(b).await,
                 None => request.send().await,
             };
-            match read_answer(sent, &self.gate, attempt, 64 << 20, "WooCommerce").await {
+            match read_answer(sent, &self.gate, attempt, 64 << 20, "WooCommerce", call).await {
                 Answer::Body(bytes, headers) => return Ok((bytes, headers)),
                 Answer::Retry(e) => last = e,
                 Answer::Refused(e) => return Err(e),

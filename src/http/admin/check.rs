@@ -9,6 +9,21 @@ use crate::domain::check::{self, StoredLevel};
 use crate::error::ApiResult;
 use crate::http::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/check",
+    tag = "admin",
+    operation_id = "stock_check",
+    summary = "Check the stock invariants",
+    description = "The stock invariants verified on the stored data and this process's cache; every violation listed (none when healthy).",
+    responses(
+        (status = 200, description = "The check, with its violations.", body = crate::http::openapi::StockCheck),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn check(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let mut books = db::run(&state.pool, |conn| Ok(db::check::load(conn)?)).await?;

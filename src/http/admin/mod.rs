@@ -1,6 +1,6 @@
 //! `/api/v1/admin`: operators' tools.
 
-mod check;
+pub(crate) mod check;
 
 use actix_web::web;
 

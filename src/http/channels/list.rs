@@ -9,6 +9,21 @@ use crate::db;
 use crate::error::ApiResult;
 use crate::http::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels",
+    tag = "channels",
+    operation_id = "list_channels",
+    summary = "List channels",
+    description = "Every channel with its settings (never its credentials) and status.",
+    responses(
+        (status = 200, description = "Every channel.", body = crate::http::openapi::ChannelList),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let rows = db::run(&state.pool, |conn| {

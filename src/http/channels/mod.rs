@@ -1,13 +1,13 @@
 //! `/api/v1/channels`: the marketplaces Chorus keeps in step, and their product data.
 
-mod create;
-mod delete;
-mod list;
+pub(crate) mod create;
+pub(crate) mod delete;
+pub(crate) mod list;
 pub mod products;
-mod read;
-mod redact;
-mod sync;
-mod update;
+pub(crate) mod read;
+pub(crate) mod redact;
+pub(crate) mod sync;
+pub(crate) mod update;
 
 use crate::domain::channel::ChannelKind;
 use actix_web::web;
@@ -43,7 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Debug, Deserialize, Serialize, Clone, Copy)]
+#[derive(Debug, Deserialize, Serialize, Clone, Copy, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImportFilter {
     #[serde(default)]
@@ -79,7 +79,7 @@ pub fn validate_options(kind: ChannelKind, options: &crate::domain::channel::Cha
 }
 
 /// A channel as the API shows it: credentials are never echoed, only which keys are set.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ChannelView {
     id: i64,
     name: String,
@@ -90,6 +90,7 @@ pub struct ChannelView {
     import: ImportFilter,
     stock_buffer: i64,
     ships_from: String,
+    #[schema(value_type = crate::http::openapi::ChannelOptions)]
     options: crate::domain::channel::ChannelOptions,
     enabled: bool,
     created_at: String,
@@ -97,7 +98,7 @@ pub struct ChannelView {
     status: ChannelStatus,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ChannelStatus {
     running: bool,
     last_poll_at: Option<String>,

@@ -11,14 +11,14 @@ use crate::domain::money::validate_currency;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{extract::Body, AppState};
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Money {
     pub amount_minor: i64,
     pub currency: String,
 }
 
-#[derive(Debug, Clone, Deserialize, Serialize)]
+#[derive(Debug, Clone, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Dimensions {
     pub length: i64,
@@ -26,7 +26,7 @@ pub struct Dimensions {
     pub height: i64,
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Customs {
     pub hs_code: Option<String>,
@@ -36,7 +36,7 @@ pub struct Customs {
 }
 
 /// The body of a PUT, and (with `channel_id`, `sku`, `updated_at`) what a GET shows.
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelProductData {
     pub listing_id: Option<String>,
@@ -51,11 +51,12 @@ pub struct ChannelProductData {
     pub customs: Customs,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ChannelProductView {
     channel_id: i64,
     sku: String,
     #[serde(flatten)]
+    #[schema(value_type = crate::http::openapi::ChannelProductFields)]
     data: ChannelProductData,
     /// The stock figure Chorus last saw on the channel for this listing.
     channel_quantity: Option<i64>,
@@ -192,9 +193,12 @@ pub fn to_row(channel_id: i64, sku: String, d: ChannelProductData, now: i64) -> 
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
+    /// Page size, 1 to 1000 (default 100).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
     /// `true`: listings linked to a product; `false`: listings whose SKU Chorus does not know;
     /// absent: both.
@@ -203,6 +207,27 @@ pub struct Page {
 
 /// `GET /api/v1/channels/{id}/products?limit=&cursor=`: the channel's listings linked to
 /// products, with their data, in SKU order.
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{id}/products",
+    tag = "channels",
+    operation_id = "list_channel_products",
+    summary = "List a channel's listings",
+    description = "The channel's listings in SKU order, a page at a time: those linked to a product, with their data, and (unless `linked=true`) those whose SKU Chorus does not know.",
+    params(
+        ("id" = String, Path, description = "The channel's id."),
+        Page,
+    ),
+    responses(
+        (status = 200, description = "A page of listings.", body = crate::http::openapi::ChannelProductPage),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No channel has this id (`unknown_channel`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` out of range or a cursor this API did not give out (`invalid_value`), or a malformed query (`invalid_query`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -235,6 +260,25 @@ pub async fn list(
     Ok(crate::http::cursor::page(rows, limit, |p| p.sku.clone()))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{id}/products/{sku}",
+    tag = "channels",
+    operation_id = "read_channel_product",
+    summary = "Read a channel's product data for a SKU",
+    params(
+        ("id" = String, Path, description = "The channel's id."),
+        ("sku" = String, Path, description = "The product's SKU."),
+    ),
+    responses(
+        (status = 200, description = "The product data.", body = ChannelProductView),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such channel (`unknown_channel`), or it has no product data for this SKU (`unknown_channel_product`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn read(state: web::Data<AppState>, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
     let (id, sku) = path.into_inner();
@@ -250,6 +294,32 @@ pub async fn read(state: web::Data<AppState>, path: web::Path<(String, String)>)
     Ok(HttpResponse::Ok().json(ChannelProductView::from(row)))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/channels/{id}/products/{sku}",
+    tag = "channels",
+    operation_id = "put_channel_product",
+    summary = "Set a channel's product data for a SKU",
+    description = "Listing ids, image, price, weight, dimensions and customs information; replaces what was stored. A new link pushes the SKU's stock to the channel.",
+    params(
+        ("id" = String, Path, description = "The channel's id."),
+        ("sku" = String, Path, description = "The product's SKU."),
+    ),
+    request_body = ChannelProductData,
+    responses(
+        (status = 200, description = "Replaced.", body = ChannelProductView),
+        (status = 201, description = "Created.", body = ChannelProductView),
+        (status = 400, description = "The body is not JSON (`malformed_json`) or could not be read (`unreadable_body`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such channel (`unknown_channel`) or product (`unknown_sku`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive in time (`request_timeout`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than allowed (`payload_too_large`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A value is missing, of the wrong type or invalid, or a field is unknown (`invalid_value`, naming `field`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state, body))]
 pub async fn put(
     state: web::Data<AppState>,

@@ -9,6 +9,25 @@ use crate::db::{self, channels::Channel};
 use crate::error::ApiResult;
 use crate::http::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{id}",
+    tag = "channels",
+    operation_id = "read_channel",
+    summary = "Read a channel",
+    description = "Settings (never credentials) and status: last poll, last error, orders imported, import cursor, queue depth.",
+    params(
+        ("id" = String, Path, description = "The channel's id."),
+    ),
+    responses(
+        (status = 200, description = "The channel.", body = ChannelView),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No channel has this id (`unknown_channel`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn read(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;

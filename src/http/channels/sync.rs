@@ -9,6 +9,25 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/channels/{id}/sync",
+    tag = "channels",
+    operation_id = "sync_channel",
+    summary = "Poll a channel now",
+    params(
+        ("id" = String, Path, description = "The channel's id."),
+    ),
+    responses(
+        (status = 202, description = "The poll has started.", body = crate::http::openapi::SyncStarted),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No channel has this id (`unknown_channel`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The channel is disabled (`channel_disabled`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn sync(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;

@@ -10,20 +10,48 @@ use super::*;
 use crate::db;
 use crate::http::{extract::Body, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChannelChanges {
     name: Option<String>,
+    /// A new address needs `credentials` too: the stored ones are not sent to it.
     base_url: Option<String>,
+    /// Replaces the stored credentials whole.
+    #[schema(value_type = Option<std::collections::BTreeMap<String, String>>)]
     credentials: Option<Map<String, Value>>,
     poll_interval_secs: Option<i64>,
     import: Option<ImportFilter>,
     stock_buffer: Option<i64>,
     ships_from: Option<String>,
     enabled: Option<bool>,
+    #[schema(value_type = Option<crate::http::openapi::ChannelOptions>)]
     options: Option<crate::domain::channel::ChannelOptions>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/channels/{id}",
+    tag = "channels",
+    operation_id = "update_channel",
+    summary = "Change a channel",
+    description = "Any subset of the creation fields but `kind`; credentials are replaced whole when given.",
+    params(
+        ("id" = String, Path, description = "The channel's id."),
+    ),
+    request_body = ChannelChanges,
+    responses(
+        (status = 200, description = "The channel.", body = ChannelView),
+        (status = 400, description = "The body is not JSON (`malformed_json`) or could not be read (`unreadable_body`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No channel has this id (`unknown_channel`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive in time (`request_timeout`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than allowed (`payload_too_large`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A value is missing, of the wrong type or invalid, or a field is unknown (`invalid_value`, naming `field`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state, body))]
 pub async fn update(
     state: web::Data<AppState>,

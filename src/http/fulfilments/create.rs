@@ -14,23 +14,28 @@ use crate::domain::source::Source;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{extract::Body, orders::parse_id as parse_order_id, AppState};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewFulfilment {
+    /// The units shipped; absent, everything the order still has to ship.
     pub lines: Option<Vec<NewLine>>,
     pub carrier: Option<String>,
     pub tracking_number: Option<String>,
     pub tracking_url: Option<String>,
+    /// Where the units come off: `api` (the default) or `plugin:<id>`.
     pub source: Option<String>,
     /// The caller's own id for this shipment; an idempotency key when no header gives one.
     pub external_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = NewFulfilmentLine)]
 #[serde(deny_unknown_fields)]
 pub struct NewLine {
+    /// The line, by SKU or by `line_id` (one of the two).
     sku: Option<String>,
     line_id: Option<i64>,
+    /// At least 1.
     quantity: i64,
 }
 
@@ -45,6 +50,33 @@ fn text(field: &str, v: Option<String>, max: usize) -> ApiResult<Option<String>>
 /// Longest idempotency key taken (Stripe's limit, which clients already respect).
 const MAX_KEY: usize = 255;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/fulfilments",
+    tag = "fulfilments",
+    operation_id = "create_fulfilment",
+    summary = "Fulfil (part of) an order",
+    description = "Ships units of the order: they come off `source`, and the fulfilment stays `pending` until the order's channel confirms it.",
+    params(
+        ("id" = String, Path, description = "The order's id."),
+        ("Idempotency-Key" = Option<String>, Header, description = "Makes a repeat of this request answer the first fulfilment (200) instead of shipping twice; at most 255 characters. `external_id` serves when no header is given; both given must agree."),
+    ),
+    request_body = NewFulfilment,
+    responses(
+        (status = 200, description = "A repeat of an earlier request (same idempotency key): the first fulfilment.", body = FulfilmentView, headers(("Idempotent-Replayed" = String, description = "`true`."), ("Location" = String, description = "`/api/v1/fulfilments/{id}`"))),
+        (status = 202, description = "The fulfilment, `pending`.", body = FulfilmentView, headers(("Location" = String, description = "`/api/v1/fulfilments/{id}`"))),
+        (status = 400, description = "The body is not JSON (`malformed_json`) or could not be read (`unreadable_body`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No order has this id (`unknown_order`), or a line names an unknown SKU (`unknown_sku`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive in time (`request_timeout`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The order cannot be fulfilled now (`order_state`), the idempotency key was used for another request (`idempotency_key_reused`), or the units are not there (`negative_stock`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than allowed (`payload_too_large`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad lines, tracking or key, or a field missing or unknown (`invalid_value`, naming `field`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state, req, body))]
 pub async fn create(
     state: web::Data<AppState>,

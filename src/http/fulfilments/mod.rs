@@ -2,8 +2,8 @@
 //! and following each fulfilment to its channel (`pending`, `sent`, `synced`, `failed`).
 
 pub mod create;
-mod read;
-mod retry;
+pub(crate) mod read;
+pub(crate) mod retry;
 
 use crate::error::{ApiError, ApiResult};
 pub use crate::views::fulfilments::FulfilmentView;

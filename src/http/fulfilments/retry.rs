@@ -8,6 +8,26 @@ use crate::db;
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/fulfilments/{id}/retry",
+    tag = "fulfilments",
+    operation_id = "retry_fulfilment",
+    summary = "Retry a failed fulfilment",
+    description = "Sends a `failed` fulfilment to its channel again.",
+    params(
+        ("id" = String, Path, description = "The fulfilment's id."),
+    ),
+    responses(
+        (status = 202, description = "The fulfilment, `pending` again.", body = FulfilmentView),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No fulfilment has this id (`unknown_fulfilment`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The fulfilment is not `failed` (`fulfilment_state`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn retry(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;

@@ -14,17 +14,21 @@ use crate::http::{extract::Body, AppState};
 /// Enough for a whole warehouse's stock file in one call.
 const MAX_ITEMS: usize = 100_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkSet {
+    /// `api` (the default) or `plugin:<id>`.
     #[serde(default = "api")]
     source: String,
     items: Vec<Item>,
+    /// Create a product for each SKU Chorus does not know; otherwise an
+    /// unknown SKU refuses the whole call.
     #[serde(default)]
     create_missing: bool,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = BulkSetItem)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     sku: String,
@@ -35,6 +39,28 @@ fn api() -> String {
     "api".into()
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/inventory",
+    tag = "inventory",
+    operation_id = "set_inventory",
+    summary = "Set many SKUs",
+    description = "Sets the quantity of one source for many SKUs (up to 100000) in one transaction, all or nothing.",
+    request_body = BulkSet,
+    responses(
+        (status = 200, description = "What changed.", body = crate::http::openapi::BulkOutcome),
+        (status = 400, description = "The body is not JSON (`malformed_json`) or could not be read (`unreadable_body`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A SKU has no product and `create_missing` is false (`unknown_sku`); nothing was applied.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive in time (`request_timeout`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The change would break a stock rule, e.g. take a source below what it holds (`negative_stock`); nothing was applied.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than allowed (`payload_too_large`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad value, or a field missing or unknown (`invalid_value`, naming `field`); a source that is not `api` or `plugin:<id>` (`invalid_source`) or names no plugin (`unknown_plugin`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state, body), fields(items = body.0.items.len()))]
 pub async fn bulk_set(state: web::Data<AppState>, body: Body<BulkSet>) -> ApiResult<HttpResponse> {
     let BulkSet { source, items, create_missing } = body.0;

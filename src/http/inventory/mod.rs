@@ -1,9 +1,9 @@
 //! `/api/v1/inventory`: per-SKU stock by source, single changes and bulk sets.
 
-mod adjust;
-mod bulk_set;
-mod read;
-mod set_source;
+pub(crate) mod adjust;
+pub(crate) mod bulk_set;
+pub(crate) mod read;
+pub(crate) mod set_source;
 
 use std::collections::BTreeMap;
 
@@ -31,7 +31,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         );
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct InventoryView {
     pub sku: String,
     /// Quantity per source, e.g. `{"api": 10, "plugin:2": 4}`.

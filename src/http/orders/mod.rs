@@ -1,9 +1,9 @@
 //! `/api/v1/orders`: imported orders, their lines, status, hold reason and history.
 
-mod action;
-mod list;
-mod read;
-mod redact;
+pub(crate) mod action;
+pub(crate) mod list;
+pub(crate) mod read;
+pub(crate) mod redact;
 
 use crate::error::{ApiError, ApiResult};
 pub use crate::views::orders::OrderView;

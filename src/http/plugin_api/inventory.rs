@@ -18,7 +18,8 @@ use crate::http::{extract::Body, AppState};
 /// How far ahead of Chorus's clock a plugin's `as_of` may be (its clock's skew).
 const MAX_CLOCK_AHEAD_MS: i64 = 5 * 60_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = PluginStockLevel)]
 #[serde(deny_unknown_fields)]
 pub struct Level {
     sku: String,
@@ -27,6 +28,28 @@ pub struct Level {
     as_of: String,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/plugin/inventory",
+    tag = "plugin_api",
+    operation_id = "plugin_report_stock",
+    summary = "Report the plugin's stock",
+    description = "The plugin's stock levels, kept as source `plugin:<id>`. A level older than the last one applied for its SKU is ignored; the new totals go out to the channels like any other stock change.",
+    request_body = Vec<Level>,
+    responses(
+        (status = 200, description = "What changed.", body = crate::http::openapi::PluginStockOutcome),
+        (status = 400, description = "The body is not JSON (`malformed_json`) or could not be read (`unreadable_body`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid plugin token, or its plugin is disabled (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A SKU has no product (`unknown_sku`); nothing was applied.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive in time (`request_timeout`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The change would break a stock rule (`negative_stock`); nothing was applied.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than allowed (`payload_too_large`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An empty list, a bad SKU, quantity or `as_of` (more than 5 minutes ahead counts as bad), a SKU twice, or a field missing or unknown (`invalid_value`, naming `field`, e.g. `[2].quantity`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("plugin_bearer" = []))
+)]
 #[tracing::instrument(skip(state, body), fields(plugin_id = plugin.0))]
 pub async fn put(
     state: web::Data<AppState>,

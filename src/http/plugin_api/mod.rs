@@ -1,9 +1,9 @@
 //! `/api/v1/plugin/*`: what a plugin calls back with, authenticated by its own API token and
 //! scoped to it (the admin token does not work here, nor one plugin's token for another).
 
-mod fulfilments;
-mod inventory;
-mod products;
+pub(crate) mod fulfilments;
+pub(crate) mod inventory;
+pub(crate) mod products;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};

@@ -36,6 +36,27 @@ pub struct PluginProductData {
     country_of_origin: Option<String>,
 }
 
+/// The request shape of `PluginProductData` for the OpenAPI document (`sku` is skipped when
+/// the data is stored, which the schema derive would take for absent).
+#[derive(utoipa::ToSchema)]
+#[schema(as = PluginProductData)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+struct PluginProductDoc {
+    /// A SKU Chorus knows.
+    sku: String,
+    /// The plugin's own id for the product.
+    external_id: Option<String>,
+    title: Option<String>,
+    barcode: Option<String>,
+    weight_grams: Option<i64>,
+    length_mm: Option<i64>,
+    width_mm: Option<i64>,
+    height_mm: Option<i64>,
+    hs_code: Option<String>,
+    country_of_origin: Option<String>,
+}
+
 fn validate(i: usize, p: &PluginProductData) -> ApiResult<()> {
     crate::domain::sku::validate(&p.sku).map_err(|e| ApiError::validation(format!("[{i}].sku"), e.to_string()))?;
     for (name, v) in [
@@ -62,6 +83,27 @@ fn validate(i: usize, p: &PluginProductData) -> ApiResult<()> {
     Ok(())
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/plugin/products",
+    tag = "plugin_api",
+    operation_id = "plugin_report_products",
+    summary = "Report the plugin's product data",
+    description = "The plugin's own data for SKUs Chorus knows, shown beside the channel product data on `GET /api/v1/products/{sku}`.",
+    request_body = Vec<PluginProductDoc>,
+    responses(
+        (status = 200, description = "What changed.", body = crate::http::openapi::PluginProductsOutcome),
+        (status = 400, description = "The body is not JSON (`malformed_json`) or could not be read (`unreadable_body`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid plugin token, or its plugin is disabled (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A SKU has no product (`unknown_sku`); nothing was saved.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive in time (`request_timeout`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than allowed (`payload_too_large`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "An empty list, a bad SKU, a figure out of range, a text over 255 characters, or a field missing or unknown (`invalid_value`, naming `field`, e.g. `[0].sku`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("plugin_bearer" = []))
+)]
 #[tracing::instrument(skip(state, body), fields(plugin_id = plugin.0))]
 pub async fn put(
     state: web::Data<AppState>,

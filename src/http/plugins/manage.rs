@@ -12,6 +12,21 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::webhooks::validate_url;
 use crate::http::{auth::sha256, extract::Body, AppState};
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/plugins",
+    tag = "plugins",
+    operation_id = "list_plugins",
+    summary = "List plugins",
+    description = "Every plugin with its status (never its credentials).",
+    responses(
+        (status = 200, description = "Every plugin.", body = crate::http::openapi::PluginList),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let items = db::run(&state.pool, |conn| {
@@ -22,6 +37,24 @@ pub async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     Ok(HttpResponse::Ok().json(json!({ "items": items })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/plugins/{id}",
+    tag = "plugins",
+    operation_id = "read_plugin",
+    summary = "Read a plugin",
+    params(
+        ("id" = String, Path, description = "The plugin's id."),
+    ),
+    responses(
+        (status = 200, description = "The plugin.", body = PluginView),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No plugin has this id (`unknown_plugin`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn read(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
@@ -34,15 +67,40 @@ pub async fn read(state: web::Data<AppState>, id: web::Path<String>) -> ApiResul
     Ok(HttpResponse::Ok().json(view))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PluginChanges {
     name: Option<String>,
     orders_url: Option<String>,
+    #[schema(value_type = Option<crate::http::openapi::Routing>)]
     routing: Option<Routing>,
     enabled: Option<bool>,
 }
 
+#[utoipa::path(
+    patch,
+    path = "/api/v1/plugins/{id}",
+    tag = "plugins",
+    operation_id = "update_plugin",
+    summary = "Change a plugin",
+    description = "Any of name, orders_url, routing, enabled. A disabled plugin keeps its queue: enabling it again sends what waited.",
+    params(
+        ("id" = String, Path, description = "The plugin's id."),
+    ),
+    request_body = PluginChanges,
+    responses(
+        (status = 200, description = "The plugin.", body = PluginView),
+        (status = 400, description = "The body is not JSON (`malformed_json`) or could not be read (`unreadable_body`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No plugin has this id (`unknown_plugin`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive in time (`request_timeout`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than allowed (`payload_too_large`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A bad name, URL or routing, or a field missing or unknown (`invalid_value`, naming `field`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state, body))]
 pub async fn update(
     state: web::Data<AppState>,
@@ -94,6 +152,25 @@ pub async fn update(
     Ok(HttpResponse::Ok().json(view))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/plugins/{id}",
+    tag = "plugins",
+    operation_id = "delete_plugin",
+    summary = "Delete a plugin",
+    description = "Removes the plugin; the stock it reported (source `plugin:<id>`) goes with it.",
+    params(
+        ("id" = String, Path, description = "The plugin's id."),
+    ),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No plugin has this id (`unknown_plugin`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
@@ -117,6 +194,25 @@ pub async fn delete(state: web::Data<AppState>, id: web::Path<String>) -> ApiRes
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/plugins/{id}/rotate",
+    tag = "plugins",
+    operation_id = "rotate_plugin_credentials",
+    summary = "Rotate a plugin's credentials",
+    description = "A new API token and signing secret, shown this once; the old ones stop working.",
+    params(
+        ("id" = String, Path, description = "The plugin's id."),
+    ),
+    responses(
+        (status = 200, description = "The plugin, with its new token and secret.", body = PluginView),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No plugin has this id (`unknown_plugin`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn rotate(state: web::Data<AppState>, id: web::Path<String>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;

@@ -1,8 +1,8 @@
 //! `/api/v1/plugins`: fulfilment-centre plugins — where their orders go, which orders they take
 //! (`routing`), and their credentials (API token and signing secret, shown once).
 
-mod create;
-mod manage;
+pub(crate) mod create;
+pub(crate) mod manage;
 
 use actix_web::web;
 use serde::Serialize;
@@ -40,11 +40,12 @@ pub fn validate_routing(r: &Routing) -> ApiResult<()> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct PluginView {
     id: i64,
     name: String,
     orders_url: String,
+    #[schema(value_type = crate::http::openapi::Routing)]
     routing: Value,
     enabled: bool,
     created_at: String,
@@ -58,7 +59,7 @@ pub struct PluginView {
 }
 
 /// How the plugin's order sending goes.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct PluginStatus {
     orders_sent: i64,
     last_sent_at: Option<String>,

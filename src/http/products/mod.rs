@@ -1,10 +1,10 @@
 //! `/api/v1/products`: the catalogue Chorus keeps stock for.
 
-mod create;
-mod delete;
-mod list;
-mod read;
-mod update;
+pub(crate) mod create;
+pub(crate) mod delete;
+pub(crate) mod list;
+pub(crate) mod read;
+pub(crate) mod update;
 
 use actix_web::web;
 use serde::Serialize;
@@ -28,7 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct ProductView {
     pub sku: String,
     pub title: String,

@@ -9,6 +9,25 @@ use crate::error::{ApiError, ApiResult};
 use crate::http::channels::products::ChannelProductView;
 use crate::http::AppState;
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{sku}",
+    tag = "products",
+    operation_id = "read_product",
+    summary = "Read a product",
+    description = "The product with each channel's product data for it and each plugin's.",
+    params(
+        ("sku" = String, Path, description = "The product's SKU."),
+    ),
+    responses(
+        (status = 200, description = "The product.", body = crate::http::openapi::ProductDetail),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No product has this SKU (`unknown_sku`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn read(state: web::Data<AppState>, sku: web::Path<String>) -> ApiResult<HttpResponse> {
     let sku = sku.into_inner();

@@ -16,12 +16,36 @@ use crate::http::{cursor, extract::Body, AppState};
 /// At most this many events per replay; replay again from the last one's time for more.
 const REPLAY_MAX: i64 = 100_000;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct Page {
+    /// Page size, 1 to 500 (default 50).
     limit: Option<i64>,
+    /// The `next_cursor` of the previous page.
     cursor: Option<String>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/webhooks/{id}/deliveries",
+    tag = "webhooks",
+    operation_id = "list_webhook_deliveries",
+    summary = "List a subscription's deliveries",
+    description = "Every delivery attempt, newest first, a page at a time.",
+    params(
+        ("id" = String, Path, description = "The subscription's id."),
+        Page,
+    ),
+    responses(
+        (status = 200, description = "A page of delivery attempts.", body = crate::http::openapi::DeliveryPage),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No subscription has this id (`unknown_webhook`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`limit` out of range or a cursor this API did not give out (`invalid_value`), or a malformed query (`invalid_query`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn list(
     state: web::Data<AppState>,
@@ -65,13 +89,37 @@ pub async fn list(
     Ok(cursor::page(items, limit, |d| d["id"].to_string()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Replay {
     /// RFC 3339.
     since: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/{id}/replay",
+    tag = "webhooks",
+    operation_id = "replay_webhook",
+    summary = "Replay events",
+    description = "Every event the subscription takes since `since` (that it has already been through), again; at most 100000 per call. Re-sent events keep their `webhook-id`.",
+    params(
+        ("id" = String, Path, description = "The subscription's id."),
+    ),
+    request_body = Replay,
+    responses(
+        (status = 202, description = "Queued.", body = crate::http::openapi::Queued),
+        (status = 400, description = "The body is not JSON (`malformed_json`) or could not be read (`unreadable_body`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No subscription has this id (`unknown_webhook`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 408, description = "The body did not arrive in time (`request_timeout`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 413, description = "The body is larger than allowed (`payload_too_large`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`since` is not an RFC 3339 time, or a field missing or unknown (`invalid_value`, naming `field`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state, body))]
 pub async fn replay(state: web::Data<AppState>, id: web::Path<String>, body: Body<Replay>) -> ApiResult<HttpResponse> {
     let id = parse_id(&id)?;
@@ -90,6 +138,26 @@ pub async fn replay(state: web::Data<AppState>, id: web::Path<String>, body: Bod
     Ok(HttpResponse::Accepted().json(json!({ "queued": queued })))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/webhooks/{id}/deliveries/{delivery}/resend",
+    tag = "webhooks",
+    operation_id = "resend_webhook_delivery",
+    summary = "Resend a delivery's event",
+    description = "That delivery's event, again, with its `webhook-id`.",
+    params(
+        ("id" = String, Path, description = "The subscription's id."),
+        ("delivery" = String, Path, description = "The delivery's id."),
+    ),
+    responses(
+        (status = 202, description = "Queued.", body = crate::http::openapi::Queued),
+        (status = 401, description = "No valid admin bearer token (`unauthorized`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The subscription has no such delivery (`unknown_delivery`), or there is no such subscription (`unknown_webhook`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "Internal error (`internal`); the cause is in the server log.", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+        (status = 503, description = "The database is unreachable (`unavailable`) or busy with another write (`busy`, with `Retry-After`).", body = crate::http::openapi::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
 #[tracing::instrument(skip(state))]
 pub async fn resend(state: web::Data<AppState>, path: web::Path<(String, String)>) -> ApiResult<HttpResponse> {
     let id = parse_id(&path.0)?;

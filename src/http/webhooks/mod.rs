@@ -1,9 +1,9 @@
 //! `/api/v1/webhooks`: subscriptions of other systems (a WMS, an OMS) to Chorus's events, for
 //! one store or all, with their signing secret (shown once), status and delivery log.
 
-mod create;
-mod deliveries;
-mod manage;
+pub(crate) mod create;
+pub(crate) mod deliveries;
+pub(crate) mod manage;
 
 use actix_web::web;
 use serde::Serialize;
@@ -40,10 +40,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SubscriptionView {
     id: i64,
     url: String,
+    #[schema(value_type = Vec<String>)]
     events: Value,
     channel_id: Option<i64>,
     enabled: bool,
@@ -55,7 +56,8 @@ pub struct SubscriptionView {
     secret: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = SubscriptionStatus)]
 struct StatusView {
     /// Why deliveries stopped (410 Gone, failing too long), when they did.
     disabled_reason: Option<String>,

@@ -1,0 +1,65 @@
+//! The operator's console: server-rendered pages (maud) for channels, orders, stock, transaction
+//! records and webhooks, signed in with the admin token. Pages read and act through the same
+//! handlers the API serves, so the console shows and does exactly what the API allows.
+
+mod chart;
+mod layout;
+mod orders;
+mod overview;
+pub mod session;
+mod stock;
+mod transactions;
+mod webhooks;
+
+use actix_web::{body::MessageBody, web, HttpResponse};
+use serde_json::Value;
+
+use crate::error::{ApiError, ApiResult};
+
+pub use session::Sessions;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use crate::http::allow;
+    cfg.service(web::resource("/").get(overview::page).default_service(allow("GET")))
+        .service(
+            web::resource("/sign-in")
+                .get(session::sign_in_page)
+                .post(session::sign_in)
+                .default_service(allow("GET, POST")),
+        )
+        .service(web::resource("/sign-out").post(session::sign_out).default_service(allow("POST")))
+        .service(web::resource("/console/style.css").get(layout::style).default_service(allow("GET")))
+        .service(web::resource("/console/live.js").get(layout::live_js).default_service(allow("GET")))
+        .service(web::resource("/orders").get(orders::list).default_service(allow("GET")))
+        .service(web::resource("/orders/{id}").get(orders::page).default_service(allow("GET")))
+        .service(web::resource("/orders/{id}/release").post(orders::release).default_service(allow("POST")))
+        .service(web::resource("/orders/{id}/exclude").post(orders::exclude).default_service(allow("POST")))
+        .service(web::resource("/orders/{id}/fulfilments").post(orders::fulfil).default_service(allow("POST")))
+        .service(web::resource("/fulfilments/{id}/retry").post(orders::retry).default_service(allow("POST")))
+        .service(web::resource("/stock").get(stock::list).default_service(allow("GET")))
+        .service(web::resource("/stock/{sku}").get(stock::page).default_service(allow("GET")))
+        .service(web::resource("/transactions").get(transactions::list).default_service(allow("GET")))
+        .service(web::resource("/webhooks").get(webhooks::list).default_service(allow("GET")))
+        .service(web::resource("/webhooks/{id}/replay").post(webhooks::replay).default_service(allow("POST")));
+}
+
+/// The JSON an API handler answered with, for a page to render.
+async fn json(answer: ApiResult<HttpResponse>) -> ApiResult<Value> {
+    let body = answer?.into_body();
+    let bytes = body.try_into_bytes().unwrap_or_default();
+    serde_json::from_slice(&bytes).map_err(|e| ApiError::Internal(anyhow::anyhow!("unreadable API answer: {e}")))
+}
+
+/// A value's text for a cell: strings bare, null as a dash.
+fn text(v: &Value) -> String {
+    match v {
+        Value::Null => "—".into(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// See-other to `to` after an action.
+fn back_to(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, to.to_string())).finish()
+}
