@@ -162,6 +162,7 @@ main { padding:1rem; max-width:1200px; margin:0 auto; }
 main.narrow { max-width:420px; margin-top:10vh; }
 h1 { font-size:1.4rem; margin:.2rem 0 1rem; } h2 { font-size:1.1rem; margin:1.5rem 0 .5rem; }
 .card { background:#fff; border:1px solid var(--line); border-radius:8px; padding:1rem; margin-bottom:1rem; }
+.charts { display:grid; grid-template-columns:repeat(auto-fill, minmax(min(100%, 460px), 1fr)); gap:1rem; }
 .cards { display:grid; grid-template-columns:repeat(auto-fill, minmax(280px, 1fr)); gap:1rem; }
 .scroll { overflow-x:auto; -webkit-overflow-scrolling:touch; background:#fff; border:1px solid var(--line); border-radius:8px; }
 table { border-collapse:collapse; width:100%; }

@@ -63,3 +63,8 @@ fn text(v: &Value) -> String {
 fn back_to(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, to.to_string())).finish()
 }
+
+/// The items of a list the API answered (`{"items": [...]}`).
+fn items(list: &Value) -> impl Iterator<Item = &Value> {
+    list["items"].as_array().into_iter().flatten()
+}

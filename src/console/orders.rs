@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::layout::{self, csrf};
 use super::session::Signed;
-use super::{back_to, json, text};
+use super::{back_to, items, json, text};
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 
@@ -44,7 +44,7 @@ pub async fn list(
             label { "Hold reason" input name="hold_reason" value=(value("hold_reason")) placeholder="insufficient_stock"; }
             label { "Channel" select name="channel_id" {
                 option value="" { "any" }
-                @for c in channels.as_array().into_iter().flatten() {
+                @for c in items(&channels) {
                     @let id = text(&c["id"]);
                     option value=(id) selected[value("channel_id") == id] { (text(&c["name"])) }
                 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use super::layout::{self, ago};
 use super::session::Signed;
-use super::{chart, json, text};
+use super::{chart, items, json, text};
 use crate::db;
 use crate::error::ApiResult;
 use crate::http::AppState;
@@ -34,7 +34,7 @@ pub async fn page(state: web::Data<AppState>, signed: Signed) -> ApiResult<HttpR
     let plugins = json(crate::http::plugins::manage::list(state.clone()).await).await?;
     let hooks = json(crate::http::webhooks::manage::list(state.clone()).await).await?;
     let since = db::now_ms() - 3_600_000;
-    let ids: Vec<i64> = channels.as_array().into_iter().flatten().filter_map(|c| c["id"].as_i64()).collect();
+    let ids: Vec<i64> = items(&channels).filter_map(|c| c["id"].as_i64()).collect();
     let (holds, lags) = db::run(&state.pool, move |conn| {
         let lags: Vec<(i64, Vec<(i64, i64)>)> = ids
             .into_iter()
@@ -59,7 +59,7 @@ pub async fn page(state: web::Data<AppState>, signed: Signed) -> ApiResult<HttpR
         div.scroll { table #channels {
             thead { tr { th { "Channel" } th { "Health" } th { "Last poll" } th { "Last push" } th { "Queue" } th { "Oldest pending" } th { "Orders" } th { "Last error" } } }
             tbody {
-                @for c in channels.as_array().into_iter().flatten() {
+                @for c in items(&channels) {
                     @let s = &c["status"];
                     @let (word, class) = health(c);
                     tr data-channel=(text(&c["id"])) {
@@ -77,8 +77,8 @@ pub async fn page(state: web::Data<AppState>, signed: Signed) -> ApiResult<HttpR
         } }
         h2 { "Sync lag, last hour" }
         p.muted { "From a stock change to its confirmation on the channel, per push." }
-        div.cards {
-            @for c in channels.as_array().into_iter().flatten() {
+        div.charts {
+            @for c in items(&channels) {
                 @let id = c["id"].as_i64().unwrap_or_default();
                 @let samples = lags.iter().find(|(i, _)| *i == id).map(|(_, l)| l.as_slice()).unwrap_or(&[]);
                 div.card { h2 { (text(&c["name"])) } (chart::sync_lag(samples, since, db::now_ms())) }
@@ -88,7 +88,7 @@ pub async fn page(state: web::Data<AppState>, signed: Signed) -> ApiResult<HttpR
         div.scroll { table {
             thead { tr { th { "Plugin" } th { "Enabled" } th { "Orders sent" } th { "Last sent" } th { "Last error" } } }
             tbody {
-                @for p in plugins.as_array().into_iter().flatten() {
+                @for p in items(&plugins) {
                     tr {
                         td { (text(&p["name"])) " #" (text(&p["id"])) }
                         td { (text(&p["enabled"])) }
@@ -103,7 +103,7 @@ pub async fn page(state: web::Data<AppState>, signed: Signed) -> ApiResult<HttpR
         div.scroll { table {
             thead { tr { th { "URL" } th { "Enabled" } th { "Delivered" } th { "Last delivery" } th { "Last error" } } }
             tbody {
-                @for h in hooks.as_array().into_iter().flatten() {
+                @for h in items(&hooks) {
                     tr {
                         td.wrap { a href={ "/webhooks#sub-" (text(&h["id"])) } { (text(&h["url"])) } }
                         td { (text(&h["enabled"])) }

@@ -8,7 +8,7 @@ use maud::html;
 
 use super::layout::{self, when};
 use super::session::Signed;
-use super::{json, text};
+use super::{items, json, text};
 use crate::db;
 use crate::error::ApiResult;
 use crate::http::AppState;
@@ -73,7 +73,7 @@ pub async fn page(state: web::Data<AppState>, signed: Signed, sku: web::Path<Str
         h2 { "Channels" }
         div.scroll { table #channel-figures {
             thead { tr { th { "Channel" } th { "Listed" } th { "Figure on the channel" } th { "Last confirmed" } th { "Confirmed at" } } }
-            tbody { @for c in channels.as_array().into_iter().flatten() {
+            tbody { @for c in items(&channels) {
                 @let id = c["id"].as_i64().unwrap_or_default();
                 @let listing = listings.iter().find(|(cid, _, _)| *cid == id);
                 @let confirmation = confirmed.iter().find(|(cid, _, _)| *cid == id);

@@ -7,7 +7,7 @@ use maud::html;
 
 use super::layout::{self, csrf};
 use super::session::Signed;
-use super::{back_to, json, text};
+use super::{back_to, items, json, text};
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 
@@ -15,15 +15,15 @@ use crate::http::AppState;
 pub async fn list(state: web::Data<AppState>, signed: Signed) -> ApiResult<HttpResponse> {
     let subs = json(crate::http::webhooks::manage::list(state.clone()).await).await?;
     let mut deliveries = Vec::new();
-    for s in subs.as_array().into_iter().flatten() {
+    for s in items(&subs) {
         let id = web::Path::from(text(&s["id"]));
         let page = web::Query::from_query("limit=20").map_err(|e| ApiError::validation("query", e.to_string()))?;
         deliveries.push(json(crate::http::webhooks::deliveries::list(state.clone(), id, page).await).await?);
     }
     let an_hour_ago = (chrono::Utc::now() - chrono::Duration::hours(1)).format("%Y-%m-%dT%H:%M").to_string();
     let content = html! {
-        @if subs.as_array().is_none_or(|a| a.is_empty()) { p.muted { "No subscriptions. Create one with POST /api/v1/webhooks." } }
-        @for (s, d) in subs.as_array().into_iter().flatten().zip(&deliveries) {
+        @if items(&subs).next().is_none() { p.muted { "No subscriptions. Create one with POST /api/v1/webhooks." } }
+        @for (s, d) in items(&subs).zip(&deliveries) {
             section.card id={ "sub-" (text(&s["id"])) } {
                 h2 { (text(&s["url"])) }
                 dl {

@@ -81,6 +81,19 @@ async fn shot(c: &Client, dir: &std::path::Path, name: &str) {
     std::fs::write(dir.join(format!("{name}.png")), png).expect("screenshot written");
 }
 
+/// Waits (bounded) until the page in front of the browser shows what `ready` looks for.
+async fn until_source(c: &Client, what: &str, ready: impl Fn(&str) -> bool) {
+    let mut last = String::new();
+    for _ in 0..100 {
+        last = c.source().await.unwrap_or_default();
+        if ready(&last) {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{what}: not seen; page:\n{last}");
+}
+
 /// Reloads `url` until `ready(page source)` holds (bounded: 60 s).
 async fn until(c: &Client, url: &str, what: &str, ready: impl Fn(&str) -> bool) -> String {
     let mut last = String::new();
@@ -99,6 +112,17 @@ async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css)).await.unwrap_or_else(|e| panic!("{css}: {e}")).click().await.expect("click");
 }
 
+/// Waits (bounded) until the browser is on a page whose path is `path`.
+async fn landed_on(c: &Client, path: &str) {
+    for _ in 0..100 {
+        if c.current_url().await.is_ok_and(|u| u.path() == path) {
+            return;
+        }
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("not on {path} but {:?}:\n{}", c.current_url().await.ok(), c.source().await.unwrap_or_default());
+}
+
 /// The order Chorus imported for a simulator order, once it has.
 async fn order_of(sandbox: &Sandbox, channel: i64, external: u64) -> Value {
     for _ in 0..120 {
@@ -106,14 +130,16 @@ async fn order_of(sandbox: &Sandbox, channel: i64, external: u64) -> Value {
             .api("GET", &format!("/api/v1/orders?channel_id={channel}&limit=1000"), Value::Null)
             .await
             .expect("orders");
-        if let Some(o) =
-            page["items"].as_array().into_iter().flatten().find(|o| o["external_id"] == external.to_string())
-        {
+        if let Some(o) = page["items"].as_array().into_iter().flatten().find(|o| {
+            // Shopify's orders are named by GID (gid://shopify/Order/N), WooCommerce's by number.
+            o["external_id"].as_str().is_some_and(|e| e == external.to_string() || e.ends_with(&format!("/{external}")))
+        }) {
             return o.clone();
         }
         actix_web::rt::time::sleep(Duration::from_millis(500)).await;
     }
-    panic!("order {external} was not imported");
+    let all = sandbox.api("GET", "/api/v1/orders?limit=1000", Value::Null).await;
+    panic!("order {external} was not imported: {all:?}");
 }
 
 #[actix_web::test]
@@ -146,11 +172,11 @@ async fn an_operator_runs_the_day_from_the_console_in_a_real_browser() {
         assert!(c.current_url().await.expect("url").path().ends_with("/sign-in"));
         c.find(Locator::Css("#token")).await.expect("token field").send_keys("not-the-token").await.expect("type");
         click(&c, "form.card button[type=submit]").await;
-        assert!(c.source().await.expect("source").contains("not the admin token"));
+        until_source(&c, "the refusal", |p| p.contains("not the admin token")).await;
         shot(&c, &shots, "sign-in").await;
         c.find(Locator::Css("#token")).await.expect("token field").send_keys(&sandbox.admin_token).await.expect("type");
         click(&c, "form.card button[type=submit]").await;
-        assert_eq!(c.current_url().await.expect("url").path(), "/");
+        landed_on(&c, "/").await;
         let cookies = c.get_all_cookies().await.expect("cookies");
         let session = cookies.iter().find(|k| k.name() == "chorus_session").expect("a session cookie");
         assert_eq!(session.http_only(), Some(true));
@@ -190,6 +216,7 @@ async fn an_operator_runs_the_day_from_the_console_in_a_real_browser() {
         c.goto(&format!("{base}/orders/{held_id}")).await.expect("order page");
         shot(&c, &shots, "order-on-hold").await;
         click(&c, "#release").await;
+        landed_on(&c, &format!("/orders/{held_id}")).await;
         let hold_list = c.goto(&format!("{base}/orders?status=on_hold")).await.map(|_| ());
         hold_list.expect("hold list");
         assert!(!c.source().await.expect("source").contains(&held_row), "the released order is still on hold");
@@ -231,6 +258,7 @@ async fn an_operator_runs_the_day_from_the_console_in_a_real_browser() {
         shot(&c, &shots, "transactions").await;
         sandbox.sim_call(shopify, "DELETE", "/_sim/faults", None).await.expect("faults cleared");
         click(&c, &format!("form[{retry}] button")).await;
+        landed_on(&c, "/transactions").await;
         let mut status = Value::Null;
         for _ in 0..120 {
             status = sandbox.api("GET", &format!("/api/v1/fulfilments/{fid}"), Value::Null).await.expect("fulfilment")
@@ -247,6 +275,7 @@ async fn an_operator_runs_the_day_from_the_console_in_a_real_browser() {
         c.goto(&format!("{base}/webhooks")).await.expect("webhooks");
         shot(&c, &shots, "webhooks").await;
         click(&c, "form.signout button").await;
+        landed_on(&c, "/sign-in").await;
         c.goto(&format!("{base}/")).await.expect("goto");
         assert!(c.current_url().await.expect("url").path().ends_with("/sign-in"), "still signed in after signing out");
         for name in
