@@ -132,6 +132,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(actix_web::middleware::ErrorHandlers::new().default_handler(http::problem_for_bare_errors))
+                .wrap(actix_web::middleware::from_fn(http::refuse_nul))
                 .wrap(actix_web::middleware::from_fn(http::metrics::count_requests))
                 .wrap(tracing_actix_web::TracingLogger::default())
                 .app_data(state.clone())

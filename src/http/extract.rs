@@ -71,6 +71,9 @@ where
 
 /// Parses JSON, telling syntax errors (400) from shape errors (422, with the field's path).
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if has_escaped_nul(bytes) {
+        return Err(nul_refused("body"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let result: Result<T, _> = serde_path_to_error::deserialize(&mut de);
     match result {
@@ -125,5 +128,44 @@ mod tests {
             other => panic!("{other:?}"),
         }
         assert_eq!(parse::<Q>(b"{\"quantity\":3}").unwrap().quantity, 3);
+    }
+}
+
+/// 422 `nul_character`: PostgreSQL cannot store U+0000 in text, so no backend is given one.
+pub fn nul_refused(field: &str) -> ApiError {
+    ApiError::Validation {
+        code: "nul_character",
+        field: field.into(),
+        message: "text must not contain the NUL character (U+0000)".into(),
+    }
+}
+
+/// Whether a JSON text has a `\u0000` escape inside a string (an unescaped NUL is not JSON at
+/// all, and `\\u0000` is a backslash followed by text, not a NUL).
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1) == Some(&b'u') && bytes.get(i + 2..i + 6) == Some(b"0000".as_slice()) {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_escaped_nul;
+
+    #[test]
+    fn a_nul_escape_is_found_and_an_escaped_backslash_is_not_one() {
+        assert!(has_escaped_nul(br#"{"title": "a\u0000b"}"#));
+        assert!(!has_escaped_nul(br#"{"title": "a\\u0000b"}"#));
+        assert!(!has_escaped_nul(br#"{"title": "a\u00e9"}"#));
+        assert!(has_escaped_nul(br#"{"t": "\\\u0000"}"#));
     }
 }

@@ -88,6 +88,19 @@ pub fn problem_for_bare_errors<B>(
     Ok(ErrorHandlerResponse::Response(actix_web::dev::ServiceResponse::new(req, answer).map_into_right_body()))
 }
 
+/// Refuses a path or query carrying an encoded NUL (`%00`) before any handler sees it: no
+/// identifier or filter can contain one, and PostgreSQL would refuse it as text.
+pub async fn refuse_nul(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody>,
+) -> Result<actix_web::dev::ServiceResponse<impl actix_web::body::MessageBody>, actix_web::Error> {
+    let uri = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or_default();
+    if uri.as_bytes().windows(3).any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0') {
+        return Err(extract::nul_refused("path").into());
+    }
+    next.call(req).await
+}
+
 /// Whether a URL's host must resolve when it is registered.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Resolve {

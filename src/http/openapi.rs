@@ -17,6 +17,7 @@ use crate::error::ApiError;
 pub const PROBLEM_CODES: &[&str] = &[
     // `ApiError` itself and the HTTP layer.
     "bad_request",
+    "nul_character",
     "unauthorized",
     "not_found",
     "method_not_allowed",

@@ -15,6 +15,7 @@ mod inventory;
 mod isolation;
 mod layers;
 mod locations;
+mod metrics;
 mod openapi;
 mod orders;
 mod plugins;
