@@ -201,11 +201,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
         println!();
         println!("     {}", token.expose());
         println!();
-        println!(" Use it as:  Authorization: Bearer <token>");
+        println!(" Use it as:  Authorization: Bearer <token>, or sign in to the console with it.");
         println!("────────────────────────────────────────────────────────────────────────");
     }
     tracing::info!(port = app.port(), database = app.backend().name(), "Chorus is listening");
     println!("Chorus listening on http://127.0.0.1:{} ({} database)", app.port(), app.backend().name());
+    println!("Console at http://127.0.0.1:{}/ (sign in with the admin token)", app.port());
     app.run_until_stopped().await?;
     Ok(())
 }

@@ -47,6 +47,7 @@ async fn the_demo_runs_and_stops_cleanly_on_ctrl_c() {
     assert!(stopped, "the demo did not stop on Ctrl-C; output:\n{out}\n{err}");
     assert!(imported >= 5, "orders were not imported: {imported}; output:\n{out}\n{err}");
     assert!(out.contains("Chorus API") && out.contains("shopify") && out.contains("woocommerce"), "{out}");
+    assert!(out.contains("Console") && out.contains("sign in with the token"), "{out}");
     assert!(out.contains("Stopped."), "{out}\n{err}");
     assert!(child.wait().expect("exit status").success(), "{out}\n{err}");
 }
