@@ -52,7 +52,10 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
     })
     .await?;
     println!();
-    println!("  Console           {}/   (open it in a browser; sign in with the token {})", sandbox.url, sandbox.admin_token);
+    println!(
+        "  Console           {}/   (open it in a browser; sign in with the token {})",
+        sandbox.url, sandbox.admin_token
+    );
     println!("  Chorus API        {}   (Authorization: Bearer {})", sandbox.url, sandbox.admin_token);
     for c in &sandbox.channels {
         println!("  {:<17} {}   (tester API under /_sim/, channel id {})", c.kind, c.sim.base_url, c.id);

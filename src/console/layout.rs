@@ -65,10 +65,23 @@ pub fn page(title: &str, signed: &Signed, active: &str, live: bool, content: Mar
 }
 
 pub fn html_response(markup: Markup) -> HttpResponse {
-    HttpResponse::Ok()
+    let mut answer = HttpResponse::Ok();
+    guard(&mut answer);
+    answer.body(markup.into_string())
+}
+
+/// Headers every console page carries: HTML, never cached, nothing but this server's own
+/// style and script, and never inside another site's frame.
+pub fn guard(answer: &mut actix_web::HttpResponseBuilder) {
+    answer
         .content_type("text/html; charset=utf-8")
         .insert_header(("cache-control", "no-store"))
-        .body(markup.into_string())
+        .insert_header((
+            "content-security-policy",
+            "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+        ))
+        .insert_header(("x-frame-options", "DENY"))
+        .insert_header(("referrer-policy", "same-origin"));
 }
 
 /// An action that could not be done, said on a page of its own with the way back.
@@ -82,6 +95,35 @@ pub fn refused(signed: &Signed, status: actix_web::http::StatusCode, message: &s
     );
     *answer.status_mut() = status;
     answer
+}
+
+/// Answers a console page's error as a page (with a link home), keeping its status; a 5xx
+/// says only that something failed (the cause is in the log, as for the API).
+pub async fn errors_as_pages(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let res = next.call(req).await?;
+    let status = res.status();
+    let is_page = res
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
+    if is_page || !(status.is_client_error() || status.is_server_error()) {
+        return Ok(res.map_into_boxed_body());
+    }
+    let message = match res.response().error() {
+        Some(_) if status.is_server_error() => "Something failed on the server; the cause is in its log.".to_string(),
+        Some(e) => e.to_string(),
+        None => status.canonical_reason().unwrap_or("error").to_string(),
+    };
+    let markup = bare(
+        status.canonical_reason().unwrap_or("Error"),
+        html! { div.card { h1 { (status.as_u16()) } p.error role="alert" { (message) } p { a href="/" { "Back to the overview" } } } },
+    );
+    let mut answer = HttpResponse::build(status);
+    guard(&mut answer);
+    Ok(res.into_response(answer.body(markup.into_string())))
 }
 
 /// An hidden CSRF field for a form.

@@ -18,29 +18,42 @@ use crate::error::{ApiError, ApiResult};
 
 pub use session::Sessions;
 
+/// A console resource: its errors are answered as pages, not problem+json.
+fn page(
+    path: &str,
+) -> actix_web::Resource<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::resource(path).wrap(actix_web::middleware::from_fn(layout::errors_as_pages))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use crate::http::allow;
-    cfg.service(web::resource("/").get(overview::page).default_service(allow("GET")))
-        .service(
-            web::resource("/sign-in")
-                .get(session::sign_in_page)
-                .post(session::sign_in)
-                .default_service(allow("GET, POST")),
-        )
-        .service(web::resource("/sign-out").post(session::sign_out).default_service(allow("POST")))
+    cfg.service(page("/").get(overview::page).default_service(allow("GET")))
+        .service(page("/sign-in").get(session::sign_in_page).post(session::sign_in).default_service(allow("GET, POST")))
+        .service(page("/sign-out").post(session::sign_out).default_service(allow("POST")))
         .service(web::resource("/console/style.css").get(layout::style).default_service(allow("GET")))
         .service(web::resource("/console/live.js").get(layout::live_js).default_service(allow("GET")))
-        .service(web::resource("/orders").get(orders::list).default_service(allow("GET")))
-        .service(web::resource("/orders/{id}").get(orders::page).default_service(allow("GET")))
-        .service(web::resource("/orders/{id}/release").post(orders::release).default_service(allow("POST")))
-        .service(web::resource("/orders/{id}/exclude").post(orders::exclude).default_service(allow("POST")))
-        .service(web::resource("/orders/{id}/fulfilments").post(orders::fulfil).default_service(allow("POST")))
-        .service(web::resource("/fulfilments/{id}/retry").post(orders::retry).default_service(allow("POST")))
-        .service(web::resource("/stock").get(stock::list).default_service(allow("GET")))
-        .service(web::resource("/stock/{sku}").get(stock::page).default_service(allow("GET")))
-        .service(web::resource("/transactions").get(transactions::list).default_service(allow("GET")))
-        .service(web::resource("/webhooks").get(webhooks::list).default_service(allow("GET")))
-        .service(web::resource("/webhooks/{id}/replay").post(webhooks::replay).default_service(allow("POST")));
+        .service(page("/orders").get(orders::list).default_service(allow("GET")))
+        .service(page("/orders/{id}").get(orders::page).default_service(allow("GET")))
+        .service(page("/orders/{id}/release").post(orders::release).default_service(allow("POST")))
+        .service(page("/orders/{id}/exclude").post(orders::exclude).default_service(allow("POST")))
+        .service(page("/orders/{id}/fulfilments").post(orders::fulfil).default_service(allow("POST")))
+        .service(page("/fulfilments/{id}/retry").post(orders::retry).default_service(allow("POST")))
+        .service(page("/stock").get(stock::list).default_service(allow("GET")))
+        .service(page("/stock/{sku}").get(stock::page).default_service(allow("GET")))
+        .service(page("/transactions").get(transactions::list).default_service(allow("GET")))
+        .service(page("/webhooks").get(webhooks::list).default_service(allow("GET")))
+        .service(
+            page("/webhooks/{id}/deliveries/{delivery}/resend").post(webhooks::resend).default_service(allow("POST")),
+        )
+        .service(page("/webhooks/{id}/replay").post(webhooks::replay).default_service(allow("POST")));
 }
 
 /// The JSON an API handler answered with, for a page to render.

@@ -216,11 +216,7 @@ pub async fn retry(
 ) -> ApiResult<HttpResponse> {
     signed.check(form.get("csrf"))?;
     // Only a path inside the console: a form cannot send the browser elsewhere.
-    let back = form
-        .get("back")
-        .filter(|b| b.starts_with('/') && !b.starts_with("//"))
-        .cloned()
-        .unwrap_or_else(|| "/transactions".into());
+    let back = form.get("back").filter(|b| is_console_path(b)).cloned().unwrap_or_else(|| "/transactions".into());
     Ok(act(&signed, crate::http::fulfilments::retry::retry(state, id).await, &back).await)
 }
 
@@ -229,4 +225,24 @@ fn next_page(pairs: &[(&str, &str)], cursor: &str) -> String {
     let mut more: Vec<(&str, &str)> = pairs.iter().filter(|(k, _)| *k != "cursor" && *k != "limit").copied().collect();
     more.push(("cursor", cursor));
     serde_urlencoded::to_string(&more).unwrap_or_default()
+}
+
+/// A path on this server (`/orders/3`), never an address elsewhere (`//host`, `/\\host`, which
+/// browsers read as another host).
+fn is_console_path(back: &str) -> bool {
+    back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') && !back.contains("://")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_console_path;
+
+    #[test]
+    fn only_paths_on_this_server_are_gone_back_to() {
+        assert!(is_console_path("/orders/3"));
+        assert!(is_console_path("/transactions"));
+        for elsewhere in ["//evil.example", "/\\evil.example", "https://evil.example", "evil", "/x?u=http://a"] {
+            assert!(!is_console_path(elsewhere), "{elsewhere}");
+        }
+    }
 }

@@ -35,14 +35,24 @@ pub async fn page(state: web::Data<AppState>, signed: Signed) -> ApiResult<HttpR
     let hooks = json(crate::http::webhooks::manage::list(state.clone()).await).await?;
     let since = db::now_ms() - 3_600_000;
     let ids: Vec<i64> = items(&channels).filter_map(|c| c["id"].as_i64()).collect();
-    let (holds, lags) = db::run(&state.pool, move |conn| {
+    let (holds, lags, queues) = db::run(&state.pool, move |conn| {
         let lags: Vec<(i64, Vec<(i64, i64)>)> = ids
             .into_iter()
             .map(|id| db::transactions::lag_since(conn, id, since).map(|l| (id, l)))
             .collect::<Result<_, _>>()?;
-        Ok((db::orders::holds(conn)?, lags))
+        Ok((db::orders::holds(conn)?, lags, db::outbox::queues(conn)?))
     })
     .await?;
+    let median_lag = |id: i64| {
+        let mut l: Vec<i64> =
+            lags.iter().find(|(i, _)| *i == id).map(|(_, s)| s.iter().map(|(_, l)| *l).collect()).unwrap_or_default();
+        l.sort_unstable();
+        l.get(l.len() / 2).map(|m| format!("{m} ms")).unwrap_or_else(|| "—".into())
+    };
+    let plugin_queue = |id: &Value| {
+        let target = db::plugins::target(id.as_i64().unwrap_or_default());
+        queues.iter().find(|(t, _, _)| *t == target).map(|(_, n, _)| *n).unwrap_or(0)
+    };
     let held: i64 = holds.iter().map(|(_, n)| n).sum();
     let content = html! {
         section.cards {
@@ -57,7 +67,7 @@ pub async fn page(state: web::Data<AppState>, signed: Signed) -> ApiResult<HttpR
         }
         h2 { "Channels" }
         div.scroll { table #channels {
-            thead { tr { th { "Channel" } th { "Health" } th { "Last poll" } th { "Last push" } th { "Queue" } th { "Oldest pending" } th { "Orders" } th { "Last error" } } }
+            thead { tr { th { "Channel" } th { "Health" } th { "Last poll" } th { "Last push" } th { "Queue" } th { "Oldest pending" } th { "Sync lag (median, 1 h)" } th { "Orders" } th { "Last error" } } }
             tbody {
                 @for c in items(&channels) {
                     @let s = &c["status"];
@@ -69,6 +79,7 @@ pub async fn page(state: web::Data<AppState>, signed: Signed) -> ApiResult<HttpR
                         td { (s["last_push_at"].as_str().map(ago).unwrap_or_else(|| "never".into())) }
                         td { (text(&s["queue_depth"])) }
                         td { (s["oldest_pending_age_secs"].as_i64().map(|a| format!("{a} s")).unwrap_or_else(|| "—".into())) }
+                        td { (median_lag(c["id"].as_i64().unwrap_or_default())) }
                         td { (text(&s["orders_imported"])) }
                         td.wrap { (s["last_error"].as_str().or(s["last_push_error"].as_str()).unwrap_or("—")) }
                     }
@@ -86,13 +97,14 @@ pub async fn page(state: web::Data<AppState>, signed: Signed) -> ApiResult<HttpR
         }
         h2 { "Plugins" }
         div.scroll { table {
-            thead { tr { th { "Plugin" } th { "Enabled" } th { "Orders sent" } th { "Last sent" } th { "Last error" } } }
+            thead { tr { th { "Plugin" } th { "Enabled" } th { "Orders sent" } th { "Queue" } th { "Last sent" } th { "Last error" } } }
             tbody {
                 @for p in items(&plugins) {
                     tr {
                         td { (text(&p["name"])) " #" (text(&p["id"])) }
                         td { (text(&p["enabled"])) }
                         td { (text(&p["status"]["orders_sent"])) }
+                        td { (plugin_queue(&p["id"])) }
                         td { (p["status"]["last_sent_at"].as_str().map(ago).unwrap_or_else(|| "never".into())) }
                         td.wrap { (text(&p["status"]["last_error"])) }
                     }

@@ -126,10 +126,11 @@ fn cookie<'a>(req: &HttpRequest, name: &'a str, value: String, max_age: Duration
 }
 
 pub async fn sign_in_page(req: HttpRequest) -> HttpResponse {
-    sign_in_form(&req, None)
+    sign_in_form(&req, actix_web::http::StatusCode::OK, None)
 }
 
-fn sign_in_form(req: &HttpRequest, error: Option<&str>) -> HttpResponse {
+/// The sign-in form, with a fresh CSRF cookie; `error` says why the last attempt failed.
+fn sign_in_form(req: &HttpRequest, status: actix_web::http::StatusCode, error: Option<&str>) -> HttpResponse {
     let csrf = random_token();
     let body = layout::bare(
         "Sign in",
@@ -145,10 +146,10 @@ fn sign_in_form(req: &HttpRequest, error: Option<&str>) -> HttpResponse {
             }
         },
     );
-    let status = if error.is_some() { HttpResponse::Unauthorized() } else { HttpResponse::Ok() };
-    let mut answer = status;
+    let mut answer = HttpResponse::build(status);
     answer.cookie(cookie(req, SIGN_IN_COOKIE, csrf, Duration::from_secs(3600)));
-    answer.content_type("text/html; charset=utf-8").body(body.into_string())
+    layout::guard(&mut answer);
+    answer.body(body.into_string())
 }
 
 #[derive(serde::Deserialize)]
@@ -164,11 +165,15 @@ pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, form: web::Fo
         .cookie(SIGN_IN_COOKIE)
         .is_some_and(|c| !form.csrf.is_empty() && bool::from(c.value().as_bytes().ct_eq(form.csrf.as_bytes())));
     if !form_ok {
-        return sign_in_form(&req, Some("The form expired; please sign in again."));
+        return sign_in_form(
+            &req,
+            actix_web::http::StatusCode::FORBIDDEN,
+            Some("The form expired; please sign in again."),
+        );
     }
     if !crate::http::auth::token_matches(form.token.trim(), &state.admin_token_sha256) {
         tracing::warn!("console sign-in with a wrong token");
-        return sign_in_form(&req, Some("That is not the admin token."));
+        return sign_in_form(&req, actix_web::http::StatusCode::UNAUTHORIZED, Some("That is not the admin token."));
     }
     let (session, _) = state.console.open();
     tracing::info!("console signed in");

@@ -38,12 +38,15 @@ pub async fn list(state: web::Data<AppState>, signed: Signed) -> ApiResult<HttpR
                     button type="submit" { "Replay" }
                 }
                 div.scroll { table {
-                    thead { tr { th { "Attempted" } th { "Event" } th { "webhook-id" } th { "Attempt" } th { "Status" } th { "ms" } th { "Error" } } }
+                    thead { tr { th { "Attempted" } th { "Event" } th { "webhook-id" } th { "Attempt" } th { "Status" } th { "ms" } th { "Error" } th {} } }
                     tbody { @for x in d["items"].as_array().into_iter().flatten() {
                         tr {
                             td { (text(&x["attempted_at"])) } td { (text(&x["event_id"])) } td { code { (text(&x["webhook_id"])) } }
                             td { (text(&x["attempt"])) } td { (text(&x["status_code"])) } td { (text(&x["duration_ms"])) }
                             td.wrap { (text(&x["error"])) }
+                            td { form.inline method="post" action={ "/webhooks/" (text(&s["id"])) "/deliveries/" (text(&x["id"])) "/resend" } {
+                                (csrf(&signed)) button.secondary type="submit" { "Resend" }
+                            } }
                         }
                     } }
                 } }
@@ -70,6 +73,20 @@ pub async fn replay(
     let body = serde_json::from_value(serde_json::json!({ "since": since }))
         .map_err(|e| ApiError::validation("since", e.to_string()))?;
     match crate::http::webhooks::deliveries::replay(state, id, crate::http::extract::Body(body)).await {
+        Ok(_) => Ok(back_to("/webhooks")),
+        Err(e) => Ok(layout::refused(&signed, actix_web::ResponseError::status_code(&e), &e.to_string(), "/webhooks")),
+    }
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn resend(
+    state: web::Data<AppState>,
+    signed: Signed,
+    path: web::Path<(String, String)>,
+    form: web::Form<HashMap<String, String>>,
+) -> ApiResult<HttpResponse> {
+    signed.check(form.get("csrf"))?;
+    match crate::http::webhooks::deliveries::resend(state, path).await {
         Ok(_) => Ok(back_to("/webhooks")),
         Err(e) => Ok(layout::refused(&signed, actix_web::ResponseError::status_code(&e), &e.to_string(), "/webhooks")),
     }

@@ -106,13 +106,11 @@ pub fn delete_unchecked(conn: &mut DbConn, sku: &str) -> QueryResult<usize> {
     diesel::delete(products::table.find(sku)).execute(conn)
 }
 
-/// Products whose SKU or title contains `needle` (any case), by SKU, with their stock level:
-/// (sku, title, on hand, allocated).
-pub fn search(
-    conn: &mut DbConn,
-    needle: &str,
-    limit: i64,
-) -> QueryResult<Vec<(String, String, Option<i64>, Option<i64>)>> {
+/// A product found by [`search`]: (sku, title, on hand, allocated); no level before any stock.
+pub type Found = (String, String, Option<i64>, Option<i64>);
+
+/// Products whose SKU or title contains `needle` (any case), by SKU, with their stock level.
+pub fn search(conn: &mut DbConn, needle: &str, limit: i64) -> QueryResult<Vec<Found>> {
     let pattern = format!("%{}%", needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
     let mut q = products::table
         .left_join(stock_levels::table)

@@ -105,32 +105,6 @@ fn missing_field(message: &str) -> Option<String> {
     rest.split('`').next().map(str::to_string)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[derive(serde::Deserialize, Debug)]
-    #[allow(dead_code)]
-    struct Q {
-        quantity: i64,
-    }
-
-    #[test]
-    fn classifies_errors() {
-        assert!(matches!(parse::<Q>(b"{"), Err(ApiError::BadRequest { code: "malformed_json", .. })));
-        assert!(matches!(parse::<Q>(b"{\"quantity\":1} x"), Err(ApiError::BadRequest { .. })));
-        match parse::<Q>(b"{\"quantity\":\"ten\"}") {
-            Err(ApiError::Validation { field, .. }) => assert_eq!(field, "quantity"),
-            other => panic!("{other:?}"),
-        }
-        match parse::<Q>(b"{}") {
-            Err(ApiError::Validation { field, .. }) => assert_eq!(field, "quantity"),
-            other => panic!("{other:?}"),
-        }
-        assert_eq!(parse::<Q>(b"{\"quantity\":3}").unwrap().quantity, 3);
-    }
-}
-
 /// 422 `nul_character`: PostgreSQL cannot store U+0000 in text, so no backend is given one.
 pub fn nul_refused(field: &str) -> ApiError {
     ApiError::Validation {
@@ -159,7 +133,7 @@ fn has_escaped_nul(bytes: &[u8]) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::has_escaped_nul;
+    use super::*;
 
     #[test]
     fn a_nul_escape_is_found_and_an_escaped_backslash_is_not_one() {
@@ -167,5 +141,26 @@ mod tests {
         assert!(!has_escaped_nul(br#"{"title": "a\\u0000b"}"#));
         assert!(!has_escaped_nul(br#"{"title": "a\u00e9"}"#));
         assert!(has_escaped_nul(br#"{"t": "\\\u0000"}"#));
+    }
+
+    #[derive(serde::Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Q {
+        quantity: i64,
+    }
+
+    #[test]
+    fn classifies_errors() {
+        assert!(matches!(parse::<Q>(b"{"), Err(ApiError::BadRequest { code: "malformed_json", .. })));
+        assert!(matches!(parse::<Q>(b"{\"quantity\":1} x"), Err(ApiError::BadRequest { .. })));
+        match parse::<Q>(b"{\"quantity\":\"ten\"}") {
+            Err(ApiError::Validation { field, .. }) => assert_eq!(field, "quantity"),
+            other => panic!("{other:?}"),
+        }
+        match parse::<Q>(b"{}") {
+            Err(ApiError::Validation { field, .. }) => assert_eq!(field, "quantity"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(parse::<Q>(b"{\"quantity\":3}").unwrap().quantity, 3);
     }
 }

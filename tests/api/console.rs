@@ -287,3 +287,92 @@ async fn an_operator_runs_the_day_from_the_console_in_a_real_browser() {
         sandbox.stop().await;
     }
 }
+
+/// The console's sign-in, cookie, CSRF and sign-out over plain HTTP (no browser needed).
+#[actix_web::test]
+async fn console_sessions_are_httponly_strict_csrf_checked_and_end_on_sign_out() {
+    use crate::helpers::{spawn_app, TOKEN};
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        let client = awc::Client::builder().disable_redirects().finish();
+        let url = |p: &str| format!("{}{p}", app.address);
+        // Signed out: a page sends you to sign in.
+        let r = client.get(url("/orders")).send().await.expect("answer");
+        assert_eq!(r.status().as_u16(), 303);
+        assert_eq!(r.headers().get("location").and_then(|v| v.to_str().ok()), Some("/sign-in"));
+        // The form's own CSRF cookie must come back with the form.
+        let form = client.get(url("/sign-in")).send().await.expect("answer");
+        let sign_in_cookie = form.cookie("chorus_sign_in").expect("sign-in cookie");
+        let csrf = sign_in_cookie.value().to_string();
+        let r = client.post(url("/sign-in")).send_form(&[("token", TOKEN), ("csrf", &csrf)]).await.expect("answer");
+        assert_eq!(r.status().as_u16(), 403, "a sign-in without its cookie is refused (form shown again)");
+        let r = client
+            .post(url("/sign-in"))
+            .cookie(sign_in_cookie.clone())
+            .send_form(&[("token", "wrong"), ("csrf", &csrf)])
+            .await
+            .expect("answer");
+        assert_eq!(r.status().as_u16(), 401);
+        let r = client
+            .post(url("/sign-in"))
+            .cookie(sign_in_cookie.clone())
+            .send_form(&[("token", TOKEN), ("csrf", &csrf)])
+            .await
+            .expect("answer");
+        assert_eq!(r.status().as_u16(), 303, "{backend:?}");
+        let session = r.cookie("chorus_session").expect("session cookie");
+        assert_eq!(session.http_only(), Some(true));
+        assert_eq!(session.same_site(), Some(actix_web::cookie::SameSite::Strict));
+        assert_ne!(session.secure(), Some(true), "plain http: not Secure");
+        // Behind a proxy that says the console is reached over https, the cookie is Secure.
+        let proxied = client
+            .post(url("/sign-in"))
+            .insert_header(("x-forwarded-proto", "https"))
+            .cookie(sign_in_cookie.clone())
+            .send_form(&[("token", TOKEN), ("csrf", &csrf)])
+            .await
+            .expect("answer");
+        assert_eq!(proxied.cookie("chorus_session").and_then(|c| c.secure()), Some(true));
+        let session = actix_web::cookie::Cookie::new("chorus_session", session.value().to_string());
+        let mut page = client.get(url("/")).cookie(session.clone()).send().await.expect("answer");
+        assert_eq!(page.status().as_u16(), 200);
+        assert_eq!(page.headers().get("x-frame-options").and_then(|v| v.to_str().ok()), Some("DENY"));
+        let html = String::from_utf8_lossy(&page.body().await.expect("body")).into_owned();
+        let csrf = html
+            .split("name=\"csrf\" value=\"")
+            .nth(1)
+            .and_then(|s| s.split('"').next())
+            .expect("csrf field")
+            .to_string();
+        // The session's cookie does not open the API: that still wants the bearer token.
+        let r = client.get(url("/api/v1/orders")).cookie(session.clone()).send().await.expect("answer");
+        assert_eq!(r.status().as_u16(), 401);
+        // An action without the form's CSRF token does nothing.
+        let r = client
+            .post(url("/sign-out"))
+            .cookie(session.clone())
+            .send_form(&[("csrf", "forged")])
+            .await
+            .expect("answer");
+        assert_eq!(r.status().as_u16(), 422);
+        let r = client.get(url("/")).cookie(session.clone()).send().await.expect("answer");
+        assert_eq!(r.status().as_u16(), 200, "still signed in after a forged sign-out");
+        // An unknown order is a page, not JSON.
+        let mut r = client.get(url("/orders/999")).cookie(session.clone()).send().await.expect("answer");
+        assert_eq!(r.status().as_u16(), 404);
+        assert!(r
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|t| t.starts_with("text/html")));
+        assert!(String::from_utf8_lossy(&r.body().await.expect("body")).contains("no order has id 999"));
+        // Signing out ends the session on the server: the old cookie opens nothing.
+        let r =
+            client.post(url("/sign-out")).cookie(session.clone()).send_form(&[("csrf", &csrf)]).await.expect("answer");
+        assert_eq!(r.status().as_u16(), 303);
+        let r = client.get(url("/")).cookie(session).send().await.expect("answer");
+        assert_eq!(r.status().as_u16(), 303, "the old session cookie still works after sign-out");
+        app.stop().await;
+    }
+}
