@@ -4,8 +4,6 @@
 
 use std::time::Instant;
 
-use crate::db::{self, transactions::NewTransaction, DbPool};
-
 /// How much of an answer a record keeps.
 pub const ANSWER_KEPT: usize = 512;
 
@@ -20,30 +18,43 @@ pub async fn about<F: std::future::Future>(subject: String, work: F) -> F::Outpu
     SUBJECT.scope(subject, work).await
 }
 
+/// One outbound call as noted; `db::transactions` writes it.
+#[derive(Clone, Debug)]
+pub struct Record {
+    /// When the call started (ms).
+    pub at: i64,
+    pub target_kind: &'static str,
+    pub target_id: i64,
+    pub action: String,
+    pub subject: Option<String>,
+    pub status_code: Option<i32>,
+    pub duration_ms: i64,
+    pub error: Option<String>,
+    /// The first bytes of a failed call's answer (a successful answer is not kept: it can hold
+    /// customers' personal data, and what it said is in the state it changed).
+    pub response: String,
+}
+
+/// Where records go: a writer that stores them in batches (`db::transactions::writer`).
+pub type Sink = tokio::sync::mpsc::UnboundedSender<Record>;
+
 /// Where one target's calls are recorded.
 #[derive(Clone)]
 pub struct Tap {
-    pool: Option<DbPool>,
+    sink: Option<Sink>,
     kind: &'static str,
     id: i64,
 }
 
 impl Tap {
-    pub fn channel(pool: DbPool, id: i64) -> Tap {
-        Tap { pool: Some(pool), kind: "channel", id }
-    }
-
-    pub fn plugin(pool: DbPool, id: i64) -> Tap {
-        Tap { pool: Some(pool), kind: "plugin", id }
-    }
-
-    pub fn subscriber(pool: DbPool, id: i64) -> Tap {
-        Tap { pool: Some(pool), kind: "subscriber", id }
+    /// `kind`: `channel`, `plugin` or `subscriber`.
+    pub fn new(sink: Sink, kind: &'static str, id: i64) -> Tap {
+        Tap { sink: Some(sink), kind, id }
     }
 
     /// Records nothing (tools that call a marketplace outside a running Chorus).
     pub fn none() -> Tap {
-        Tap { pool: None, kind: "none", id: 0 }
+        Tap { sink: None, kind: "none", id: 0 }
     }
 
     /// Starts timing one call; `action` says what it was (never a secret: no query string).
@@ -65,23 +76,25 @@ impl Call<'_> {
         let elapsed = self.started.elapsed();
         let ok = error.is_none() && matches!(status, Some(200..=299));
         crate::measure::outbound(self.tap.kind, self.tap.id, ok, elapsed);
-        let Some(pool) = self.tap.pool.clone() else { return };
-        let row = NewTransaction {
-            at: db::now_ms() - elapsed.as_millis() as i64,
-            target_kind: self.tap.kind.to_string(),
+        let Some(sink) = &self.tap.sink else { return };
+        let now = chrono::Utc::now().timestamp_millis();
+        let row = Record {
+            at: now - elapsed.as_millis() as i64,
+            target_kind: self.tap.kind,
             target_id: self.tap.id,
             action: self.action,
             subject: SUBJECT.try_with(Clone::clone).ok(),
             status_code: status.map(i32::from),
             duration_ms: elapsed.as_millis() as i64,
             error,
-            response: String::from_utf8_lossy(&answer[..answer.len().min(ANSWER_KEPT)]).into_owned(),
+            response: if ok {
+                String::new()
+            } else {
+                String::from_utf8_lossy(&answer[..answer.len().min(ANSWER_KEPT)]).into_owned()
+            },
         };
-        // Recording must never hold up or fail the call it describes.
-        actix_web::rt::spawn(async move {
-            if let Err(e) = db::run(&pool, move |conn| Ok(db::transactions::insert_many(conn, &[row])?)).await {
-                tracing::warn!(error = %e, "could not keep a transaction record");
-            }
-        });
+        // Recording never holds up or fails the call it describes; a writer gone (the process
+        // stopping) loses only the record.
+        let _ = sink.send(row);
     }
 }

@@ -16,8 +16,6 @@ use serde_json::Value;
 
 use crate::error::{ApiError, ApiResult};
 
-pub use session::Sessions;
-
 /// A console resource: its errors are answered as pages, not problem+json.
 fn page(
     path: &str,

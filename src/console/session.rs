@@ -1,14 +1,12 @@
 //! Signing in to the console with the admin token: a session kept in an `HttpOnly`,
 //! `SameSite=Strict` cookie (`Secure` over https), a CSRF token on every form, and sign-out.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{dev::Payload, web, FromRequest, HttpRequest, HttpResponse};
-use dashmap::DashMap;
 use maud::html;
 use rand::RngCore;
-use sha2::{Digest, Sha256};
 
 use super::layout;
 use crate::http::AppState;
@@ -16,60 +14,16 @@ use crate::http::AppState;
 pub const SESSION_COOKIE: &str = "chorus_session";
 /// The sign-in form's own CSRF cookie (double submit), set before any session exists.
 const SIGN_IN_COOKIE: &str = "chorus_sign_in";
-/// How long a session lasts without signing in again.
-const LIFETIME: Duration = Duration::from_secs(12 * 3600);
-/// Sessions kept at most; signing in beyond it drops the oldest.
-const MAX_SESSIONS: usize = 1_000;
-
-/// The console's sessions, by the SHA-256 of their cookie (a leaked store reveals no cookie).
-/// Kept in memory: a restart signs everyone out.
-#[derive(Default)]
-pub struct Sessions(DashMap<[u8; 32], Session>);
-
-#[derive(Clone)]
-struct Session {
-    csrf: String,
-    expires: Instant,
-}
 
 /// A signed-in request, with the CSRF token its forms carry.
 pub struct Signed {
     pub csrf: String,
 }
 
-fn random_token() -> String {
+pub(super) fn random_token() -> String {
     let mut bytes = [0u8; 32];
     rand::thread_rng().fill_bytes(&mut bytes);
     hex::encode(bytes)
-}
-
-fn digest(cookie: &str) -> [u8; 32] {
-    Sha256::digest(cookie.as_bytes()).into()
-}
-
-impl Sessions {
-    fn open(&self) -> (String, String) {
-        let now = Instant::now();
-        self.0.retain(|_, s| s.expires > now);
-        if self.0.len() >= MAX_SESSIONS {
-            let oldest = self.0.iter().min_by_key(|e| e.value().expires).map(|e| *e.key());
-            if let Some(key) = oldest {
-                self.0.remove(&key);
-            }
-        }
-        let (cookie, csrf) = (random_token(), random_token());
-        self.0.insert(digest(&cookie), Session { csrf: csrf.clone(), expires: now + LIFETIME });
-        (cookie, csrf)
-    }
-
-    fn find(&self, cookie: &str) -> Option<Session> {
-        let found = self.0.get(&digest(cookie)).map(|s| s.clone())?;
-        (found.expires > Instant::now()).then_some(found)
-    }
-
-    fn close(&self, cookie: &str) {
-        self.0.remove(&digest(cookie));
-    }
 }
 
 /// Answered instead of a page when nobody is signed in: to the sign-in page.
@@ -175,13 +129,13 @@ pub async fn sign_in(req: HttpRequest, state: web::Data<AppState>, form: web::Fo
         tracing::warn!("console sign-in with a wrong token");
         return sign_in_form(&req, actix_web::http::StatusCode::UNAUTHORIZED, Some("That is not the admin token."));
     }
-    let (session, _) = state.console.open();
+    let (session, _) = state.console.open(random_token(), random_token());
     tracing::info!("console signed in");
     let mut gone = cookie(&req, SIGN_IN_COOKIE, String::new(), Duration::ZERO);
     gone.make_removal();
     HttpResponse::SeeOther()
         .insert_header((actix_web::http::header::LOCATION, "/"))
-        .cookie(cookie(&req, SESSION_COOKIE, session, LIFETIME))
+        .cookie(cookie(&req, SESSION_COOKIE, session, crate::http::sessions::LIFETIME))
         .cookie(gone)
         .finish()
 }

@@ -196,3 +196,8 @@ pub fn ship_line(conn: &mut DbConn, line_id: i64, shipped: i64, allocated: i64) 
         .execute(conn)?;
     Ok(())
 }
+
+/// Fulfilments counted by status.
+pub fn by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+    fulfilments::table.group_by(fulfilments::status).select((fulfilments::status, diesel::dsl::count_star())).load(conn)
+}

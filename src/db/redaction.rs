@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use serde_json::Value;
 
 use super::orders::NewHistoryEntry;
-use super::schema::{events, orders, webhook_deliveries};
+use super::schema::{events, orders, transactions, webhook_deliveries};
 use super::snapshots::order_subject;
 use super::DbConn;
 
@@ -58,6 +58,14 @@ pub fn redact(conn: &mut DbConn, ids: &[i64], now: i64) -> QueryResult<usize> {
     for chunk in event_ids.chunks(super::CHUNK_ROWS) {
         diesel::update(webhook_deliveries::table.filter(webhook_deliveries::event_id.eq_any(chunk)))
             .set(webhook_deliveries::response.eq(""))
+            .execute(conn)?;
+    }
+    // Calls about the order or its events (a plugin's or subscriber's failed answer may echo it).
+    let about: Vec<String> =
+        found.iter().map(|id| format!("order:{id}")).chain(event_ids.iter().map(|id| format!("event:{id}"))).collect();
+    for chunk in about.chunks(super::CHUNK_ROWS) {
+        diesel::update(transactions::table.filter(transactions::subject.eq_any(chunk)))
+            .set(transactions::response.eq(""))
             .execute(conn)?;
     }
     let history: Vec<NewHistoryEntry> = found

@@ -159,3 +159,41 @@ pub fn confirmations_of(conn: &mut DbConn, sku: &str) -> QueryResult<Vec<(i64, i
         ))
         .load(conn)
 }
+
+/// Records written at once, at most.
+const BATCH: usize = 500;
+
+/// A writer of transaction records into `pool`: calls are noted at once and written in batches
+/// (as many as came in while the last batch was written), so a burst of calls costs a few
+/// inserts. It ends, after writing what it holds, when the last `Tap` sharing it is dropped.
+/// Started from within the runtime (an actor or a request).
+pub fn writer(pool: super::DbPool) -> crate::records::Sink {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<crate::records::Record>();
+    actix_web::rt::spawn(async move {
+        let mut noted = Vec::with_capacity(BATCH);
+        while rx.recv_many(&mut noted, BATCH).await > 0 {
+            let rows: Vec<NewTransaction> = noted.drain(..).map(NewTransaction::from).collect();
+            let kept = rows.len();
+            if let Err(e) = super::run(&pool, move |conn| Ok(insert_many(conn, &rows)?)).await {
+                tracing::warn!(error = %e, records = kept, "could not keep transaction records");
+            }
+        }
+    });
+    tx
+}
+
+impl From<crate::records::Record> for NewTransaction {
+    fn from(r: crate::records::Record) -> Self {
+        NewTransaction {
+            at: r.at,
+            target_kind: r.target_kind.to_string(),
+            target_id: r.target_id,
+            action: r.action,
+            subject: r.subject,
+            status_code: r.status_code,
+            duration_ms: r.duration_ms,
+            error: r.error,
+            response: r.response,
+        }
+    }
+}

@@ -150,7 +150,7 @@ pub async fn channel_webhook(
         let import = ImportOrders::for_channel(&channel, vec![order], None);
         match state.inventory.send(import).await {
             Ok(Ok(outcome)) => {
-                crate::measure::import(id, &outcome);
+                crate::measure::import(id, &outcome.counts());
                 return Ok(HttpResponse::Ok().json(json!({"accepted": true, "imported": outcome})));
             }
             Ok(Err(e)) => tracing::warn!(channel_id = id, error = %e, "importing a webhook's order failed; polling"),

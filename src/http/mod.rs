@@ -16,6 +16,7 @@ pub mod plugin_api;
 pub mod plugins;
 pub mod products;
 pub mod schemas;
+pub mod sessions;
 pub mod webhooks;
 
 use actix::Addr;
@@ -41,7 +42,7 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     pub hooks: HookLimits,
     /// The console's signed-in sessions.
-    pub console: crate::console::Sessions,
+    pub console: sessions::Sessions,
 }
 
 /// What a channel's webhook may cost before it is known to be genuine: a body limit of its

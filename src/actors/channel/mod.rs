@@ -137,7 +137,7 @@ impl ChannelActor {
                         &channel.options(),
                         &act.secrets,
                         act.allow_private,
-                        crate::records::Tap::channel(act.pool.clone(), act.id),
+                        crate::records::Tap::new(db::transactions::writer(act.pool.clone()), "channel", act.id),
                     )
                 });
                 let connector = match built {

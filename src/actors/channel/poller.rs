@@ -51,7 +51,7 @@ impl Poller {
             let page = self.connector.fetch_orders(since, page_token.take()).await?;
             let cursor = page.orders.iter().map(|o| o.updated_at).max();
             let outcome = self.inventory.send(ImportOrders::for_channel(&self.channel, page.orders, cursor)).await??;
-            crate::measure::import(self.channel.id, &outcome);
+            crate::measure::import(self.channel.id, &outcome.counts());
             total.add(&outcome);
             match page.next {
                 Some(next) => page_token = Some(next),

@@ -58,6 +58,18 @@ pub struct ImportOutcome {
 }
 
 impl ImportOutcome {
+    /// Each count by name, for the metrics.
+    pub fn counts(&self) -> [(&'static str, usize); 6] {
+        [
+            ("new", self.new),
+            ("updated", self.updated),
+            ("on_hold", self.on_hold),
+            ("awaiting_payment", self.awaiting_payment),
+            ("fulfilled_on_channel", self.fulfilled_on_channel),
+            ("skipped", self.skipped),
+        ]
+    }
+
     pub fn add(&mut self, o: &ImportOutcome) {
         self.new += o.new;
         self.updated += o.updated;

@@ -79,7 +79,7 @@ pub async fn drain(
     allow_private: bool,
 ) -> Result<Option<i64>, ActorError> {
     let target = plugins::target(plugin.id);
-    let tap = crate::records::Tap::plugin(pool.clone(), plugin.id);
+    let tap = crate::records::Tap::new(db::transactions::writer(pool.clone()), "plugin", plugin.id);
     loop {
         let t = target.clone();
         let due = db::run(&pool, move |conn| Ok(outbox::due_any(conn, &t, db::now_ms(), PAGE)?)).await?;

@@ -100,7 +100,7 @@ pub async fn run(
     let signing = signing_secrets(&loaded.sub, &secrets, db::now_ms())?;
     let url = loaded.sub.url.clone();
     let mut plan = chain(loaded, db::now_ms());
-    let tap = crate::records::Tap::subscriber(pool.clone(), id);
+    let tap = crate::records::Tap::new(db::transactions::writer(pool.clone()), "subscriber", id);
     let results = deliver(&client, &tap, &url, signing, &settings, std::mem::take(&mut plan.chains)).await;
     // Retries are timed from when the attempts were made, not from the round's start.
     let now = db::now_ms();
