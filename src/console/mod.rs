@@ -70,6 +70,14 @@ fn text(v: &Value) -> String {
     }
 }
 
+/// After an action the API serves: back to `back`, or a page saying why it was refused.
+fn act(signed: &session::Signed, done: ApiResult<HttpResponse>, back: &str) -> HttpResponse {
+    match done {
+        Ok(_) => back_to(back),
+        Err(e) => layout::refused(signed, actix_web::ResponseError::status_code(&e), &e.to_string(), back),
+    }
+}
+
 /// See-other to `to` after an action.
 fn back_to(to: &str) -> HttpResponse {
     HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, to.to_string())).finish()

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::layout::{self, csrf};
 use super::session::Signed;
-use super::{back_to, items, json, text};
+use super::{act, items, json, text};
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 
@@ -153,17 +153,6 @@ pub async fn page(state: web::Data<AppState>, signed: Signed, id: web::Path<Stri
     Ok(layout::page(&format!("Order {}", text(&order["name"])), &signed, "/orders", false, content))
 }
 
-/// Runs an action the API serves and goes back to `back`, or says why it was refused.
-async fn act(signed: &Signed, done: ApiResult<HttpResponse>, back: &str) -> HttpResponse {
-    match done {
-        Ok(_) => back_to(back),
-        Err(e) => {
-            let status = actix_web::ResponseError::status_code(&e);
-            layout::refused(signed, status, &e.to_string(), back)
-        }
-    }
-}
-
 type Form = web::Form<HashMap<String, String>>;
 
 #[tracing::instrument(skip_all)]
@@ -175,7 +164,7 @@ pub async fn release(
 ) -> ApiResult<HttpResponse> {
     signed.check(form.get("csrf"))?;
     let back = format!("/orders/{}", urlencoding::encode(&id));
-    Ok(act(&signed, crate::http::orders::action::release(state, id).await, &back).await)
+    Ok(act(&signed, crate::http::orders::action::release(state, id).await, &back))
 }
 
 #[tracing::instrument(skip_all)]
@@ -187,7 +176,7 @@ pub async fn exclude(
 ) -> ApiResult<HttpResponse> {
     signed.check(form.get("csrf"))?;
     let back = format!("/orders/{}", urlencoding::encode(&id));
-    Ok(act(&signed, crate::http::orders::action::exclude(state, id).await, &back).await)
+    Ok(act(&signed, crate::http::orders::action::exclude(state, id).await, &back))
 }
 
 #[tracing::instrument(skip_all)]
@@ -204,7 +193,7 @@ pub async fn fulfil(
     let body = json!({ "carrier": field("carrier"), "tracking_number": field("tracking_number"), "tracking_url": field("tracking_url") });
     let body = serde_json::from_value(body).map_err(|e| ApiError::validation("body", e.to_string()))?;
     let done = crate::http::fulfilments::create::create(state, req, id, crate::http::extract::Body(body)).await;
-    Ok(act(&signed, done, &back).await)
+    Ok(act(&signed, done, &back))
 }
 
 #[tracing::instrument(skip_all)]
@@ -217,7 +206,7 @@ pub async fn retry(
     signed.check(form.get("csrf"))?;
     // Only a path inside the console: a form cannot send the browser elsewhere.
     let back = form.get("back").filter(|b| is_console_path(b)).cloned().unwrap_or_else(|| "/transactions".into());
-    Ok(act(&signed, crate::http::fulfilments::retry::retry(state, id).await, &back).await)
+    Ok(act(&signed, crate::http::fulfilments::retry::retry(state, id).await, &back))
 }
 
 /// The same filters, one page on.

@@ -7,7 +7,7 @@ use maud::html;
 
 use super::layout::{self, csrf};
 use super::session::Signed;
-use super::{back_to, items, json, text};
+use super::{act, items, json, text};
 use crate::error::{ApiError, ApiResult};
 use crate::http::AppState;
 
@@ -72,10 +72,11 @@ pub async fn replay(
         .unwrap_or_else(|_| raw.to_string());
     let body = serde_json::from_value(serde_json::json!({ "since": since }))
         .map_err(|e| ApiError::validation("since", e.to_string()))?;
-    match crate::http::webhooks::deliveries::replay(state, id, crate::http::extract::Body(body)).await {
-        Ok(_) => Ok(back_to("/webhooks")),
-        Err(e) => Ok(layout::refused(&signed, actix_web::ResponseError::status_code(&e), &e.to_string(), "/webhooks")),
-    }
+    Ok(act(
+        &signed,
+        crate::http::webhooks::deliveries::replay(state, id, crate::http::extract::Body(body)).await,
+        "/webhooks",
+    ))
 }
 
 #[tracing::instrument(skip_all)]
@@ -86,8 +87,5 @@ pub async fn resend(
     form: web::Form<HashMap<String, String>>,
 ) -> ApiResult<HttpResponse> {
     signed.check(form.get("csrf"))?;
-    match crate::http::webhooks::deliveries::resend(state, path).await {
-        Ok(_) => Ok(back_to("/webhooks")),
-        Err(e) => Ok(layout::refused(&signed, actix_web::ResponseError::status_code(&e), &e.to_string(), "/webhooks")),
-    }
+    Ok(act(&signed, crate::http::webhooks::deliveries::resend(state, path).await, "/webhooks"))
 }
