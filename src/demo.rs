@@ -49,6 +49,7 @@ pub async fn run(opts: DemoOptions) -> anyhow::Result<()> {
         throttle: true,
         fulfilment_centre: true,
         receiver: true,
+        ..SandboxOptions::default()
     })
     .await?;
     println!();

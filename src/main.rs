@@ -122,6 +122,68 @@ enum BenchKind {
         #[arg(long, env = "CHORUS_BENCH_POSTGRES_URL")]
         postgres: Option<String>,
     },
+    /// Units oversold when the same seeded sale storm runs through polling cadences and through
+    /// Chorus, with time compressed F times.
+    Oversell {
+        /// The storm's seed: the same seed, the same sales, cancellations and restocks.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// SKUs (each starting with 1 to 10 units).
+        #[arg(long, default_value_t = 200)]
+        skus: usize,
+        /// The channels' kinds, in order.
+        #[arg(long, value_delimiter = ',', default_value = "shopify,shopify,woocommerce")]
+        channels: Vec<String>,
+        /// Modes: chorus, and poll-<cadence> (180s, 15min, 2h …).
+        #[arg(long, value_delimiter = ',', default_value = "poll-180s,poll-15min,chorus")]
+        modes: Vec<String>,
+        /// Time compression factors (a shop second lasts 1/F s here).
+        #[arg(long, value_delimiter = ',', default_value = "50,200")]
+        factors: Vec<f64>,
+        /// Shop minutes the storm lasts.
+        #[arg(long, default_value_t = 60.0)]
+        minutes: f64,
+        /// Every channel's stock buffer (units held back from each channel's figure).
+        #[arg(long, default_value_t = 0)]
+        stock_buffer: i64,
+        /// Run on fresh databases on this PostgreSQL server (postgres://…) instead of SQLite.
+        #[arg(long)]
+        postgres: Option<String>,
+    },
+}
+
+/// `chorus bench oversell`'s arguments, checked.
+#[allow(clippy::too_many_arguments)]
+fn oversell_options(
+    seed: u64,
+    skus: usize,
+    channels: &[String],
+    modes: &[String],
+    factors: Vec<f64>,
+    minutes: f64,
+    stock_buffer: i64,
+    postgres: Option<String>,
+) -> anyhow::Result<chorus::bench::oversell::OversellOptions> {
+    use chorus::bench::oversell::{Mode, OversellOptions};
+    let kinds = channels
+        .iter()
+        .map(|k| match k.as_str() {
+            "shopify" => Ok("shopify"),
+            "woocommerce" | "woo" => Ok("woocommerce"),
+            other => Err(anyhow::anyhow!("--channels: {other:?} is not shopify or woocommerce")),
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    anyhow::ensure!(!kinds.is_empty() && kinds.len() <= 10, "--channels: 1 to 10 channels");
+    anyhow::ensure!((1..=5000).contains(&skus), "--skus: 1 to 5000");
+    anyhow::ensure!(minutes > 0.0 && minutes <= 24.0 * 60.0, "--minutes: above 0, at most a day");
+    anyhow::ensure!(factors.iter().all(|f| *f >= 1.0 && *f <= 10_000.0), "--factors: each 1 to 10000");
+    anyhow::ensure!((0..=1000).contains(&stock_buffer), "--stock-buffer: 0 to 1000");
+    let modes = modes.iter().map(|m| Mode::parse(m).map_err(anyhow::Error::msg)).collect::<anyhow::Result<Vec<_>>>()?;
+    let mut opts =
+        OversellOptions { seed, kinds, modes, factors, stock_buffer, postgres, ..OversellOptions::default() };
+    opts.shape.skus = skus;
+    opts.shape.minutes = minutes;
+    Ok(opts)
 }
 
 fn main() {
@@ -174,6 +236,13 @@ fn main() {
         Command::Bench { which: BenchKind::Webhooks { events, subscriptions, postgres } } => {
             telemetry::init(&chorus::config::LogSettings { filter: "warn".into(), format: "text".into() });
             actix_web::rt::System::new().block_on(chorus::bench::run_webhook_suite(postgres, events, subscriptions))
+        }
+        Command::Bench {
+            which: BenchKind::Oversell { seed, skus, channels, modes, factors, minutes, stock_buffer, postgres },
+        } => {
+            telemetry::init(&chorus::config::LogSettings { filter: "error".into(), format: "text".into() });
+            oversell_options(seed, skus, &channels, &modes, factors, minutes, stock_buffer, postgres)
+                .and_then(|opts| actix_web::rt::System::new().block_on(chorus::bench::oversell::run_suite(opts)))
         }
         Command::Bench { which: BenchKind::Import { orders, postgres } } => {
             telemetry::init(&chorus::config::LogSettings { filter: "warn".into(), format: "text".into() });

@@ -25,6 +25,40 @@ pub struct SandboxOptions {
     pub fulfilment_centre: bool,
     /// A webhook receiver subscribed to every event.
     pub receiver: bool,
+    /// The channels, in order.
+    pub kinds: Vec<&'static str>,
+    /// The simulators send signed order webhooks to Chorus; off, Chorus learns of orders by
+    /// polling only.
+    pub order_webhooks: bool,
+    /// Every channel's connector options (e.g. `cadence_ms`).
+    pub channel_options: crate::domain::channel::ChannelOptions,
+    pub stock_buffer: i64,
+    pub poll_interval_secs: i64,
+    /// Starting figures per SKU, in place of `skus` SKUs of `stock` each.
+    pub starting: Vec<(String, i64)>,
+}
+
+impl Default for SandboxOptions {
+    /// A Shopify and a WooCommerce shop with order webhooks on, 20 SKUs of 100 units, on no
+    /// database yet (`database_url` is to be set).
+    fn default() -> Self {
+        SandboxOptions {
+            database_url: String::new(),
+            bind: "127.0.0.1:0".into(),
+            skus: 20,
+            stock: 100,
+            throttle: true,
+            fulfilment_centre: false,
+            receiver: false,
+            kinds: vec!["shopify", "woocommerce"],
+            order_webhooks: true,
+            channel_options: Default::default(),
+            stock_buffer: 0,
+            // Webhooks bring orders in at once; the poll is the safety net.
+            poll_interval_secs: 30,
+            starting: Vec::new(),
+        }
+    }
 }
 
 /// One channel of the sandbox: its simulator and its id in Chorus.
@@ -73,26 +107,34 @@ impl Sandbox {
             let _ = tx.send(());
         });
 
-        let skus: Vec<String> = (1..=opts.skus).map(|i| format!("DEMO-{i:03}")).collect();
+        let starting: Vec<(String, i64)> = if opts.starting.is_empty() {
+            (1..=opts.skus).map(|i| (format!("DEMO-{i:03}"), opts.stock)).collect()
+        } else {
+            opts.starting.clone()
+        };
+        let skus: Vec<String> = starting.iter().map(|(s, _)| s.clone()).collect();
         inventory
-            .send(SetMany {
-                source: Source::Api,
-                items: skus.iter().map(|s| (s.clone(), opts.stock)).collect(),
-                as_of: None,
-                create_missing: true,
-            })
+            .send(SetMany { source: Source::Api, items: starting.clone(), as_of: None, create_missing: true })
             .await?
             .map_err(|e| anyhow::anyhow!("setting the starting stock: {e}"))?;
 
         let client = awc::Client::builder().timeout(Duration::from_secs(30)).finish();
-        let listing: serde_json::Map<String, Value> = skus.iter().map(|s| (s.clone(), json!(opts.stock))).collect();
+        let listing: serde_json::Map<String, Value> = starting
+            .iter()
+            .map(|(s, q)| (s.clone(), json!(crate::domain::stock::pushed_figure(*q, opts.stock_buffer))))
+            .collect();
         let mut channels = Vec::new();
-        for kind in ["shopify", "woocommerce"] {
+        for (n, &kind) in opts.kinds.iter().enumerate() {
+            // A second shop of a kind gets its number.
+            let name = match opts.kinds[..n].iter().filter(|k| **k == kind).count() {
+                0 => format!("{kind} (simulated)"),
+                before => format!("{kind} (simulated, {})", before + 1),
+            };
             let webhook_secret = hex::encode(rand::random::<[u8; 16]>());
             // The channel row comes first (disabled), so the simulator can be told its webhook URL.
-            let id = insert_channel(&pool, kind, &webhook_secret).await?;
+            let id = insert_channel(&pool, kind, name, &webhook_secret, &opts).await?;
             let sim_opts = SimOptions {
-                webhook_url: Some(format!("{url}/hooks/channels/{id}")),
+                webhook_url: opts.order_webhooks.then(|| format!("{url}/hooks/channels/{id}")),
                 webhook_secret: Some(webhook_secret),
                 throttle: opts.throttle,
                 ..SimOptions::default()
@@ -277,27 +319,32 @@ impl Sandbox {
 
 use diesel::prelude::*;
 
-async fn insert_channel(pool: &db::DbPool, kind: &'static str, webhook_secret: &str) -> anyhow::Result<i64> {
+async fn insert_channel(
+    pool: &db::DbPool,
+    kind: &'static str,
+    name: String,
+    webhook_secret: &str,
+    opts: &SandboxOptions,
+) -> anyhow::Result<i64> {
     let credentials = match kind {
         "shopify" => json!({"access_token": "shpat_demo", "webhook_secret": webhook_secret}),
         _ => json!({"consumer_key": "ck_demo", "consumer_secret": "cs_demo", "webhook_secret": webhook_secret}),
     };
     let now = db::now_ms();
     let values = db::channels::ChannelValues {
-        name: format!("{kind} (simulated)"),
+        name,
         kind: kind.into(),
         base_url: "http://127.0.0.1:1".into(),
         credentials: credentials.to_string(),
-        // Webhooks bring orders in at once; the poll is the safety net.
-        poll_interval_secs: 30,
+        poll_interval_secs: opts.poll_interval_secs,
         import_unpaid: false,
         import_fulfilled: false,
-        stock_buffer: 0,
+        stock_buffer: opts.stock_buffer,
         enabled: false,
         updated_at: now,
         ships_from: "api".into(),
         reserve_unpaid: true,
-        options: "{}".into(),
+        options: serde_json::to_string(&opts.channel_options)?,
     };
     Ok(db::run(pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?.id)
 }

@@ -228,3 +228,28 @@ mod sqlite {
         Ok(())
     }
 }
+
+/// The available figure of every SKU channel `channel_id` lists.
+pub fn availability_of_channel(conn: &mut DbConn, channel_id: i64) -> QueryResult<Vec<(String, i64)>> {
+    use super::schema::channel_products;
+    let listed: Vec<String> = channel_products::table
+        .filter(channel_products::channel_id.eq(channel_id))
+        .select(channel_products::sku)
+        .load(conn)?;
+    let mut figures = Vec::with_capacity(listed.len());
+    for chunk in listed.chunks(CHUNK_ROWS) {
+        let rows: Vec<(String, i64, i64)> = stock_levels::table
+            .filter(stock_levels::sku.eq_any(chunk))
+            .select((stock_levels::sku, stock_levels::on_hand, stock_levels::allocated))
+            .load(conn)?;
+        figures.extend(rows.into_iter().map(|(sku, on_hand, allocated)| (sku, on_hand.saturating_sub(allocated))));
+    }
+    Ok(figures)
+}
+
+/// Every SKU's available figure (on hand less allocated).
+pub fn availability(conn: &mut DbConn) -> QueryResult<Vec<(String, i64)>> {
+    let rows: Vec<(String, i64, i64)> =
+        stock_levels::table.select((stock_levels::sku, stock_levels::on_hand, stock_levels::allocated)).load(conn)?;
+    Ok(rows.into_iter().map(|(sku, on_hand, allocated)| (sku, on_hand.saturating_sub(allocated))).collect())
+}

@@ -492,3 +492,48 @@ pub fn holds(conn: &mut DbConn) -> QueryResult<Vec<(Option<String>, i64)>> {
         .select((orders::hold_reason, diesel::dsl::count_star()))
         .load(conn)
 }
+
+/// Orders that went on hold for `reason` at any time (from their history, so an order since
+/// released or cancelled still counts), as (orders, units ordered).
+pub fn ever_held(conn: &mut DbConn, reason: &str) -> QueryResult<(i64, i64)> {
+    let ids: Vec<i64> = order_events::table
+        .filter(order_events::kind.eq("on_hold").and(order_events::detail.eq(reason)))
+        .select(order_events::order_id)
+        .distinct()
+        .load(conn)?;
+    let mut units = 0i64;
+    for chunk in ids.chunks(1000) {
+        let quantities: Vec<i64> =
+            order_lines::table.filter(order_lines::order_id.eq_any(chunk)).select(order_lines::quantity).load(conn)?;
+        units = quantities.into_iter().fold(units, i64::saturating_add);
+    }
+    Ok((ids.len() as i64, units))
+}
+
+/// The orders that went on hold for `reason` at any time, as (channel id, external id).
+pub fn ever_held_ids(conn: &mut DbConn, reason: &str) -> QueryResult<Vec<(i64, String)>> {
+    let held = order_events::table
+        .filter(order_events::kind.eq("on_hold").and(order_events::detail.eq(reason)))
+        .select(order_events::order_id);
+    orders::table.filter(orders::id.eq_any(held)).select((orders::channel_id, orders::external_id)).load(conn)
+}
+
+/// Every order by status, with the units ordered: (status, orders, units).
+pub fn tally_by_status(conn: &mut DbConn) -> QueryResult<Vec<(String, i64, i64)>> {
+    let lines: Vec<(i64, String, i64)> = order_lines::table
+        .inner_join(orders::table)
+        .select((orders::id, orders::status, order_lines::quantity))
+        .load(conn)?;
+    let mut by_status: std::collections::BTreeMap<String, (std::collections::BTreeSet<i64>, i64)> = Default::default();
+    for (id, status, quantity) in lines {
+        let entry = by_status.entry(status).or_default();
+        entry.0.insert(id);
+        entry.1 = entry.1.saturating_add(quantity);
+    }
+    Ok(by_status.into_iter().map(|(s, (ids, units))| (s, ids.len() as i64, units)).collect())
+}
+
+/// Every order of `channel_id` as (external id, status).
+pub fn statuses_of_channel(conn: &mut DbConn, channel_id: i64) -> QueryResult<Vec<(String, String)>> {
+    orders::table.filter(orders::channel_id.eq(channel_id)).select((orders::external_id, orders::status)).load(conn)
+}

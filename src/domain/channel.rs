@@ -65,6 +65,13 @@ pub struct ChannelOptions {
     /// the `Authorization` header, for servers that strip the header.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub query_string_auth: bool,
+    /// For comparisons (`chorus bench oversell`): behave like the polling-cadence systems Chorus
+    /// replaces — import every this many milliseconds, send every figure again after each
+    /// import (a full sync), and overwrite the channel's figures without a compare and without
+    /// importing its sales first. Order webhooks should be off on such a channel. Unset (the
+    /// product), none of this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cadence_ms: Option<u64>,
 }
 
 impl ChannelOptions {
@@ -81,6 +88,9 @@ impl ChannelOptions {
             }
             ChannelKind::WooCommerce if self.location.is_some() => {
                 Err(("options.location", "is a Shopify option".into()))
+            }
+            _ if self.cadence_ms.is_some_and(|ms| !(100..=86_400_000).contains(&ms)) => {
+                Err(("options.cadence_ms", "must be 100 to 86400000 milliseconds".into()))
             }
             _ => match &self.location {
                 Some(l) if l.trim().is_empty() || l.chars().count() > 200 => {

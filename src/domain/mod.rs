@@ -17,4 +17,5 @@ pub mod sku;
 pub mod source;
 pub mod standard_webhooks;
 pub mod stock;
+pub mod storm;
 pub mod webhook;

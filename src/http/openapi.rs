@@ -472,6 +472,12 @@ pub struct ChannelOptions {
     /// the `Authorization` header, for servers that strip the header.
     #[schema(required = false)]
     query_string_auth: bool,
+    /// For comparisons (`chorus bench oversell`), not for shops: behave like a polling-cadence
+    /// system — import every this many milliseconds (100 to 86,400,000), send every figure again
+    /// after each import, and overwrite the channel's figures without a compare and without
+    /// importing its sales first.
+    #[schema(required = false, minimum = 100, maximum = 86400000)]
+    cadence_ms: u64,
 }
 
 /// Which orders a plugin takes.

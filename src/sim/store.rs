@@ -467,6 +467,21 @@ impl Store {
             }
     }
 
+    /// A storefront checkout's refusal: the first line the shop's own figure cannot cover, as
+    /// (SKU, figure). Shopify's variants default to `inventoryPolicy: DENY` ("customers can't buy
+    /// this product variant after it's out of stock") and WooCommerce's products to
+    /// `backorders: "no"`, so a shop refuses a sale its figure cannot cover.
+    pub fn checkout_refusal(&self, lines: &[NewLine]) -> Option<(String, i64)> {
+        let mut wanted: BTreeMap<(u64, &str), i64> = BTreeMap::new();
+        for l in lines {
+            *wanted.entry((l.location, l.sku.as_str())).or_default() += l.quantity;
+        }
+        wanted.into_iter().find_map(|((location, sku), quantity)| {
+            let figure = self.stock_at(location, sku).unwrap_or(0);
+            (figure < quantity).then(|| (sku.to_string(), figure))
+        })
+    }
+
     pub fn create_order(&mut self, lines: Vec<NewLine>, paid: bool) -> u64 {
         self.create_order_held(lines, paid, false)
     }

@@ -332,7 +332,18 @@ async fn create_order(state: web::Data<SimState>, body: web::Bytes) -> HttpRespo
         Ok(w) => w,
         Err(e) => return bad_request(e.0),
     };
-    let id = state.store().create_whole_order(lines, paid, on_hold, whole);
+    // `"checkout": true`: placed by a customer at the storefront, which refuses what the shop's
+    // figure cannot cover (the admin's own orders, without it, are taken whatever the figure).
+    let checkout = v.get("checkout").and_then(Value::as_bool).unwrap_or(false);
+    let id = {
+        let mut store = state.store();
+        if let Some((sku, figure)) = checkout.then(|| store.checkout_refusal(&lines)).flatten() {
+            return HttpResponse::Conflict().json(json!({
+                "error": format!("out of stock: {sku} shows {figure}"), "sku": sku, "available": figure
+            }));
+        }
+        store.create_whole_order(lines, paid, on_hold, whole)
+    };
     state.notify(id, Event::Created);
     let mut out = Map::new();
     out.insert("id".into(), json!(id));

@@ -160,6 +160,7 @@ async fn an_operator_runs_the_day_from_the_console_in_a_real_browser() {
             throttle: false,
             fulfilment_centre: false,
             receiver: false,
+            ..SandboxOptions::default()
         })
         .await
         .expect("sandbox starts");

@@ -210,6 +210,7 @@ async fn a_failing_order_message_does_not_fail_its_batch() {
             ships_from: Source::Api,
             orders: vec![orphan],
             cursor: None,
+            resend: false,
         });
         let adjust = app.app_inventory.send(AdjustQuantity { sku: "A".into(), source: Source::Api, delta: 1 });
         let (import, adjust) = futures::join!(import, adjust);

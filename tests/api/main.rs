@@ -18,6 +18,7 @@ mod locations;
 mod metrics;
 mod openapi;
 mod orders;
+mod oversell;
 mod plugins;
 mod products;
 mod sim;

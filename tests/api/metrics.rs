@@ -51,6 +51,7 @@ async fn metrics_parse_and_move_as_orders_flow() {
             throttle: false,
             fulfilment_centre: false,
             receiver: true,
+            ..SandboxOptions::default()
         })
         .await
         .expect("sandbox starts");

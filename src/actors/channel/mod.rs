@@ -152,7 +152,8 @@ impl ChannelActor {
                 // Whatever was queued before a stop or a crash goes out now.
                 act.push_timer = Some(ctx.notify_later(PushNow, first_poll_after));
                 act.catalogue_timer = Some(ctx.run_interval(CATALOGUE_EVERY, |_, ctx| ctx.notify(SyncCatalogue)));
-                let every = Duration::from_secs(channel.poll_interval_secs.max(1) as u64);
+                let cadence = channel.options().cadence_ms.map(Duration::from_millis);
+                let every = cadence.unwrap_or(Duration::from_secs(channel.poll_interval_secs.max(1) as u64));
                 act.poller =
                     connector.map(|c| Rc::new(Poller::new(channel, c, act.inventory.clone(), act.pool.clone())));
                 // The interval starts only after the first (backed-off) poll, so a connector that

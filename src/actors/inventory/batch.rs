@@ -19,6 +19,8 @@ pub(super) struct Batch {
     pub allocation_moved: HashSet<String>,
     /// (channel, SKU) whose figure the channel moved itself (a sale or cancellation there).
     pub shifted: Vec<(i64, String)>,
+    /// Channels given every figure they list again (see `ImportOrders::resend`).
+    pub resend: BTreeSet<i64>,
     /// Plugins given orders to send.
     pub routed: BTreeSet<i64>,
     /// Channels with pushes to send for reasons other than a new `available` (a product
@@ -35,6 +37,7 @@ impl Batch {
             dirty_sources: HashSet::new(),
             allocation_moved: HashSet::new(),
             shifted: Vec::new(),
+            resend: BTreeSet::new(),
             routed: BTreeSet::new(),
             push_channels: linked_channels.into_iter().collect(),
         }

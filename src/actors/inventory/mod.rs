@@ -776,13 +776,25 @@ fn write_figures(conn: &mut db::DbConn, batch: &mut Batch, now: i64) -> Result<W
     // The channels hear of every new `available` through the outbox, written in this same
     // transaction so no committed figure can miss its push.
     let mut push_channels = db::outbox::queue_stock_pushes(conn, &new_available, now)?;
-    let mut by_channel: BTreeMap<i64, Vec<(String, i64)>> = BTreeMap::new();
+    // One figure per channel and SKU: a statement upserting a row twice is refused.
+    let mut by_channel: BTreeMap<i64, BTreeMap<String, i64>> = BTreeMap::new();
+    for channel in &batch.resend {
+        // A SKU the batch did not lock is not being changed: its stored figure is current.
+        let stored = db::inventory::availability_of_channel(conn, *channel)?;
+        let figures = by_channel.entry(*channel).or_default();
+        for (sku, available) in stored {
+            let available = batch.snap.levels.get(&sku).map_or(available, Level::available);
+            figures.insert(sku, available);
+        }
+        push_channels.insert(*channel);
+    }
     for (channel, sku) in &batch.shifted {
         if let Some(level) = batch.snap.levels.get(sku) {
-            by_channel.entry(*channel).or_default().push((sku.clone(), level.available()));
+            by_channel.entry(*channel).or_default().insert(sku.clone(), level.available());
         }
     }
     for (channel, figures) in by_channel {
+        let figures: Vec<(String, i64)> = figures.into_iter().collect();
         db::outbox::queue_for_channel(conn, channel, &figures, now)?;
     }
     push_channels.extend(batch.push_channels.iter().copied());

@@ -29,6 +29,9 @@ pub struct ImportOrders {
     pub orders: Vec<ChannelOrder>,
     /// The channel's `updated_at` up to which everything has now been seen.
     pub cursor: Option<i64>,
+    /// Queue every figure the channel lists once this import is written, whether it moved or
+    /// not: the full sync that ends each cycle of a polling-cadence system (`cadence_ms`).
+    pub resend: bool,
 }
 
 impl ImportOrders {
@@ -39,6 +42,7 @@ impl ImportOrders {
             ships_from: channel.ships_from(),
             orders,
             cursor,
+            resend: false,
         }
     }
 }
@@ -172,7 +176,7 @@ pub(super) fn apply_import(
     msg: &ImportOrders,
     now: i64,
 ) -> diesel::QueryResult<ImportOutcome> {
-    let Batch { snap, allocation_moved: moved, dirty_sources: dirty, shifted, routed, .. } = batch;
+    let Batch { snap, allocation_moved: moved, dirty_sources: dirty, shifted, routed, resend, .. } = batch;
     let channel_id = msg.channel_id.get();
     let ids: Vec<String> = msg.orders.iter().map(|o| o.external_id.clone()).collect();
     let mut existing = orders::load_by_external(conn, channel_id, &ids)?;
@@ -281,6 +285,9 @@ pub(super) fn apply_import(
     // the channel moved, even where its moves cancel out in this page: a push may have
     // overwritten one of them in between (a channel without compare-and-set).
     shifted.extend(channel_moved.into_iter().map(|sku| (channel_id, sku)));
+    if msg.resend {
+        resend.insert(channel_id);
+    }
     orders::advance_cursor(conn, channel_id, msg.cursor, outcome.new as i64, now)?;
     Ok(outcome)
 }

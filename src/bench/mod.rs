@@ -1,6 +1,8 @@
 //! Benchmarks that print figures (`chorus bench inventory`, `cargo bench`): speed is measured
 //! here, never asserted in tests.
 
+pub mod oversell;
+
 use std::time::Instant;
 
 use actix::{Actor, Arbiter};
@@ -222,6 +224,7 @@ pub async fn propagation(database_url: &str, orders: usize) -> anyhow::Result<[V
         throttle: true,
         fulfilment_centre: false,
         receiver: false,
+        ..SandboxOptions::default()
     })
     .await?;
     // The first pushes (every listing, after linking) go out before timing starts.
