@@ -122,6 +122,11 @@ enum BenchKind {
         #[arg(long, env = "CHORUS_BENCH_POSTGRES_URL")]
         postgres: Option<String>,
     },
+    /// Resident memory with this many idle channels (polled hourly) beside none.
+    Idle {
+        #[arg(long, default_value_t = 1_000)]
+        channels: usize,
+    },
     /// Units oversold when the same seeded sale storm runs through polling cadences and through
     /// Chorus, with time compressed F times.
     Oversell {
@@ -243,6 +248,10 @@ fn main() {
             telemetry::init(&chorus::config::LogSettings { filter: "error".into(), format: "text".into() });
             oversell_options(seed, skus, &channels, &modes, factors, minutes, stock_buffer, postgres)
                 .and_then(|opts| actix_web::rt::System::new().block_on(chorus::bench::oversell::run_suite(opts)))
+        }
+        Command::Bench { which: BenchKind::Idle { channels } } => {
+            telemetry::init(&chorus::config::LogSettings { filter: "error".into(), format: "text".into() });
+            actix_web::rt::System::new().block_on(chorus::bench::idle::run(channels.min(100_000)))
         }
         Command::Bench { which: BenchKind::Import { orders, postgres } } => {
             telemetry::init(&chorus::config::LogSettings { filter: "warn".into(), format: "text".into() });

@@ -15,9 +15,10 @@ pub const RESPONSE_KEPT: usize = 4096;
 /// checked, and the connection made to a checked one (so a DNS answer that changes between the
 /// check and the connect cannot lead to a forbidden address). TLS still verifies the host name.
 pub fn guarded_client(allow_private: bool, max_connections: usize) -> awc::Client {
-    let connector = awc::Connector::new()
-        .connector(crate::connectors::guard::guarded_connector(allow_private))
-        .limit(max_connections);
+    let connector = crate::connectors::http::with_shared_tls(
+        awc::Connector::new().connector(crate::connectors::guard::guarded_connector(allow_private)),
+    )
+    .limit(max_connections);
     awc::Client::builder().connector(connector).timeout(TIMEOUT).disable_redirects().finish()
 }
 

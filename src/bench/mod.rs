@@ -1,6 +1,7 @@
 //! Benchmarks that print figures (`chorus bench inventory`, `cargo bench`): speed is measured
 //! here, never asserted in tests.
 
+pub mod idle;
 pub mod oversell;
 
 use std::time::Instant;

@@ -11,28 +11,58 @@ use super::ConnectorError;
 /// checked on every connect after the name is resolved.
 pub fn http_client(allow_private: bool) -> awc::Client {
     let builder = awc::Client::builder().timeout(Duration::from_secs(30)).disable_redirects();
-    let connector = awc::Connector::new().connector(super::guard::guarded_connector(allow_private));
-    let extra = EXTRA_CA_FILE.read().map(|f| f.clone()).unwrap_or_else(|e| e.into_inner().clone());
-    match extra.map(|path| tls_trusting(&path).map_err(|e| (path, e))).transpose() {
-        Ok(Some(tls)) => builder.connector(connector.openssl(tls)).finish(),
-        Ok(None) => builder.connector(connector).finish(),
-        Err((path, e)) => {
-            tracing::error!(path = %path.display(), error = %e, "cannot load http.extra_ca_file; using the system's CAs only");
-            builder.connector(connector).finish()
+    builder
+        .connector(with_shared_tls(awc::Connector::new().connector(super::guard::guarded_connector(allow_private))))
+        .finish()
+}
+
+/// `connector` with the process's one TLS context: an OpenSSL context holds every trusted CA,
+/// and a context per client (each channel's, each subscriber's) was most of what an idle
+/// channel cost in memory. Without one (OpenSSL failed to build it), awc's own per client.
+pub fn with_shared_tls<S, Io>(connector: awc::Connector<S>) -> awc::Connector<S>
+where
+    Io: actix_rt::net::ActixStream + std::fmt::Debug + 'static,
+    S: actix_web::dev::Service<
+            actix_tls::connect::ConnectInfo<awc::http::Uri>,
+            Response = actix_tls::connect::Connection<awc::http::Uri, Io>,
+            Error = actix_tls::connect::ConnectError,
+        > + Clone
+        + 'static,
+{
+    match shared_tls() {
+        Ok(tls) => connector.openssl(tls),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot build the shared TLS context; this client builds its own");
+            connector
         }
     }
 }
 
-/// `http.extra_ca_file`, set once at start-up (the last application built wins).
-static EXTRA_CA_FILE: std::sync::RwLock<Option<std::path::PathBuf>> = std::sync::RwLock::new(None);
+/// The TLS context every outbound client shares: the system's CAs, and `http.extra_ca_file`'s
+/// once set (the last application built wins).
+static SHARED_TLS: std::sync::RwLock<Option<openssl::ssl::SslConnector>> = std::sync::RwLock::new(None);
+
+fn shared_tls() -> Result<openssl::ssl::SslConnector, openssl::error::ErrorStack> {
+    if let Some(tls) = SHARED_TLS.read().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        return Ok(tls.clone());
+    }
+    let mut slot = SHARED_TLS.write().unwrap_or_else(|e| e.into_inner());
+    if let Some(tls) = slot.as_ref() {
+        return Ok(tls.clone());
+    }
+    // As awc's own default: HTTP/2 or HTTP/1.1.
+    let mut builder = openssl::ssl::SslConnector::builder(openssl::ssl::SslMethod::tls())?;
+    builder.set_alpn_protos(b"\x02h2\x08http/1.1")?;
+    let tls = builder.build();
+    *slot = Some(tls.clone());
+    Ok(tls)
+}
 
 /// Trusts the CAs in `path` (PEM) for outbound https, besides the system's; checked here so
-/// a bad file stops the start instead of every later call.
+/// a bad file stops the start instead of every later call. `None`: the system's only.
 pub fn trust_extra_cas(path: Option<std::path::PathBuf>) -> Result<(), openssl::error::ErrorStack> {
-    if let Some(path) = &path {
-        tls_trusting(path)?;
-    }
-    *EXTRA_CA_FILE.write().unwrap_or_else(|e| e.into_inner()) = path;
+    let tls = path.as_deref().map(tls_trusting).transpose()?;
+    *SHARED_TLS.write().unwrap_or_else(|e| e.into_inner()) = tls;
     Ok(())
 }
 
