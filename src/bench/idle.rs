@@ -38,21 +38,7 @@ pub async fn run(channels: usize) -> anyhow::Result<()> {
     let ids = db::run(&pool, move |conn| {
         let mut ids = Vec::new();
         for n in 0..channels {
-            let values = db::channels::ChannelValues {
-                name: format!("idle {n}"),
-                kind: "woocommerce".into(),
-                base_url: base_url.clone(),
-                credentials: r#"{"consumer_key":"ck","consumer_secret":"cs"}"#.into(),
-                poll_interval_secs: 3600,
-                import_unpaid: false,
-                import_fulfilled: false,
-                stock_buffer: 0,
-                enabled: true,
-                updated_at: now,
-                ships_from: "api".into(),
-                reserve_unpaid: true,
-                options: "{}".into(),
-            };
+            let values = super::woocommerce_channel(format!("idle {n}"), &base_url, now);
             ids.push(db::channels::insert(conn, &values, now)?.id);
         }
         Ok(ids)

@@ -99,6 +99,25 @@ pub fn print_inventory(run: &InventoryRun, ops: usize, skus: usize) {
     );
 }
 
+/// An enabled WooCommerce channel on a simulator at `base_url`, polled hourly.
+pub fn woocommerce_channel(name: String, base_url: &str, now: i64) -> db::channels::ChannelValues {
+    db::channels::ChannelValues {
+        name,
+        kind: "woocommerce".into(),
+        base_url: base_url.into(),
+        credentials: r#"{"consumer_key":"ck","consumer_secret":"cs"}"#.into(),
+        poll_interval_secs: 3600,
+        import_unpaid: false,
+        import_fulfilled: false,
+        stock_buffer: 0,
+        enabled: true,
+        updated_at: now,
+        ships_from: "api".into(),
+        reserve_unpaid: true,
+        options: "{}".into(),
+    }
+}
+
 /// The benchmark's own SQLite file, removed afterwards.
 pub fn temp_sqlite_url() -> (String, std::path::PathBuf) {
     let dir = std::env::temp_dir().join(format!("chorus-bench-{}-{}", std::process::id(), db::now_ms()));
@@ -161,21 +180,7 @@ pub async fn import(database_url: &str, orders: usize) -> anyhow::Result<f64> {
         })
         .await??;
     let now = db::now_ms();
-    let values = db::channels::ChannelValues {
-        name: "bench".into(),
-        kind: "woocommerce".into(),
-        base_url: sim.base_url.clone(),
-        credentials: r#"{"consumer_key":"ck","consumer_secret":"cs"}"#.into(),
-        poll_interval_secs: 3600,
-        import_unpaid: false,
-        import_fulfilled: false,
-        stock_buffer: 0,
-        enabled: true,
-        updated_at: now,
-        ships_from: "api".into(),
-        reserve_unpaid: true,
-        options: "{}".into(),
-    };
+    let values = woocommerce_channel("bench".into(), &sim.base_url, now);
     let channel = db::run(&pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?;
     eprintln!("bench: importing");
     let started = Instant::now();
