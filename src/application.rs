@@ -13,6 +13,7 @@ use actix_web::{web, App, HttpServer};
 use anyhow::Context;
 use dashmap::DashMap;
 
+use crate::actors::cluster::{Cluster, Kind, LeaseTiming, Owned};
 use crate::actors::inventory::{Drain, InventoryActor, StockCache};
 use crate::actors::plugin::registry::PluginRegistry;
 use crate::actors::registry::ChannelRegistry;
@@ -29,6 +30,7 @@ pub struct Application {
     inventory: Addr<InventoryActor>,
     stock_cache: StockCache,
     channels: ChannelRegistry,
+    cluster: Cluster,
     generated_admin_token: Option<Secret>,
 }
 
@@ -63,6 +65,19 @@ impl Application {
             })
         };
 
+        // On PostgreSQL several processes may share the database: what each owns is leased.
+        let cluster = Cluster::new(
+            pool.clone(),
+            backend == DatabaseKind::Postgres,
+            LeaseTiming {
+                ttl: std::time::Duration::from_millis(settings.cluster.lease_ttl_ms),
+                renew: std::time::Duration::from_millis(settings.cluster.renew_ms),
+            },
+        );
+        let leased = cluster.leasing().then(|| cluster.clone());
+        cluster.attach_stock_cache(stock_cache.clone());
+        inventory
+            .do_send(crate::actors::inventory::Listen(crate::actors::inventory::Listener::Cluster(cluster.clone())));
         // Channel actors share one arbiter of their own, away from HTTP workers and stock.
         let secrets =
             crate::secrets::SecretBox::load(settings.auth.secrets_key.expose(), settings.database.url.expose())
@@ -73,17 +88,15 @@ impl Application {
             inventory.clone(),
             secrets.clone(),
             settings.webhooks.allow_private_networks,
+            leased.clone(),
         );
-        let enabled = db::run(&pool, |conn| Ok(db::channels::list(conn)?)).await?;
-        for channel in enabled.iter().filter(|c| c.enabled) {
-            channels.ensure(ChannelId(channel.id));
-        }
         let plugins = PluginRegistry::new(
             Arbiter::new().handle(),
             pool.clone(),
             secrets.clone(),
             settings.webhooks.allow_private_networks,
             inventory.clone(),
+            leased.clone(),
         );
         {
             let plugins = plugins.clone();
@@ -91,16 +104,26 @@ impl Application {
                 Box::new(move |id| plugins.ensure(id)),
             )));
         }
-        for plugin in db::run(&pool, |conn| Ok(db::plugins::list(conn)?)).await?.iter().filter(|p| p.enabled) {
-            plugins.ensure(PluginId(plugin.id));
-        }
         // Webhook actors get an arbiter of their own: a slow subscriber never slows a channel.
-        let webhooks =
-            WebhookRegistry::new(Arbiter::new().handle(), pool.clone(), settings.webhooks.clone(), secrets.clone());
-        for sub in db::run(&pool, |conn| Ok(db::webhooks::list(conn)?)).await?.iter().filter(|s| s.enabled) {
-            webhooks.ensure(SubscriptionId(sub.id));
+        let webhooks = WebhookRegistry::new(
+            Arbiter::new().handle(),
+            pool.clone(),
+            settings.webhooks.clone(),
+            secrets.clone(),
+            leased.clone(),
+        );
+        if !cluster.leasing() {
+            for channel in db::run(&pool, |conn| Ok(db::channels::list(conn)?)).await?.iter().filter(|c| c.enabled) {
+                channels.ensure(ChannelId(channel.id));
+            }
+            for plugin in db::run(&pool, |conn| Ok(db::plugins::list(conn)?)).await?.iter().filter(|p| p.enabled) {
+                plugins.ensure(PluginId(plugin.id));
+            }
+            for sub in db::run(&pool, |conn| Ok(db::webhooks::list(conn)?)).await?.iter().filter(|s| s.enabled) {
+                webhooks.ensure(SubscriptionId(sub.id));
+            }
         }
-        crate::actors::webhook::watch::start(
+        let watcher = crate::actors::webhook::watch::start(
             pool.clone(),
             webhooks.clone(),
             &inventory,
@@ -114,6 +137,17 @@ impl Application {
         let addr = settings.bind_addr()?;
         let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr} (http.bind)"))?;
         let port = listener.local_addr()?.port();
+        cluster.attach(
+            vec![
+                (Kind::Channel, std::sync::Arc::new(channels.clone()) as std::sync::Arc<dyn Owned>),
+                (Kind::Plugin, std::sync::Arc::new(plugins.clone())),
+                (Kind::Subscription, std::sync::Arc::new(webhooks.clone())),
+            ],
+            watcher,
+        );
+        cluster.set_address(format!("{}:{port}", addr.ip()));
+        // What this process owns runs before it serves (on SQLite: everything, started above).
+        cluster.start(settings.database.url.expose().to_string()).await;
         let state = web::Data::new(AppState {
             pool: pool.clone(),
             backend,
@@ -128,6 +162,7 @@ impl Application {
             body_timeout: std::time::Duration::from_millis(settings.http.body_timeout_ms),
             hooks: http::HookLimits::new(settings.http.hook_max_body_bytes, settings.http.hook_bodies_per_channel),
             console: Default::default(),
+            cluster: cluster.clone(),
         });
         let server = HttpServer::new(move || {
             App::new()
@@ -153,6 +188,7 @@ impl Application {
             inventory,
             stock_cache,
             channels,
+            cluster,
             generated_admin_token: generated.map(Secret::new),
         })
     }
@@ -190,6 +226,7 @@ impl Application {
         let result = self.server.await;
         tracing::info!("HTTP server stopped; finishing queued stock changes");
         let _ = self.inventory.send(Drain).await;
+        self.cluster.leave().await;
         tracing::info!("stopped cleanly");
         result
     }

@@ -43,6 +43,15 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     pub orders: OrderSettings,
     pub log: LogSettings,
+    pub cluster: ClusterSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct ClusterSettings {
+    /// A lease not renewed for this long may be taken over by another process.
+    pub lease_ttl_ms: u64,
+    /// How often a process renews its leases and looks at its share.
+    pub renew_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -186,6 +195,15 @@ impl Settings {
             return Err(ConfigError::new(
                 "database.sqlite_synchronous",
                 format!("\"{}\" is not one of \"normal\", \"full\"", self.database.sqlite_synchronous),
+            ));
+        }
+        if !(1_000..=600_000).contains(&self.cluster.lease_ttl_ms) {
+            return Err(ConfigError::new("cluster.lease_ttl_ms", "must be between 1000 and 600000 (ms)"));
+        }
+        if self.cluster.renew_ms < 100 || self.cluster.renew_ms * 2 > self.cluster.lease_ttl_ms {
+            return Err(ConfigError::new(
+                "cluster.renew_ms",
+                "must be at least 100 and at most half of cluster.lease_ttl_ms",
             ));
         }
         if self.inventory.max_batch == 0 {

@@ -203,6 +203,7 @@ impl From<InventoryError> for ApiError {
             }
             InventoryError::Storage(m) if crate::db::busy_message(&m) => ApiError::Busy,
             InventoryError::Storage(m) => ApiError::Internal(anyhow::anyhow!("stock transaction failed: {m}")),
+            InventoryError::Fenced(m) => ApiError::Internal(anyhow::anyhow!("{m}")),
             InventoryError::Stopped => ApiError::Unavailable { message: "Chorus is shutting down".into() },
             InventoryError::OrderNotFound(id) => ApiError::not_found("unknown_order", format!("no order has id {id}")),
             InventoryError::OrderState(m) => ApiError::conflict("order_state", m),

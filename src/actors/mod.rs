@@ -30,6 +30,7 @@
 //! | `InjectPanic` | tests | ChannelActor | the next poll panics in the connector |
 
 pub mod channel;
+pub mod cluster;
 pub mod delivery;
 pub mod error;
 pub mod inventory;

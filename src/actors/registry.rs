@@ -4,6 +4,7 @@
 use actix::{Addr, ArbiterHandle};
 
 use super::channel::{ChannelActor, InjectPanic, PollNow, PushNow};
+use super::cluster::{Cluster, Kind, Owned};
 use super::inventory::{InventoryActor, Listen, Listener};
 use super::supervision::Registry;
 use crate::db::DbPool;
@@ -20,11 +21,12 @@ impl ChannelRegistry {
         inventory: Addr<InventoryActor>,
         secrets: SecretBox,
         allow_private: bool,
+        cluster: Option<Cluster>,
     ) -> Self {
         let broadcast = inventory.clone();
         ChannelRegistry(
-            Registry::new(arbiter, move |id| {
-                ChannelActor::new(ChannelId(id), pool.clone(), inventory.clone(), secrets.clone(), allow_private)
+            Registry::new(arbiter, cluster.map(|c| (Kind::Channel, c)), move |id, fence| {
+                ChannelActor::new(ChannelId(id), pool.clone(), inventory.clone(), secrets.clone(), allow_private, fence)
             })
             .on_start(move |id, addr| {
                 broadcast.do_send(Listen(Listener::Channel(ChannelId(id), addr.downgrade().recipient())))
@@ -42,21 +44,25 @@ impl ChannelRegistry {
         self.0.retire(id.get())
     }
 
-    /// Polls now; false if no actor serves the channel (disabled or unknown).
+    /// Polls now; false if no actor serves the channel (disabled or unknown). In a cluster, a
+    /// channel another process owns is polled there.
     pub fn poll_now(&self, id: ChannelId) -> bool {
         match self.0.get(id.get()) {
             Some(addr) => {
                 addr.do_send(PollNow);
                 true
             }
-            None => false,
+            None => self.0.ask_owner("poll", id.get()),
         }
     }
 
-    /// Sends the channel's queued stock pushes now (a no-op if no actor serves it).
+    /// Sends the channel's queued stock pushes now (in a cluster, wherever its owner is).
     pub fn push_now(&self, id: ChannelId) {
-        if let Some(addr) = self.0.get(id.get()) {
-            addr.do_send(PushNow);
+        match self.0.get(id.get()) {
+            Some(addr) => addr.do_send(PushNow),
+            None => {
+                self.0.ask_owner("wake", id.get());
+            }
         }
     }
 
@@ -69,5 +75,27 @@ impl ChannelRegistry {
         if let Some(addr) = self.0.get(id.get()) {
             addr.do_send(InjectPanic);
         }
+    }
+}
+
+impl Owned for ChannelRegistry {
+    fn start(&self, id: i64) {
+        self.0.ensure(id)
+    }
+    fn stop(&self, id: i64) {
+        self.0.stop(id)
+    }
+    fn wake(&self, id: i64) {
+        if let Some(addr) = self.0.get(id) {
+            addr.do_send(PushNow);
+        }
+    }
+    fn poll(&self, id: i64) {
+        if let Some(addr) = self.0.get(id) {
+            addr.do_send(PollNow);
+        }
+    }
+    fn running(&self) -> Vec<i64> {
+        self.0.running()
     }
 }

@@ -8,6 +8,9 @@ use std::time::Duration;
 use actix::{Actor, Addr, ArbiterHandle, Context, Handler, Message, Supervised, Supervisor};
 use dashmap::DashMap;
 
+use super::cluster::{Cluster, Kind};
+use crate::db::cluster::Fence;
+
 /// Reload settings from the database (after an API change).
 #[derive(Message)]
 #[rtype(result = "()")]
@@ -31,16 +34,22 @@ pub fn restart_backoff(restarts: u32) -> Duration {
 /// What a registry calls with each actor it starts.
 type OnStart<A> = Arc<dyn Fn(i64, &Addr<A>) + Send + Sync>;
 
-/// One supervised actor per id, all on one arbiter of their own.
+/// What makes an actor for an id, given the fence it writes under (None: one process, SQLite).
+type Make<A> = Arc<dyn Fn(i64, Option<Fence>) -> A + Send + Sync>;
+
+/// One supervised actor per id, all on one arbiter of their own. With a cluster (several
+/// processes on PostgreSQL) it starts an actor only for what this process holds the lease of.
 pub struct Registry<A>
 where
     A: Actor<Context = Context<A>> + Supervised + Handler<Reload> + Handler<Retire>,
 {
     actors: Arc<DashMap<i64, Addr<A>>>,
     arbiter: ArbiterHandle,
-    make: Arc<dyn Fn(i64) -> A + Send + Sync>,
+    make: Make<A>,
     /// Told of every actor started (to subscribe it to the InventoryActor's broadcast).
     on_start: Option<OnStart<A>>,
+    /// The cluster deciding which ids this process owns, and what kind they are.
+    cluster: Option<(Kind, Cluster)>,
 }
 
 impl<A> Clone for Registry<A>
@@ -53,6 +62,7 @@ where
             arbiter: self.arbiter.clone(),
             make: self.make.clone(),
             on_start: self.on_start.clone(),
+            cluster: self.cluster.clone(),
         }
     }
 }
@@ -61,8 +71,12 @@ impl<A> Registry<A>
 where
     A: Actor<Context = Context<A>> + Supervised + Handler<Reload> + Handler<Retire>,
 {
-    pub fn new(arbiter: ArbiterHandle, make: impl Fn(i64) -> A + Send + Sync + 'static) -> Self {
-        Registry { actors: Arc::new(DashMap::new()), arbiter, make: Arc::new(make), on_start: None }
+    pub fn new(
+        arbiter: ArbiterHandle,
+        cluster: Option<(Kind, Cluster)>,
+        make: impl Fn(i64, Option<Fence>) -> A + Send + Sync + 'static,
+    ) -> Self {
+        Registry { actors: Arc::new(DashMap::new()), arbiter, make: Arc::new(make), on_start: None, cluster }
     }
 
     /// Calls `f` with each actor as it starts (a fresh one after a death too).
@@ -72,6 +86,8 @@ where
     }
 
     /// Starts the actor for `id`, or reloads it if it runs (and starts a fresh one if it died).
+    /// In a cluster, an id this process does not hold is claimed first (and started once
+    /// claimed), or its owner is told to reload.
     pub fn ensure(&self, id: i64) {
         if let Some(addr) = self.actors.get(&id) {
             if addr.connected() {
@@ -79,19 +95,54 @@ where
                 return;
             }
         }
+        let fence = match &self.cluster {
+            None => None,
+            Some((kind, cluster)) => match cluster.fence(*kind, id) {
+                Some(fence) => Some(fence),
+                None => {
+                    cluster.claim_later(*kind, id);
+                    return;
+                }
+            },
+        };
         let make = self.make.clone();
-        let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| make(id));
+        let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| make(id, fence.clone()));
         if let Some(on_start) = &self.on_start {
             on_start(id, &addr);
         }
         self.actors.insert(id, addr);
     }
 
-    /// Stops the actor for good.
+    /// Stops the actor for good (deleted or disabled); in a cluster, the lease goes too.
     pub fn retire(&self, id: i64) {
+        self.stop(id);
+        if let Some((kind, cluster)) = &self.cluster {
+            cluster.forget_later(*kind, id);
+        }
+    }
+
+    /// Stops this process's actor for `id`, leaving the lease to whoever handles it.
+    pub fn stop(&self, id: i64) {
         if let Some((_, addr)) = self.actors.remove(&id) {
             addr.do_send(Retire);
         }
+    }
+
+    /// In a cluster, asks the owner of `id` in another process to `verb` it (`poll`, `wake`);
+    /// false without a cluster (one process: nobody else to ask).
+    pub fn ask_owner(&self, verb: &'static str, id: i64) -> bool {
+        match &self.cluster {
+            Some((kind, cluster)) => {
+                cluster.ask_later(verb, *kind, id);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// The ids with a running actor here.
+    pub fn running(&self) -> Vec<i64> {
+        self.actors.iter().filter(|a| a.connected()).map(|a| *a.key()).collect()
     }
 
     /// The running actor for `id`, if any.

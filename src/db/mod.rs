@@ -4,6 +4,7 @@
 pub mod channel_products;
 pub mod channels;
 pub mod check;
+pub mod cluster;
 pub mod events;
 pub mod fulfilments;
 pub mod inventory;
@@ -91,6 +92,9 @@ pub enum DbError {
     Migration(#[source] Box<dyn std::error::Error + Send + Sync>),
     #[error("{0}")]
     Setup(String),
+    /// The process lost the lease of what it was writing for (another process owns it now).
+    #[error("fenced: {0}")]
+    Fenced(String),
     #[error(transparent)]
     Url(#[from] crate::config::DatabaseUrlError),
 }

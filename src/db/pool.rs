@@ -33,7 +33,14 @@ impl r2d2::ManageConnection for DbManager {
 
     fn connect(&self) -> Result<DbConn, ManagerError> {
         match self.kind {
-            DatabaseKind::Postgres => Ok(DbConn::Pg(PgConnection::establish(&self.url)?)),
+            DatabaseKind::Postgres => {
+                let mut conn = PgConnection::establish(&self.url)?;
+                // A process paused or cut off mid-transaction (SIGSTOP, a partition) must not hold
+                // its row locks for ever: the server ends such a session, and the other processes
+                // go on. No transaction of ours waits on anything but the database.
+                conn.batch_execute("SET idle_in_transaction_session_timeout = '10s'")?;
+                Ok(DbConn::Pg(conn))
+            }
             DatabaseKind::Sqlite => {
                 let mut conn = SqliteConnection::establish(&self.url)?;
                 conn.batch_execute(&self.sqlite_pragmas)?;

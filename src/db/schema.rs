@@ -357,3 +357,24 @@ diesel::table! {
         confirmed_at -> BigInt,
     }
 }
+
+diesel::table! {
+    cluster_processes (id) {
+        id -> Text,
+        address -> Text,
+        started_at -> BigInt,
+        renewed_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}
+
+diesel::table! {
+    leases (kind, target_id) {
+        kind -> Text,
+        target_id -> BigInt,
+        owner -> Nullable<Text>,
+        generation -> BigInt,
+        renewed_at -> BigInt,
+        expires_at -> BigInt,
+    }
+}

@@ -43,6 +43,8 @@ pub struct AppState {
     pub hooks: HookLimits,
     /// The console's signed-in sessions.
     pub console: sessions::Sessions,
+    /// This process's place among the processes sharing the database.
+    pub cluster: crate::actors::cluster::Cluster,
 }
 
 /// What a channel's webhook may cost before it is known to be genuine: a body limit of its

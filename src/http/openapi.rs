@@ -187,6 +187,7 @@ impl Modify for SecuritySchemes {
         super::webhooks::deliveries::resend,
         super::webhooks::deliveries::replay,
         super::admin::check::check,
+        super::admin::cluster::cluster,
         super::plugin_api::inventory::put,
         super::plugin_api::fulfilments::create,
         super::plugin_api::products::put,
@@ -283,6 +284,49 @@ pub struct StockCheck {
     ok: bool,
     skus_checked: usize,
     violations: Vec<Violation>,
+}
+
+/// `GET /api/v1/cluster`: the processes sharing the database and their leases.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ClusterView {
+    /// False on SQLite (one process owns everything).
+    leasing: bool,
+    lease_ttl_ms: u64,
+    renew_ms: u64,
+    processes: Vec<ClusterProcess>,
+    /// Leases no live process holds (about to be taken).
+    unowned: Vec<ClusterLease>,
+}
+
+/// One process sharing the database.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ClusterProcess {
+    /// Host, process id and a random part; fresh on every start.
+    id: String,
+    /// The address it serves on.
+    address: String,
+    /// True for the process that answered.
+    this: bool,
+    /// False once its heartbeat has run out (shown for ten minutes).
+    live: bool,
+    started_at: String,
+    renewed_at: String,
+    leases: Vec<ClusterLease>,
+}
+
+/// A lease on a channel, plugin or webhook subscription.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct ClusterLease {
+    /// `channel`, `plugin` or `subscription`.
+    kind: String,
+    id: i64,
+    /// The fencing token: it grows on every change of owner.
+    generation: i64,
+    renewed_at: Option<String>,
+    expires_at: Option<String>,
 }
 
 /// One broken stock invariant.

@@ -13,18 +13,21 @@ use crate::helpers::*;
 const ORDERS: usize = 3000;
 const SKUS: usize = 20;
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 /// The `chorus serve` child, killed when dropped, so a failing test leaves no process behind.
-struct Chorus(Child);
+pub(crate) struct Chorus(Child);
 
 impl Chorus {
-    fn kill(&mut self) -> std::io::Result<()> {
+    pub(crate) fn kill(&mut self) -> std::io::Result<()> {
         self.0.kill()
     }
-    fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+    pub(crate) fn id(&self) -> u32 {
+        self.0.id()
+    }
+    pub(crate) fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
         self.0.wait()
     }
 }
@@ -37,28 +40,35 @@ impl Drop for Chorus {
 }
 
 fn start_chorus(db: &TestDb, port: u16) -> Chorus {
+    start_chorus_with(db, port, &[])
+}
+
+/// `chorus serve` on `port` with `env` (CHORUS__… settings) beside the test's own.
+pub(crate) fn start_chorus_with(db: &TestDb, port: u16, env: &[(&str, &str)]) -> Chorus {
     Chorus(
         Command::new(env!("CARGO_BIN_EXE_chorus"))
             .arg("serve")
+            .envs(env.iter().copied())
             .env("CHORUS__DATABASE__URL", &db.url)
             .env("CHORUS__HTTP__BIND", format!("127.0.0.1:{port}"))
             .env("CHORUS__AUTH__ADMIN_TOKEN", TOKEN)
             .env("CHORUS__LOG__FILTER", "warn")
             .env("CHORUS__WEBHOOKS__ALLOW_PRIVATE_NETWORKS", "true")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // TEST_LOG=1 shows the children's warnings beside the test's own output.
+            .stderr(if std::env::var("TEST_LOG").is_ok() { Stdio::inherit() } else { Stdio::null() })
             .spawn()
             .expect("chorus starts"),
     )
 }
 
-struct Remote {
+pub(crate) struct Remote {
     base: String,
     client: awc::Client,
 }
 
 impl Remote {
-    fn new(port: u16) -> Remote {
+    pub(crate) fn new(port: u16) -> Remote {
         Remote {
             base: format!("http://127.0.0.1:{port}"),
             client: awc::Client::builder().timeout(Duration::from_secs(30)).finish(),
@@ -66,7 +76,7 @@ impl Remote {
     }
 
     /// Creates a channel of `kind` against `base_url` (hourly polls); returns its id.
-    async fn create_channel(&self, kind: &str, base_url: &str) -> i64 {
+    pub(crate) async fn create_channel(&self, kind: &str, base_url: &str) -> i64 {
         let credentials = match kind {
             "shopify" => json!({"access_token": "t"}),
             _ => json!({"consumer_key": "ck", "consumer_secret": "cs"}),
@@ -77,7 +87,7 @@ impl Remote {
         channel["id"].as_i64().expect("channel id")
     }
 
-    async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Option<Value> {
+    pub(crate) async fn call(&self, method: &str, path: &str, body: Option<Value>) -> Option<Value> {
         let method = awc::http::Method::from_bytes(method.as_bytes()).ok()?;
         let req = self.client.request(method, format!("{}{}", self.base, path)).bearer_auth(TOKEN);
         let mut resp = match body {
@@ -87,7 +97,7 @@ impl Remote {
         resp.json::<Value>().limit(64 << 20).await.ok()
     }
 
-    async fn wait_healthy(&self) {
+    pub(crate) async fn wait_healthy(&self) {
         for _ in 0..400 {
             if self.call("GET", "/health", None).await.is_some_and(|h| h["status"] == "ok") {
                 return;

@@ -211,6 +211,7 @@ async fn a_failing_order_message_does_not_fail_its_batch() {
             orders: vec![orphan],
             cursor: None,
             resend: false,
+            fence: None,
         });
         let adjust = app.app_inventory.send(AdjustQuantity { sku: "A".into(), source: Source::Api, delta: 1 });
         let (import, adjust) = futures::join!(import, adjust);

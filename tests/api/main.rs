@@ -3,6 +3,7 @@
 
 mod catalogue;
 mod channels;
+mod cluster;
 mod config;
 mod console;
 mod crash;

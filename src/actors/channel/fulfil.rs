@@ -7,6 +7,7 @@ use crate::actors::error::ActorError;
 use std::rc::Rc;
 
 use crate::connectors::{Connector, ConnectorError, OutboundFulfilment};
+use crate::db::cluster::Fence;
 use crate::db::{self, outbox, DbPool};
 
 use super::push::retry_delay;
@@ -14,7 +15,12 @@ use super::push::retry_delay;
 /// Fulfilments sent per round; the drain goes on while any is due.
 const PER_ROUND: i64 = 10;
 
-pub async fn drain(channel_id: i64, connector: Rc<dyn Connector>, pool: DbPool) -> Result<usize, ActorError> {
+pub async fn drain(
+    channel_id: i64,
+    connector: Rc<dyn Connector>,
+    pool: DbPool,
+    fence: Option<Fence>,
+) -> Result<usize, ActorError> {
     let target = outbox::channel_target(channel_id);
     let mut sent = 0;
     for _ in 0..1000 {
@@ -30,7 +36,9 @@ pub async fn drain(channel_id: i64, connector: Rc<dyn Connector>, pool: DbPool) 
                 continue;
             };
             let entry = row.id;
-            let outbound = db::run(&pool, move |conn| prepare(conn, fulfilment_id)).await?;
+            // A process that lost the channel's lease sends nothing more: the owner does.
+            let f = fence.clone();
+            let outbound = db::run(&pool, move |conn| prepare(conn, fulfilment_id, f.as_ref())).await?;
             let outbound = match outbound {
                 Prepared::Send(o) => o,
                 Prepared::Done => {
@@ -48,8 +56,16 @@ pub async fn drain(channel_id: i64, connector: Rc<dyn Connector>, pool: DbPool) 
             let result =
                 crate::records::about(format!("fulfilment:{fulfilment_id}"), connector.send_fulfilment(outbound)).await;
             let attempts = row.attempts;
-            db::run(&pool, move |conn| db::write_tx(conn, |conn| settle(conn, fulfilment_id, entry, attempts, result)))
-                .await?;
+            let f = fence.clone();
+            db::run(&pool, move |conn| {
+                db::write_tx(conn, |conn| {
+                    if let Some(f) = &f {
+                        db::cluster::check(conn, f)?;
+                    }
+                    settle(conn, fulfilment_id, entry, attempts, result)
+                })
+            })
+            .await?;
             sent += 1;
         }
     }
@@ -66,8 +82,11 @@ enum Prepared {
 
 /// Claims the fulfilment (marking it `sent`, so a crash before the answer is seen for what it
 /// is) and builds what the connector needs.
-fn prepare(conn: &mut db::DbConn, id: i64) -> Result<Prepared, db::DbError> {
+fn prepare(conn: &mut db::DbConn, id: i64, fence: Option<&Fence>) -> Result<Prepared, db::DbError> {
     db::write_tx(conn, |conn| {
+        if let Some(fence) = fence {
+            db::cluster::check(conn, fence)?;
+        }
         let Some((f, lines)) = db::fulfilments::find(conn, id)? else { return Ok(Prepared::Done) };
         if f.status == "synced" || f.status == "failed" {
             return Ok(Prepared::Done);

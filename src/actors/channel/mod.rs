@@ -61,6 +61,8 @@ pub use crate::actors::supervision::{Reload, Retire};
 pub struct InjectPanic;
 
 pub struct ChannelActor {
+    /// The lease this actor writes under (None on SQLite: one process owns everything).
+    fence: Option<crate::db::cluster::Fence>,
     id: i64,
     pool: DbPool,
     secrets: crate::secrets::SecretBox,
@@ -96,8 +98,10 @@ impl ChannelActor {
         inventory: Addr<InventoryActor>,
         secrets: crate::secrets::SecretBox,
         allow_private: bool,
+        fence: Option<crate::db::cluster::Fence>,
     ) -> Self {
         ChannelActor {
+            fence,
             id: id.get(),
             pool,
             secrets,
@@ -154,8 +158,11 @@ impl ChannelActor {
                 act.catalogue_timer = Some(ctx.run_interval(CATALOGUE_EVERY, |_, ctx| ctx.notify(SyncCatalogue)));
                 let cadence = channel.options().cadence_ms.map(Duration::from_millis);
                 let every = cadence.unwrap_or(Duration::from_secs(channel.poll_interval_secs.max(1) as u64));
-                act.poller =
-                    connector.map(|c| Rc::new(Poller::new(channel, c, act.inventory.clone(), act.pool.clone())));
+                act.poller = connector.map(|c| {
+                    let mut poller = Poller::new(channel, c, act.inventory.clone(), act.pool.clone());
+                    poller.fence = act.fence.clone();
+                    Rc::new(poller)
+                });
                 // The interval starts only after the first (backed-off) poll, so a connector that
                 // keeps panicking is not polled faster than its back-off allows.
                 act.timer = Some(ctx.run_later(first_poll_after, move |act, ctx| {

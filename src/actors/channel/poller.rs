@@ -22,12 +22,14 @@ pub struct Poller {
     pub pool: DbPool,
     /// `options.cadence_ms`: this channel stands in for a polling-cadence system (benchmarks).
     pub cadence: Option<std::time::Duration>,
+    /// The lease the channel's actor holds (None on SQLite), checked by its writes.
+    pub fence: Option<crate::db::cluster::Fence>,
 }
 
 impl Poller {
     pub fn new(channel: Channel, connector: Rc<dyn Connector>, inventory: Addr<InventoryActor>, pool: DbPool) -> Self {
         let cadence = channel.options().cadence_ms.map(std::time::Duration::from_millis);
-        Poller { channel, connector, inventory, pool, cadence }
+        Poller { channel, connector, inventory, pool, cadence, fence: None }
     }
 
     pub fn id(&self) -> i64 {
@@ -56,6 +58,7 @@ impl Poller {
             let mut import = ImportOrders::for_channel(&self.channel, page.orders, cursor);
             // A cadence system ends each cycle by sending every figure again.
             import.resend = self.cadence.is_some() && page.next.is_none();
+            import.fence = self.fence.clone();
             let outcome = self.inventory.send(import).await??;
             crate::measure::import(self.channel.id, &outcome.counts());
             total.add(&outcome);

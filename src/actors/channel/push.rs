@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::poller::Poller;
 use crate::connectors::{Connector, ConnectorError, PushOutcome, StockPush};
+use crate::db::cluster::Fence;
 use crate::db::{self, outbox, DbPool};
 use crate::domain::stock::pushed_figure;
 
@@ -50,7 +51,7 @@ pub async fn drain(poller: &Poller) -> Result<Drained, ActorError> {
     let limit = connector.max_push_batch().max(1) as i64;
     let mut drained = Drained::default();
     // Fulfilments first: few, and each one a customer waiting for tracking.
-    super::fulfil::drain(id, connector.clone(), pool.clone()).await?;
+    super::fulfil::drain(id, connector.clone(), pool.clone(), poller.fence.clone()).await?;
     let mut stale_rounds = 0;
     let mut stale_ids: Vec<i64> = Vec::new();
     let mut stale_skus: Vec<String> = Vec::new();
@@ -85,7 +86,7 @@ pub async fn drain(poller: &Poller) -> Result<Drained, ActorError> {
             // send, and nothing spent of its rate limit.
             let (shown, rest): (Vec<Due>, Vec<Due>) =
                 batch.into_iter().partition(|d| d.push.compare_from == Some(d.push.quantity));
-            confirm(pool, id, &shown.iter().collect::<Vec<_>>()).await?;
+            confirm(pool, id, poller.fence.as_ref(), &shown.iter().collect::<Vec<_>>()).await?;
             batch = rest;
             if batch.is_empty() {
                 continue;
@@ -130,7 +131,7 @@ pub async fn drain(poller: &Poller) -> Result<Drained, ActorError> {
             record(pool, id, 0, Some(why)).await;
             break;
         }
-        confirm(pool, id, &confirmed).await?;
+        confirm(pool, id, poller.fence.as_ref(), &confirmed).await?;
         let error = rejected.first().map(|(_, why)| why.clone());
         if !confirmed.is_empty() || error.is_some() {
             record(pool, id, confirmed.len() as i64, error.clone()).await;
@@ -248,7 +249,7 @@ async fn learn_unknown_figures(
 
 /// Confirmed figures: the entry goes (unless a newer figure replaced it meanwhile) and the
 /// figure is what the channel now shows.
-async fn confirm(pool: &DbPool, channel_id: i64, confirmed: &[&Due]) -> Result<(), ActorError> {
+async fn confirm(pool: &DbPool, channel_id: i64, fence: Option<&Fence>, confirmed: &[&Due]) -> Result<(), ActorError> {
     if confirmed.is_empty() {
         return Ok(());
     }
@@ -260,8 +261,13 @@ async fn confirm(pool: &DbPool, channel_id: i64, confirmed: &[&Due]) -> Result<(
     for d in confirmed {
         crate::measure::sync_lag(channel_id, Duration::from_millis((now - d.seen.written_at).max(0) as u64));
     }
+    let fence = fence.cloned();
     db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
+            // A process that lost the channel's lease confirms nothing: the owner now does.
+            if let Some(fence) = &fence {
+                db::cluster::check(conn, fence)?;
+            }
             db::channel_products::set_channel_quantities(conn, channel_id, &figures)?;
             db::transactions::confirmed(conn, channel_id, &queued, now)?;
             outbox::remove_delivered(conn, &delivered)?;

@@ -35,6 +35,8 @@ pub enum Listener {
     /// Called with a plugin given orders whose actor has died outright (not a caught panic,
     /// which restarts it in place): the plugin registry starts a fresh one.
     PluginRevival(Box<dyn Fn(PluginId) + Send>),
+    /// The cluster, told what was queued for channels and plugins other processes own.
+    Cluster(crate::actors::cluster::Cluster),
 }
 
 /// Adds a listener; a channel's or plugin's replaces the one before it (a restarted actor).
@@ -55,6 +57,7 @@ pub(super) struct Listeners {
     plugins: HashMap<PluginId, WeakRecipient<WorkQueued>>,
     events: Vec<Recipient<EventsCommitted>>,
     revive_plugin: Option<Box<dyn Fn(PluginId) + Send>>,
+    cluster: Option<crate::actors::cluster::Cluster>,
 }
 
 impl Listeners {
@@ -69,6 +72,7 @@ impl Listeners {
             }
             Listener::Events(r) => self.events.push(r),
             Listener::PluginRevival(f) => self.revive_plugin = Some(f),
+            Listener::Cluster(c) => self.cluster = Some(c),
         }
     }
 
@@ -81,6 +85,12 @@ impl Listeners {
                 revive(id);
             }
         });
+        if let Some(cluster) = &self.cluster {
+            use crate::actors::cluster::Kind;
+            cluster.wake_elsewhere(Kind::Channel, push_channels.iter().copied());
+            cluster.wake_elsewhere(Kind::Plugin, routed.iter().copied());
+            cluster.events_elsewhere();
+        }
         self.events.retain(|r| r.connected());
         self.events.iter().for_each(|r| r.do_send(EventsCommitted));
         if !moved.is_empty() && !self.stock.is_empty() {

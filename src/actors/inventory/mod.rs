@@ -81,6 +81,9 @@ pub enum InventoryError {
     ChannelHasOpenOrders { channel_id: ChannelId, open: i64 },
     #[error("idempotency key {0:?} was used for a different request")]
     IdempotencyKeyReused(String),
+    /// The importing process no longer holds the channel's lease: nothing was written.
+    #[error("{0}")]
+    Fenced(String),
 }
 
 /// Sets one source's absolute quantity. A report older than the last applied (`as_of`, ms)
@@ -662,7 +665,16 @@ fn apply_one(conn: &mut db::DbConn, batch: &mut Batch, work: &Work, now: i64) ->
             });
             Answer::Stock(outcome, None)
         }
-        Work::Import(m) => Answer::Import(isolated(conn, batch, |c, b| orders::apply_import(c, b, m, now).map(Ok))),
+        Work::Import(m) => Answer::Import(isolated(conn, batch, |c, b| {
+            if let Some(fence) = &m.fence {
+                match db::cluster::check(c, fence) {
+                    Ok(()) => {}
+                    Err(db::DbError::Query(e)) => return Err(e),
+                    Err(e) => return Ok(Err(InventoryError::Fenced(e.to_string()))),
+                }
+            }
+            orders::apply_import(c, b, m, now).map(Ok)
+        })),
         Work::Order(a) => Answer::Order(isolated(conn, batch, |c, b| orders::apply_action(c, b, a, now))),
         Work::DeleteProduct(d) => Answer::Removed(isolated(conn, batch, |c, b| {
             Ok(removal::delete_product(c, &mut b.snap, d, now)?.map(|channels| b.push_channels.extend(channels)))

@@ -32,6 +32,9 @@ pub struct ImportOrders {
     /// Queue every figure the channel lists once this import is written, whether it moved or
     /// not: the full sync that ends each cycle of a polling-cadence system (`cadence_ms`).
     pub resend: bool,
+    /// The lease the importing channel actor holds, checked in the import's transaction (so a
+    /// process that lost it moves no cursor); None for webhooks and on SQLite.
+    pub fence: Option<crate::db::cluster::Fence>,
 }
 
 impl ImportOrders {
@@ -43,6 +46,7 @@ impl ImportOrders {
             orders,
             cursor,
             resend: false,
+            fence: None,
         }
     }
 }

@@ -21,6 +21,8 @@ use crate::secrets::SecretBox;
 pub struct SendNow;
 
 pub struct PluginActor {
+    /// The lease this actor writes under (None on SQLite: one process owns everything).
+    fence: Option<crate::db::cluster::Fence>,
     id: i64,
     pool: DbPool,
     secrets: SecretBox,
@@ -35,8 +37,15 @@ pub struct PluginActor {
 }
 
 impl PluginActor {
-    pub fn new(id: crate::domain::ids::PluginId, pool: DbPool, secrets: SecretBox, allow_private: bool) -> Self {
+    pub fn new(
+        id: crate::domain::ids::PluginId,
+        pool: DbPool,
+        secrets: SecretBox,
+        allow_private: bool,
+        fence: Option<crate::db::cluster::Fence>,
+    ) -> Self {
         PluginActor {
+            fence,
             id: id.get(),
             pool,
             secrets,
@@ -140,7 +149,7 @@ impl Handler<SendNow> for PluginActor {
         if let Some(t) = self.timer.take() {
             ctx.cancel_future(t);
         }
-        let work = send::drain(plugin, self.client.clone(), self.pool.clone(), self.allow_private);
+        let work = send::drain(plugin, self.client.clone(), self.pool.clone(), self.allow_private, self.fence.clone());
         let span = tracing::info_span!("plugin.send", plugin_id = self.id);
         let guarded = crate::actors::supervision::guarded(work, span);
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {

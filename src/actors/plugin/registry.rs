@@ -5,6 +5,7 @@
 use actix::{Addr, ArbiterHandle};
 
 use super::PluginActor;
+use crate::actors::cluster::{Cluster, Kind, Owned};
 use crate::actors::inventory::{InventoryActor, Listen, Listener};
 use crate::actors::supervision::Registry;
 use crate::db::DbPool;
@@ -23,10 +24,11 @@ impl PluginRegistry {
         secrets: SecretBox,
         allow_private: bool,
         inventory: Addr<InventoryActor>,
+        cluster: Option<Cluster>,
     ) -> Self {
         PluginRegistry(
-            Registry::new(arbiter, move |id| {
-                PluginActor::new(PluginId(id), pool.clone(), secrets.clone(), allow_private)
+            Registry::new(arbiter, cluster.map(|c| (Kind::Plugin, c)), move |id, fence| {
+                PluginActor::new(PluginId(id), pool.clone(), secrets.clone(), allow_private, fence)
             })
             .on_start(move |id, addr| {
                 inventory.do_send(Listen(Listener::Plugin(PluginId(id), addr.downgrade().recipient())))
@@ -40,5 +42,22 @@ impl PluginRegistry {
 
     pub fn retire(&self, id: PluginId) {
         self.0.retire(id.get())
+    }
+}
+
+impl Owned for PluginRegistry {
+    fn start(&self, id: i64) {
+        self.0.ensure(id)
+    }
+    fn stop(&self, id: i64) {
+        self.0.stop(id)
+    }
+    fn wake(&self, id: i64) {
+        if let Some(addr) = self.0.get(id) {
+            addr.do_send(super::SendNow);
+        }
+    }
+    fn running(&self) -> Vec<i64> {
+        self.0.running()
     }
 }

@@ -77,6 +77,7 @@ pub async fn drain(
     client: awc::Client,
     pool: DbPool,
     allow_private: bool,
+    fence: Option<crate::db::cluster::Fence>,
 ) -> Result<Option<i64>, ActorError> {
     let target = plugins::target(plugin.id);
     let tap = crate::records::Tap::new(db::transactions::writer(pool.clone()), "plugin", plugin.id);
@@ -122,7 +123,18 @@ pub async fn drain(
             if attempt.delivered() {
                 tracing::info!(order_id, webhook_id = %id, ms = attempt.duration_ms, "order sent to plugin");
                 let (pid, now) = (plugin.id, db::now_ms());
-                db::run(&pool, move |conn| Ok(plugins::mark_sent(conn, pid, &entry, order_id, now)?)).await?;
+                let fence = fence.clone();
+                db::run(&pool, move |conn| {
+                    use diesel::Connection;
+                    // A process that lost the plugin's lease marks nothing: the owner does.
+                    conn.transaction(|conn| {
+                        if let Some(fence) = &fence {
+                            db::cluster::check(conn, fence)?;
+                        }
+                        Ok(plugins::mark_sent(conn, pid, &entry, order_id, now)?)
+                    })
+                })
+                .await?;
                 continue;
             }
             let outage = plugin_is_down(&attempt);

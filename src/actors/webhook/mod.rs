@@ -34,6 +34,8 @@ pub struct DeliverNow;
 pub struct EventsWritten(pub std::sync::Arc<std::collections::BTreeSet<String>>);
 
 pub struct WebhookActor {
+    /// The lease this actor writes under (None on SQLite: one process owns everything).
+    fence: Option<crate::db::cluster::Fence>,
     id: i64,
     pool: DbPool,
     settings: Rc<WebhookSettings>,
@@ -54,9 +56,11 @@ impl WebhookActor {
         pool: DbPool,
         settings: WebhookSettings,
         secrets: SecretBox,
+        fence: Option<crate::db::cluster::Fence>,
     ) -> Self {
         let client = super::delivery::guarded_client(settings.allow_private_networks, settings.concurrency.max(1));
         WebhookActor {
+            fence,
             id: id.get(),
             pool,
             settings: Rc::new(settings),
@@ -157,7 +161,14 @@ impl Handler<DeliverNow> for WebhookActor {
             return;
         }
         self.disarm(ctx);
-        let work = round::run(sub, self.client.clone(), self.pool.clone(), self.settings.clone(), self.secrets.clone());
+        let work = round::run(
+            sub,
+            self.client.clone(),
+            self.pool.clone(),
+            self.settings.clone(),
+            self.secrets.clone(),
+            self.fence.clone(),
+        );
         let span = tracing::info_span!("webhook.deliver", subscription_id = self.id);
         let guarded = crate::actors::supervision::guarded(work, span);
         ctx.spawn(guarded.into_actor(self).map(|result, act, ctx| {

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::{DeliverNow, EventsWritten, WebhookActor};
+use crate::actors::cluster::{Cluster, Kind, Owned};
 use crate::actors::supervision::Registry;
 use crate::config::WebhookSettings;
 use crate::db::DbPool;
@@ -20,10 +21,16 @@ pub struct WebhookRegistry {
 }
 
 impl WebhookRegistry {
-    pub fn new(arbiter: ArbiterHandle, pool: DbPool, settings: WebhookSettings, secrets: SecretBox) -> Self {
+    pub fn new(
+        arbiter: ArbiterHandle,
+        pool: DbPool,
+        settings: WebhookSettings,
+        secrets: SecretBox,
+        cluster: Option<Cluster>,
+    ) -> Self {
         let s = settings.clone();
-        let actors = Registry::new(arbiter, move |id| {
-            WebhookActor::new(SubscriptionId(id), pool.clone(), s.clone(), secrets.clone())
+        let actors = Registry::new(arbiter, cluster.map(|c| (Kind::Subscription, c)), move |id, fence| {
+            WebhookActor::new(SubscriptionId(id), pool.clone(), s.clone(), secrets.clone(), fence)
         });
         WebhookRegistry { actors, settings }
     }
@@ -51,5 +58,20 @@ impl WebhookRegistry {
         if let Some(addr) = self.actors.get(id.get()) {
             addr.do_send(DeliverNow);
         }
+    }
+}
+
+impl Owned for WebhookRegistry {
+    fn start(&self, id: i64) {
+        self.actors.ensure(id)
+    }
+    fn stop(&self, id: i64) {
+        self.actors.stop(id)
+    }
+    fn wake(&self, id: i64) {
+        self.deliver_now(SubscriptionId(id))
+    }
+    fn running(&self) -> Vec<i64> {
+        self.actors.running()
     }
 }

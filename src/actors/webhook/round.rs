@@ -89,6 +89,7 @@ pub async fn run(
     pool: DbPool,
     settings: Rc<WebhookSettings>,
     secrets: crate::secrets::SecretBox,
+    fence: Option<crate::db::cluster::Fence>,
 ) -> Result<After, ActorError> {
     let id = sub.id;
     let Some(loaded) = load(&pool, id).await? else {
@@ -106,7 +107,8 @@ pub async fn run(
     let now = db::now_ms();
     let gone = record(id, &settings, results, &mut plan, now);
     let tried_anything = !plan.round.log.is_empty();
-    if let Some(reason) = verdict(&pool, id, plan.round, gone, settings.disable_after_secs as i64 * 1000, now).await? {
+    let disable_after_ms = settings.disable_after_secs as i64 * 1000;
+    if let Some(reason) = verdict(&pool, id, fence, plan.round, gone, disable_after_ms, now).await? {
         return Ok(After::Disabled(reason));
     }
     if plan.fresh_count == BATCH || (tried_anything && plan.next_retry.is_some_and(|n| n <= db::now_ms())) {
@@ -283,28 +285,35 @@ fn record(id: i64, settings: &WebhookSettings, results: Vec<ChainResult>, plan: 
 async fn verdict(
     pool: &DbPool,
     id: i64,
+    fence: Option<crate::db::cluster::Fence>,
     round: Round,
     gone: bool,
     disable_after_ms: i64,
     now: i64,
 ) -> Result<Option<String>, ActorError> {
     Ok(db::run(pool, move |conn| {
-        webhooks::apply_round(conn, id, &round, now)?;
-        if gone {
-            let reason = "the subscriber answered 410 Gone".to_string();
-            webhooks::disable(conn, id, &reason, now)?;
-            return Ok(Some(reason));
-        }
-        let failing_since = webhooks::find(conn, id)?.and_then(|s| s.failing_since);
-        if let Some(since) = failing_since.filter(|s| now - s > disable_after_ms) {
-            let reason = format!(
-                "failing without a success since {}",
-                chrono::DateTime::from_timestamp_millis(since).unwrap_or_default().to_rfc3339()
-            );
-            webhooks::disable(conn, id, &reason, now)?;
-            return Ok(Some(reason));
-        }
-        Ok(None)
+        diesel::Connection::transaction(conn, |conn| {
+            // A process that lost the subscription's lease records nothing: the owner delivers.
+            if let Some(fence) = &fence {
+                db::cluster::check(conn, fence)?;
+            }
+            webhooks::apply_round(conn, id, &round, now)?;
+            if gone {
+                let reason = "the subscriber answered 410 Gone".to_string();
+                webhooks::disable(conn, id, &reason, now)?;
+                return Ok(Some(reason));
+            }
+            let failing_since = webhooks::find(conn, id)?.and_then(|s| s.failing_since);
+            if let Some(since) = failing_since.filter(|s| now - s > disable_after_ms) {
+                let reason = format!(
+                    "failing without a success since {}",
+                    chrono::DateTime::from_timestamp_millis(since).unwrap_or_default().to_rfc3339()
+                );
+                webhooks::disable(conn, id, &reason, now)?;
+                return Ok(Some(reason));
+            }
+            Ok(None)
+        })
     })
     .await?)
 }

@@ -25,9 +25,15 @@ pub struct EventWatcher {
 }
 
 /// Starts the watcher and subscribes it to the InventoryActor's broadcast.
-pub fn start(pool: DbPool, webhooks: WebhookRegistry, inventory: &Addr<InventoryActor>, interval: Duration) {
+pub fn start(
+    pool: DbPool,
+    webhooks: WebhookRegistry,
+    inventory: &Addr<InventoryActor>,
+    interval: Duration,
+) -> Recipient<EventsCommitted> {
     let watcher = EventWatcher { pool, webhooks, interval, seen: None, looking: false, look_again: false }.start();
-    inventory.do_send(Listen(Listener::Events(watcher.recipient())));
+    inventory.do_send(Listen(Listener::Events(watcher.clone().recipient())));
+    watcher.recipient()
 }
 
 /// The safety-net look, every `webhooks.watch_interval_ms`.

@@ -34,7 +34,8 @@ pub async fn check(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         .iter()
         .map(|e| (e.key().clone(), StoredLevel { on_hand: e.level.on_hand, allocated: e.level.allocated }))
         .collect();
-    books.cache = Some(cache);
+    // While other processes commit too, this process's cache is not read (nor checked).
+    books.cache = (!state.cluster.has_peers()).then_some(cache);
     let violations = check::check(&books);
     if !violations.is_empty() {
         tracing::warn!(count = violations.len(), "stock check found violations");

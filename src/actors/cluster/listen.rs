@@ -1,0 +1,49 @@
+//! The cluster's listener: one PostgreSQL connection of its own, `LISTEN`ing for what other
+//! processes ask of this one (wake an actor, reload or retire one, look at the leases now). The
+//! database stays the truth; a missed notice only waits for the actors' own polling.
+
+use std::sync::Weak;
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+
+use super::{Cluster, Inner, NOTIFY_CHANNEL};
+
+/// How often the listener reads what arrived on its connection (notices wait in the socket).
+const READ_EVERY: Duration = Duration::from_millis(10);
+
+/// Starts the listener thread; it ends when the cluster it serves is dropped.
+pub(super) fn spawn(cluster: Weak<Inner>, url: String) {
+    let spawned = std::thread::Builder::new().name("chorus-listen".into()).spawn(move || {
+        while cluster.strong_count() > 0 {
+            match PgConnection::establish(&url) {
+                Ok(mut conn) => {
+                    if let Err(e) = listen(&mut conn, &cluster) {
+                        tracing::warn!(error = %e, "cluster listener lost its connection; reconnecting");
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "cluster listener cannot connect; trying again"),
+            }
+            std::thread::sleep(Duration::from_secs(1));
+        }
+    });
+    if let Err(e) = spawned {
+        tracing::error!(error = %e, "cannot start the cluster listener; other processes' work waits for polling");
+    }
+}
+
+fn listen(conn: &mut PgConnection, cluster: &Weak<Inner>) -> diesel::QueryResult<()> {
+    diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}")).execute(conn)?;
+    loop {
+        let Some(inner) = cluster.upgrade() else { return Ok(()) };
+        let cluster = Cluster(inner);
+        for notice in conn.notifications_iter() {
+            let notice = notice?;
+            tracing::debug!(payload = %notice.payload, "cluster notice");
+            let for_arbiter = cluster.clone();
+            cluster.0.arbiter.spawn_fn(move || for_arbiter.on_notice(&notice.payload));
+        }
+        drop(cluster);
+        std::thread::sleep(READ_EVERY);
+    }
+}
