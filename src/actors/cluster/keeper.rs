@@ -29,10 +29,21 @@ struct Seen {
 
 /// Runs [`look`] every renewal period, or at once when a peer asks (it left).
 pub(super) fn spawn(cluster: Cluster) {
+    /// Marks the cluster stopped when the keeper's task is dropped (its runtime ended).
+    struct Running(std::sync::Arc<std::sync::atomic::AtomicBool>);
+    impl Drop for Running {
+        fn drop(&mut self) {
+            self.0.store(false, Ordering::Relaxed);
+        }
+    }
     actix_web::rt::spawn(async move {
         let weak = std::sync::Arc::downgrade(&cluster.0);
+        let running = Running(cluster.0.running.clone());
         drop(cluster);
         loop {
+            if !running.0.load(Ordering::Relaxed) {
+                return;
+            }
             let Some(inner) = weak.upgrade() else { return };
             let cluster = Cluster(inner);
             let period = cluster.0.timing.renew;

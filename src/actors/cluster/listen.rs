@@ -2,7 +2,8 @@
 //! processes ask of this one (wake an actor, reload or retire one, look at the leases now). The
 //! database stays the truth; a missed notice only waits for the actors' own polling.
 
-use std::sync::Weak;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
@@ -12,13 +13,14 @@ use super::{Cluster, Inner, NOTIFY_CHANNEL};
 /// How often the listener reads what arrived on its connection (notices wait in the socket).
 const READ_EVERY: Duration = Duration::from_millis(10);
 
-/// Starts the listener thread; it ends when the cluster it serves is dropped.
-pub(super) fn spawn(cluster: Weak<Inner>, url: String) {
+/// Starts the listener thread; it ends when the process leaves the cluster, or the cluster it
+/// serves is gone.
+pub(super) fn spawn(cluster: Weak<Inner>, running: Arc<AtomicBool>, url: String) {
     let spawned = std::thread::Builder::new().name("chorus-listen".into()).spawn(move || {
-        while cluster.strong_count() > 0 {
+        while cluster.strong_count() > 0 && running.load(Ordering::Relaxed) {
             match PgConnection::establish(&url) {
                 Ok(mut conn) => {
-                    if let Err(e) = listen(&mut conn, &cluster) {
+                    if let Err(e) = listen(&mut conn, &cluster, &running) {
                         tracing::warn!(error = %e, "cluster listener lost its connection; reconnecting");
                     }
                 }
@@ -32,9 +34,12 @@ pub(super) fn spawn(cluster: Weak<Inner>, url: String) {
     }
 }
 
-fn listen(conn: &mut PgConnection, cluster: &Weak<Inner>) -> diesel::QueryResult<()> {
+fn listen(conn: &mut PgConnection, cluster: &Weak<Inner>, running: &AtomicBool) -> diesel::QueryResult<()> {
     diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}")).execute(conn)?;
     loop {
+        if !running.load(Ordering::Relaxed) {
+            return Ok(());
+        }
         let Some(inner) = cluster.upgrade() else { return Ok(()) };
         let cluster = Cluster(inner);
         for notice in conn.notifications_iter() {

@@ -6,7 +6,7 @@
 mod keeper;
 mod listen;
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
@@ -91,6 +91,9 @@ struct Inner {
     tick_now: tokio::sync::Notify,
     /// Where notices from the listener thread are handled (the system's arbiter).
     arbiter: actix::ArbiterHandle,
+    /// False once the process left, or its runtime (and so the keeper) is gone: the listener
+    /// thread ends then, whoever still holds the cluster.
+    running: Arc<AtomicBool>,
 }
 
 impl Cluster {
@@ -111,6 +114,7 @@ impl Cluster {
             stock_cache: OnceLock::new(),
             tick_now: tokio::sync::Notify::new(),
             arbiter: actix::Arbiter::current(),
+            running: Arc::new(AtomicBool::new(true)),
         }))
     }
 
@@ -292,7 +296,7 @@ impl Cluster {
         keeper::look(self).await;
         keeper::spawn(self.clone());
         if self.0.leasing {
-            listen::spawn(Arc::downgrade(&self.0), database_url);
+            listen::spawn(Arc::downgrade(&self.0), self.0.running.clone(), database_url);
             // The others look now: they learn of a peer (and hand this one its share) at once.
             self.notify("tick".to_string()).await;
         }
@@ -300,6 +304,7 @@ impl Cluster {
 
     /// A clean stop: this process's actors stopped, its leases handed back, the others told.
     pub async fn leave(&self) {
+        self.0.running.store(false, Ordering::Relaxed);
         for entry in self.0.held.iter() {
             let (kind, id) = *entry.key();
             if let Some(owned) = self.owned(kind) {
