@@ -52,6 +52,8 @@ impl ChannelRegistry {
                 addr.do_send(PollNow);
                 true
             }
+            // In a cluster: polled by its owner, or claimed here if nobody holds it (it polls as
+            // it starts).
             None => self.0.ask_owner("poll", id.get()),
         }
     }

@@ -134,6 +134,7 @@ where
         match &self.cluster {
             Some((kind, cluster)) => {
                 cluster.ask_later(verb, *kind, id);
+                cluster.claim_if_free_later(*kind, id);
                 true
             }
             None => false,

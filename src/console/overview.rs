@@ -33,6 +33,7 @@ pub async fn page(state: web::Data<AppState>, signed: Signed) -> ApiResult<HttpR
     let channels = json(crate::http::channels::list::list(state.clone()).await).await?;
     let plugins = json(crate::http::plugins::manage::list(state.clone()).await).await?;
     let hooks = json(crate::http::webhooks::manage::list(state.clone()).await).await?;
+    let cluster = json(crate::http::admin::cluster::cluster(state.clone()).await).await?;
     let since = db::now_ms() - 3_600_000;
     let ids: Vec<i64> = items(&channels).filter_map(|c| c["id"].as_i64()).collect();
     let (holds, lags, queues) = db::run(&state.pool, move |conn| {
@@ -122,6 +123,29 @@ pub async fn page(state: web::Data<AppState>, signed: Signed) -> ApiResult<HttpR
                         td { (text(&h["status"]["delivered"])) }
                         td { (h["status"]["last_delivery_at"].as_str().map(ago).unwrap_or_else(|| "never".into())) }
                         td.wrap { (text(&h["status"]["last_error"])) }
+                    }
+                }
+            }
+        } }
+    };
+    let content = html! {
+        (content)
+        h2 { "Processes" }
+        @if cluster["leasing"] != Value::Bool(true) {
+            p.muted { "One process (SQLite): it runs every channel, plugin and subscription." }
+        }
+        div.scroll { table #processes {
+            thead { tr { th { "Process" } th { "Address" } th { "State" } th { "Last renewed" } th { "Leases" } } }
+            tbody {
+                @for p in cluster["processes"].as_array().into_iter().flatten() {
+                    @let leases: Vec<String> = p["leases"].as_array().into_iter().flatten()
+                        .map(|l| format!("{} #{}", text(&l["kind"]), text(&l["id"]))).collect();
+                    tr {
+                        td { (text(&p["id"])) @if p["this"] == Value::Bool(true) { " " span.muted { "(this one)" } } }
+                        td { (text(&p["address"])) }
+                        td { @if p["live"] == Value::Bool(true) { span.badge.ok { "live" } } @else { span.badge.bad { "gone" } } }
+                        td { (p["renewed_at"].as_str().map(ago).unwrap_or_else(|| "never".into())) }
+                        td.wrap { @if leases.is_empty() { "—" } @else { (leases.join(", ")) } }
                     }
                 }
             }

@@ -105,7 +105,9 @@ pub fn renew(conn: &mut DbConn, owner: &str, now: i64, ttl_ms: i64) -> Result<Ve
 }
 
 /// Takes the lease on (`kind`, `target`) for `owner` if it is free, expired or already
-/// `owner`'s; returns the new fencing token, or None if another live process holds it.
+/// `owner`'s; returns the fencing token, or None if another live process holds it. The token
+/// grows only when the owner changes: an owner taking its own lease again keeps its actors'
+/// fences valid.
 pub fn take(
     conn: &mut DbConn,
     kind: &str,
@@ -118,7 +120,8 @@ pub fn take(
         "INSERT INTO leases (kind, target_id, owner, generation, renewed_at, expires_at) \
          VALUES ($1, $2, $3, 1, $4, $5) \
          ON CONFLICT (kind, target_id) DO UPDATE SET owner = excluded.owner, \
-             generation = leases.generation + 1, renewed_at = excluded.renewed_at, \
+             generation = CASE WHEN leases.owner = excluded.owner THEN leases.generation \
+                 ELSE leases.generation + 1 END, renewed_at = excluded.renewed_at, \
              expires_at = excluded.expires_at \
          WHERE leases.owner IS NULL OR leases.owner = excluded.owner OR leases.expires_at <= excluded.renewed_at \
          RETURNING generation",
@@ -160,15 +163,16 @@ pub fn leave(conn: &mut DbConn, owner: &str) -> Result<usize, DbError> {
     Ok(released)
 }
 
-/// Drops the leases of `kind` whose target is not among `wanted` (deleted or disabled).
-pub fn drop_unwanted(conn: &mut DbConn, kind: &str, wanted: &[i64]) -> Result<usize, DbError> {
-    let stale: Vec<i64> = leases::table.filter(leases::kind.eq(kind)).select(leases::target_id).load(conn)?;
-    let wanted: std::collections::HashSet<i64> = wanted.iter().copied().collect();
-    let gone: Vec<i64> = stale.into_iter().filter(|t| !wanted.contains(t)).collect();
+/// Drops the leases whose channel, plugin or subscription is gone or disabled, judged by the
+/// database at the moment of the delete (a lease just taken for a new channel stays).
+pub fn drop_unwanted(conn: &mut DbConn) -> Result<usize, DbError> {
     let mut dropped = 0;
-    for chunk in gone.chunks(super::CHUNK_ROWS) {
-        dropped += diesel::delete(leases::table.filter(leases::kind.eq(kind)).filter(leases::target_id.eq_any(chunk)))
-            .execute(conn)?;
+    for (kind, table) in [("channel", "channels"), ("plugin", "plugins"), ("subscription", "webhook_subscriptions")] {
+        dropped += diesel::sql_query(format!(
+            "DELETE FROM leases WHERE kind = '{kind}' AND NOT EXISTS \
+             (SELECT 1 FROM {table} t WHERE t.id = leases.target_id AND t.enabled)"
+        ))
+        .execute(conn)?;
     }
     Ok(dropped)
 }
@@ -192,12 +196,25 @@ pub fn owner_of(conn: &mut DbConn, kind: &str, target: i64, now: i64) -> Result<
 
 /// Fails with [`DbError::Fenced`] unless `fence` still holds its lease with the same token. On
 /// PostgreSQL the row is share-locked until the caller's transaction ends, so no takeover can
-/// commit between this check and the caller's writes; a takeover waits for them instead.
+/// commit between this check and the caller's writes; a takeover waits for them instead. A
+/// transaction checks one fence this way, never several (see [`check_unlocked`]).
 pub fn check(conn: &mut DbConn, fence: &Fence) -> Result<(), DbError> {
     let sql = match conn {
         DbConn::Pg(_) => "SELECT generation FROM leases WHERE kind = $1 AND target_id = $2 AND owner = $3 FOR SHARE",
         DbConn::Sqlite(_) => "SELECT generation FROM leases WHERE kind = $1 AND target_id = $2 AND owner = $3",
     };
+    held(conn, sql, fence)
+}
+
+/// [`check`] without the lock, for a transaction that checks the fences of several channels
+/// (the InventoryActor's batch): share-locking them one by one could deadlock with a renewal.
+/// What it guards (an import's cursor) only ever moves forward, so a takeover committing in
+/// between does no harm.
+pub fn check_unlocked(conn: &mut DbConn, fence: &Fence) -> Result<(), DbError> {
+    held(conn, "SELECT generation FROM leases WHERE kind = $1 AND target_id = $2 AND owner = $3", fence)
+}
+
+fn held(conn: &mut DbConn, sql: &str, fence: &Fence) -> Result<(), DbError> {
     let held: Option<Generation> = diesel::sql_query(sql)
         .bind::<Text, _>(fence.kind)
         .bind::<BigInt, _>(fence.target_id)

@@ -15,7 +15,7 @@ use crate::http::AppState;
 
 #[tracing::instrument(skip(state))]
 pub async fn metrics(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
-    let text = render(&state.pool).await?;
+    let text = render(&state.pool, state.cluster.id()).await?;
     Ok(HttpResponse::Ok().content_type("text/plain; version=0.0.4; charset=utf-8").body(text))
 }
 
@@ -68,11 +68,17 @@ struct Snapshot {
     targets: Vec<String>,
     fulfilments: Vec<(String, i64)>,
     holds: Vec<(Option<String>, i64)>,
+    /// Live processes sharing the database, and the leases this one holds.
+    live_processes: usize,
+    leases_held: usize,
 }
 
 /// Sets the gauges from the database and renders every metric in Prometheus's text format.
-async fn render(pool: &db::DbPool) -> Result<String, db::DbError> {
-    let snapshot = db::run(pool, |conn| {
+async fn render(pool: &db::DbPool, me: &str) -> Result<String, db::DbError> {
+    let me = me.to_string();
+    let snapshot = db::run(pool, move |conn| {
+        let now = db::now_ms();
+        let leases = db::cluster::leases(conn)?;
         let mut targets: Vec<String> =
             db::channels::list(conn)?.into_iter().map(|c| db::outbox::channel_target(c.id)).collect();
         targets.extend(db::plugins::list(conn)?.into_iter().map(|p| db::plugins::target(p.id)));
@@ -81,6 +87,11 @@ async fn render(pool: &db::DbPool) -> Result<String, db::DbError> {
             targets,
             fulfilments: db::fulfilments::by_status(conn)?,
             holds: db::orders::holds(conn)?,
+            live_processes: db::cluster::processes(conn, now, false)?.len(),
+            leases_held: leases
+                .iter()
+                .filter(|l| l.owner.as_deref() == Some(me.as_str()) && l.expires_at > now)
+                .count(),
         })
     })
     .await?;
@@ -101,5 +112,7 @@ async fn render(pool: &db::DbPool) -> Result<String, db::DbError> {
     gauge!("chorus_db_pool_connections", "state" => "in_use")
         .set(state.connections.saturating_sub(state.idle_connections) as f64);
     gauge!("chorus_db_pool_max_connections").set(pool.max_size() as f64);
+    gauge!("chorus_cluster_processes").set(snapshot.live_processes as f64);
+    gauge!("chorus_cluster_leases_held").set(snapshot.leases_held as f64);
     Ok(crate::measure::render())
 }

@@ -1,6 +1,6 @@
 //! The HTTP API: `/health`, and the admin API under `/api/v1`, one small file per endpoint.
 
-mod admin;
+pub(crate) mod admin;
 pub mod auth;
 pub mod channels;
 pub mod cursor;

@@ -70,7 +70,8 @@ pub(super) async fn look(cluster: &Cluster) {
             return;
         }
     };
-    let peers = seen.live.saturating_sub(1);
+    // On SQLite there is one process whatever rows a crashed start left behind.
+    let peers = if leasing { seen.live.saturating_sub(1) } else { 0 };
     let had_peers = cluster.0.peers.swap(peers, Ordering::Relaxed) > 0;
     if had_peers && peers == 0 {
         // Figures cached while others committed may be behind: start afresh, alone now.
@@ -92,7 +93,13 @@ pub(super) async fn look(cluster: &Cluster) {
         }
     }
     for (key, generation) in &seen.renewed {
-        cluster.0.held.insert(*key, *generation);
+        // Lost and taken back between two looks: the running actor's fence is stale; a fresh
+        // actor (started below) writes under the new one.
+        if cluster.0.held.insert(*key, *generation).is_some_and(|before| before != *generation) {
+            if let Some(owned) = cluster.owned(key.0) {
+                owned.stop(key.1);
+            }
+        }
     }
     // Held but no longer wanted (disabled or deleted elsewhere).
     let unwanted: Vec<(Kind, i64)> = seen
@@ -124,8 +131,10 @@ pub(super) async fn look(cluster: &Cluster) {
             hand_back(cluster, kind, id).await;
         }
     } else {
+        // While a process is below the floor, take only up to it: the rest is that one's.
+        let limit = if seen.fewest < floor { floor.max(1) } else { share };
         for (kind, id) in seen.free {
-            if holding >= share {
+            if holding >= limit {
                 break;
             }
             match cluster.claim(kind, id).await {
@@ -175,18 +184,17 @@ fn see(conn: &mut db::DbConn, me: &str, address: &str, ttl: i64, leasing: bool) 
     let processes = db::cluster::processes(conn, now, false)?;
     let live = processes.len();
     let mut seen = Seen { live, wanted: BTreeMap::new(), renewed: BTreeMap::new(), free: Vec::new(), fewest: 0 };
+    db::cluster::forget_dead(conn, now)?;
     if !leasing {
         return Ok(seen);
     }
-    db::cluster::forget_dead(conn, now)?;
+    db::cluster::drop_unwanted(conn)?;
     let wanted = [
         (Kind::Channel, db::channels::list(conn)?.into_iter().filter(|c| c.enabled).map(|c| c.id).collect()),
         (Kind::Plugin, db::plugins::list(conn)?.into_iter().filter(|p| p.enabled).map(|p| p.id).collect()),
         (Kind::Subscription, db::webhooks::list(conn)?.into_iter().filter(|s| s.enabled).map(|s| s.id).collect()),
     ];
     for (kind, ids) in wanted {
-        let ids: BTreeSet<i64> = ids;
-        db::cluster::drop_unwanted(conn, kind.as_str(), &ids.iter().copied().collect::<Vec<_>>())?;
         seen.wanted.insert(kind, ids);
     }
     for (kind, id, generation) in db::cluster::renew(conn, me, now, ttl)? {

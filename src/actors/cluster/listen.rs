@@ -12,6 +12,8 @@ use super::{Cluster, Inner, NOTIFY_CHANNEL};
 
 /// How often the listener reads what arrived on its connection (notices wait in the socket).
 const READ_EVERY: Duration = Duration::from_millis(10);
+/// Reads between two queries proving the connection alive (a half-open one reads nothing).
+const PROBE_EVERY: u32 = 500;
 
 /// Starts the listener thread; it ends when the process leaves the cluster, or the cluster it
 /// serves is gone.
@@ -36,7 +38,12 @@ pub(super) fn spawn(cluster: Weak<Inner>, running: Arc<AtomicBool>, url: String)
 
 fn listen(conn: &mut PgConnection, cluster: &Weak<Inner>, running: &AtomicBool) -> diesel::QueryResult<()> {
     diesel::sql_query(format!("LISTEN {NOTIFY_CHANNEL}")).execute(conn)?;
+    let mut reads = 0u32;
     loop {
+        reads += 1;
+        if reads % PROBE_EVERY == 0 {
+            diesel::sql_query("SELECT 1").execute(conn)?;
+        }
         if !running.load(Ordering::Relaxed) {
             return Ok(());
         }

@@ -171,9 +171,21 @@ impl Cluster {
     /// Claims (`kind`, `id`) in the background and starts its actor once held; if another live
     /// process holds it, tells that one to reload it instead.
     pub fn claim_later(&self, kind: Kind, id: i64) {
+        self.spawn_claim(kind, id, true)
+    }
+
+    /// Claims (`kind`, `id`) in the background if no live process holds it (and starts it).
+    pub fn claim_if_free_later(&self, kind: Kind, id: i64) {
+        if self.0.held.contains_key(&(kind, id)) {
+            return;
+        }
+        self.spawn_claim(kind, id, false)
+    }
+
+    fn spawn_claim(&self, kind: Kind, id: i64, reload_owner: bool) {
         let cluster = self.clone();
         actix_web::rt::spawn(async move {
-            if let Err(e) = cluster.claim(kind, id).await {
+            if let Err(e) = cluster.claim_or(kind, id, reload_owner).await {
                 tracing::warn!(kind = kind.as_str(), id, error = %e, "claiming a lease failed; the keeper tries again");
             }
         });
@@ -182,6 +194,10 @@ impl Cluster {
     /// Takes the lease of (`kind`, `id`) if it is free, expired or ours, and starts the actor;
     /// otherwise asks its owner to reload. True if this process holds it now.
     pub async fn claim(&self, kind: Kind, id: i64) -> Result<bool, db::DbError> {
+        self.claim_or(kind, id, true).await
+    }
+
+    async fn claim_or(&self, kind: Kind, id: i64, reload_owner: bool) -> Result<bool, db::DbError> {
         let (me, ttl) = (self.0.me.clone(), self.0.timing.ttl.as_millis() as i64);
         let taken =
             db::run(&self.0.pool, move |conn| db::cluster::take(conn, kind.as_str(), id, &me, db::now_ms(), ttl))
@@ -195,7 +211,9 @@ impl Cluster {
                 Ok(true)
             }
             None => {
-                self.notify(format!("reload {} {id}", kind.as_str())).await;
+                if reload_owner {
+                    self.notify(format!("reload {} {id}", kind.as_str())).await;
+                }
                 Ok(false)
             }
         }

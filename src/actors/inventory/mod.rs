@@ -667,7 +667,7 @@ fn apply_one(conn: &mut db::DbConn, batch: &mut Batch, work: &Work, now: i64) ->
         }
         Work::Import(m) => Answer::Import(isolated(conn, batch, |c, b| {
             if let Some(fence) = &m.fence {
-                match db::cluster::check(c, fence) {
+                match db::cluster::check_unlocked(c, fence) {
                     Ok(()) => {}
                     Err(db::DbError::Query(e)) => return Err(e),
                     Err(e) => return Ok(Err(InventoryError::Fenced(e.to_string()))),

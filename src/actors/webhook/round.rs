@@ -291,31 +291,42 @@ async fn verdict(
     disable_after_ms: i64,
     now: i64,
 ) -> Result<Option<String>, ActorError> {
-    Ok(db::run(pool, move |conn| {
-        diesel::Connection::transaction(conn, |conn| {
-            // A process that lost the subscription's lease records nothing: the owner delivers.
-            if let Some(fence) = &fence {
-                db::cluster::check(conn, fence)?;
-            }
-            webhooks::apply_round(conn, id, &round, now)?;
-            if gone {
-                let reason = "the subscriber answered 410 Gone".to_string();
-                webhooks::disable(conn, id, &reason, now)?;
-                return Ok(Some(reason));
-            }
-            let failing_since = webhooks::find(conn, id)?.and_then(|s| s.failing_since);
-            if let Some(since) = failing_since.filter(|s| now - s > disable_after_ms) {
-                let reason = format!(
-                    "failing without a success since {}",
-                    chrono::DateTime::from_timestamp_millis(since).unwrap_or_default().to_rfc3339()
-                );
-                webhooks::disable(conn, id, &reason, now)?;
-                return Ok(Some(reason));
-            }
-            Ok(None)
-        })
+    Ok(db::run(pool, move |conn| match fence {
+        // A process that lost the subscription's lease records nothing: the owner delivers.
+        Some(fence) => diesel::Connection::transaction(conn, |conn| {
+            db::cluster::check(conn, &fence)?;
+            write_verdict(conn, id, &round, gone, disable_after_ms, now)
+        }),
+        // One process (SQLite): written as it always was.
+        None => write_verdict(conn, id, &round, gone, disable_after_ms, now),
     })
     .await?)
+}
+
+fn write_verdict(
+    conn: &mut db::DbConn,
+    id: i64,
+    round: &Round,
+    gone: bool,
+    disable_after_ms: i64,
+    now: i64,
+) -> Result<Option<String>, db::DbError> {
+    webhooks::apply_round(conn, id, round, now)?;
+    if gone {
+        let reason = "the subscriber answered 410 Gone".to_string();
+        webhooks::disable(conn, id, &reason, now)?;
+        return Ok(Some(reason));
+    }
+    let failing_since = webhooks::find(conn, id)?.and_then(|s| s.failing_since);
+    if let Some(since) = failing_since.filter(|s| now - s > disable_after_ms) {
+        let reason = format!(
+            "failing without a success since {}",
+            chrono::DateTime::from_timestamp_millis(since).unwrap_or_default().to_rfc3339()
+        );
+        webhooks::disable(conn, id, &reason, now)?;
+        return Ok(Some(reason));
+    }
+    Ok(None)
 }
 
 fn seen(row: &OutboxRow) -> Seen {

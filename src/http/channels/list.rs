@@ -32,15 +32,17 @@ pub async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
         for c in channels {
             let status = db::orders::channel_state(conn, c.id)?;
             let queue = db::outbox::queue_of(conn, &db::outbox::channel_target(c.id))?;
-            out.push((c, status, queue));
+            let owned_elsewhere = db::cluster::owner_of(conn, "channel", c.id, db::now_ms())?.is_some();
+            out.push((c, status, queue, owned_elsewhere));
         }
         Ok(out)
     })
     .await?;
     let items: Vec<ChannelView> = rows
         .into_iter()
-        .map(|(c, s, queue)| {
-            let running = state.channels.is_running(ChannelId(c.id));
+        .map(|(c, s, queue, owned_elsewhere)| {
+            // In a cluster the channel's actor may run in another process.
+            let running = state.channels.is_running(ChannelId(c.id)) || owned_elsewhere;
             ChannelView::new(c, s, queue, running)
         })
         .collect();

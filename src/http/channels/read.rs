@@ -37,10 +37,15 @@ pub async fn read(state: web::Data<AppState>, id: web::Path<String>) -> ApiResul
 
 pub async fn respond(state: &AppState, channel: Channel) -> ApiResult<HttpResponse> {
     let id = channel.id;
-    let (status, queue) = db::run(&state.pool, move |conn| {
-        Ok((db::orders::channel_state(conn, id)?, db::outbox::queue_of(conn, &db::outbox::channel_target(id))?))
+    let (status, queue, owned_elsewhere) = db::run(&state.pool, move |conn| {
+        Ok((
+            db::orders::channel_state(conn, id)?,
+            db::outbox::queue_of(conn, &db::outbox::channel_target(id))?,
+            db::cluster::owner_of(conn, "channel", id, db::now_ms())?.is_some(),
+        ))
     })
     .await?;
-    let running = state.channels.is_running(ChannelId(id));
+    // In a cluster the channel's actor may run in another process.
+    let running = state.channels.is_running(ChannelId(id)) || owned_elsewhere;
     Ok(HttpResponse::Ok().json(ChannelView::new(channel, status, queue, running)))
 }
