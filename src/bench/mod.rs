@@ -219,7 +219,14 @@ pub async fn run_import_suite(postgres_url: Option<String>, orders: usize) -> an
 /// Propagation latency: a paid order placed on one channel's simulator (which sends its signed
 /// webhook to Chorus) until the new figure arrives at the other channel's simulator. Orders
 /// alternate between Shopify and WooCommerce, one at a time.
-pub async fn propagation(database_url: &str, orders: usize) -> anyhow::Result<[Vec<std::time::Duration>; 2]> {
+/// With `split`, a second Chorus (its own cluster id: another process, as far as the database
+/// knows) shares the PostgreSQL database, and timing starts once the two channels are owned by
+/// different ones: an order's figure then crosses processes (LISTEN/NOTIFY) on its way.
+pub async fn propagation(
+    database_url: &str,
+    orders: usize,
+    split: bool,
+) -> anyhow::Result<[Vec<std::time::Duration>; 2]> {
     use crate::sandbox::{Sandbox, SandboxOptions};
     let stock = 1_000_000;
     let sandbox = Sandbox::start(SandboxOptions {
@@ -233,6 +240,10 @@ pub async fn propagation(database_url: &str, orders: usize) -> anyhow::Result<[V
         ..SandboxOptions::default()
     })
     .await?;
+    let second = match split {
+        true => Some(second_process(database_url, &sandbox).await?),
+        false => None,
+    };
     // The first pushes (every listing, after linking) go out before timing starts.
     let started = Instant::now();
     for c in 0..2 {
@@ -267,11 +278,95 @@ pub async fn propagation(database_url: &str, orders: usize) -> anyhow::Result<[V
         latencies[from].push(t0.elapsed());
         figures.insert(sku, want);
     }
+    if let Some(second) = second {
+        second.stop(true).await;
+    }
     sandbox.stop().await;
     for l in &mut latencies {
         l.sort();
     }
     Ok(latencies)
+}
+
+/// Starts a second Chorus on the sandbox's database and waits until each of the two channels is
+/// owned by a different one of them.
+async fn second_process(
+    database_url: &str,
+    sandbox: &crate::sandbox::Sandbox,
+) -> anyhow::Result<actix_web::dev::ServerHandle> {
+    let mut settings = crate::config::Settings::defaults();
+    settings.database.url = crate::config::Secret::new(database_url.to_string());
+    settings.http.bind = "127.0.0.1:0".into();
+    settings.auth.admin_token = crate::config::Secret::new(sandbox.admin_token.clone());
+    settings.webhooks.allow_private_networks = true;
+    let app = crate::Application::build(settings).await?;
+    let handle = app.server_handle();
+    actix_web::rt::spawn(async move {
+        let _ = app.run_until_stopped().await;
+    });
+    let channels: Vec<i64> = sandbox.channels.iter().map(|c| c.id).collect();
+    let started = Instant::now();
+    loop {
+        let now = db::now_ms();
+        let leases = db::run(&sandbox.pool, db::cluster::leases).await?;
+        let owners: std::collections::BTreeSet<String> = leases
+            .iter()
+            .filter(|l| l.kind == "channel" && channels.contains(&l.target_id) && l.expires_at > now)
+            .filter_map(|l| l.owner.clone())
+            .collect();
+        if owners.len() == channels.len() {
+            return Ok(handle);
+        }
+        if started.elapsed() > std::time::Duration::from_secs(60) {
+            anyhow::bail!("the two channels did not come to be owned by different processes");
+        }
+        actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// A database of the run's own: a SQLite file, or a database created on a PostgreSQL server;
+/// removed afterwards.
+pub(crate) struct ScratchDb {
+    pub(crate) url: String,
+    dir: Option<std::path::PathBuf>,
+    pg: Option<(String, String)>,
+}
+
+impl ScratchDb {
+    pub(crate) async fn create(postgres: Option<&str>) -> anyhow::Result<ScratchDb> {
+        let Some(server) = postgres else {
+            let (url, dir) = temp_sqlite_url();
+            return Ok(ScratchDb { url, dir: Some(dir), pg: None });
+        };
+        let name = format!("chorus_bench_{}_{}", std::process::id(), crate::db::now_ms());
+        let mut url = url::Url::parse(server)?;
+        let admin = server.to_string();
+        let create = format!("CREATE DATABASE {name}");
+        actix_web::rt::task::spawn_blocking(move || {
+            use diesel::{Connection, RunQueryDsl};
+            let mut conn = diesel::PgConnection::establish(&admin)?;
+            diesel::sql_query(create).execute(&mut conn)?;
+            anyhow::Ok(())
+        })
+        .await??;
+        url.set_path(&name);
+        Ok(ScratchDb { url: url.to_string(), dir: None, pg: Some((server.to_string(), name)) })
+    }
+
+    pub(crate) async fn drop_now(self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some((admin, name)) = self.pg {
+            let _ = actix_web::rt::task::spawn_blocking(move || {
+                use diesel::{Connection, RunQueryDsl};
+                let mut conn = diesel::PgConnection::establish(&admin)?;
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn)?;
+                anyhow::Ok(())
+            })
+            .await;
+        }
+    }
 }
 
 fn percentile(sorted: &[std::time::Duration], p: f64) -> f64 {
@@ -300,11 +395,18 @@ pub async fn run_propagation_suite(postgres_url: Option<String>, orders: usize) 
     };
     println!("Propagation: signed order webhook from one channel → new figure at the other's simulator");
     let (url, dir) = temp_sqlite_url();
-    let sqlite = propagation(&url, orders).await;
+    let sqlite = propagation(&url, orders, false).await;
     let _ = std::fs::remove_dir_all(&dir);
     report("sqlite", &sqlite?);
     match postgres_url {
-        Some(pg) => report("postgres", &propagation(&pg, orders).await?),
+        Some(pg) => {
+            report("postgres", &propagation(&pg, orders, false).await?);
+            // The same on a fresh database, each channel owned by another process.
+            let fresh = ScratchDb::create(Some(&pg)).await?;
+            let split = propagation(&fresh.url, orders, true).await;
+            fresh.drop_now().await;
+            report("pg 2 proc", &split?);
+        }
         None => println!("  (PostgreSQL skipped: pass --postgres URL or set TEST_DATABASE_URL)"),
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! simulated shops (each channel owned by exactly one of them), the owner of the Shopify channel
 //! is SIGKILLed mid-storm, another takes the channel over within the lease time, and once
 //! drained every order is imported once, both shops show Chorus's figures and the stock check
-//! is clean.
+//! is clean, and a webhook receiver got every order's event (a repeat carrying the same id).
 
 use std::collections::BTreeMap;
 
@@ -90,6 +90,9 @@ async fn three_processes_own_each_channel_once_and_take_over_from_a_killed_one()
     eprintln!("cluster test: three processes up");
     let shop_channel = remotes[0].create_channel("shopify", &shopify.url()).await;
     let woo_channel = remotes[1].create_channel("woocommerce", &woo.url()).await;
+    let receiver = Sim::start("receiver", None).await;
+    let subscription = json!({"url": receiver.handle.url("/"), "events": ["orders.received"]});
+    remotes[2].call("POST", "/api/v1/webhooks", Some(subscription)).await.expect("subscribed");
 
     // Each channel is owned by exactly one live process, and no process holds both.
     let watcher = &remotes[2];
@@ -199,6 +202,28 @@ async fn three_processes_own_each_channel_once_and_take_over_from_a_killed_one()
         }
     })
     .await;
+    // The receiver got every order's event; an event sent twice carried the same id.
+    let receiver_ref = &receiver;
+    let arrivals = eventually(60, "every order's event delivered", || async move {
+        let got = receiver_ref.call("GET", "/_sim/received", None).await.as_array().cloned().unwrap_or_default();
+        let delivered: std::collections::BTreeSet<String> = got
+            .iter()
+            .filter(|a| a["status"] == 200 && a["type"] == "orders.received")
+            .map(|a| a["body"]["data"]["id"].to_string())
+            .collect();
+        if delivered.len() == expected_orders {
+            Ok(got)
+        } else {
+            Err(format!("{} of {expected_orders} orders' events", delivered.len()))
+        }
+    })
+    .await;
+    let mut ids_of_order: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    for a in arrivals.iter().filter(|a| a["type"] == "orders.received") {
+        let order = a["body"]["data"]["id"].to_string();
+        ids_of_order.entry(order).or_default().insert(a["webhook_id"].as_str().unwrap_or_default().to_string());
+    }
+    assert!(ids_of_order.values().all(|ids| ids.len() == 1), "an event repeated under another id: {ids_of_order:?}");
     let check = survivors[1].call("GET", "/api/v1/admin/check", None).await.expect("check answers");
     assert_eq!(check["ok"], true, "{check}");
     // Every lease is held by a live process, none by the dead one.

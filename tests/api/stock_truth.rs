@@ -556,7 +556,7 @@ async fn two_thousand_alternating_orders_each_reach_the_other_channel() {
         let db = TestDb::new(backend);
         // The propagation benchmark's loop: each sale's figure must arrive at the other shop
         // (it fails naming the order whose figure never did).
-        let by_direction = chorus::bench::propagation(&db.url, 2_000).await.expect("every figure arrives");
+        let by_direction = chorus::bench::propagation(&db.url, 2_000, false).await.expect("every figure arrives");
         assert_eq!(by_direction[0].len() + by_direction[1].len(), 2_000, "{backend:?}");
     }
 }

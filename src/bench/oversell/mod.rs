@@ -9,6 +9,7 @@ use std::time::Duration;
 pub use replay::{run_mode, ModeResult};
 pub use report::print_factor;
 
+use super::ScratchDb;
 use crate::domain::storm::{self, Storm, StormShape};
 
 /// How the channels learn of sales and hear of new figures.
@@ -101,51 +102,6 @@ pub async fn run_suite(opts: OversellOptions) -> anyhow::Result<()> {
         print_factor(factor, &shape, &results);
     }
     Ok(())
-}
-
-/// A database of the run's own: a SQLite file, or a database created on a PostgreSQL server;
-/// removed afterwards.
-struct ScratchDb {
-    url: String,
-    dir: Option<std::path::PathBuf>,
-    pg: Option<(String, String)>,
-}
-
-impl ScratchDb {
-    async fn create(postgres: Option<&str>) -> anyhow::Result<ScratchDb> {
-        let Some(server) = postgres else {
-            let (url, dir) = super::temp_sqlite_url();
-            return Ok(ScratchDb { url, dir: Some(dir), pg: None });
-        };
-        let name = format!("chorus_oversell_{}_{}", std::process::id(), crate::db::now_ms());
-        let mut url = url::Url::parse(server)?;
-        let admin = server.to_string();
-        let create = format!("CREATE DATABASE {name}");
-        actix_web::rt::task::spawn_blocking(move || {
-            use diesel::{Connection, RunQueryDsl};
-            let mut conn = diesel::PgConnection::establish(&admin)?;
-            diesel::sql_query(create).execute(&mut conn)?;
-            anyhow::Ok(())
-        })
-        .await??;
-        url.set_path(&name);
-        Ok(ScratchDb { url: url.to_string(), dir: None, pg: Some((server.to_string(), name)) })
-    }
-
-    async fn drop_now(self) {
-        if let Some(dir) = &self.dir {
-            let _ = std::fs::remove_dir_all(dir);
-        }
-        if let Some((admin, name)) = self.pg {
-            let _ = actix_web::rt::task::spawn_blocking(move || {
-                use diesel::{Connection, RunQueryDsl};
-                let mut conn = diesel::PgConnection::establish(&admin)?;
-                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn)?;
-                anyhow::Ok(())
-            })
-            .await;
-        }
-    }
 }
 
 #[cfg(test)]
