@@ -196,7 +196,13 @@ pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migration
 pub fn migrate(conn: &mut DbConn) -> Result<Vec<String>, DbError> {
     let applied = match conn {
         DbConn::Pg(c) => {
-            c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect())
+            // Processes started together on one empty database take turns: without the lock,
+            // all but one would fail on the first migration's CREATE TYPE/TABLE.
+            diesel::sql_query("SELECT pg_advisory_lock(727002)").execute(c)?;
+            let applied =
+                c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect());
+            diesel::sql_query("SELECT pg_advisory_unlock(727002)").execute(c)?;
+            applied
         }
         DbConn::Sqlite(c) => {
             c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.iter().map(|m| m.to_string()).collect())
