@@ -77,6 +77,28 @@ macro_rules! upsert_rows {
     }};
 }
 
+/// Runs a multi-row `INSERT … RETURNING id` over `$rows` a chunk at a time and appends the
+/// ids to `$ids` in the order of `$rows`. Ids are handed out row by row as the one statement
+/// inserts its VALUES in order, so sorting a chunk's ids restores that order whatever order
+/// RETURNING gives them in (neither SQLite nor PostgreSQL promises one).
+#[macro_export]
+macro_rules! returning_rows {
+    ($conn:expr, $rows:expr, $ids:expr, |$v:ident| $stmt:expr) => {{
+        let size = match $conn {
+            $crate::db::DbConn::Pg(_) => $crate::db::CHUNK_ROWS,
+            $crate::db::DbConn::Sqlite(_) => $crate::db::CHUNK_ROWS / 8,
+        };
+        for $v in $rows.chunks(size) {
+            let mut part: Vec<i64> = match $conn {
+                $crate::db::DbConn::Pg(c) => $stmt.get_results(c)?,
+                $crate::db::DbConn::Sqlite(c) => $stmt.get_results(c)?,
+            };
+            part.sort_unstable();
+            $ids.extend(part);
+        }
+    }};
+}
+
 pub use crate::config::DatabaseKind;
 
 /// What can go wrong below the HTTP layer when touching the database.

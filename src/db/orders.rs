@@ -41,6 +41,33 @@ pub struct OrderRow {
 }
 
 impl OrderRow {
+    /// The row a fresh insert of `v` (given `id`) stored, routed to `plugin_id`.
+    pub fn written(id: i64, v: OrderValues, plugin_id: Option<i64>) -> OrderRow {
+        OrderRow {
+            id,
+            channel_id: v.channel_id,
+            external_id: v.external_id,
+            name: v.name,
+            status: v.status,
+            hold_reason: v.hold_reason,
+            financial_status: v.financial_status,
+            fulfillment_status: v.fulfillment_status,
+            channel_created_at: v.channel_created_at,
+            channel_updated_at: v.channel_updated_at,
+            channel_digest: v.channel_digest,
+            cancelled_at: v.cancelled_at,
+            imported_at: v.imported_at,
+            updated_at: v.updated_at,
+            plugin_id,
+            channel_reserved: v.channel_reserved,
+            number: v.number,
+            details: v.details,
+            personal: v.personal,
+            customer_email: v.customer_email,
+            redacted_at: None,
+        }
+    }
+
     pub fn details(&self) -> Details {
         self.details.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default()
     }
@@ -50,7 +77,7 @@ impl OrderRow {
 }
 
 #[derive(Clone, Debug, Insertable, AsChangeset)]
-#[diesel(table_name = orders, treat_none_as_null = true)]
+#[diesel(table_name = orders, treat_none_as_null = true, treat_none_as_default_value = false)]
 pub struct OrderValues {
     pub channel_id: i64,
     pub external_id: String,
@@ -103,6 +130,26 @@ pub fn line_details_json(d: &LineDetails) -> Option<String> {
 }
 
 impl LineRow {
+    /// The row a fresh insert of `l` (given `id`) stored; nothing shipped through Chorus yet.
+    pub fn written(id: i64, l: NewLine) -> LineRow {
+        LineRow {
+            id,
+            order_id: l.order_id,
+            external_id: l.external_id,
+            sku: l.sku,
+            quantity: l.quantity,
+            fulfilled: l.fulfilled,
+            allocated: l.allocated,
+            shipped: 0,
+            channel_out: l.channel_out,
+            returned: l.returned,
+            written_off: l.written_off,
+            product_id: l.product_id,
+            variant_id: l.variant_id,
+            details: l.details,
+        }
+    }
+
     /// Title and money, as the channel gave them (empty when it did not).
     pub fn details(&self) -> LineDetails {
         self.details.as_deref().and_then(|d| serde_json::from_str(d).ok()).unwrap_or_default()
@@ -250,6 +297,16 @@ pub fn insert(conn: &mut DbConn, values: &OrderValues) -> QueryResult<i64> {
         .get_result(c))
 }
 
+/// Inserts orders a chunk to a statement (`INSERT … VALUES (…), (…) RETURNING id`) and gives
+/// their ids in the order of `values`.
+pub fn insert_many(conn: &mut DbConn, values: &[OrderValues]) -> QueryResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(values.len());
+    crate::returning_rows!(conn, values, ids, |chunk| diesel::insert_into(orders::table)
+        .values(chunk)
+        .returning(orders::id));
+    Ok(ids)
+}
+
 pub fn update(conn: &mut DbConn, id: i64, values: &OrderValues) -> QueryResult<()> {
     diesel::update(orders::table.find(id)).set(values).execute(conn).map(|_| ())
 }
@@ -264,6 +321,15 @@ pub fn set_status(conn: &mut DbConn, id: i64, status: &str, hold_reason: Option<
 pub fn insert_lines(conn: &mut DbConn, lines: &[NewLine]) -> QueryResult<()> {
     crate::upsert_rows!(conn, lines, |v| diesel::insert_into(order_lines::table).values(v));
     Ok(())
+}
+
+/// Inserts lines a chunk to a statement and gives their ids in the order of `lines`.
+pub fn insert_lines_returning(conn: &mut DbConn, lines: &[NewLine]) -> QueryResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(lines.len());
+    crate::returning_rows!(conn, lines, ids, |chunk| diesel::insert_into(order_lines::table)
+        .values(chunk)
+        .returning(order_lines::id));
+    Ok(ids)
 }
 
 pub fn set_allocated(conn: &mut DbConn, id: i64, allocated: i64) -> QueryResult<()> {

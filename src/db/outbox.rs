@@ -187,23 +187,31 @@ fn upsert_coalesced(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
 /// Queues one piece of work (not coalesced: `key` is unique, e.g. "fulfilment:7"); queueing the
 /// same key again makes it due now, with a fresh retry schedule.
 pub fn queue(conn: &mut DbConn, target: &str, kind: &str, key: &str, payload: &str, now: i64) -> QueryResult<()> {
-    let row = NewRow {
-        target: target.to_string(),
-        kind,
-        coalesce_key: Some(key),
-        payload: payload.to_string(),
-        attempts: 0,
-        next_attempt_at: now,
-        created_at: now,
-    };
-    crate::per_backend!(conn, c => diesel::insert_into(outbox::table)
-        .values(&row)
+    queue_many(conn, kind, &[(target.to_string(), key.to_string(), payload.to_string())], now)
+}
+
+/// [`queue`] for several (target, key, payload), a chunk to a statement; each target and key
+/// once.
+pub fn queue_many(conn: &mut DbConn, kind: &str, entries: &[(String, String, String)], now: i64) -> QueryResult<()> {
+    let rows: Vec<NewRow> = entries
+        .iter()
+        .map(|(target, key, payload)| NewRow {
+            target: target.clone(),
+            kind,
+            coalesce_key: Some(key.as_str()),
+            payload: payload.clone(),
+            attempts: 0,
+            next_attempt_at: now,
+            created_at: now,
+        })
+        .collect();
+    crate::upsert_rows!(conn, rows, |chunk| diesel::insert_into(outbox::table)
+        .values(chunk)
         .on_conflict((outbox::target, outbox::coalesce_key))
         .do_update()
         // A new `created_at` marks it as queued again: a sender that read the old one and
         // finishes meanwhile does not remove it (see `remove_delivered`).
-        .set((outbox::next_attempt_at.eq(now), outbox::attempts.eq(0), outbox::created_at.eq(now)))
-        .execute(c))?;
+        .set((outbox::next_attempt_at.eq(now), outbox::attempts.eq(0), outbox::created_at.eq(now))));
     Ok(())
 }
 

@@ -126,27 +126,41 @@ pub struct Routable<'a> {
 }
 
 /// Routes each order to the first enabled plugin that takes it (in the caller's transaction):
-/// records the plugin on the order and queues the send. Returns the plugins given work.
-pub fn route_orders(conn: &mut DbConn, ready: &[Routable], now: i64) -> QueryResult<Vec<i64>> {
+/// records the plugin on the order and queues the send, a statement per plugin and one for
+/// the queue. Returns the plugin each routed order went to.
+pub fn route_orders(
+    conn: &mut DbConn,
+    ready: &[Routable],
+    now: i64,
+) -> QueryResult<std::collections::HashMap<i64, i64>> {
     use super::schema::orders;
+    let mut given = std::collections::HashMap::new();
     if ready.is_empty() {
-        return Ok(Vec::new());
+        return Ok(given);
     }
     let enabled: Vec<(i64, String)> =
         plugins::table.filter(plugins::enabled.eq(true)).select((plugins::id, plugins::routing)).load(conn)?;
     let routings: Vec<(i64, crate::domain::routing::Routing)> =
         enabled.into_iter().filter_map(|(id, r)| Some((id, serde_json::from_str(&r).ok()?))).collect();
     if routings.is_empty() {
-        return Ok(Vec::new());
+        return Ok(given);
     }
-    let mut given = Vec::new();
+    let mut by_plugin: std::collections::BTreeMap<i64, Vec<i64>> = std::collections::BTreeMap::new();
     for order in ready {
         let Some(plugin) = crate::domain::routing::choose(&routings, order.channel_id, &order.skus) else { continue };
-        diesel::update(orders::table.find(order.order_id)).set(orders::plugin_id.eq(plugin)).execute(conn)?;
-        let key = order.order_id.to_string();
-        super::outbox::queue(conn, &target(plugin), PLUGIN_ORDER, &key, &key, now)?;
-        given.push(plugin);
+        by_plugin.entry(plugin).or_default().push(order.order_id);
+        given.insert(order.order_id, plugin);
     }
+    let mut entries = Vec::with_capacity(given.len());
+    for (plugin, order_ids) in &by_plugin {
+        for chunk in order_ids.chunks(super::CHUNK_ROWS) {
+            diesel::update(orders::table.filter(orders::id.eq_any(chunk)))
+                .set(orders::plugin_id.eq(*plugin))
+                .execute(conn)?;
+        }
+        entries.extend(order_ids.iter().map(|id| (target(*plugin), id.to_string(), id.to_string())));
+    }
+    super::outbox::queue_many(conn, PLUGIN_ORDER, &entries, now)?;
     Ok(given)
 }
 

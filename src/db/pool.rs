@@ -93,7 +93,11 @@ pub fn build_pool(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
         }
     };
     let sqlite_pragmas = format!(
-        "PRAGMA busy_timeout = {}; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON;",
+        // A 16 MB page cache per connection (SQLite's default is 2 MB): an import's inserts
+        // touch the orders' and events' indexes all over, and each page missed is a read
+        // from the file.
+        "PRAGMA busy_timeout = {}; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; \
+         PRAGMA cache_size = -16384;",
         settings.busy_timeout_ms,
         settings.sqlite_synchronous.to_uppercase()
     );

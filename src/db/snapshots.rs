@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use super::events::{record_many, NewEvent};
+use super::orders::{LineRow, OrderRow};
 use super::DbConn;
 use crate::views::fulfilments::FulfilmentView;
 use crate::views::orders::OrderView;
@@ -18,13 +19,28 @@ pub fn order_subject(order_id: i64) -> String {
 
 /// Records `kind` for each order, with the order and its lines as they are now.
 pub fn emit_orders(conn: &mut DbConn, kinds: &[(i64, &str)], now: i64) -> QueryResult<()> {
+    emit_orders_known(conn, kinds, HashMap::new(), now)
+}
+
+/// As [`emit_orders`], with some orders' rows already in hand (just written by the caller's
+/// transaction, so current): only the others are read back.
+pub fn emit_orders_known(
+    conn: &mut DbConn,
+    kinds: &[(i64, &str)],
+    known: HashMap<i64, (OrderRow, Vec<LineRow>)>,
+    now: i64,
+) -> QueryResult<()> {
     if kinds.is_empty() {
         return Ok(());
     }
-    let mut ids: Vec<i64> = kinds.iter().map(|(id, _)| *id).collect();
+    let mut views: HashMap<i64, (i64, Value)> = HashMap::new();
+    for (id, (o, lines)) in known {
+        let channel = o.channel_id;
+        views.insert(id, (channel, super::to_json(&OrderView::new(o, Some(lines), None))?));
+    }
+    let mut ids: Vec<i64> = kinds.iter().map(|(id, _)| *id).filter(|id| !views.contains_key(id)).collect();
     ids.sort_unstable();
     ids.dedup();
-    let mut views: HashMap<i64, (i64, Value)> = HashMap::new();
     for chunk in ids.chunks(super::CHUNK_ROWS) {
         let orders = super::orders::find_many(conn, chunk)?;
         let mut lines: HashMap<i64, Vec<super::orders::LineRow>> = HashMap::new();

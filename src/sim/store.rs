@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use chrono::{DateTime, TimeDelta, Timelike, Utc};
 use serde_json::{json, Value};
 
 /// Which platform a store imitates; it only decides the id ranges handed out.
@@ -205,7 +205,8 @@ impl Clock {
 
 /// Truncates to whole seconds: the precision the platforms store and filter on.
 pub fn to_second(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.duration_trunc(TimeDelta::seconds(1)).unwrap_or(t)
+    // Cheaper than `duration_trunc` (a list scans every order of the store with it).
+    t.with_nanosecond(0).unwrap_or(t)
 }
 
 /// `2026-11-28T04:00:00Z` (Shopify GraphQL).

@@ -326,6 +326,9 @@ async fn list_orders(state: web::Data<SimState>, req: HttpRequest) -> HttpRespon
             .iter()
             .filter(|o| statuses.as_ref().is_none_or(|s| s.iter().any(|w| w == status(o))))
             .filter(|o| {
+                if bounds.is_empty() {
+                    return true;
+                }
                 let modified = to_second(o.updated_at);
                 let created = to_second(o.created_at);
                 bounds.iter().all(|(name, t)| match *name {
@@ -336,9 +339,10 @@ async fn list_orders(state: web::Data<SimState>, req: HttpRequest) -> HttpRespon
                 })
             })
             .collect();
+        // Whole seconds, as WordPress stores them (`timestamp` drops the fraction).
         matched.sort_by_key(|o| match orderby {
-            OrderBy::Date => (to_second(o.created_at).timestamp(), o.id),
-            OrderBy::Modified => (to_second(o.updated_at).timestamp(), o.id),
+            OrderBy::Date => (o.created_at.timestamp(), o.id),
+            OrderBy::Modified => (o.updated_at.timestamp(), o.id),
             OrderBy::Id => (0, o.id),
         });
         if desc {

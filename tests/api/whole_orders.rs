@@ -525,3 +525,61 @@ async fn a_shop_withholding_customer_data_still_imports_orders_without_it() {
         app.stop().await;
     }
 }
+
+/// A page of new orders goes in with multi-row inserts, and their events are rendered from what
+/// was written rather than read back: each order's `orders.received` snapshot is exactly what
+/// `GET /api/v1/orders/{id}` reads — the order's id, each line's id and order, the plugin it
+/// was routed to.
+#[actix_web::test]
+async fn each_new_order_of_a_page_is_announced_as_it_reads_back() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        let receiver = orders_receiver(&app).await;
+        // A fulfilment centre that never answers: the orders stay routed to it, unsent.
+        let routing = json!({"name": "FC", "orders_url": "http://127.0.0.1:9/orders", "routing": {"channels": "all"}});
+        let p = app.post("/api/v1/plugins", routing).await;
+        assert_eq!(p.status.as_u16(), 201, "{}", p.body);
+        for (n, kind) in KINDS.into_iter().enumerate() {
+            let sku = format!("PAGE-{n}");
+            let skus = [sku.clone(), format!("{sku}-B"), format!("{sku}-C")];
+            for s in &skus {
+                app.create_product(s).await;
+                app.set_stock(s, 50).await;
+            }
+            let store = Sim::start(kind, None).await;
+            store.call("PUT", "/_sim/stock", Some(json!({&skus[0]: 50, &skus[1]: 50, &skus[2]: 50}))).await;
+            // Placed before the channel exists, so its first poll reads them in one page.
+            for lines in 1..=3 {
+                let lines: Vec<Value> = skus[..lines].iter().map(|s| json!({"sku": s, "quantity": lines})).collect();
+                store.call("POST", "/_sim/orders", Some(json!({"lines": lines, "paid": true}))).await;
+            }
+            let channel = app.create_channel(kind, &store.url(), "s").await;
+            let listed = app.sync_until(channel, "three orders", |o| o.len() == 3).await;
+            for order in listed {
+                let id = order["id"].as_i64().expect("order id");
+                let mut read = app.get(&format!("/api/v1/orders/{id}")).await.body;
+                let mut announced = eventually(30, "orders.received delivered", || async {
+                    let got = receiver.call("GET", "/_sim/received", None).await;
+                    got.as_array()
+                        .and_then(|a| {
+                            a.iter().find(|x| x["type"] == "orders.received" && x["body"]["data"]["id"] == json!(id))
+                        })
+                        .map(|x| x["body"]["data"].clone())
+                        .ok_or_else(|| got.to_string())
+                })
+                .await;
+                for view in [&mut read, &mut announced] {
+                    if let Some(o) = view.as_object_mut() {
+                        o.remove("history");
+                        o.remove("fulfilments");
+                    }
+                }
+                assert_eq!(announced, read, "{kind}, {backend:?}: order {id}");
+                assert_eq!(read["plugin_id"], p.body["id"], "{kind}, {backend:?}: routed");
+                assert!(read["lines"].as_array().is_some_and(|l| !l.is_empty()), "{kind}, {backend:?}: {read}");
+            }
+        }
+        app.stop().await;
+    }
+}

@@ -49,24 +49,42 @@ impl Poller {
         let since = state.cursor_updated_at.map(|c| c - OVERLAP_MS);
         let mut total = ImportOutcome::default();
         let mut page_token = None;
+        // The next page is read while the last one is written: one import in flight at a
+        // time, so pages still go in in order.
+        let mut writing = None;
         for _ in 0..MAX_PAGES {
             if panic_now {
                 panic!("injected connector panic (test hook)");
             }
-            let page = self.connector.fetch_orders(since, page_token.take()).await?;
+            let fetched = self.connector.fetch_orders(since, page_token.take()).await;
+            if let Some(write) = writing.take() {
+                total.add(&self.written(write).await?);
+            }
+            let page = fetched?;
             let cursor = page.orders.iter().map(|o| o.updated_at).max();
             let mut import = ImportOrders::for_channel(&self.channel, page.orders, cursor);
             // A cadence system ends each cycle by sending every figure again.
             import.resend = self.cadence.is_some() && page.next.is_none();
             import.fence = self.fence.clone();
-            let outcome = self.inventory.send(import).await??;
-            crate::measure::import(self.channel.id, &outcome.counts());
-            total.add(&outcome);
+            writing = Some(self.inventory.send(import));
             match page.next {
                 Some(next) => page_token = Some(next),
                 None => break,
             }
         }
+        if let Some(write) = writing {
+            total.add(&self.written(write).await?);
+        }
         Ok(total)
+    }
+
+    /// Waits for a page's import and counts it.
+    async fn written(
+        &self,
+        write: actix::dev::Request<InventoryActor, ImportOrders>,
+    ) -> Result<ImportOutcome, ActorError> {
+        let outcome = write.await??;
+        crate::measure::import(self.channel.id, &outcome.counts());
+        Ok(outcome)
     }
 }

@@ -174,6 +174,8 @@ fn event(order_id: i64, now: i64, kind: &str, detail: String) -> NewHistoryEntry
 /// Imports one page: each order is reconciled with what is stored by the pure import plan
 /// (`domain::import`), and the plan is applied here — allocation, the ships-from source's
 /// on-hand, rows, history, events, routing — with the cursor, in the same transaction.
+/// New orders and their lines go in as multi-row inserts, and their events are rendered from
+/// what was written (no read-back); orders already stored are updated one by one.
 pub(super) fn apply_import(
     conn: &mut DbConn,
     batch: &mut Batch,
@@ -185,11 +187,6 @@ pub(super) fn apply_import(
     let ids: Vec<String> = msg.orders.iter().map(|o| o.external_id.clone()).collect();
     let mut existing = orders::load_by_external(conn, channel_id, &ids)?;
     let mut outcome = ImportOutcome::default();
-    let mut events = Vec::new();
-    let mut new_lines = Vec::new();
-    let mut ready = Vec::new();
-    // Events for subscribers, snapshotted once the page is written.
-    let mut emitted: Vec<(i64, &'static str)> = Vec::new();
     // The channel takes its own stock when it sells and restores it on cancellation: follow
     // that in the figure Chorus last saw there, so its next push compares against the truth.
     let mut channel_shift: HashMap<String, i64> = HashMap::new();
@@ -199,6 +196,10 @@ pub(super) fn apply_import(
     for (i, o) in msg.orders.iter().enumerate() {
         last_index.insert(o.external_id.as_str(), i);
     }
+    // First every order's plan and stock moves, and the stored ones' updates; the new ones
+    // are written together afterwards.
+    let mut planned: Vec<Planned> = Vec::new();
+    let mut to_insert: Vec<OrderValues> = Vec::new();
     for (i, incoming) in msg.orders.iter().enumerate() {
         if last_index.get(incoming.external_id.as_str()) != Some(&i) {
             continue;
@@ -229,13 +230,15 @@ pub(super) fn apply_import(
             plugin_id.map_or_else(|| msg.ships_from.clone(), |id| Source::Plugin(crate::domain::ids::PluginId(id)));
         move_on_hand(snap, dirty, &source, &plan.on_hand)?;
         let digest = order::digest(incoming);
-        let mut tell_plugin = false;
-        let id = match &stored_rows {
-            None => orders::insert(conn, &values(channel_id, incoming, &plan, &digest, None, now))?,
+        let target = match &stored_rows {
+            None => {
+                to_insert.push(values(channel_id, incoming, &plan, &digest, None, now));
+                Target::New(to_insert.len() - 1)
+            }
             Some((row, lines)) => {
                 let next = values(channel_id, incoming, &plan, &digest, Some(row), now);
                 // A plugin holding the order hears of a new address, method or units.
-                tell_plugin = plugin_id.is_some()
+                let tell_plugin = plugin_id.is_some()
                     && !plan.cancel_at_plugin
                     && plan.status.is_open()
                     && shipment_facts_before(row, lines) != shipment_facts_after(&next, &plan);
@@ -244,28 +247,9 @@ pub(super) fn apply_import(
                     // A redaction committed after this batch read the row wins (see keep_redacted).
                     orders::keep_redacted(conn, row.id)?;
                 }
-                row.id
+                Target::Stored { id: row.id, tell_plugin }
             }
         };
-        if tell_plugin {
-            routed.extend(plugins::queue_update(conn, plugin_id, id, incoming.updated_at, now)?);
-        }
-        for line in &plan.lines {
-            match line.stored_id {
-                Some(line_id) if line.changed => orders::write_line(conn, line_id, line)?,
-                Some(_) => {}
-                None => new_lines.push(NewLine::planned(id, line)),
-            }
-        }
-        if plan.cancel_at_plugin {
-            routed.extend(plugins::queue_cancel(conn, plugin_id, id, now)?);
-        }
-        if plan.route && plugin_id.is_none() {
-            let skus = incoming.lines.iter().filter_map(|l| l.sku.as_deref()).collect();
-            ready.push(Routable { order_id: id, channel_id, skus });
-        }
-        events.extend(plan.history.iter().map(|(kind, detail)| event(id, now, kind, detail.clone())));
-        emitted.extend(plan.emit.iter().map(|kind| (id, *kind)));
         for (sku, delta) in &plan.channel_shift {
             *channel_shift.entry(sku.clone()).or_default() += delta;
             channel_moved.insert(sku.clone());
@@ -278,11 +262,56 @@ pub(super) fn apply_import(
             fulfilled_on_channel: plan.counts.fulfilled_on_channel,
             ..Default::default()
         });
+        planned.push(Planned { incoming, plan, plugin_id, target });
     }
-    orders::insert_lines(conn, &new_lines)?;
+    let new_ids = orders::insert_many(conn, &to_insert)?;
+
+    let mut events = Vec::new();
+    let mut new_lines = Vec::new();
+    // Which new order each new line belongs to, to render its event without reading it back.
+    let mut new_line_owner: Vec<Option<usize>> = Vec::new();
+    let mut ready = Vec::new();
+    // Events for subscribers, snapshotted once the page is written.
+    let mut emitted: Vec<(i64, &'static str)> = Vec::new();
+    for p in &planned {
+        let id = match p.target {
+            Target::New(k) => new_ids[k],
+            Target::Stored { id, tell_plugin } => {
+                if tell_plugin {
+                    routed.extend(plugins::queue_update(conn, p.plugin_id, id, p.incoming.updated_at, now)?);
+                }
+                id
+            }
+        };
+        for line in &p.plan.lines {
+            match line.stored_id {
+                Some(line_id) if line.changed => orders::write_line(conn, line_id, line)?,
+                Some(_) => {}
+                None => {
+                    new_lines.push(NewLine::planned(id, line));
+                    new_line_owner.push(match p.target {
+                        Target::New(k) => Some(k),
+                        Target::Stored { .. } => None,
+                    });
+                }
+            }
+        }
+        if p.plan.cancel_at_plugin {
+            routed.extend(plugins::queue_cancel(conn, p.plugin_id, id, now)?);
+        }
+        if p.plan.route && p.plugin_id.is_none() {
+            let skus = p.incoming.lines.iter().filter_map(|l| l.sku.as_deref()).collect();
+            ready.push(Routable { order_id: id, channel_id, skus });
+        }
+        events.extend(p.plan.history.iter().map(|(kind, detail)| event(id, now, kind, detail.clone())));
+        emitted.extend(p.plan.emit.iter().map(|kind| (id, *kind)));
+    }
+    let line_ids = orders::insert_lines_returning(conn, &new_lines)?;
     orders::add_events(conn, &events)?;
-    routed.extend(plugins::route_orders(conn, &ready, now)?);
-    crate::db::snapshots::emit_orders(conn, &emitted, now)?;
+    let given = plugins::route_orders(conn, &ready, now)?;
+    routed.extend(given.values().copied());
+    let written = written_rows(to_insert, &new_ids, new_lines, &line_ids, &new_line_owner, &given);
+    crate::db::snapshots::emit_orders_known(conn, &emitted, written, now)?;
     channel_shift.retain(|_, d| *d != 0);
     crate::db::channel_products::shift_channel_quantities(conn, channel_id, &channel_shift)?;
     // The channel gets Chorus's figure again once the batch has settled every SKU — every SKU
@@ -294,6 +323,48 @@ pub(super) fn apply_import(
     }
     orders::advance_cursor(conn, channel_id, msg.cursor, outcome.new as i64, now)?;
     Ok(outcome)
+}
+
+/// An order of the page the import changes, between its plan and its writes.
+struct Planned<'a> {
+    incoming: &'a ChannelOrder,
+    plan: Plan,
+    plugin_id: Option<i64>,
+    target: Target,
+}
+
+enum Target {
+    /// Written with the page's other new orders: its place among them.
+    New(usize),
+    /// Updated in place.
+    Stored { id: i64, tell_plugin: bool },
+}
+
+/// The new orders and their lines as they now stand in the database, by order id: what
+/// reading them back would give.
+fn written_rows(
+    orders: Vec<OrderValues>,
+    ids: &[i64],
+    lines: Vec<NewLine>,
+    line_ids: &[i64],
+    line_owner: &[Option<usize>],
+    routed_to: &HashMap<i64, i64>,
+) -> HashMap<i64, (OrderRow, Vec<LineRow>)> {
+    let mut lines_of: Vec<Vec<LineRow>> = orders.iter().map(|_| Vec::new()).collect();
+    for ((line, id), owner) in lines.into_iter().zip(line_ids).zip(line_owner) {
+        if let Some(k) = owner {
+            lines_of[*k].push(LineRow::written(*id, line));
+        }
+    }
+    orders
+        .into_iter()
+        .zip(ids)
+        .zip(lines_of)
+        .map(|((values, id), lines)| {
+            let plugin_id = routed_to.get(id).copied();
+            (*id, (OrderRow::written(*id, values, plugin_id), lines))
+        })
+        .collect()
 }
 
 fn stored_order(row: &OrderRow, lines: &[LineRow]) -> diesel::QueryResult<import::StoredOrder> {
@@ -487,7 +558,7 @@ pub(super) fn apply_action(
             if status == Status::Imported && row.plugin_id.is_none() {
                 let skus = lines.iter().map(|l| l.sku.as_str()).filter(|s| !s.is_empty()).collect();
                 let ready = [Routable { order_id: row.id, channel_id: row.channel_id, skus }];
-                routed.extend(plugins::route_orders(conn, &ready, now)?);
+                routed.extend(plugins::route_orders(conn, &ready, now)?.into_values());
             }
             crate::db::snapshots::emit_orders(conn, &[(row.id, "orders.updated")], now)?;
             Ok(Ok(OrderOutcome { status, hold_reason: hold }))
