@@ -3,7 +3,6 @@
 
 use std::time::{Duration, Instant};
 
-use crate::config::{Secret, Settings};
 use crate::db;
 use crate::domain::ids::ChannelId;
 
@@ -21,12 +20,7 @@ pub async fn run(channels: usize) -> anyhow::Result<()> {
     use crate::sim::{woocommerce, SimOptions};
     let sim = woocommerce::start(SimOptions::default()).await?;
     let (url, dir) = super::temp_sqlite_url();
-    let mut settings = Settings::defaults();
-    settings.database.url = Secret::new(url);
-    settings.http.bind = "127.0.0.1:0".into();
-    settings.auth.admin_token = Secret::new("bench");
-    settings.webhooks.allow_private_networks = true;
-    let app = crate::Application::build(settings).await?;
+    let app = crate::Application::build(super::bench_settings(&url, "bench")).await?;
     let pool = app.pool().clone();
     let (handle, registry) = (app.server_handle(), app.channels());
     actix_web::rt::spawn(app.run_until_stopped());

@@ -160,14 +160,8 @@ pub async fn import(database_url: &str, orders: usize) -> anyhow::Result<ImportR
             .map_err(|e| anyhow::anyhow!("simulator: {e}"))?;
         let _ = resp.body().await;
     }
-    let mut settings = Settings::defaults();
-    settings.database.url = Secret::new(database_url);
-    settings.http.bind = "127.0.0.1:0".into();
-    settings.auth.admin_token = Secret::new("bench");
-    // The simulator listens on 127.0.0.1.
-    settings.webhooks.allow_private_networks = true;
     eprintln!("bench: orders created; starting Chorus");
-    let app = crate::Application::build(settings).await?;
+    let app = crate::Application::build(bench_settings(database_url, "bench")).await?;
     let pool = app.pool().clone();
     let (handle, channels, inventory) = (app.server_handle(), app.channels(), app.inventory());
     actix_web::rt::spawn(app.run_until_stopped());
@@ -380,31 +374,54 @@ async fn second_process(
     database_url: &str,
     sandbox: &crate::sandbox::Sandbox,
 ) -> anyhow::Result<actix_web::dev::ServerHandle> {
-    let mut settings = crate::config::Settings::defaults();
-    settings.database.url = crate::config::Secret::new(database_url.to_string());
+    let handle = start_peer(database_url, &sandbox.admin_token).await?;
+    let channels: Vec<i64> = sandbox.channels.iter().map(|c| c.id).collect();
+    until_spread(&sandbox.pool, "channel", &channels, channels.len()).await?;
+    Ok(handle)
+}
+
+/// Settings for a Chorus a benchmark starts: its database, port 0, an admin token, and private
+/// addresses allowed (the simulators and the receiver listen on 127.0.0.1).
+pub(crate) fn bench_settings(database_url: &str, admin_token: &str) -> Settings {
+    let mut settings = Settings::defaults();
+    settings.database.url = Secret::new(database_url);
     settings.http.bind = "127.0.0.1:0".into();
-    settings.auth.admin_token = crate::config::Secret::new(sandbox.admin_token.clone());
+    settings.auth.admin_token = Secret::new(admin_token);
     settings.webhooks.allow_private_networks = true;
-    let app = crate::Application::build(settings).await?;
+    settings
+}
+
+/// Another Chorus on the same database, serving until its handle stops. It has its own cluster
+/// id: another process, as far as the leases know.
+async fn start_peer(database_url: &str, admin_token: &str) -> anyhow::Result<actix_web::dev::ServerHandle> {
+    let app = crate::Application::build(bench_settings(database_url, admin_token)).await?;
     let handle = app.server_handle();
     actix_web::rt::spawn(async move {
         let _ = app.run_until_stopped().await;
     });
-    let channels: Vec<i64> = sandbox.channels.iter().map(|c| c.id).collect();
+    Ok(handle)
+}
+
+/// Waits (up to a minute) until the live leases of `kind` over `targets` are held by at least
+/// `owners` different processes.
+async fn until_spread(pool: &db::DbPool, kind: &str, targets: &[i64], owners: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {
         let now = db::now_ms();
-        let leases = db::run(&sandbox.pool, db::cluster::leases).await?;
-        let owners: std::collections::BTreeSet<String> = leases
+        let leases = db::run(pool, db::cluster::leases).await?;
+        let holding: std::collections::BTreeSet<String> = leases
             .iter()
-            .filter(|l| l.kind == "channel" && channels.contains(&l.target_id) && l.expires_at > now)
+            .filter(|l| l.kind == kind && targets.contains(&l.target_id) && l.expires_at > now)
             .filter_map(|l| l.owner.clone())
             .collect();
-        if owners.len() == channels.len() {
-            return Ok(handle);
+        if holding.len() >= owners {
+            return Ok(());
         }
         if started.elapsed() > std::time::Duration::from_secs(60) {
-            anyhow::bail!("the two channels did not come to be owned by different processes");
+            anyhow::bail!(
+                "the {kind} leases did not spread over {owners} processes in a minute ({} hold them)",
+                holding.len()
+            );
         }
         actix_web::rt::time::sleep(std::time::Duration::from_millis(100)).await;
     }
@@ -498,19 +515,21 @@ pub async fn run_propagation_suite(postgres_url: Option<String>, orders: usize) 
     Ok(())
 }
 
-/// Webhook deliveries/s: `events` inventory.updated events delivered to each of `subscriptions`
-/// subscriptions pointing at a local receiver. The subscriptions are created disabled, the events
-/// written, then every subscription enabled at once: the clock runs from there to the last 2xx.
-pub async fn webhooks(database_url: &str, events: usize, subscriptions: usize) -> anyhow::Result<f64> {
+/// Deliveries/s: `events` `inventory.updated` events to each of `subscriptions` subscriptions
+/// on a local receiver. The subscriptions are enabled first (with `processes` > 1, further
+/// Chorus processes share the PostgreSQL database and the subscriptions' leases are spread
+/// over all of them first); timing runs from the write of the events until the receiver has
+/// accepted every delivery.
+pub async fn webhooks(
+    database_url: &str,
+    events: usize,
+    subscriptions: usize,
+    processes: usize,
+) -> anyhow::Result<f64> {
     use crate::sim::{receiver, SimOptions};
     let sink = receiver::start(SimOptions::default()).await?;
-    let mut settings = Settings::defaults();
-    settings.database.url = Secret::new(database_url);
-    settings.http.bind = "127.0.0.1:0".into();
-    settings.auth.admin_token = Secret::new("bench");
-    settings.webhooks.allow_private_networks = true;
-    let app = crate::Application::build(settings).await?;
-    let (handle, inventory) = (app.server_handle(), app.inventory());
+    let app = crate::Application::build(bench_settings(database_url, "bench")).await?;
+    let (handle, inventory, pool) = (app.server_handle(), app.inventory(), app.pool().clone());
     let base = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     let client = awc::Client::builder().timeout(std::time::Duration::from_secs(60)).finish();
@@ -524,11 +543,20 @@ pub async fn webhooks(database_url: &str, events: usize, subscriptions: usize) -
     };
     let mut ids = Vec::new();
     for n in 0..subscriptions {
-        let body = serde_json::json!({"url": sink.url(&format!("/sub{n}")), "events": ["inventory.updated"], "enabled": false});
+        let body = serde_json::json!({"url": sink.url(&format!("/sub{n}")), "events": ["inventory.updated"]});
         let sub = call(awc::http::Method::POST, "/api/v1/webhooks".into(), body).await?;
         ids.push(sub["id"].as_i64().ok_or_else(|| anyhow::anyhow!("subscription not created: {sub}"))?);
     }
-    eprintln!("bench: writing {events} events");
+    let mut peers = Vec::new();
+    if processes > 1 {
+        for _ in 1..processes {
+            peers.push(start_peer(database_url, "bench").await?);
+        }
+        eprintln!("bench: waiting for the subscriptions to spread over {processes} processes");
+        until_spread(&pool, "subscription", &ids, processes.min(subscriptions)).await?;
+    }
+    eprintln!("bench: writing {events} events, delivering to {subscriptions} subscriptions");
+    let started = Instant::now();
     inventory
         .send(SetMany {
             source: Source::Api,
@@ -537,11 +565,6 @@ pub async fn webhooks(database_url: &str, events: usize, subscriptions: usize) -
             create_missing: true,
         })
         .await??;
-    eprintln!("bench: delivering to {subscriptions} subscriptions");
-    let started = Instant::now();
-    for id in &ids {
-        call(awc::http::Method::PATCH, format!("/api/v1/webhooks/{id}"), serde_json::json!({"enabled": true})).await?;
-    }
     let want = (events * subscriptions) as u64;
     loop {
         let mut resp = client.get(sink.url("/_sim/stats")).send().await.map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -555,6 +578,9 @@ pub async fn webhooks(database_url: &str, events: usize, subscriptions: usize) -
         actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let rate = want as f64 / started.elapsed().as_secs_f64();
+    for peer in peers {
+        peer.stop(true).await;
+    }
     handle.stop(true).await;
     sink.stop().await;
     Ok(rate)
@@ -567,12 +593,20 @@ pub async fn run_webhook_suite(
     subscriptions: usize,
 ) -> anyhow::Result<()> {
     let (url, dir) = temp_sqlite_url();
-    let rate = webhooks(&url, events, subscriptions).await;
+    let rate = webhooks(&url, events, subscriptions, 1).await;
     let _ = std::fs::remove_dir_all(&dir);
     println!("Webhook delivery, Chorus → local receiver, {events} events × {subscriptions} subscriptions");
-    println!("  sqlite:     {:>8.0} deliveries/s", rate?);
+    println!("  sqlite:                   {:>8.0} deliveries/s", rate?);
     match postgres_url {
-        Some(pg) => println!("  postgres:   {:>8.0} deliveries/s", webhooks(&pg, events, subscriptions).await?),
+        Some(pg) => {
+            let one = webhooks(&pg, events, subscriptions, 1).await?;
+            println!("  postgres, one process:    {one:>8.0} deliveries/s");
+            let scratch = ScratchDb::create(Some(&pg)).await?;
+            let three = webhooks(&scratch.url, events, subscriptions, 3).await;
+            scratch.drop_now().await;
+            let three = three?;
+            println!("  postgres, three processes:{three:>8.0} deliveries/s ({:.2}× one)", three / one);
+        }
         None => println!("  (PostgreSQL skipped: pass --postgres URL or set TEST_DATABASE_URL)"),
     }
     Ok(())

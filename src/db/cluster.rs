@@ -194,6 +194,18 @@ pub fn owner_of(conn: &mut DbConn, kind: &str, target: i64, now: i64) -> Result<
         .flatten())
 }
 
+/// The targets of `kind` with a live lease, whoever holds it (one query for a whole list).
+pub fn held_targets(conn: &mut DbConn, kind: &str, now: i64) -> Result<std::collections::HashSet<i64>, DbError> {
+    Ok(leases::table
+        .filter(leases::kind.eq(kind))
+        .filter(leases::expires_at.gt(now))
+        .filter(leases::owner.is_not_null())
+        .select(leases::target_id)
+        .load::<i64>(conn)?
+        .into_iter()
+        .collect())
+}
+
 /// Fails with [`DbError::Fenced`] unless `fence` still holds its lease with the same token. On
 /// PostgreSQL the row is share-locked until the caller's transaction ends, so no takeover can
 /// commit between this check and the caller's writes; a takeover waits for them instead. A

@@ -77,24 +77,21 @@ macro_rules! upsert_rows {
     }};
 }
 
-/// Runs a multi-row `INSERT … RETURNING id` over `$rows` a chunk at a time and appends the
-/// ids to `$ids` in the order of `$rows`. Ids are handed out row by row as the one statement
-/// inserts its VALUES in order, so sorting a chunk's ids restores that order whatever order
-/// RETURNING gives them in (neither SQLite nor PostgreSQL promises one).
+/// Runs a multi-row `INSERT … RETURNING …` over `$rows` a chunk at a time and appends what
+/// each chunk returns to `$out` (in no promised order: match rows by their keys).
 #[macro_export]
 macro_rules! returning_rows {
-    ($conn:expr, $rows:expr, $ids:expr, |$v:ident| $stmt:expr) => {{
+    ($conn:expr, $rows:expr, $out:expr, |$v:ident| $stmt:expr) => {{
         let size = match $conn {
             $crate::db::DbConn::Pg(_) => $crate::db::CHUNK_ROWS,
             $crate::db::DbConn::Sqlite(_) => $crate::db::CHUNK_ROWS / 8,
         };
         for $v in $rows.chunks(size) {
-            let mut part: Vec<i64> = match $conn {
+            let part: Vec<_> = match $conn {
                 $crate::db::DbConn::Pg(c) => $stmt.get_results(c)?,
                 $crate::db::DbConn::Sqlite(c) => $stmt.get_results(c)?,
             };
-            part.sort_unstable();
-            $ids.extend(part);
+            $out.extend(part);
         }
     }};
 }

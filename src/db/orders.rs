@@ -297,14 +297,21 @@ pub fn insert(conn: &mut DbConn, values: &OrderValues) -> QueryResult<i64> {
         .get_result(c))
 }
 
-/// Inserts orders a chunk to a statement (`INSERT … VALUES (…), (…) RETURNING id`) and gives
-/// their ids in the order of `values`.
+/// Inserts orders a chunk to a statement (`INSERT … VALUES (…), (…) RETURNING …`) and gives
+/// their ids in the order of `values`. Each order is one channel's once (the unique key the
+/// returned rows are matched by).
 pub fn insert_many(conn: &mut DbConn, values: &[OrderValues]) -> QueryResult<Vec<i64>> {
-    let mut ids = Vec::with_capacity(values.len());
-    crate::returning_rows!(conn, values, ids, |chunk| diesel::insert_into(orders::table)
+    let mut returned: Vec<(i64, i64, String)> = Vec::with_capacity(values.len());
+    crate::returning_rows!(conn, values, returned, |chunk| diesel::insert_into(orders::table)
         .values(chunk)
-        .returning(orders::id));
-    Ok(ids)
+        .returning((orders::id, orders::channel_id, orders::external_id)));
+    ids_in_order(returned, values.iter().map(|v| (v.channel_id, v.external_id.clone())))
+}
+
+/// The ids a multi-row insert returned with each row's unique key, in the order of `keys`.
+fn ids_in_order(returned: Vec<(i64, i64, String)>, keys: impl Iterator<Item = (i64, String)>) -> QueryResult<Vec<i64>> {
+    let by_key: HashMap<(i64, String), i64> = returned.into_iter().map(|(id, a, b)| ((a, b), id)).collect();
+    keys.map(|k| by_key.get(&k).copied().ok_or(diesel::result::Error::NotFound)).collect()
 }
 
 pub fn update(conn: &mut DbConn, id: i64, values: &OrderValues) -> QueryResult<()> {
@@ -323,13 +330,14 @@ pub fn insert_lines(conn: &mut DbConn, lines: &[NewLine]) -> QueryResult<()> {
     Ok(())
 }
 
-/// Inserts lines a chunk to a statement and gives their ids in the order of `lines`.
+/// Inserts lines a chunk to a statement and gives their ids in the order of `lines` (matched
+/// by each line's unique order and external id).
 pub fn insert_lines_returning(conn: &mut DbConn, lines: &[NewLine]) -> QueryResult<Vec<i64>> {
-    let mut ids = Vec::with_capacity(lines.len());
-    crate::returning_rows!(conn, lines, ids, |chunk| diesel::insert_into(order_lines::table)
+    let mut returned: Vec<(i64, i64, String)> = Vec::with_capacity(lines.len());
+    crate::returning_rows!(conn, lines, returned, |chunk| diesel::insert_into(order_lines::table)
         .values(chunk)
-        .returning(order_lines::id));
-    Ok(ids)
+        .returning((order_lines::id, order_lines::order_id, order_lines::external_id)));
+    ids_in_order(returned, lines.iter().map(|l| (l.order_id, l.external_id.clone())))
 }
 
 pub fn set_allocated(conn: &mut DbConn, id: i64, allocated: i64) -> QueryResult<()> {

@@ -2,7 +2,7 @@
 //! the actor that owns its target, removed only once delivered. Stock pushes coalesce: one row
 //! per (channel, SKU), whose payload a newer figure replaces.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::prelude::*;
 use diesel::upsert::excluded;
@@ -190,16 +190,18 @@ pub fn queue(conn: &mut DbConn, target: &str, kind: &str, key: &str, payload: &s
     queue_many(conn, kind, &[(target.to_string(), key.to_string(), payload.to_string())], now)
 }
 
-/// [`queue`] for several (target, key, payload), a chunk to a statement; each target and key
-/// once.
+/// [`queue`] for several (target, key, payload), a chunk to a statement. A (target, key) given
+/// twice is queued once, with its last payload (one statement cannot upsert a row twice).
 pub fn queue_many(conn: &mut DbConn, kind: &str, entries: &[(String, String, String)], now: i64) -> QueryResult<()> {
-    let rows: Vec<NewRow> = entries
-        .iter()
-        .map(|(target, key, payload)| NewRow {
-            target: target.clone(),
+    let unique: BTreeMap<(&str, &str), &str> =
+        entries.iter().map(|(target, key, payload)| ((target.as_str(), key.as_str()), payload.as_str())).collect();
+    let rows: Vec<NewRow> = unique
+        .into_iter()
+        .map(|((target, key), payload)| NewRow {
+            target: target.to_string(),
             kind,
-            coalesce_key: Some(key.as_str()),
-            payload: payload.clone(),
+            coalesce_key: Some(key),
+            payload: payload.to_string(),
             attempts: 0,
             next_attempt_at: now,
             created_at: now,

@@ -310,7 +310,10 @@ pub(super) fn apply_import(
     orders::add_events(conn, &events)?;
     let given = plugins::route_orders(conn, &ready, now)?;
     routed.extend(given.values().copied());
-    let written = written_rows(to_insert, &new_ids, new_lines, &line_ids, &new_line_owner, &given);
+    let mut written = written_rows(to_insert, &new_ids, new_lines, &line_ids, &new_line_owner, &given);
+    // Only orders with an event are rendered (a backlog of shipped orders announces nothing).
+    let announced: HashSet<i64> = emitted.iter().map(|(id, _)| *id).collect();
+    written.retain(|id, _| announced.contains(id));
     crate::db::snapshots::emit_orders_known(conn, &emitted, written, now)?;
     channel_shift.retain(|_, d| *d != 0);
     crate::db::channel_products::shift_channel_quantities(conn, channel_id, &channel_shift)?;

@@ -28,11 +28,12 @@ use crate::http::AppState;
 pub async fn list(state: web::Data<AppState>) -> ApiResult<HttpResponse> {
     let rows = db::run(&state.pool, |conn| {
         let channels = db::channels::list(conn)?;
+        let held = db::cluster::held_targets(conn, "channel", db::now_ms())?;
         let mut out = Vec::with_capacity(channels.len());
         for c in channels {
             let status = db::orders::channel_state(conn, c.id)?;
             let queue = db::outbox::queue_of(conn, &db::outbox::channel_target(c.id))?;
-            let owned_elsewhere = db::cluster::owner_of(conn, "channel", c.id, db::now_ms())?.is_some();
+            let owned_elsewhere = held.contains(&c.id);
             out.push((c, status, queue, owned_elsewhere));
         }
         Ok(out)
