@@ -4,9 +4,9 @@
 use actix::{Addr, ArbiterHandle};
 
 use super::channel::{ChannelActor, InjectPanic, PollNow, PushNow};
-use super::cluster::{Cluster, Kind, Owned};
+use super::cluster::{Cluster, Kind};
 use super::inventory::{InventoryActor, Listen, Listener};
-use super::supervision::Registry;
+use super::supervision::{Registry, Supervising};
 use crate::db::DbPool;
 use crate::domain::ids::ChannelId;
 use crate::secrets::SecretBox;
@@ -80,24 +80,15 @@ impl ChannelRegistry {
     }
 }
 
-impl Owned for ChannelRegistry {
-    fn start(&self, id: i64) {
-        self.0.ensure(id)
-    }
-    fn stop(&self, id: i64) {
-        self.0.stop(id)
+impl Supervising for ChannelRegistry {
+    type Actor = ChannelActor;
+    fn registry(&self) -> &Registry<ChannelActor> {
+        &self.0
     }
     fn wake(&self, id: i64) {
-        if let Some(addr) = self.0.get(id) {
-            addr.do_send(PushNow);
-        }
+        self.0.tell(id, PushNow)
     }
     fn poll(&self, id: i64) {
-        if let Some(addr) = self.0.get(id) {
-            addr.do_send(PollNow);
-        }
-    }
-    fn running(&self) -> Vec<i64> {
-        self.0.running()
+        self.0.tell(id, PollNow)
     }
 }

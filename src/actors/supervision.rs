@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix::{Actor, Addr, ArbiterHandle, Context, Handler, Message, Supervised, Supervisor};
 use dashmap::DashMap;
 
-use super::cluster::{Cluster, Kind};
+use super::cluster::{Cluster, Kind, Owned};
 use crate::db::cluster::Fence;
 
 /// Reload settings from the database (after an API change).
@@ -154,6 +154,47 @@ where
     /// Calls `f` with every running actor.
     pub fn each(&self, f: impl Fn(&Addr<A>)) {
         self.actors.iter().filter(|a| a.connected()).for_each(|a| f(a.value()));
+    }
+
+    /// Sends `msg` to the actor for `id` if it runs here.
+    pub fn tell<M>(&self, id: i64, msg: M)
+    where
+        A: Handler<M>,
+        M: Message + Send + 'static,
+        M::Result: Send,
+    {
+        if let Some(addr) = self.get(id) {
+            addr.do_send(msg);
+        }
+    }
+}
+
+/// A registry as the cluster drives it ([`Owned`]): starting, stopping and listing are the
+/// registry's; what waking (and polling) one of its actors means is each kind's own.
+pub trait Supervising: Send + Sync {
+    type Actor: Actor<Context = Context<Self::Actor>> + Supervised + Handler<Reload> + Handler<Retire>;
+    fn registry(&self) -> &Registry<Self::Actor>;
+    /// Work for `id` was queued by another process: do it now.
+    fn wake(&self, id: i64);
+    /// Look for new work at the source now (a channel polls); nothing for the others.
+    fn poll(&self, _id: i64) {}
+}
+
+impl<T: Supervising> Owned for T {
+    fn start(&self, id: i64) {
+        self.registry().ensure(id)
+    }
+    fn stop(&self, id: i64) {
+        self.registry().stop(id)
+    }
+    fn wake(&self, id: i64) {
+        Supervising::wake(self, id)
+    }
+    fn running(&self) -> Vec<i64> {
+        self.registry().running()
+    }
+    fn poll(&self, id: i64) {
+        Supervising::poll(self, id)
     }
 }
 

@@ -5,9 +5,9 @@
 use actix::{Addr, ArbiterHandle};
 
 use super::PluginActor;
-use crate::actors::cluster::{Cluster, Kind, Owned};
+use crate::actors::cluster::{Cluster, Kind};
 use crate::actors::inventory::{InventoryActor, Listen, Listener};
-use crate::actors::supervision::Registry;
+use crate::actors::supervision::{Registry, Supervising};
 use crate::db::DbPool;
 use crate::domain::ids::PluginId;
 use crate::secrets::SecretBox;
@@ -45,19 +45,12 @@ impl PluginRegistry {
     }
 }
 
-impl Owned for PluginRegistry {
-    fn start(&self, id: i64) {
-        self.0.ensure(id)
-    }
-    fn stop(&self, id: i64) {
-        self.0.stop(id)
+impl Supervising for PluginRegistry {
+    type Actor = PluginActor;
+    fn registry(&self) -> &Registry<PluginActor> {
+        &self.0
     }
     fn wake(&self, id: i64) {
-        if let Some(addr) = self.0.get(id) {
-            addr.do_send(super::SendNow);
-        }
-    }
-    fn running(&self) -> Vec<i64> {
-        self.0.running()
+        self.0.tell(id, super::SendNow)
     }
 }

@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::{DeliverNow, EventsWritten, WebhookActor};
-use crate::actors::cluster::{Cluster, Kind, Owned};
-use crate::actors::supervision::Registry;
+use crate::actors::cluster::{Cluster, Kind};
+use crate::actors::supervision::{Registry, Supervising};
 use crate::config::WebhookSettings;
 use crate::db::DbPool;
 use crate::domain::ids::SubscriptionId;
@@ -61,17 +61,12 @@ impl WebhookRegistry {
     }
 }
 
-impl Owned for WebhookRegistry {
-    fn start(&self, id: i64) {
-        self.actors.ensure(id)
-    }
-    fn stop(&self, id: i64) {
-        self.actors.stop(id)
+impl Supervising for WebhookRegistry {
+    type Actor = WebhookActor;
+    fn registry(&self) -> &Registry<WebhookActor> {
+        &self.actors
     }
     fn wake(&self, id: i64) {
         self.deliver_now(SubscriptionId(id))
-    }
-    fn running(&self) -> Vec<i64> {
-        self.actors.running()
     }
 }
