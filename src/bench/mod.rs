@@ -225,7 +225,7 @@ async fn import_ceiling(pool: &db::DbPool, orders: usize) -> anyhow::Result<f64>
                 let ids = db::orders::insert_many(conn, &rows)?;
                 let lines: Vec<db::orders::NewLine> =
                     ids.iter().flat_map(|id| (0..3).map(move |j| raw_line(*id, j))).collect();
-                db::orders::insert_lines(conn, &lines)?;
+                db::orders::insert_lines_returning(conn, &lines)?;
                 Ok::<_, db::DbError>(())
             })
         })

@@ -290,13 +290,6 @@ pub fn lines_of(conn: &mut DbConn, order_ids: &[i64]) -> QueryResult<Vec<LineRow
     Ok(all)
 }
 
-pub fn insert(conn: &mut DbConn, values: &OrderValues) -> QueryResult<i64> {
-    crate::per_backend!(conn, c => diesel::insert_into(orders::table)
-        .values(values)
-        .returning(orders::id)
-        .get_result(c))
-}
-
 /// Inserts orders a chunk to a statement (`INSERT … VALUES (…), (…) RETURNING …`) and gives
 /// their ids in the order of `values`. Each order is one channel's once (the unique key the
 /// returned rows are matched by).
@@ -323,11 +316,6 @@ pub fn set_status(conn: &mut DbConn, id: i64, status: &str, hold_reason: Option<
         .set((orders::status.eq(status), orders::hold_reason.eq(hold_reason), orders::updated_at.eq(now)))
         .execute(conn)
         .map(|_| ())
-}
-
-pub fn insert_lines(conn: &mut DbConn, lines: &[NewLine]) -> QueryResult<()> {
-    crate::upsert_rows!(conn, lines, |v| diesel::insert_into(order_lines::table).values(v));
-    Ok(())
 }
 
 /// Inserts lines a chunk to a statement and gives their ids in the order of `lines` (matched

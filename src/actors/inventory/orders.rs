@@ -268,8 +268,6 @@ pub(super) fn apply_import(
 
     let mut events = Vec::new();
     let mut new_lines = Vec::new();
-    // Which new order each new line belongs to, to render its event without reading it back.
-    let mut new_line_owner: Vec<Option<usize>> = Vec::new();
     let mut ready = Vec::new();
     // Events for subscribers, snapshotted once the page is written.
     let mut emitted: Vec<(i64, &'static str)> = Vec::new();
@@ -287,13 +285,7 @@ pub(super) fn apply_import(
             match line.stored_id {
                 Some(line_id) if line.changed => orders::write_line(conn, line_id, line)?,
                 Some(_) => {}
-                None => {
-                    new_lines.push(NewLine::planned(id, line));
-                    new_line_owner.push(match p.target {
-                        Target::New(k) => Some(k),
-                        Target::Stored { .. } => None,
-                    });
-                }
+                None => new_lines.push(NewLine::planned(id, line)),
             }
         }
         if p.plan.cancel_at_plugin {
@@ -310,7 +302,7 @@ pub(super) fn apply_import(
     orders::add_events(conn, &events)?;
     let given = plugins::route_orders(conn, &ready, now)?;
     routed.extend(given.values().copied());
-    let mut written = written_rows(to_insert, &new_ids, new_lines, &line_ids, &new_line_owner, &given);
+    let mut written = written_rows(to_insert, &new_ids, new_lines, &line_ids, &given);
     // Only orders with an event are rendered (a backlog of shipped orders announces nothing).
     let announced: HashSet<i64> = emitted.iter().map(|(id, _)| *id).collect();
     written.retain(|id, _| announced.contains(id));
@@ -350,12 +342,13 @@ fn written_rows(
     ids: &[i64],
     lines: Vec<NewLine>,
     line_ids: &[i64],
-    line_owner: &[Option<usize>],
     routed_to: &HashMap<i64, i64>,
 ) -> HashMap<i64, (OrderRow, Vec<LineRow>)> {
+    let place: HashMap<i64, usize> = ids.iter().enumerate().map(|(k, id)| (*id, k)).collect();
     let mut lines_of: Vec<Vec<LineRow>> = orders.iter().map(|_| Vec::new()).collect();
-    for ((line, id), owner) in lines.into_iter().zip(line_ids).zip(line_owner) {
-        if let Some(k) = owner {
+    // Lines added to orders already stored are not among them (those are read back).
+    for (line, id) in lines.into_iter().zip(line_ids) {
+        if let Some(k) = place.get(&line.order_id) {
             lines_of[*k].push(LineRow::written(*id, line));
         }
     }
