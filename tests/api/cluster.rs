@@ -1,10 +1,12 @@
 //! Several processes on one PostgreSQL database: three `chorus serve` processes share two
-//! simulated shops (each channel owned by exactly one of them), the owner of the Shopify channel
-//! is SIGKILLed mid-storm, another takes the channel over within the lease time, and once
-//! drained every order is imported once, both shops show Chorus's figures and the stock check
-//! is clean, and a webhook receiver got every order's event (a repeat carrying the same id).
+//! simulated shops, a fulfilment-centre plugin and a webhook receiver (each channel, the plugin
+//! and the subscription owned by exactly one of them); the process owning the Shopify channel
+//! and the subscription is SIGKILLed mid-storm while orders are being shipped, another takes
+//! both over within the lease time, and once drained every order is imported once and shipped
+//! once (one fulfilment per order on its shop), both shops show Chorus's figures, the stock
+//! check is clean, and the receiver got every order's event (a repeat carrying the same id).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::{json, Value};
 
@@ -60,6 +62,26 @@ async fn sell(shop: &Sim, skus: &[String], from: usize) {
     }
 }
 
+/// Subscribes the receiver to order events through `remote`, which claims the new subscription
+/// as it creates it; tried again (bounded) should another process's keeper take it first.
+/// Returns the subscription's id, held by `owner`.
+async fn subscribe_on(remote: &Remote, watcher: &Remote, receiver: &Sim, owner: &str) -> i64 {
+    for _ in 0..5 {
+        let subscription = json!({"url": receiver.handle.url("/"), "events": ["orders.received"]});
+        let created = remote.call("POST", "/api/v1/webhooks", Some(subscription)).await.expect("subscribed");
+        let id = created["id"].as_i64().expect("subscription id");
+        let held = eventually(30, "the subscription leased", || async move {
+            owners(watcher).await?.get(&("subscription".into(), id)).cloned().ok_or_else(|| "not yet".to_string())
+        })
+        .await;
+        if held == owner {
+            return id;
+        }
+        remote.call("DELETE", &format!("/api/v1/webhooks/{id}"), None).await;
+    }
+    panic!("the subscription never stayed with the process that created it");
+}
+
 #[actix_web::test]
 async fn three_processes_own_each_channel_once_and_take_over_from_a_killed_one() {
     if !backends().iter().any(|b| matches!(b, Backend::Postgres)) {
@@ -90,22 +112,46 @@ async fn three_processes_own_each_channel_once_and_take_over_from_a_killed_one()
     eprintln!("cluster test: three processes up");
     let shop_channel = remotes[0].create_channel("shopify", &shopify.url()).await;
     let woo_channel = remotes[1].create_channel("woocommerce", &woo.url()).await;
-    let receiver = Sim::start("receiver", None).await;
-    let subscription = json!({"url": receiver.handle.url("/"), "events": ["orders.received"]});
-    remotes[2].call("POST", "/api/v1/webhooks", Some(subscription)).await.expect("subscribed");
+    // The fulfilment centre takes every channel's orders and ships each after a short while.
+    let centre = Sim::start("plugin", None).await;
+    let registered =
+        json!({"name": "SimFC", "orders_url": centre.handle.url("/orders"), "routing": {"channels": "all"}});
+    let plugin_created = remotes[2].call("POST", "/api/v1/plugins", Some(registered)).await.expect("plugin created");
+    let plugin = plugin_created["id"].as_i64().expect("plugin id");
 
-    // Each channel is owned by exactly one live process, and no process holds both.
+    // Three targets on three processes: one each, so the channels are on different processes.
     let watcher = &remotes[2];
-    let spread = eventually(30, "each channel leased once, spread", || async move {
+    let spread = eventually(30, "the channels and the plugin leased once each, spread", || async move {
         let owners = owners(watcher).await?;
-        let shop_owner = owners.get(&("channel".into(), shop_channel)).cloned();
-        let woo_owner = owners.get(&("channel".into(), woo_channel)).cloned();
-        match (shop_owner, woo_owner) {
-            (Some(a), Some(b)) if a != b => Ok((a, b)),
+        let held: Vec<Option<String>> = [("channel", shop_channel), ("channel", woo_channel), ("plugin", plugin)]
+            .into_iter()
+            .map(|(kind, id)| owners.get(&(kind.into(), id)).cloned())
+            .collect();
+        match held.as_slice() {
+            [Some(a), Some(b), Some(c)] if a != b && b != c && a != c => Ok((a.clone(), b.clone(), c.clone())),
             seen => Err(format!("{seen:?}")),
         }
     })
     .await;
+    let ids = process_ids(&remotes[0]).await;
+    let index_of =
+        |owner: &str| ports.iter().position(|p| ids.get(&format!("127.0.0.1:{p}")).map(String::as_str) == Some(owner));
+    let victim = index_of(&spread.0).expect("the Shopify channel's owner is one of the three");
+    // The subscription is the victim's too (created there, within its share of two), so the
+    // kill takes a channel and a subscription down together.
+    let receiver = Sim::start("receiver", None).await;
+    let subscription = subscribe_on(&remotes[victim], watcher, &receiver, &spread.0).await;
+    // The centre calls back a process that survives (the WooCommerce channel's owner).
+    let callback = index_of(&spread.1).expect("the WooCommerce channel's owner is one of the three");
+    centre
+        .call(
+            "PUT",
+            "/_sim/config",
+            Some(json!({"chorus_url": format!("http://127.0.0.1:{}", ports[callback]),
+                        "token": plugin_created["token"], "secret": plugin_created["secret"],
+                        "ship_delay_ms": 300})),
+        )
+        .await;
     for channel in [shop_channel, woo_channel] {
         eventually(60, "listings linked", || async move {
             let listed = watcher
@@ -122,26 +168,32 @@ async fn three_processes_own_each_channel_once_and_take_over_from_a_killed_one()
         .await;
     }
 
-    eprintln!("cluster test: channels spread and linked");
+    eprintln!("cluster test: channels, plugin and subscription spread; listings linked");
     // First half of the storm, imported through whichever process is asked.
     sell(&shopify, &skus, 0).await;
     sell(&woo, &skus, 3).await;
     for (i, channel) in [shop_channel, woo_channel].into_iter().enumerate() {
         remotes[i].call("POST", &format!("/api/v1/channels/{channel}/sync"), Some(json!({}))).await;
     }
+    // Mid-storm: the first orders are at the centre, being shipped, when the owner dies.
+    let centre_ref = &centre;
+    eventually(30, "the first orders at the centre", || async move {
+        let n = centre_ref.call("GET", "/_sim/orders", None).await.as_array().map_or(0, Vec::len);
+        if n > 0 {
+            Ok(())
+        } else {
+            Err("none yet".to_string())
+        }
+    })
+    .await;
 
-    // SIGKILL the Shopify channel's owner mid-storm.
-    let ids = process_ids(&remotes[0]).await;
-    let victim = ports
-        .iter()
-        .position(|p| ids.get(&format!("127.0.0.1:{p}")) == Some(&spread.0))
-        .expect("the owner is one of the three");
+    // SIGKILL the owner of the Shopify channel and of the subscription.
     let mut killed = processes[victim].take().expect("running");
     killed.kill().expect("SIGKILL");
     let _ = killed.wait();
     let survivors: Vec<&Remote> = remotes.iter().enumerate().filter(|(i, _)| *i != victim).map(|(_, r)| r).collect();
 
-    eprintln!("cluster test: owner of the Shopify channel killed");
+    eprintln!("cluster test: owner of the Shopify channel and the subscription killed");
     sell(&shopify, &skus, ORDERS).await;
     sell(&woo, &skus, ORDERS + 3).await;
     survivors[0]
@@ -149,12 +201,15 @@ async fn three_processes_own_each_channel_once_and_take_over_from_a_killed_one()
         .await
         .expect("restock");
 
-    // The channel resumes on a live process within the lease time and detection (15 s).
+    // The channel and the subscription resume on live processes within the lease time and
+    // detection (15 s).
     let (first, second, dead) = (survivors[0], survivors[1], &spread.0);
-    let new_owner = eventually(15, "the Shopify channel taken over", || async move {
+    let new_owner = eventually(15, "the Shopify channel and the subscription taken over", || async move {
         let owners = owners(first).await?;
-        match owners.get(&("channel".into(), shop_channel)) {
-            Some(owner) if owner != dead => Ok(owner.clone()),
+        let channel = owners.get(&("channel".into(), shop_channel));
+        let sub = owners.get(&("subscription".into(), subscription));
+        match (channel, sub) {
+            (Some(c), Some(s)) if c != dead && s != dead => Ok(c.clone()),
             seen => Err(format!("{seen:?}")),
         }
     })
@@ -181,6 +236,35 @@ async fn three_processes_own_each_channel_once_and_take_over_from_a_killed_one()
         }
     })
     .await;
+    // Every order shipped by the centre and its fulfilment confirmed by its shop.
+    let orders = eventually(90, "every order shipped and synced", || async move {
+        let orders = first.call("GET", "/api/v1/orders?limit=1000", None).await.unwrap_or_default();
+        let items = orders["items"].as_array().cloned().unwrap_or_default();
+        let waiting: Vec<String> =
+            items.iter().filter(|o| o["status"] != "synced").map(|o| format!("{} {}", o["id"], o["status"])).collect();
+        if items.len() == expected_orders && waiting.is_empty() {
+            Ok(items)
+        } else {
+            Err(format!("not synced: {waiting:?}"))
+        }
+    })
+    .await;
+    // No fulfilment is duplicated on a shop: each order's tracking number appears there once.
+    let held = [
+        (shop_channel, shopify.call("GET", "/_sim/fulfilments", None).await),
+        (woo_channel, woo.call("GET", "/_sim/fulfilments", None).await),
+    ];
+    for order in &orders {
+        let id = order["id"].as_i64().expect("order id");
+        assert_eq!(order["plugin_id"], plugin, "{order}");
+        let tracking = format!("SIMFC{id:08}");
+        for (channel, on_shop) in &held {
+            let mentions =
+                on_shop.as_array().map_or(0, |a| a.iter().filter(|f| f.to_string().contains(&tracking)).count());
+            let want = usize::from(order["channel_id"] == *channel);
+            assert_eq!(mentions, want, "order {id}'s fulfilment on channel {channel}: {on_shop}");
+        }
+    }
     let (skus_ref, shop_ref, woo_ref) = (&skus, &shopify, &woo);
     eventually(60, "both shops show Chorus's figures", || async move {
         let shops = [("shopify", shop_ref.stock().await), ("woocommerce", woo_ref.stock().await)];
@@ -206,7 +290,7 @@ async fn three_processes_own_each_channel_once_and_take_over_from_a_killed_one()
     let receiver_ref = &receiver;
     let arrivals = eventually(60, "every order's event delivered", || async move {
         let got = receiver_ref.call("GET", "/_sim/received", None).await.as_array().cloned().unwrap_or_default();
-        let delivered: std::collections::BTreeSet<String> = got
+        let delivered: BTreeSet<String> = got
             .iter()
             .filter(|a| a["status"] == 200 && a["type"] == "orders.received")
             .map(|a| a["body"]["data"]["id"].to_string())
@@ -218,7 +302,7 @@ async fn three_processes_own_each_channel_once_and_take_over_from_a_killed_one()
         }
     })
     .await;
-    let mut ids_of_order: BTreeMap<String, std::collections::BTreeSet<String>> = BTreeMap::new();
+    let mut ids_of_order: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
     for a in arrivals.iter().filter(|a| a["type"] == "orders.received") {
         let order = a["body"]["data"]["id"].to_string();
         ids_of_order.entry(order).or_default().insert(a["webhook_id"].as_str().unwrap_or_default().to_string());
