@@ -92,6 +92,12 @@ pub fn inventory_batch(size: usize, took: Duration) {
     histogram!("chorus_inventory_transaction_seconds").record(took);
 }
 
+/// A write refused because this process no longer holds the lease it was made under (it was
+/// paused or cut off past the lease's time and another process took the target over).
+pub fn fenced(kind: &'static str) {
+    counter!("chorus_fenced_writes_total", "kind" => kind).increment(1);
+}
+
 /// One HTTP request served, by route pattern (never the raw path: ids would explode the series).
 pub fn http_request(route: &str, method: &str, status: u16, took: Duration) {
     let labels = [("route", route.to_string()), ("method", method.to_string()), ("status", status.to_string())];

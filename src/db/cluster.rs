@@ -235,7 +235,16 @@ fn held(conn: &mut DbConn, sql: &str, fence: &Fence) -> Result<(), DbError> {
         .optional()?;
     match held {
         Some(g) if g.generation == fence.generation => Ok(()),
-        _ => Err(DbError::Fenced(format!("{} {} is no longer held by this process", fence.kind, fence.target_id))),
+        _ => {
+            crate::measure::fenced(fence.kind);
+            tracing::warn!(
+                kind = fence.kind,
+                id = fence.target_id,
+                generation = fence.generation,
+                "a write refused: this process no longer holds the lease it was made under"
+            );
+            Err(DbError::Fenced(format!("{} {} is no longer held by this process", fence.kind, fence.target_id)))
+        }
     }
 }
 

@@ -390,12 +390,23 @@ async fn a_process_paused_past_its_lease_confirms_nothing_after_it_resumes() {
     let paused = ports.iter().position(|p| ids.get(&format!("127.0.0.1:{p}")) == Some(&owner)).expect("owner");
     let other = &remotes[1 - paused];
 
-    // The owner's next calls to the shop hang for 6 s; it is paused while they do.
+    // The owner's next calls to the shop hang for 6 s; it is paused while one is in flight.
+    let before = woo.call("GET", "/_sim/requests", None).await["count"].as_u64().unwrap_or_default();
     woo.call("POST", "/_sim/faults", Some(json!([{"delay_ms": 6000, "remaining": 3}]))).await;
     remotes[paused]
         .call("PUT", "/api/v1/inventory/P-1/sources/api", Some(json!({"quantity": 7})))
         .await
         .expect("stock changed");
+    let woo_ref = &woo;
+    eventually(30, "the owner's push in flight", || async move {
+        let n = woo_ref.call("GET", "/_sim/requests", None).await["count"].as_u64().unwrap_or_default();
+        if n > before {
+            Ok(())
+        } else {
+            Err(format!("{n} requests"))
+        }
+    })
+    .await;
     let pid = processes[paused].id().to_string();
     let stopped = std::process::Command::new("kill").args(["-STOP", &pid]).status().expect("kill -STOP");
     assert!(stopped.success());
@@ -413,7 +424,6 @@ async fn a_process_paused_past_its_lease_confirms_nothing_after_it_resumes() {
         .call("PUT", "/api/v1/inventory/P-1/sources/api", Some(json!({"quantity": 4})))
         .await
         .expect("stock changed again");
-    let woo_ref = &woo;
     let settled = || async move {
         let stock = woo_ref.stock().await.get("P-1").copied();
         let listing = other
@@ -438,6 +448,21 @@ async fn a_process_paused_past_its_lease_confirms_nothing_after_it_resumes() {
         match this {
             Some(p) if p["leases"].as_array().is_some_and(|l| l.is_empty()) => Ok(()),
             seen => Err(format!("{seen:?}")),
+        }
+    })
+    .await;
+    // What it had in flight came back and tried to write (confirm the push): refused by the fence.
+    eventually(40, "the resumed process's late confirmation refused", || async move {
+        let metrics = paused_remote.text("/metrics").await.ok_or("no metrics")?;
+        let refused: f64 = metrics
+            .lines()
+            .filter(|l| l.starts_with("chorus_fenced_writes_total{") && l.contains("kind=\"channel\""))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
+        if refused >= 1.0 {
+            Ok(())
+        } else {
+            Err("no fenced write yet".to_string())
         }
     })
     .await;

@@ -97,6 +97,13 @@ impl Remote {
         resp.json::<Value>().limit(64 << 20).await.ok()
     }
 
+    /// A GET answered in plain text (`/metrics`), if it answered at all.
+    pub(crate) async fn text(&self, path: &str) -> Option<String> {
+        let mut resp = self.client.get(format!("{}{}", self.base, path)).bearer_auth(TOKEN).send().await.ok()?;
+        let body = resp.body().limit(16 << 20).await.ok()?;
+        Some(String::from_utf8_lossy(&body).into_owned())
+    }
+
     pub(crate) async fn wait_healthy(&self) {
         for _ in 0..400 {
             if self.call("GET", "/health", None).await.is_some_and(|h| h["status"] == "ok") {
