@@ -6,9 +6,10 @@ use diesel::prelude::*;
 
 use super::schema::{channel_state, inbound_webhooks, order_events, order_lines, orders};
 use super::DbConn;
+mod unnest;
 use crate::domain::order_details::{Details, LineDetails, Personal};
 
-#[derive(Clone, Debug, Queryable, Selectable)]
+#[derive(Clone, Debug, Queryable, QueryableByName, Selectable)]
 #[diesel(table_name = orders)]
 pub struct OrderRow {
     pub id: i64,
@@ -259,11 +260,24 @@ pub fn load_by_external(
 ) -> QueryResult<HashMap<String, (OrderRow, Vec<LineRow>)>> {
     let mut out = HashMap::new();
     for chunk in external_ids.chunks(super::CHUNK_ROWS) {
-        let rows: Vec<OrderRow> = orders::table
-            .filter(orders::channel_id.eq(channel_id))
-            .filter(orders::external_id.eq_any(chunk))
-            .select(OrderRow::as_select())
-            .load(conn)?;
+        let rows: Vec<OrderRow> = match conn {
+            // One probe of the unique key per id. The planner's statistics lag far behind a
+            // channel's first import of its backlog; from them it would read every order of the
+            // channel for each page (the page's time growing with the orders stored).
+            DbConn::Pg(c) => diesel::sql_query(
+                "SELECT o.* FROM unnest($2::text[]) AS k(external_id) CROSS JOIN LATERAL \
+                 (SELECT * FROM orders WHERE orders.channel_id = $1 AND orders.external_id = k.external_id \
+                 LIMIT 1) AS o",
+            )
+            .bind::<diesel::sql_types::BigInt, _>(channel_id)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(chunk)
+            .load(c)?,
+            DbConn::Sqlite(c) => orders::table
+                .filter(orders::channel_id.eq(channel_id))
+                .filter(orders::external_id.eq_any(chunk))
+                .select(OrderRow::as_select())
+                .load(c)?,
+        };
         let lines = lines_of(conn, &rows.iter().map(|o| o.id).collect::<Vec<_>>())?;
         let mut by_order: HashMap<i64, Vec<LineRow>> = HashMap::new();
         for l in lines {
@@ -295,9 +309,16 @@ pub fn lines_of(conn: &mut DbConn, order_ids: &[i64]) -> QueryResult<Vec<LineRow
 /// returned rows are matched by).
 pub fn insert_many(conn: &mut DbConn, values: &[OrderValues]) -> QueryResult<Vec<i64>> {
     let mut returned: Vec<(i64, i64, String)> = Vec::with_capacity(values.len());
-    crate::returning_rows!(conn, values, returned, |chunk| diesel::insert_into(orders::table)
-        .values(chunk)
-        .returning((orders::id, orders::channel_id, orders::external_id)));
+    match conn {
+        DbConn::Pg(c) => {
+            for chunk in values.chunks(super::CHUNK_ROWS) {
+                returned.extend(unnest::insert_orders(c, chunk)?);
+            }
+        }
+        DbConn::Sqlite(_) => crate::returning_rows!(conn, values, returned, |chunk| diesel::insert_into(orders::table)
+            .values(chunk)
+            .returning((orders::id, orders::channel_id, orders::external_id))),
+    }
     ids_in_order(returned, values.iter().map(|v| (v.channel_id, v.external_id.clone())))
 }
 
@@ -322,9 +343,18 @@ pub fn set_status(conn: &mut DbConn, id: i64, status: &str, hold_reason: Option<
 /// by each line's unique order and external id).
 pub fn insert_lines_returning(conn: &mut DbConn, lines: &[NewLine]) -> QueryResult<Vec<i64>> {
     let mut returned: Vec<(i64, i64, String)> = Vec::with_capacity(lines.len());
-    crate::returning_rows!(conn, lines, returned, |chunk| diesel::insert_into(order_lines::table)
-        .values(chunk)
-        .returning((order_lines::id, order_lines::order_id, order_lines::external_id)));
+    match conn {
+        DbConn::Pg(c) => {
+            for chunk in lines.chunks(super::CHUNK_ROWS) {
+                returned.extend(unnest::insert_lines(c, chunk)?);
+            }
+        }
+        DbConn::Sqlite(_) => {
+            crate::returning_rows!(conn, lines, returned, |chunk| diesel::insert_into(order_lines::table)
+                .values(chunk)
+                .returning((order_lines::id, order_lines::order_id, order_lines::external_id)))
+        }
+    }
     ids_in_order(returned, lines.iter().map(|l| (l.order_id, l.external_id.clone())))
 }
 
