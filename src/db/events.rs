@@ -37,7 +37,12 @@ pub struct NewEvent {
 
 impl NewEvent {
     pub fn new(kind: &str, channel_id: Option<i64>, subject: String, payload: &serde_json::Value, now: i64) -> Self {
-        NewEvent { kind: kind.to_string(), channel_id, subject, payload: payload.to_string(), created_at: now }
+        NewEvent::rendered(kind, channel_id, subject, payload.to_string(), now)
+    }
+
+    /// An event whose payload is already JSON text.
+    pub fn rendered(kind: &str, channel_id: Option<i64>, subject: String, payload: String, now: i64) -> Self {
+        NewEvent { kind: kind.to_string(), channel_id, subject, payload, created_at: now }
     }
 }
 

@@ -33,10 +33,12 @@ pub fn emit_orders_known(
     if kinds.is_empty() {
         return Ok(());
     }
-    let mut views: HashMap<i64, (i64, Value)> = HashMap::new();
+    // Rendered straight to text: the payload is stored as text, and a `Value` in between
+    // would build every snapshot twice.
+    let mut views: HashMap<i64, (i64, String)> = HashMap::new();
     for (id, (o, lines)) in known {
         let channel = o.channel_id;
-        views.insert(id, (channel, super::to_json(&OrderView::new(o, Some(lines), None))?));
+        views.insert(id, (channel, to_text(&OrderView::new(o, Some(lines), None))?));
     }
     let mut ids: Vec<i64> = kinds.iter().map(|(id, _)| *id).filter(|id| !views.contains_key(id)).collect();
     ids.sort_unstable();
@@ -50,14 +52,14 @@ pub fn emit_orders_known(
         for o in orders {
             let (id, channel) = (o.id, o.channel_id);
             let view = OrderView::new(o, Some(lines.remove(&id).unwrap_or_default()), None);
-            views.insert(id, (channel, super::to_json(&view)?));
+            views.insert(id, (channel, to_text(&view)?));
         }
     }
     let rows: Vec<NewEvent> = kinds
         .iter()
         .filter_map(|(id, kind)| {
             let (channel, view) = views.get(id)?;
-            Some(NewEvent::new(kind, Some(*channel), order_subject(*id), view, now))
+            Some(NewEvent::rendered(kind, Some(*channel), order_subject(*id), view.clone(), now))
         })
         .collect();
     record_many(conn, &rows)
@@ -132,4 +134,8 @@ pub fn emit_inventory(conn: &mut DbConn, changed: &[StockSnapshot], now: i64) ->
         record_many(conn, &rows)?;
     }
     Ok(())
+}
+
+fn to_text<T: serde::Serialize>(value: &T) -> QueryResult<String> {
+    serde_json::to_string(value).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))
 }
