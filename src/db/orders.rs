@@ -259,7 +259,12 @@ pub fn load_by_external(
     external_ids: &[String],
 ) -> QueryResult<HashMap<String, (OrderRow, Vec<LineRow>)>> {
     let mut out = HashMap::new();
-    for chunk in external_ids.chunks(super::CHUNK_ROWS) {
+    // A page may list an order twice; each stored order is read once (a probe per listed id
+    // would return it twice, and its lines only with the first).
+    let mut unique: Vec<&str> = external_ids.iter().map(String::as_str).collect();
+    unique.sort_unstable();
+    unique.dedup();
+    for chunk in unique.chunks(super::CHUNK_ROWS) {
         let rows: Vec<OrderRow> = match conn {
             // One probe of the unique key per id. The planner's statistics lag far behind a
             // channel's first import of its backlog; from them it would read every order of the

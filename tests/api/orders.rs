@@ -189,3 +189,33 @@ async fn a_shopify_order_longer_than_a_page_of_lines_allocates_every_line() {
         assert_allocation_invariant(&db).await;
     }
 }
+
+/// The lookup of a page's stored orders, given an id the page lists twice: the order comes
+/// back once, with every line (on PostgreSQL it is one probe of the unique key per id).
+#[actix_web::test]
+async fn a_stored_order_listed_twice_is_read_once_with_its_lines() {
+    for backend in backends() {
+        let db = TestDb::new(backend);
+        let app = spawn_app(&db).await;
+        for sku in ["D-1", "D-2"] {
+            app.create_product(sku).await;
+            app.set_stock(sku, 5).await;
+        }
+        let woo = Sim::start("woocommerce", None).await;
+        let (_, ext) = woo.order(&[("D-1", 1), ("D-2", 2)], true).await;
+        let id = app.create_channel("woocommerce", &woo.url(), "w").await;
+        app.sync_until(id, "the order imported", |o| status_of(o, &ext) == "imported").await;
+        app.stop().await;
+        let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
+        let ids = vec![ext.clone(), "none".to_string(), ext.clone()];
+        let found = chorus::db::run(&pool, move |conn| Ok(chorus::db::orders::load_by_external(conn, id, &ids)?))
+            .await
+            .expect("lookup");
+        assert_eq!(found.len(), 1, "{backend:?}: {found:?}");
+        let (order, lines) = &found[&ext];
+        assert_eq!(order.external_id, ext, "{backend:?}");
+        let mut skus: Vec<(&str, i64)> = lines.iter().map(|l| (l.sku.as_str(), l.quantity)).collect();
+        skus.sort();
+        assert_eq!(skus, [("D-1", 1), ("D-2", 2)], "{backend:?}: {lines:?}");
+    }
+}

@@ -1,6 +1,6 @@
 //! PostgreSQL's set-based insert of a page's new orders and lines: one array a column, expanded
 //! by `unnest`. The statement's text and its bind count stay the same whatever the rows, where
-//! a multi-row `VALUES` binds every field of every row (2,000 parameters for 100 orders) for the
+//! a multi-row `VALUES` binds every field of every row (1,800 parameters for 100 orders) for the
 //! server to parse and plan each time.
 
 use diesel::pg::PgConnection;
