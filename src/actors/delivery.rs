@@ -11,15 +11,13 @@ pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// How much of a receiver's answer is kept.
 pub const RESPONSE_KEPT: usize = 4096;
 
-/// A client that connects only to addresses `guard` allows: the host is resolved, each address
+/// The client deliveries use: this thread's shared one (`connectors::http::http_client`),
+/// which connects only to addresses `guard` allows: the host is resolved, each address
 /// checked, and the connection made to a checked one (so a DNS answer that changes between the
 /// check and the connect cannot lead to a forbidden address). TLS still verifies the host name.
-pub fn guarded_client(allow_private: bool, max_connections: usize) -> awc::Client {
-    let connector = crate::connectors::http::with_shared_tls(
-        awc::Connector::new().connector(crate::connectors::guard::guarded_connector(allow_private)),
-    )
-    .limit(max_connections);
-    awc::Client::builder().connector(connector).timeout(TIMEOUT).disable_redirects().finish()
+/// Each delivery waits at most [`TIMEOUT`] (set per request).
+pub fn guarded_client(allow_private: bool) -> awc::Client {
+    crate::connectors::http::http_client(allow_private)
 }
 
 /// What one delivery attempt came to.
@@ -67,6 +65,7 @@ pub async fn post_signed(
     let started = Instant::now();
     let sent = client
         .post(url)
+        .timeout(TIMEOUT)
         .insert_header(("content-type", "application/json"))
         .insert_header(("webhook-id", id))
         .insert_header(("webhook-timestamp", timestamp.to_string()))

@@ -6,20 +6,45 @@ use std::time::Duration;
 
 use super::ConnectorError;
 
-/// The HTTP client connectors share: TLS through OpenSSL, a bounded wait for every call, and
-/// (unless private networks are allowed) connections only to globally reachable addresses,
-/// checked on every connect after the name is resolved.
+/// The outbound HTTP client of this thread, shared by every channel, plugin and subscriber
+/// whose actor runs on it (they share an arbiter): TLS through OpenSSL, no redirects followed,
+/// 30 s for a call unless the request says otherwise, and (unless private networks are
+/// allowed) connections only to globally reachable addresses, checked on every connect after
+/// the name is resolved. Sharing the client shares its connection pool: one pool per host,
+/// whichever channel or subscriber asks, instead of one per client (an idle channel held its
+/// own). The pool sets no limit of its own: each actor bounds its calls in flight (a channel's
+/// turn, a plugin's one send at a time, a subscription's `webhooks.concurrency`), and a shared
+/// limit would let one busy peer hold back every other.
 pub fn http_client(allow_private: bool) -> awc::Client {
-    let builder = awc::Client::builder().timeout(Duration::from_secs(30)).disable_redirects();
-    builder
-        .connector(with_shared_tls(awc::Connector::new().connector(super::guard::guarded_connector(allow_private))))
-        .finish()
+    let generation = TLS_GENERATION.load(std::sync::atomic::Ordering::Acquire);
+    CLIENTS.with(|clients| {
+        let mut clients = clients.borrow_mut();
+        if let Some((_, _, client)) = clients.iter().find(|(a, g, _)| *a == allow_private && *g == generation) {
+            return client.clone();
+        }
+        // A client built before `http.extra_ca_file` changed is not handed out again.
+        clients.retain(|(_, g, _)| *g == generation);
+        let connector =
+            with_shared_tls(awc::Connector::new().connector(super::guard::guarded_connector(allow_private))).limit(0);
+        let client =
+            awc::Client::builder().connector(connector).timeout(Duration::from_secs(30)).disable_redirects().finish();
+        clients.push((allow_private, generation, client.clone()));
+        client
+    })
 }
+
+thread_local! {
+    /// This thread's clients, by `allow_private` and the TLS context they were built with.
+    static CLIENTS: std::cell::RefCell<Vec<(bool, u64, awc::Client)>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Bumped whenever the shared TLS context is replaced, so clients holding the old one retire.
+static TLS_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// `connector` with the process's one TLS context: an OpenSSL context holds every trusted CA,
 /// and a context per client (each channel's, each subscriber's) was most of what an idle
 /// channel cost in memory. Without one (OpenSSL failed to build it), awc's own per client.
-pub fn with_shared_tls<S, Io>(connector: awc::Connector<S>) -> awc::Connector<S>
+fn with_shared_tls<S, Io>(connector: awc::Connector<S>) -> awc::Connector<S>
 where
     Io: actix_rt::net::ActixStream + std::fmt::Debug + 'static,
     S: actix_web::dev::Service<
@@ -63,6 +88,7 @@ fn shared_tls() -> Result<openssl::ssl::SslConnector, openssl::error::ErrorStack
 pub fn trust_extra_cas(path: Option<std::path::PathBuf>) -> Result<(), openssl::error::ErrorStack> {
     let tls = path.as_deref().map(tls_trusting).transpose()?;
     *SHARED_TLS.write().unwrap_or_else(|e| e.into_inner()) = tls;
+    TLS_GENERATION.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     Ok(())
 }
 
