@@ -11,15 +11,6 @@ pub const TIMEOUT: Duration = Duration::from_secs(15);
 /// How much of a receiver's answer is kept.
 pub const RESPONSE_KEPT: usize = 4096;
 
-/// The client deliveries use: this thread's shared one (`connectors::http::http_client`),
-/// which connects only to addresses `guard` allows: the host is resolved, each address
-/// checked, and the connection made to a checked one (so a DNS answer that changes between the
-/// check and the connect cannot lead to a forbidden address). TLS still verifies the host name.
-/// Each delivery waits at most [`TIMEOUT`] (set per request).
-pub fn guarded_client(allow_private: bool) -> awc::Client {
-    crate::connectors::http::http_client(allow_private)
-}
-
 /// What one delivery attempt came to.
 #[derive(Debug, Clone)]
 pub struct Attempt {
@@ -50,6 +41,8 @@ impl Attempt {
 
 /// POSTs `body` to `url` under message id `id`, signed with each of `secrets` (more than one
 /// during a rotation: the header carries them space-separated), recording the call with `tap`.
+/// `client` is the thread's shared one (`connectors::http::http_client`, which connects only
+/// to addresses the guard allows); the delivery's own wait, [`TIMEOUT`], is set on the request.
 pub async fn post_signed(
     client: &awc::Client,
     tap: &crate::records::Tap,

@@ -49,7 +49,7 @@ impl PluginActor {
             id: id.get(),
             pool,
             secrets,
-            client: super::delivery::guarded_client(allow_private),
+            client: crate::connectors::http::http_client(allow_private),
             allow_private,
             plugin: None,
             sending: Turn::Idle,

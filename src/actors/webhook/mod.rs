@@ -58,7 +58,7 @@ impl WebhookActor {
         secrets: SecretBox,
         fence: Option<crate::db::cluster::Fence>,
     ) -> Self {
-        let client = super::delivery::guarded_client(settings.allow_private_networks);
+        let client = crate::connectors::http::http_client(settings.allow_private_networks);
         WebhookActor {
             fence,
             id: id.get(),
