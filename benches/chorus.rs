@@ -8,7 +8,7 @@ fn main() -> anyhow::Result<()> {
     let ops = std::env::var("CHORUS_BENCH_OPS").ok().and_then(|v| v.parse().ok()).unwrap_or(50_000);
     let orders = std::env::var("CHORUS_BENCH_ORDERS").ok().and_then(|v| v.parse().ok()).unwrap_or(10_000);
     actix_web::rt::System::new().block_on(async {
-        chorus::bench::run_inventory_suite(pg.clone(), ops).await?;
+        chorus::bench::run_inventory_suite(pg.clone(), ops, &[1, 8, 64]).await?;
         println!();
         chorus::bench::run_import_suite(pg.clone(), orders).await?;
         println!();

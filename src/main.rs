@@ -88,6 +88,9 @@ enum BenchKind {
         /// Mutations per run.
         #[arg(long, default_value_t = 50_000)]
         ops: usize,
+        /// Concurrent senders, one run each (e.g. `--senders 64` to profile that one).
+        #[arg(long, value_delimiter = ',', default_values_t = [1, 8, 64])]
+        senders: Vec<usize>,
         /// Also run on this PostgreSQL database (postgres://…).
         #[arg(long, env = "CHORUS_BENCH_POSTGRES_URL")]
         postgres: Option<String>,
@@ -231,8 +234,8 @@ fn main() {
             telemetry::init(&chorus::config::Settings::defaults().log);
             actix_web::rt::System::new().block_on(chorus::sim::run_forever(&kind, opts))
         }
-        Command::Bench { which: BenchKind::Inventory { ops, postgres } } => {
-            actix_web::rt::System::new().block_on(chorus::bench::run_inventory_suite(postgres, ops))
+        Command::Bench { which: BenchKind::Inventory { ops, senders, postgres } } => {
+            actix_web::rt::System::new().block_on(chorus::bench::run_inventory_suite(postgres, ops, &senders))
         }
         Command::Bench { which: BenchKind::Propagation { orders, postgres } } => {
             telemetry::init(&chorus::config::LogSettings { filter: "warn".into(), format: "text".into() });

@@ -126,16 +126,15 @@ pub fn temp_sqlite_url() -> (String, std::path::PathBuf) {
 }
 
 /// Runs the inventory benchmark on SQLite, and on PostgreSQL when a URL is given.
-pub async fn run_inventory_suite(postgres_url: Option<String>, ops: usize) -> anyhow::Result<()> {
-    let senders = [1, 8, 64];
+pub async fn run_inventory_suite(postgres_url: Option<String>, ops: usize, senders: &[usize]) -> anyhow::Result<()> {
     let skus = 1000;
     let (url, dir) = temp_sqlite_url();
-    let run = inventory(&url, &senders, ops, skus).await;
+    let run = inventory(&url, senders, ops, skus).await;
     let _ = std::fs::remove_dir_all(&dir);
     print_inventory(&run?, ops, skus);
     if let Some(pg) = postgres_url {
         println!();
-        print_inventory(&inventory(&pg, &senders, ops, skus).await?, ops, skus);
+        print_inventory(&inventory(&pg, senders, ops, skus).await?, ops, skus);
     } else {
         println!("\n(PostgreSQL skipped: pass --postgres URL or set TEST_DATABASE_URL)");
     }

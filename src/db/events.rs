@@ -64,9 +64,21 @@ pub fn record_many(conn: &mut DbConn, rows: &[NewEvent]) -> QueryResult<()> {
         return Ok(());
     }
     match conn {
+        // One cached statement (arrays keep its text fixed), its rows in the order given.
         DbConn::Pg(c) => {
             for chunk in rows.chunks(super::CHUNK_ROWS) {
-                diesel::insert_into(events::table).values(chunk).execute(c)?;
+                super::prepared::Cached::new(
+                    "INSERT INTO events (kind, channel_id, subject, payload, created_at) \
+                     SELECT kind, channel_id, subject, payload, created_at \
+                     FROM unnest(?::text[], ?::bigint[], ?::text[], ?::text[], ?::bigint[]) \
+                     WITH ORDINALITY AS r(kind, channel_id, subject, payload, created_at, n) ORDER BY n",
+                )
+                .texts(chunk, |e| &e.kind)
+                .null_big_ints(chunk, |e| e.channel_id)
+                .texts(chunk, |e| &e.subject)
+                .texts(chunk, |e| &e.payload)
+                .big_ints(chunk, |e| e.created_at)
+                .execute(c)?;
             }
         }
         DbConn::Sqlite(c) => {

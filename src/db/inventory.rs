@@ -4,7 +4,6 @@
 use std::collections::HashMap;
 
 use diesel::prelude::*;
-use diesel::upsert::excluded;
 
 use super::schema::{inventory_sources, stock_levels};
 use super::{DbConn, CHUNK_ROWS};
@@ -57,25 +56,18 @@ impl Snapshot {
 /// Reads, and on PostgreSQL locks (in SKU order, so two writers cannot deadlock), the stock of
 /// `skus`. A SKU without a product is absent from `levels`.
 pub fn load_for_update(conn: &mut DbConn, skus: &[&str]) -> QueryResult<Snapshot> {
-    let mut sorted: Vec<String> = skus.iter().map(|s| s.to_string()).collect();
+    let mut sorted: Vec<&str> = skus.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
     let mut snap = Snapshot::default();
+    let c = match conn {
+        DbConn::Pg(c) => return locked_pg(c, sorted),
+        DbConn::Sqlite(c) => c,
+    };
+    // SQLite has one writer at a time: the IMMEDIATE transaction is the lock.
     for chunk in sorted.chunks(CHUNK_ROWS) {
-        macro_rules! levels {
-            () => {
-                stock_levels::table.filter(stock_levels::sku.eq_any(chunk)).select(LevelRow::as_select())
-            };
-        }
-        let levels: Vec<LevelRow> = match conn {
-            // Byte order, as the chunks are sorted: every writer locks in the same sequence.
-            DbConn::Pg(c) => levels!()
-                .then_order_by(diesel::dsl::sql::<diesel::sql_types::Text>(r#"sku COLLATE "C""#))
-                .for_update()
-                .load(c)?,
-            // SQLite has one writer at a time: the IMMEDIATE transaction is the lock.
-            DbConn::Sqlite(c) => levels!().load(c)?,
-        };
+        let levels: Vec<LevelRow> =
+            stock_levels::table.filter(stock_levels::sku.eq_any(chunk)).select(LevelRow::as_select()).load(c)?;
         for row in levels {
             let level = row.level();
             snap.levels.insert(row.sku, level);
@@ -83,10 +75,53 @@ pub fn load_for_update(conn: &mut DbConn, skus: &[&str]) -> QueryResult<Snapshot
         let sources: Vec<SourceRow> = inventory_sources::table
             .filter(inventory_sources::sku.eq_any(chunk))
             .select(SourceRow::as_select())
-            .load(conn)?;
+            .load(c)?;
         for row in sources {
             snap.sources.insert((row.sku, row.source), SourceState { quantity: row.quantity, as_of: row.as_of });
         }
+    }
+    Ok(snap)
+}
+
+#[derive(QueryableByName)]
+struct LockedRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    sku: String,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    on_hand: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    allocated: i64,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    version: i64,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    source: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    quantity: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
+    as_of: Option<i64>,
+}
+
+/// PostgreSQL's read and lock: one cached statement for the levels and their sources (every
+/// source row belongs to a product, and every product has its level row). The rows are locked
+/// in byte order of SKU, so every writer locks in the same sequence and none can deadlock.
+/// The sources are filtered by the SKUs too, not only joined: a cached statement runs on a
+/// generic plan, which without it scans every source row to hash-join them.
+fn locked_pg(c: &mut diesel::PgConnection, sorted: Vec<&str>) -> QueryResult<Snapshot> {
+    let rows: Vec<LockedRow> = super::prepared::Cached::new(
+        "SELECT l.sku, l.on_hand, l.allocated, l.version, s.source, s.quantity, s.as_of \
+         FROM stock_levels l LEFT JOIN inventory_sources s ON s.sku = l.sku AND s.sku = ANY(?::text[]) \
+         WHERE l.sku = ANY(?::text[]) ORDER BY l.sku COLLATE \"C\" FOR UPDATE OF l",
+    )
+    .bind(super::prepared::Bind::Texts(sorted.clone()))
+    .bind(super::prepared::Bind::Texts(sorted))
+    .load(c)?;
+    let mut snap = Snapshot::default();
+    for row in rows {
+        if let (Some(source), Some(quantity)) = (row.source, row.quantity) {
+            snap.sources.insert((row.sku.clone(), source), SourceState { quantity, as_of: row.as_of });
+        }
+        let level = Level { on_hand: row.on_hand, allocated: row.allocated, version: row.version };
+        snap.levels.insert(row.sku, level);
     }
     Ok(snap)
 }
@@ -100,41 +135,6 @@ pub fn skus_held_by(conn: &mut DbConn, source: &str) -> QueryResult<Vec<String>>
         .select(inventory_sources::sku)
         .order(inventory_sources::sku)
         .load(c))
-}
-
-/// Writes absolute source quantities (insert or replace).
-pub fn upsert_sources(conn: &mut DbConn, rows: &[SourceRow]) -> QueryResult<()> {
-    if let DbConn::Sqlite(c) = conn {
-        return sqlite::upsert_sources(c, rows);
-    }
-    crate::upsert_rows!(conn, rows, |chunk| diesel::insert_into(inventory_sources::table)
-        .values(chunk)
-        .on_conflict((inventory_sources::sku, inventory_sources::source))
-        .do_update()
-        .set((
-            inventory_sources::quantity.eq(excluded(inventory_sources::quantity)),
-            inventory_sources::as_of.eq(excluded(inventory_sources::as_of)),
-            inventory_sources::updated_at.eq(excluded(inventory_sources::updated_at)),
-        )));
-    Ok(())
-}
-
-/// Writes absolute levels for SKUs whose rows were locked by [`load_for_update`].
-pub fn upsert_levels(conn: &mut DbConn, rows: &[LevelRow]) -> QueryResult<()> {
-    if let DbConn::Sqlite(c) = conn {
-        return sqlite::upsert_levels(c, rows);
-    }
-    crate::upsert_rows!(conn, rows, |chunk| diesel::insert_into(stock_levels::table)
-        .values(chunk)
-        .on_conflict(stock_levels::sku)
-        .do_update()
-        .set((
-            stock_levels::on_hand.eq(excluded(stock_levels::on_hand)),
-            stock_levels::allocated.eq(excluded(stock_levels::allocated)),
-            stock_levels::version.eq(excluded(stock_levels::version)),
-            stock_levels::updated_at.eq(excluded(stock_levels::updated_at)),
-        )));
-    Ok(())
 }
 
 /// One SKU's level and sources, or `None` if the product does not exist.
@@ -170,7 +170,7 @@ pub fn adjust_row_by_row(conn: &mut DbConn, sku: &str, source: &str, delta: i64,
 
 /// Multi-row upserts for SQLite, which diesel's query builder cannot express there: one
 /// statement per 200 rows instead of one per row (the hot path of every stock commit).
-mod sqlite {
+pub(super) mod sqlite {
     use diesel::sql_types::{BigInt, Nullable, Text};
     use diesel::sqlite::Sqlite;
     use diesel::{QueryResult, RunQueryDsl, SqliteConnection};

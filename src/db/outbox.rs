@@ -174,13 +174,44 @@ pub fn queue_channel_listings(
 }
 
 fn upsert_coalesced(conn: &mut DbConn, rows: &[NewRow]) -> QueryResult<()> {
-    crate::upsert_rows!(conn, rows, |chunk| diesel::insert_into(outbox::table)
-        .values(chunk)
-        .on_conflict((outbox::target, outbox::coalesce_key))
-        .do_update()
-        // `created_at` moves with every write, so an entry rewritten with the same payload
-        // (e.g. after the channel's buffer changed) still counts as new to the drain.
-        .set((outbox::payload.eq(excluded(outbox::payload)), outbox::created_at.eq(excluded(outbox::created_at)))));
+    // `created_at` moves with every write, so an entry rewritten with the same payload (e.g.
+    // after the channel's buffer changed) still counts as new to the drain.
+    let c = match conn {
+        DbConn::Sqlite(c) => {
+            for chunk in rows.chunks(super::CHUNK_ROWS / 8) {
+                diesel::insert_into(outbox::table)
+                    .values(chunk)
+                    .on_conflict((outbox::target, outbox::coalesce_key))
+                    .do_update()
+                    .set((
+                        outbox::payload.eq(excluded(outbox::payload)),
+                        outbox::created_at.eq(excluded(outbox::created_at)),
+                    ))
+                    .execute(c)?;
+            }
+            return Ok(());
+        }
+        DbConn::Pg(c) => c,
+    };
+    // One cached statement a chunk: the rows go as one array a column.
+    for chunk in rows.chunks(super::CHUNK_ROWS) {
+        super::prepared::Cached::new(
+            "INSERT INTO outbox (target, kind, coalesce_key, payload, attempts, next_attempt_at, created_at) \
+                 SELECT target, kind, coalesce_key, payload, attempts::integer, next_attempt_at, created_at \
+                 FROM unnest(?::text[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[]) \
+                 AS r(target, kind, coalesce_key, payload, attempts, next_attempt_at, created_at) \
+                 ON CONFLICT (target, coalesce_key) DO UPDATE \
+                 SET payload = excluded.payload, created_at = excluded.created_at",
+        )
+        .texts(chunk, |r| &r.target)
+        .texts(chunk, |r| r.kind)
+        .null_texts(chunk, |r| r.coalesce_key)
+        .texts(chunk, |r| &r.payload)
+        .big_ints(chunk, |r| i64::from(r.attempts))
+        .big_ints(chunk, |r| r.next_attempt_at)
+        .big_ints(chunk, |r| r.created_at)
+        .execute(c)?;
+    }
     Ok(())
 }
 

@@ -112,28 +112,25 @@ pub struct StockSnapshot<'a> {
     pub sources: Vec<(&'a str, i64)>,
 }
 
-/// Records `inventory.updated` for each SKU whose figures moved.
-pub fn emit_inventory(conn: &mut DbConn, changed: &[StockSnapshot], now: i64) -> QueryResult<()> {
-    for chunk in changed.chunks(EVENTS_PER_WRITE) {
-        let rows: Vec<NewEvent> = chunk
-            .iter()
-            .map(|s| {
-                let sources: serde_json::Map<String, Value> =
-                    s.sources.iter().map(|(name, q)| (name.to_string(), json!(q))).collect();
-                let view = json!({
-                    "sku": s.sku,
-                    "on_hand": s.on_hand,
-                    "allocated": s.allocated,
-                    "available": s.available,
-                    "version": s.version,
-                    "sources": sources,
-                });
-                NewEvent::new("inventory.updated", None, format!("sku:{}", s.sku), &view, now)
-            })
-            .collect();
-        record_many(conn, &rows)?;
-    }
-    Ok(())
+/// The `inventory.updated` event of each SKU whose figures moved, rendered to be written with
+/// them (see [`super::figures::write`]).
+pub fn inventory_events(changed: &[StockSnapshot], now: i64) -> Vec<NewEvent> {
+    changed
+        .iter()
+        .map(|s| {
+            let sources: serde_json::Map<String, Value> =
+                s.sources.iter().map(|(name, q)| (name.to_string(), json!(q))).collect();
+            let view = json!({
+                "sku": s.sku,
+                "on_hand": s.on_hand,
+                "allocated": s.allocated,
+                "available": s.available,
+                "version": s.version,
+                "sources": sources,
+            });
+            NewEvent::new("inventory.updated", None, format!("sku:{}", s.sku), &view, now)
+        })
+        .collect()
 }
 
 fn to_text<T: serde::Serialize>(value: &T) -> QueryResult<String> {

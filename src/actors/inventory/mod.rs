@@ -23,6 +23,7 @@ mod catalogue;
 mod fulfilments;
 mod orders;
 mod removal;
+mod schedule;
 pub use broadcast::{EventsCommitted, Listen, Listener, Subscribe, WorkQueued};
 pub use catalogue::StoreCatalogue;
 pub use fulfilments::{CreateFulfilment, FulfilmentCreated, Idempotency};
@@ -162,6 +163,15 @@ impl Work {
             Work::Catalogue(c) => c.listings.len().max(1),
         }
     }
+
+    /// The SKUs a stock message changes (none for other work, which runs alone).
+    fn stock_skus(&self) -> impl Iterator<Item = &str> {
+        let ops: &[(String, String, SourceChange)] = match self {
+            Work::Stock { ops, .. } => ops,
+            _ => &[],
+        };
+        ops.iter().map(|(sku, _, _)| sku.as_str())
+    }
 }
 
 /// What a sender is told after the commit.
@@ -179,12 +189,14 @@ pub struct InventoryActor {
     cache: StockCache,
     max_batch: usize,
     queue: Vec<Pending>,
-    /// Transactions under way, and how many may be: on PostgreSQL a second one prepares while
-    /// the first waits for its commit (row locks taken in SKU order keep them correct); SQLite
-    /// has one writer, so there it is 1.
+    /// Transactions under way, and how many may be: on PostgreSQL a second stock transaction
+    /// runs beside the first over SKUs the first does not hold (row locks taken in SKU order
+    /// keep them correct against other processes); SQLite has one writer, so there it is 1.
     in_flight: usize,
     max_in_flight: usize,
     exclusive_in_flight: bool,
+    /// SKUs held by stock transactions in flight, with how many hold each.
+    busy: HashMap<String, usize>,
     listeners: broadcast::Listeners,
     drain_waiters: Vec<oneshot::Sender<()>>,
 }
@@ -203,6 +215,7 @@ impl InventoryActor {
             in_flight: 0,
             max_in_flight,
             exclusive_in_flight: false,
+            busy: HashMap::new(),
             listeners: Default::default(),
             drain_waiters: Vec::new(),
         }
@@ -215,19 +228,21 @@ impl InventoryActor {
         rx
     }
 
-    /// Starts a transaction with everything queued (up to `max_batch` operations), unless one
-    /// is already in flight: then the queue keeps growing and goes out next.
+    /// Starts transactions with what is queued (up to `max_batch` operations each) while fewer
+    /// than `max_in_flight` are under way; the queue keeps growing meanwhile and goes out next.
     fn flush(&mut self, ctx: &mut Context<Self>) {
         // Batches that touch orders run alone: they read order lines before taking the stock
         // locks, so no other transaction of ours may change lines meanwhile. Pure stock
-        // batches may overlap (on PostgreSQL), serialised by the row locks.
+        // batches may overlap (on PostgreSQL) over SKUs the other does not hold.
         while self.in_flight < self.max_in_flight && !self.exclusive_in_flight {
             let Some(head) = self.queue.first() else { break };
             let touches_orders = !matches!(head.work, Work::Stock { .. });
             if touches_orders && self.in_flight > 0 {
                 break;
             }
-            self.start_batch(ctx, touches_orders);
+            if !self.start_batch(ctx, touches_orders) {
+                break;
+            }
         }
         if self.in_flight == 0 {
             self.drain_waiters.drain(..).for_each(|w| {
@@ -236,20 +251,34 @@ impl InventoryActor {
         }
     }
 
-    fn start_batch(&mut self, ctx: &mut Context<Self>, exclusive: bool) {
-        let mut taken = 0;
-        let mut split = 0;
-        for p in &self.queue {
-            if split > 0 && taken + p.work.weight() > self.max_batch {
-                break;
-            }
-            if !exclusive && !matches!(p.work, Work::Stock { .. }) {
-                break;
-            }
-            taken += p.work.weight();
-            split += 1;
+    /// Starts one transaction with the messages [`schedule::pick`] chooses; false if it chose
+    /// none (every queued one waits on a SKU held by the transaction in flight).
+    fn start_batch(&mut self, ctx: &mut Context<Self>, exclusive: bool) -> bool {
+        let queued = self.queue.iter().map(|p| schedule::Queued {
+            stock: matches!(p.work, Work::Stock { .. }),
+            weight: p.work.weight(),
+            skus: p.work.stock_skus().collect(),
+        });
+        let picked = schedule::pick(queued, &self.busy, self.max_batch, exclusive);
+        if picked.is_empty() {
+            return false;
         }
-        let batch: Vec<Pending> = self.queue.drain(..split).collect();
+        let mut batch: Vec<Pending> = Vec::with_capacity(picked.len());
+        let mut rest: Vec<Pending> = Vec::with_capacity(self.queue.len() - picked.len());
+        let mut next = picked.iter().peekable();
+        for (i, p) in std::mem::take(&mut self.queue).into_iter().enumerate() {
+            if next.peek() == Some(&&i) {
+                next.next();
+                batch.push(p);
+            } else {
+                rest.push(p);
+            }
+        }
+        self.queue = rest;
+        let held: Vec<String> = batch.iter().flat_map(|p| p.work.stock_skus().map(str::to_string)).collect();
+        for sku in &held {
+            *self.busy.entry(sku.clone()).or_default() += 1;
+        }
         self.in_flight += 1;
         self.exclusive_in_flight = exclusive;
         let pool = self.pool.clone();
@@ -260,6 +289,14 @@ impl InventoryActor {
             if exclusive {
                 act.exclusive_in_flight = false;
             }
+            for sku in held {
+                if let std::collections::hash_map::Entry::Occupied(mut e) = act.busy.entry(sku) {
+                    *e.get_mut() -= 1;
+                    if *e.get() == 0 {
+                        e.remove();
+                    }
+                }
+            }
             if let Ok(Ok(committed)) = changed {
                 let large = committed.moved.len() >= LARGE_BATCH_SKUS;
                 act.listeners.announce(&committed.push_channels, &committed.routed, committed.moved);
@@ -269,6 +306,7 @@ impl InventoryActor {
             }
             act.flush(ctx);
         }));
+        true
     }
 }
 
@@ -768,9 +806,9 @@ fn write_figures(conn: &mut db::DbConn, batch: &mut Batch, now: i64) -> Result<W
             }
         })
         .collect();
-    queries::upsert_sources(conn, &source_rows)?;
-    queries::upsert_levels(conn, &level_rows)?;
-    // Subscribers hear of every SKU whose figures moved, in this same transaction.
+    // Subscribers hear of every SKU whose figures moved, and the channels of every new
+    // `available` (through the outbox), in this same transaction: no committed figure can miss
+    // its event or its push.
     let moved_skus: HashSet<&str> = moved.iter().map(|m| m.sku.as_str()).collect();
     let snapshots: Vec<db::snapshots::StockSnapshot> = cache_updates
         .iter()
@@ -784,10 +822,10 @@ fn write_figures(conn: &mut db::DbConn, batch: &mut Batch, now: i64) -> Result<W
             sources: sources.iter().map(|(name, s)| (name.as_str(), s.quantity)).collect(),
         })
         .collect();
-    db::snapshots::emit_inventory(conn, &snapshots, now)?;
-    // The channels hear of every new `available` through the outbox, written in this same
-    // transaction so no committed figure can miss its push.
-    let mut push_channels = db::outbox::queue_stock_pushes(conn, &new_available, now)?;
+    let events = db::snapshots::inventory_events(&snapshots, now);
+    let figures =
+        db::figures::Figures { sources: &source_rows, levels: &level_rows, events: &events, available: &new_available };
+    let mut push_channels = db::figures::write(conn, &figures, now)?;
     // One figure per channel and SKU: a statement upserting a row twice is refused.
     let mut by_channel: BTreeMap<i64, BTreeMap<String, i64>> = BTreeMap::new();
     for channel in &batch.resend {
