@@ -84,7 +84,7 @@ pub fn load_for_update(conn: &mut DbConn, skus: &[&str]) -> QueryResult<Snapshot
 }
 
 #[derive(QueryableByName)]
-struct LockedRow {
+struct LockedLevel {
     #[diesel(sql_type = diesel::sql_types::Text)]
     sku: String,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
@@ -93,35 +93,30 @@ struct LockedRow {
     allocated: i64,
     #[diesel(sql_type = diesel::sql_types::BigInt)]
     version: i64,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    source: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
-    quantity: Option<i64>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::BigInt>)]
-    as_of: Option<i64>,
 }
 
-/// PostgreSQL's read and lock: one cached statement for the levels and their sources (every
-/// source row belongs to a product, and every product has its level row). The rows are locked
-/// in byte order of SKU, so every writer locks in the same sequence and none can deadlock.
-/// The sources are filtered by the SKUs too, not only joined: a cached statement runs on a
-/// generic plan, which without it scans every source row to hash-join them.
+/// PostgreSQL's read and lock, as two cached statements. The levels are locked in byte order of
+/// SKU, so every writer locks in the same sequence and none can deadlock. The sources are read
+/// only once those locks are held, by a statement of its own: one statement joining them would
+/// read them from its own start, and a wait for another process's lock refreshes only the
+/// locked rows, so it would see that process's levels with the sources from before it.
 fn locked_pg(c: &mut diesel::PgConnection, sorted: Vec<&str>) -> QueryResult<Snapshot> {
-    let rows: Vec<LockedRow> = super::prepared::Cached::new(
-        "SELECT l.sku, l.on_hand, l.allocated, l.version, s.source, s.quantity, s.as_of \
-         FROM stock_levels l LEFT JOIN inventory_sources s ON s.sku = l.sku AND s.sku = ANY(?::text[]) \
-         WHERE l.sku = ANY(?::text[]) ORDER BY l.sku COLLATE \"C\" FOR UPDATE OF l",
+    let levels: Vec<LockedLevel> = super::prepared::Cached::new(
+        "SELECT sku, on_hand, allocated, version FROM stock_levels WHERE sku = ANY(?::text[]) \
+         ORDER BY sku COLLATE \"C\" FOR UPDATE",
     )
     .bind(super::prepared::Bind::Texts(sorted.clone()))
-    .bind(super::prepared::Bind::Texts(sorted))
     .load(c)?;
+    let sources: Vec<SourceRow> = inventory_sources::table
+        .filter(inventory_sources::sku.eq_any(&sorted))
+        .select(SourceRow::as_select())
+        .load(c)?;
     let mut snap = Snapshot::default();
-    for row in rows {
-        if let (Some(source), Some(quantity)) = (row.source, row.quantity) {
-            snap.sources.insert((row.sku.clone(), source), SourceState { quantity, as_of: row.as_of });
-        }
-        let level = Level { on_hand: row.on_hand, allocated: row.allocated, version: row.version };
-        snap.levels.insert(row.sku, level);
+    for row in levels {
+        snap.levels.insert(row.sku, Level { on_hand: row.on_hand, allocated: row.allocated, version: row.version });
+    }
+    for row in sources {
+        snap.sources.insert((row.sku, row.source), SourceState { quantity: row.quantity, as_of: row.as_of });
     }
     Ok(snap)
 }

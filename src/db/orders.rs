@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use diesel::prelude::*;
 
-use super::prepared::Bind;
 use super::schema::{channel_state, inbound_webhooks, order_events, order_lines, orders};
 use super::DbConn;
 mod unnest;
@@ -270,13 +269,16 @@ pub fn load_by_external(
             // One probe of the unique key per id. The planner's statistics lag far behind a
             // channel's first import of its backlog; from them it would read every order of the
             // channel for each page (the page's time growing with the orders stored).
-            DbConn::Pg(c) => super::prepared::Cached::new(
-                "SELECT o.* FROM unnest(?::text[]) AS k(external_id) CROSS JOIN LATERAL \
-                 (SELECT * FROM orders WHERE orders.channel_id = ? AND orders.external_id = k.external_id \
+            // Not a cached statement: a prepared `SELECT *` fails ("cached plan must not change
+            // result type") on every connection that holds it once a newer process's migration
+            // adds a column to orders.
+            DbConn::Pg(c) => diesel::sql_query(
+                "SELECT o.* FROM unnest($2::text[]) AS k(external_id) CROSS JOIN LATERAL \
+                 (SELECT * FROM orders WHERE orders.channel_id = $1 AND orders.external_id = k.external_id \
                  LIMIT 1) AS o",
             )
-            .bind(Bind::Texts(chunk.to_vec()))
-            .bind(Bind::BigInt(channel_id))
+            .bind::<diesel::sql_types::BigInt, _>(channel_id)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(chunk)
             .load(c)?,
             DbConn::Sqlite(c) => orders::table
                 .filter(orders::channel_id.eq(channel_id))

@@ -197,6 +197,8 @@ pub struct InventoryActor {
     exclusive_in_flight: bool,
     /// SKUs held by stock transactions in flight, with how many hold each.
     busy: HashMap<String, usize>,
+    /// The scheduler found nothing it could start beside the transaction in flight.
+    window_blocked: bool,
     listeners: broadcast::Listeners,
     drain_waiters: Vec<oneshot::Sender<()>>,
 }
@@ -216,6 +218,7 @@ impl InventoryActor {
             max_in_flight,
             exclusive_in_flight: false,
             busy: HashMap::new(),
+            window_blocked: false,
             listeners: Default::default(),
             drain_waiters: Vec::new(),
         }
@@ -240,7 +243,10 @@ impl InventoryActor {
             if touches_orders && self.in_flight > 0 {
                 break;
             }
-            if !self.start_batch(ctx, touches_orders) {
+            // Everything the scheduler may look at waited on the transaction in flight: it
+            // looks again once that ends, not at every message that arrives meanwhile.
+            if self.window_blocked || !self.start_batch(ctx, touches_orders) {
+                self.window_blocked = self.in_flight > 0;
                 break;
             }
         }
@@ -263,18 +269,24 @@ impl InventoryActor {
         if picked.is_empty() {
             return false;
         }
-        let mut batch: Vec<Pending> = Vec::with_capacity(picked.len());
-        let mut rest: Vec<Pending> = Vec::with_capacity(self.queue.len() - picked.len());
-        let mut next = picked.iter().peekable();
-        for (i, p) in std::mem::take(&mut self.queue).into_iter().enumerate() {
-            if next.peek() == Some(&&i) {
-                next.next();
-                batch.push(p);
-            } else {
-                rest.push(p);
+        let batch: Vec<Pending> = if picked.last() == Some(&(picked.len() - 1)) {
+            // The usual case: the head of the queue.
+            self.queue.drain(..picked.len()).collect()
+        } else {
+            let mut batch = Vec::with_capacity(picked.len());
+            let mut rest = Vec::with_capacity(self.queue.len() - picked.len());
+            let mut next = picked.iter().peekable();
+            for (i, p) in std::mem::take(&mut self.queue).into_iter().enumerate() {
+                if next.peek() == Some(&&i) {
+                    next.next();
+                    batch.push(p);
+                } else {
+                    rest.push(p);
+                }
             }
-        }
-        self.queue = rest;
+            self.queue = rest;
+            batch
+        };
         let held: Vec<String> = batch.iter().flat_map(|p| p.work.stock_skus().map(str::to_string)).collect();
         for sku in &held {
             *self.busy.entry(sku.clone()).or_default() += 1;
@@ -286,6 +298,7 @@ impl InventoryActor {
         let work = actix_web::rt::task::spawn_blocking(move || commit_and_reply(&pool, &cache, batch));
         ctx.spawn(work.into_actor(self).map(move |changed, act, ctx| {
             act.in_flight -= 1;
+            act.window_blocked = false;
             if exclusive {
                 act.exclusive_in_flight = false;
             }
