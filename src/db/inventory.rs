@@ -20,7 +20,7 @@ pub struct SourceRow {
     pub updated_at: i64,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Insertable)]
+#[derive(Clone, Debug, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = stock_levels, treat_none_as_default_value = false)]
 pub struct LevelRow {
     pub sku: String,
@@ -48,6 +48,16 @@ impl Snapshot {
     /// off it. A shipment beyond them (from shelves whose count had not been reported yet)
     /// stops the count at 0, and the source's next absolute report sets the truth; refusing it
     /// would lose a shipment that has physically happened.
+    fn add(&mut self, levels: Vec<LevelRow>, sources: Vec<SourceRow>) {
+        for row in levels {
+            let level = row.level();
+            self.levels.insert(row.sku, level);
+        }
+        for row in sources {
+            self.sources.insert((row.sku, row.source), SourceState { quantity: row.quantity, as_of: row.as_of });
+        }
+    }
+
     pub fn held(&self, sku: &str, source: &str) -> i64 {
         self.sources.get(&(sku.to_string(), source.to_string())).map_or(0, |s| s.quantity.max(0))
     }
@@ -68,31 +78,13 @@ pub fn load_for_update(conn: &mut DbConn, skus: &[&str]) -> QueryResult<Snapshot
     for chunk in sorted.chunks(CHUNK_ROWS) {
         let levels: Vec<LevelRow> =
             stock_levels::table.filter(stock_levels::sku.eq_any(chunk)).select(LevelRow::as_select()).load(c)?;
-        for row in levels {
-            let level = row.level();
-            snap.levels.insert(row.sku, level);
-        }
         let sources: Vec<SourceRow> = inventory_sources::table
             .filter(inventory_sources::sku.eq_any(chunk))
             .select(SourceRow::as_select())
             .load(c)?;
-        for row in sources {
-            snap.sources.insert((row.sku, row.source), SourceState { quantity: row.quantity, as_of: row.as_of });
-        }
+        snap.add(levels, sources);
     }
     Ok(snap)
-}
-
-#[derive(QueryableByName)]
-struct LockedLevel {
-    #[diesel(sql_type = diesel::sql_types::Text)]
-    sku: String,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    on_hand: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    allocated: i64,
-    #[diesel(sql_type = diesel::sql_types::BigInt)]
-    version: i64,
 }
 
 /// PostgreSQL's read and lock, as two cached statements. The levels are locked in byte order of
@@ -101,8 +93,8 @@ struct LockedLevel {
 /// read them from its own start, and a wait for another process's lock refreshes only the
 /// locked rows, so it would see that process's levels with the sources from before it.
 fn locked_pg(c: &mut diesel::PgConnection, sorted: Vec<&str>) -> QueryResult<Snapshot> {
-    let levels: Vec<LockedLevel> = super::prepared::Cached::new(
-        "SELECT sku, on_hand, allocated, version FROM stock_levels WHERE sku = ANY(?::text[]) \
+    let levels: Vec<LevelRow> = super::prepared::Cached::new(
+        "SELECT sku, on_hand, allocated, version, updated_at FROM stock_levels WHERE sku = ANY(?::text[]) \
          ORDER BY sku COLLATE \"C\" FOR UPDATE",
     )
     .bind(super::prepared::Bind::Texts(sorted.clone()))
@@ -112,12 +104,7 @@ fn locked_pg(c: &mut diesel::PgConnection, sorted: Vec<&str>) -> QueryResult<Sna
         .select(SourceRow::as_select())
         .load(c)?;
     let mut snap = Snapshot::default();
-    for row in levels {
-        snap.levels.insert(row.sku, Level { on_hand: row.on_hand, allocated: row.allocated, version: row.version });
-    }
-    for row in sources {
-        snap.sources.insert((row.sku, row.source), SourceState { quantity: row.quantity, as_of: row.as_of });
-    }
+    snap.add(levels, sources);
     Ok(snap)
 }
 
