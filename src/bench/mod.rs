@@ -1,6 +1,7 @@
 //! Benchmarks that print figures (`chorus bench inventory`, `cargo bench`): speed is measured
 //! here, never asserted in tests.
 
+pub mod cpu;
 pub mod idle;
 pub mod oversell;
 
@@ -18,7 +19,8 @@ use crate::domain::source::Source;
 pub struct InventoryRun {
     pub backend: &'static str,
     pub raw_ceiling_per_sec: f64,
-    pub by_senders: Vec<(usize, f64)>,
+    /// Sender count, mutations/s, and the machine's busy CPU per mutation.
+    pub by_senders: Vec<(usize, f64, Option<f64>)>,
 }
 
 /// InventoryActor mutations/s at each sender count, beside the raw ceiling: the same row
@@ -65,6 +67,7 @@ pub async fn inventory(database_url: &str, senders: &[usize], ops: usize, skus: 
     let mut by_senders = Vec::new();
     for &n in senders {
         let started = Instant::now();
+        let busy = cpu::BusyMark::now();
         let per_sender = ops / n.max(1);
         let mut tasks = Vec::with_capacity(n);
         for s in 0..n {
@@ -81,7 +84,8 @@ pub async fn inventory(database_url: &str, senders: &[usize], ops: usize, skus: 
         for t in tasks {
             t.await??;
         }
-        by_senders.push((n, (per_sender * n) as f64 / started.elapsed().as_secs_f64()));
+        let done = per_sender * n;
+        by_senders.push((n, done as f64 / started.elapsed().as_secs_f64(), busy.per_op_since(done)));
     }
     Ok(InventoryRun { backend: backend.name(), raw_ceiling_per_sec: raw, by_senders })
 }
@@ -89,14 +93,16 @@ pub async fn inventory(database_url: &str, senders: &[usize], ops: usize, skus: 
 /// Prints one run as a small table.
 pub fn print_inventory(run: &InventoryRun, ops: usize, skus: usize) {
     println!("InventoryActor on {} — {ops} durable +1 mutations per row, {skus} SKUs", run.backend);
-    println!("  {:>8}  {:>14}  {:>14}", "senders", "mutations/s", "of raw ceiling");
-    for (n, rate) in &run.by_senders {
-        println!("  {:>8}  {:>14.0}  {:>13.0}%", n, rate, 100.0 * rate / run.raw_ceiling_per_sec);
+    println!("  {:>8}  {:>14}  {:>14}  {:>16}", "senders", "mutations/s", "of raw ceiling", "CPU a mutation");
+    for (n, rate, cpu) in &run.by_senders {
+        let share = 100.0 * rate / run.raw_ceiling_per_sec;
+        println!("  {:>8}  {:>14.0}  {:>13.0}%  {:>16}", n, rate, share, cpu::cell(*cpu));
     }
     println!(
         "  raw ceiling (same row updates, one diesel transaction, no actor): {:.0} mutations/s",
         run.raw_ceiling_per_sec
     );
+    println!("  CPU a mutation: busy time of the whole machine (database server included) over the run");
 }
 
 /// An enabled WooCommerce channel on a simulator at `base_url`, polled hourly.
@@ -177,6 +183,7 @@ pub async fn import(database_url: &str, orders: usize) -> anyhow::Result<ImportR
     let channel = db::run(&pool, move |conn| Ok(db::channels::insert(conn, &values, now)?)).await?;
     eprintln!("bench: importing");
     let started = Instant::now();
+    let busy = cpu::BusyMark::now();
     channels.ensure(crate::domain::ids::ChannelId(channel.id));
     loop {
         let id = channel.id;
@@ -190,10 +197,11 @@ pub async fn import(database_url: &str, orders: usize) -> anyhow::Result<ImportR
         actix_web::rt::time::sleep(std::time::Duration::from_millis(5)).await;
     }
     let rate = orders as f64 / started.elapsed().as_secs_f64();
+    let cpu_per_order = busy.per_op_since(orders);
     handle.stop(true).await;
     sim.stop().await;
     let ceiling = import_ceiling(&pool, orders).await?;
-    Ok(ImportRun { rate, ceiling })
+    Ok(ImportRun { rate, ceiling, cpu_per_order })
 }
 
 pub struct ImportRun {
@@ -201,6 +209,8 @@ pub struct ImportRun {
     pub rate: f64,
     /// Orders/s written straight to the same database (see [`import_ceiling`]).
     pub ceiling: f64,
+    /// The machine's busy CPU per order imported (the simulator's included).
+    pub cpu_per_order: Option<f64>,
 }
 
 /// The raw ceiling of an import on this database: the same number of orders of 3 lines, in
@@ -279,9 +289,11 @@ pub async fn run_import_suite(postgres_url: Option<String>, orders: usize) -> an
     let run = import(&url, orders).await;
     let _ = std::fs::remove_dir_all(&dir);
     println!("Order import, WooCommerce simulator → Chorus, {orders} orders × 3 lines");
-    println!("  {:<10}  {:>10}  {:>16}  {:>14}", "", "orders/s", "raw ceiling", "of ceiling");
+    println!("  {:<10}  {:>10}  {:>16}  {:>14}  {:>14}", "", "orders/s", "raw ceiling", "of ceiling", "CPU an order");
     let print = |name: &str, run: &ImportRun| {
-        println!("  {:<10}  {:>10.0}  {:>16.0}  {:>13.0}%", name, run.rate, run.ceiling, 100.0 * run.rate / run.ceiling)
+        let share = 100.0 * run.rate / run.ceiling;
+        let cpu = cpu::cell(run.cpu_per_order);
+        println!("  {:<10}  {:>10.0}  {:>16.0}  {:>13.0}%  {:>14}", name, run.rate, run.ceiling, share, cpu)
     };
     print("sqlite", &run?);
     match postgres_url {
