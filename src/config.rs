@@ -102,6 +102,8 @@ pub struct DatabaseSettings {
     pub pool_size: u32,
     pub busy_timeout_ms: u64,
     pub sqlite_synchronous: String,
+    /// SQLite `mmap_size` in MiB; 0 reads the file through `pread` only.
+    pub sqlite_mmap_mb: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -95,13 +95,14 @@ pub fn build_pool(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
     let sqlite_pragmas = format!(
         // A 16 MB page cache per connection (SQLite's default is 2 MB): an import's inserts
         // touch the orders' and events' indexes all over, and each page missed is a read
-        // from the file. The file is also mapped into memory (up to 256 MB): a connection's
+        // from the file. The file is also mapped (`database.sqlite_mmap_mb`): a connection's
         // cache empties whenever another connection has written, and the pages it then reads
         // again come from the mapping instead of a `pread` copy each (measured in the README).
         "PRAGMA busy_timeout = {}; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; \
-         PRAGMA cache_size = -16384; PRAGMA mmap_size = 268435456;",
+         PRAGMA cache_size = -16384; PRAGMA mmap_size = {};",
         settings.busy_timeout_ms,
-        settings.sqlite_synchronous.to_uppercase()
+        settings.sqlite_synchronous.to_uppercase(),
+        settings.sqlite_mmap_mb.saturating_mul(1 << 20)
     );
     let manager = DbManager { kind, url, sqlite_pragmas };
     let pool = r2d2::Pool::builder()
