@@ -44,10 +44,7 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// The units of `sku` that `source` holds, never below 0: as many as a shipment can take
-    /// off it. A shipment beyond them (from shelves whose count had not been reported yet)
-    /// stops the count at 0, and the source's next absolute report sets the truth; refusing it
-    /// would lose a shipment that has physically happened.
+    /// Takes in rows as read: each level by SKU, each source's quantity by (SKU, source).
     fn add(&mut self, levels: Vec<LevelRow>, sources: Vec<SourceRow>) {
         for row in levels {
             let level = row.level();
@@ -58,6 +55,10 @@ impl Snapshot {
         }
     }
 
+    /// The units of `sku` that `source` holds, never below 0: as many as a shipment can take
+    /// off it. A shipment beyond them (from shelves whose count had not been reported yet)
+    /// stops the count at 0, and the source's next absolute report sets the truth; refusing it
+    /// would lose a shipment that has physically happened.
     pub fn held(&self, sku: &str, source: &str) -> i64 {
         self.sources.get(&(sku.to_string(), source.to_string())).map_or(0, |s| s.quantity.max(0))
     }
