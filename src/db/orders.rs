@@ -252,11 +252,13 @@ pub struct ChannelStateRow {
     pub location: Option<String>,
 }
 
-/// The orders of one channel with these external ids, with their lines.
+/// The orders of one channel with these external ids, with their lines. With `lock`, each
+/// order's row stays locked until the transaction ends (see [`lock`]).
 pub fn load_by_external(
     conn: &mut DbConn,
     channel_id: i64,
     external_ids: &[String],
+    lock: bool,
 ) -> QueryResult<HashMap<String, (OrderRow, Vec<LineRow>)>> {
     let mut out = HashMap::new();
     // A page may list an order twice; each stored order is read once (a probe per listed id
@@ -272,11 +274,12 @@ pub fn load_by_external(
             // Not a cached statement: a prepared `SELECT *` fails ("cached plan must not change
             // result type") on every connection that holds it once a newer process's migration
             // adds a column to orders.
-            DbConn::Pg(c) => diesel::sql_query(
+            DbConn::Pg(c) => diesel::sql_query(format!(
                 "SELECT o.* FROM unnest($2::text[]) AS k(external_id) CROSS JOIN LATERAL \
                  (SELECT * FROM orders WHERE orders.channel_id = $1 AND orders.external_id = k.external_id \
-                 LIMIT 1) AS o",
-            )
+                 LIMIT 1{}) AS o",
+                if lock { " FOR UPDATE" } else { "" }
+            ))
             .bind::<diesel::sql_types::BigInt, _>(channel_id)
             .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(chunk)
             .load(c)?,
@@ -297,6 +300,26 @@ pub fn load_by_external(
         }
     }
     Ok(out)
+}
+
+/// Locks these orders' rows until the transaction ends, so what is read of them next is what
+/// this transaction writes over. Every change of an order's status takes this lock first (the
+/// InventoryActor's batches, and a channel confirming a fulfilment): without it, an import that
+/// read an order just before its fulfilment was confirmed would write its old status back
+/// over `synced`, on PostgreSQL, where the two run in different transactions at once.
+/// On SQLite the IMMEDIATE transaction already holds the whole database.
+pub fn lock(conn: &mut DbConn, order_ids: &[i64]) -> QueryResult<()> {
+    if let DbConn::Pg(c) = conn {
+        for chunk in order_ids.chunks(super::CHUNK_ROWS) {
+            orders::table
+                .filter(orders::id.eq_any(chunk))
+                .order(orders::id)
+                .select(orders::id)
+                .for_update()
+                .load::<i64>(c)?;
+        }
+    }
+    Ok(())
 }
 
 pub fn lines_of(conn: &mut DbConn, order_ids: &[i64]) -> QueryResult<Vec<LineRow>> {

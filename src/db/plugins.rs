@@ -175,6 +175,8 @@ pub fn mark_sent(
 ) -> QueryResult<()> {
     use super::schema::orders;
     conn.transaction(|c| {
+        // The order before the entry, in the order an import takes them (`orders::lock`).
+        super::orders::lock(c, &[order_id])?;
         if super::outbox::remove_delivered(c, std::slice::from_ref(entry))? == 0 {
             return Ok(());
         }

@@ -243,10 +243,15 @@ async fn three_processes_own_each_channel_once_and_take_over_from_a_killed_one()
         let waiting: Vec<String> =
             items.iter().filter(|o| o["status"] != "synced").map(|o| format!("{} {}", o["id"], o["status"])).collect();
         if items.len() == expected_orders && waiting.is_empty() {
-            Ok(items)
-        } else {
-            Err(format!("not synced: {waiting:?}"))
+            return Ok(items);
         }
+        // Where the first waiting orders stopped: their fulfilments (status, error) and history.
+        let mut detail = Vec::new();
+        for o in items.iter().filter(|o| o["status"] != "synced").take(3) {
+            let read = first.call("GET", &format!("/api/v1/orders/{}", o["id"]), None).await.unwrap_or_default();
+            detail.push(json!({"id": o["id"], "fulfilments": read["fulfilments"], "history": read["history"]}));
+        }
+        Err(format!("not synced: {waiting:?}; {}", Value::Array(detail)))
     })
     .await;
     // No fulfilment is duplicated on a shop: each order's tracking number appears there once.

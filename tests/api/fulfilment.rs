@@ -237,3 +237,73 @@ async fn a_refused_fulfilment_is_failed_with_the_channels_message_and_can_be_ret
         }
     }
 }
+
+/// On PostgreSQL an import and a channel's confirmation of a fulfilment run in different
+/// transactions at once. The import reads the orders of its page locked, and the confirmation
+/// locks its order before reading it: it waits for the import, then settles what the import
+/// wrote. (Before, an import that read the order just before the confirmation committed wrote
+/// `partially_fulfilled` back over `synced`, and the order stayed so for good.)
+#[actix_web::test]
+async fn a_fulfilment_confirmed_while_an_import_holds_its_order_still_settles_it() {
+    use chorus::db::{fulfilments, orders, DbConn};
+    use diesel::{Connection, RunQueryDsl};
+    let Some(backend) = backends().into_iter().find(|b| *b == Backend::Postgres) else { return };
+    let db = TestDb::new(backend);
+    let app = spawn_app(&db).await;
+    let sim = Sim::start("shopify", None).await;
+    let (channel, order) = imported_order(&app, &sim, "shopify").await;
+    let r = fulfil(&app, order, json!({"tracking_number": "TRK-LOCK"})).await;
+    assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+    let settled = wait_status(&app, order, "synced").await;
+    let external = settled["external_id"].as_str().expect("external id").to_string();
+
+    let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
+    let now = chorus::db::now_ms();
+    // As the channel's actor finds it: every line shipped, the fulfilment just confirmed.
+    orders::set_status(&mut pool.get().expect("conn"), order, "partially_fulfilled", None, now).expect("reset");
+    let (held, held_rx) = std::sync::mpsc::channel::<()>();
+    let (go, go_rx) = std::sync::mpsc::channel::<()>();
+    let import_pool = pool.clone();
+    // The import: reads the order, then writes the status its plan kept.
+    let import = std::thread::spawn(move || {
+        let mut conn = import_pool.get().expect("conn");
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            let read = orders::load_by_external(c, channel, &[external], true)?;
+            assert_eq!(read.len(), 1, "the import reads the order");
+            held.send(()).ok();
+            go_rx.recv().ok();
+            orders::set_status(c, order, "partially_fulfilled", None, now)
+        })
+        .expect("the import commits");
+    });
+    held_rx.recv().expect("the import holds the order");
+    let confirm_pool = pool.clone();
+    let confirmation = std::thread::spawn(move || {
+        let mut conn = confirm_pool.get().expect("conn");
+        conn.transaction::<_, diesel::result::Error, _>(|c| {
+            orders::lock(c, &[order])?;
+            fulfilments::settle_order(c, order, now)
+        })
+        .expect("the confirmation commits");
+    });
+    // Bounded: the confirmation waits on the order's lock (without the lock it finishes at
+    // once, and the import's write below then lands on `synced`).
+    let mut conn = pool.get().expect("conn");
+    for _ in 0..500 {
+        let DbConn::Pg(pg) = &mut *conn else { unreachable!("PostgreSQL") };
+        let waiting: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
+            "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock')",
+        ))
+        .get_result(pg)
+        .expect("activity read");
+        if waiting > 0 || confirmation.is_finished() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    go.send(()).expect("the import goes on");
+    import.join().expect("import thread");
+    confirmation.join().expect("confirmation thread");
+    let status = orders::find(&mut conn, order).expect("read").expect("the order").status;
+    assert_eq!(status, "synced", "the import's write landed after the confirmation settled the order");
+}

@@ -138,10 +138,15 @@ fn settle(
     let now = db::now_ms();
     match result {
         Ok(channel_ref) => {
+            // The order is locked first, as every change of its status does (`orders::lock`).
+            let order_id = db::fulfilments::find(conn, id)?.map(|(f, _)| f.order_id);
+            if let Some(order_id) = order_id {
+                db::orders::lock(conn, &[order_id])?;
+            }
             db::fulfilments::set_status(conn, id, "synced", Some(&channel_ref), None, now)?;
             outbox::remove(conn, entry)?;
-            if let Some((f, _)) = db::fulfilments::find(conn, id)? {
-                db::fulfilments::settle_order(conn, f.order_id, now)?;
+            if let Some(order_id) = order_id {
+                db::fulfilments::settle_order(conn, order_id, now)?;
             }
         }
         Err(e @ ConnectorError::Permanent(_)) => {

@@ -697,6 +697,9 @@ fn open_batch(conn: &mut db::DbConn, works: &[Work], now: i64) -> Result<Batch, 
     }
     skus.extend(stored_skus.iter().map(String::as_str));
     let snap = queries::load_for_update(conn, &skus)?;
+    // After the stock rows, as every batch locks them: a batch never waits for an order while
+    // holding one another batch wants first.
+    db::orders::lock(conn, &orders::acted_on(works))?;
     Ok(Batch::new(snap, created, linked_channels))
 }
 

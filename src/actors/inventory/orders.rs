@@ -115,24 +115,28 @@ pub struct OrderOutcome {
 /// must release stock on a SKU the incoming page may not name.
 pub(super) fn stored_skus(conn: &mut DbConn, batch: &[Work]) -> diesel::QueryResult<Vec<String>> {
     let mut skus = Vec::new();
-    let action_ids: Vec<i64> = batch
+    skus.extend(orders::lines_of(conn, &acted_on(batch))?.into_iter().map(|l| l.sku));
+    for work in batch {
+        if let Work::Import(m) = work {
+            let ids: Vec<String> = m.orders.iter().map(|o| o.external_id.clone()).collect();
+            for (_, (_, lines)) in orders::load_by_external(conn, m.channel_id.get(), &ids, false)? {
+                skus.extend(lines.into_iter().map(|l| l.sku));
+            }
+        }
+    }
+    Ok(skus)
+}
+
+/// The orders the batch's actions and shipments name (imports find theirs by external id).
+pub(super) fn acted_on(batch: &[Work]) -> Vec<i64> {
+    batch
         .iter()
         .filter_map(|w| match w {
             Work::Order(a) => Some(a.order_id.get()),
             Work::Fulfil(f) => Some(f.order_id.get()),
             _ => None,
         })
-        .collect();
-    skus.extend(orders::lines_of(conn, &action_ids)?.into_iter().map(|l| l.sku));
-    for work in batch {
-        if let Work::Import(m) = work {
-            let ids: Vec<String> = m.orders.iter().map(|o| o.external_id.clone()).collect();
-            for (_, (_, lines)) in orders::load_by_external(conn, m.channel_id.get(), &ids)? {
-                skus.extend(lines.into_iter().map(|l| l.sku));
-            }
-        }
-    }
-    Ok(skus)
+        .collect()
 }
 
 /// Moves a SKU's allocation. Every SKU with stock is locked before the batch starts; one that
@@ -185,7 +189,8 @@ pub(super) fn apply_import(
     let Batch { snap, allocation_moved: moved, dirty_sources: dirty, shifted, routed, resend, .. } = batch;
     let channel_id = msg.channel_id.get();
     let ids: Vec<String> = msg.orders.iter().map(|o| o.external_id.clone()).collect();
-    let mut existing = orders::load_by_external(conn, channel_id, &ids)?;
+    // Locked: a channel confirming one of them a fulfilment meanwhile waits, then sees this.
+    let mut existing = orders::load_by_external(conn, channel_id, &ids, true)?;
     let mut outcome = ImportOutcome::default();
     // The channel takes its own stock when it sells and restores it on cancellation: follow
     // that in the figure Chorus last saw there, so its next push compares against the truth.
