@@ -143,7 +143,11 @@ pub fn change(
     super::write_tx(conn, |conn| {
         // SQLite's IMMEDIATE transaction is the lock there.
         let current: Option<Channel> = match conn {
-            DbConn::Pg(c) => channels::table.find(id).select(Channel::as_select()).for_update().first(c).optional()?,
+            // NO KEY: an import inserting this channel's orders (whose foreign key takes a share
+            // lock on this row) while holding stock rows this change then locks must not wait.
+            DbConn::Pg(c) => {
+                channels::table.find(id).select(Channel::as_select()).for_no_key_update().first(c).optional()?
+            }
             DbConn::Sqlite(c) => channels::table.find(id).select(Channel::as_select()).first(c).optional()?,
         };
         let Some(current) = current else { return Ok(None) };

@@ -252,13 +252,11 @@ pub struct ChannelStateRow {
     pub location: Option<String>,
 }
 
-/// The orders of one channel with these external ids, with their lines. With `lock`, each
-/// order's row stays locked until the transaction ends (see [`lock`]).
+/// The orders of one channel with these external ids, with their lines.
 pub fn load_by_external(
     conn: &mut DbConn,
     channel_id: i64,
     external_ids: &[String],
-    lock: bool,
 ) -> QueryResult<HashMap<String, (OrderRow, Vec<LineRow>)>> {
     let mut out = HashMap::new();
     // A page may list an order twice; each stored order is read once (a probe per listed id
@@ -274,12 +272,11 @@ pub fn load_by_external(
             // Not a cached statement: a prepared `SELECT *` fails ("cached plan must not change
             // result type") on every connection that holds it once a newer process's migration
             // adds a column to orders.
-            DbConn::Pg(c) => diesel::sql_query(format!(
+            DbConn::Pg(c) => diesel::sql_query(
                 "SELECT o.* FROM unnest($2::text[]) AS k(external_id) CROSS JOIN LATERAL \
                  (SELECT * FROM orders WHERE orders.channel_id = $1 AND orders.external_id = k.external_id \
-                 LIMIT 1{}) AS o",
-                if lock { " FOR UPDATE" } else { "" }
-            ))
+                 LIMIT 1) AS o",
+            )
             .bind::<diesel::sql_types::BigInt, _>(channel_id)
             .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(chunk)
             .load(c)?,
@@ -303,19 +300,24 @@ pub fn load_by_external(
 }
 
 /// Locks these orders' rows until the transaction ends, so what is read of them next is what
-/// this transaction writes over. Every change of an order's status takes this lock first (the
-/// InventoryActor's batches, and a channel confirming a fulfilment): without it, an import that
-/// read an order just before its fulfilment was confirmed would write its old status back
-/// over `synced`, on PostgreSQL, where the two run in different transactions at once.
+/// this transaction writes over. Every change of an order on PostgreSQL takes this lock before
+/// reading what it changes (the InventoryActor's batches, a channel confirming a fulfilment, a
+/// plugin accepting an order, a redaction): without it, an import that read an order just
+/// before its fulfilment was confirmed wrote its old status back over `synced`. Taken in id
+/// order, so two lockers never wait for each other in a circle. `FOR NO KEY UPDATE`, the lock
+/// an `UPDATE` takes anyway, leaves rows that point at the order (lines, history) insertable.
 /// On SQLite the IMMEDIATE transaction already holds the whole database.
 pub fn lock(conn: &mut DbConn, order_ids: &[i64]) -> QueryResult<()> {
     if let DbConn::Pg(c) = conn {
-        for chunk in order_ids.chunks(super::CHUNK_ROWS) {
+        let mut ids = order_ids.to_vec();
+        ids.sort_unstable();
+        ids.dedup();
+        for chunk in ids.chunks(super::CHUNK_ROWS) {
             orders::table
                 .filter(orders::id.eq_any(chunk))
                 .order(orders::id)
                 .select(orders::id)
-                .for_update()
+                .for_no_key_update()
                 .load::<i64>(c)?;
         }
     }

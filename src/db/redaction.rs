@@ -34,6 +34,7 @@ fn blank(payload: &str) -> Option<String> {
 
 /// Redacts `ids` (already redacted ones again, harmlessly); returns how many orders were found.
 pub fn redact(conn: &mut DbConn, ids: &[i64], now: i64) -> QueryResult<usize> {
+    super::orders::lock(conn, ids)?;
     let found: Vec<i64> = orders::table.filter(orders::id.eq_any(ids)).select(orders::id).load(conn)?;
     if found.is_empty() {
         return Ok(0);
@@ -112,6 +113,11 @@ pub fn of_customer(conn: &mut DbConn, channel_id: i64, email: &str) -> QueryResu
 pub fn redact_due(conn: &mut DbConn, before: i64, limit: i64, now: i64) -> QueryResult<usize> {
     super::write_tx(conn, |conn| {
         let ids = due(conn, before, limit)?;
+        super::orders::lock(conn, &ids)?;
+        // Only those still due once locked: an import may have reopened one in between.
+        let still = due(conn, before, limit)?;
+        let still: std::collections::HashSet<i64> = still.into_iter().collect();
+        let ids: Vec<i64> = ids.into_iter().filter(|id| still.contains(id)).collect();
         redact(conn, &ids, now)
     })
 }

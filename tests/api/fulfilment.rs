@@ -123,15 +123,7 @@ async fn two_partial_fulfilments_end_synced_with_both_on_the_channel() {
                     .await;
             assert_eq!(r.status.as_u16(), 202, "{}", r.body);
             let first = r.body["id"].as_i64().unwrap();
-            eventually(30, "the first fulfilment synced", || async {
-                let f = app.get(&format!("/api/v1/fulfilments/{first}")).await.body;
-                if f["status"] == "synced" {
-                    Ok(())
-                } else {
-                    Err(format!("{f}"))
-                }
-            })
-            .await;
+            app.wait_for(&format!("/api/v1/fulfilments/{first}"), 30, |f| f["status"] == "synced").await;
             let o = app.get(&format!("/api/v1/orders/{order}")).await.body;
             assert_eq!(o["status"], "partially_fulfilled", "{backend:?} {kind}: {o}");
             let r = fulfil(&app, order, json!({"tracking_number": "TRK-B"})).await;
@@ -238,72 +230,136 @@ async fn a_refused_fulfilment_is_failed_with_the_channels_message_and_can_be_ret
     }
 }
 
+/// An order held locked by a transaction of its own, as an import or a confirmation in flight
+/// holds it, after writing `status` in it (PostgreSQL).
+struct HeldOrder {
+    pid: i32,
+    go: std::sync::mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl HeldOrder {
+    async fn take(pool: &chorus::db::DbPool, order: i64, status: &'static str) -> HeldOrder {
+        use chorus::db::{orders, DbConn};
+        use diesel::{Connection, RunQueryDsl};
+        let (pid_tx, pid_rx) = std::sync::mpsc::channel::<i32>();
+        let (go, go_rx) = std::sync::mpsc::channel::<()>();
+        let pool = pool.clone();
+        let thread = std::thread::spawn(move || {
+            let mut conn = pool.get().expect("conn");
+            conn.transaction::<_, diesel::result::Error, _>(|c| {
+                orders::lock(c, &[order])?;
+                orders::set_status(c, order, status, None, chorus::db::now_ms())?;
+                let DbConn::Pg(pg) = &mut **c else { unreachable!("PostgreSQL") };
+                let pid = diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("pg_backend_pid()"))
+                    .get_result(pg)?;
+                pid_tx.send(pid).ok();
+                go_rx.recv().ok();
+                Ok(())
+            })
+            .expect("the holder commits");
+        });
+        let pid = eventually(30, "the order held", || async { pid_rx.try_recv().map_err(|e| e.to_string()) }).await;
+        HeldOrder { pid, go, thread }
+    }
+
+    /// Waits (bounded) until another session waits for this one's locks; panics if none does.
+    async fn wait_for_a_waiter(&self, pool: &chorus::db::DbPool, what: &str) {
+        use diesel::RunQueryDsl;
+        let query = format!("(SELECT count(*) FROM pg_stat_activity WHERE {} = ANY(pg_blocking_pids(pid)))", self.pid);
+        eventually(30, what, || async {
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let chorus::db::DbConn::Pg(pg) = &mut *conn else { unreachable!("PostgreSQL") };
+            let waiting: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(&query))
+                .get_result(pg)
+                .map_err(|e| e.to_string())?;
+            if waiting > 0 {
+                Ok(())
+            } else {
+                Err("nobody waits".to_string())
+            }
+        })
+        .await
+    }
+
+    fn commit(self) {
+        self.go.send(()).expect("the holder goes on");
+        self.thread.join().expect("holder thread");
+    }
+}
+
+/// A Shopify order on PostgreSQL, imported and shipped through Chorus (synced). Returns the
+/// app's pool, the channel, the simulator's order id and Chorus's.
+async fn shipped_order(db: &TestDb, app: &TestApp, sim: &Sim) -> (chorus::db::DbPool, i64, i64, i64) {
+    for sku in ["SKU-1", "SKU-2"] {
+        app.create_product(sku).await;
+        app.set_stock(sku, 10).await;
+    }
+    sim.call("PUT", "/_sim/stock", Some(json!({"SKU-1": 10, "SKU-2": 10}))).await;
+    let channel = app.create_channel("shopify", &sim.url(), "s").await;
+    let (sim_id, _) = sim.order(&[("SKU-1", 2), ("SKU-2", 1)], true).await;
+    let order = app.sync_until(channel, "the order", |o| o.len() == 1).await[0]["id"].as_i64().expect("order id");
+    let pool = chorus::db::build_pool(&settings_for(db).database).expect("pool");
+    (pool, channel, sim_id, order)
+}
+
 /// On PostgreSQL an import and a channel's confirmation of a fulfilment run in different
-/// transactions at once. The import reads the orders of its page locked, and the confirmation
-/// locks its order before reading it: it waits for the import, then settles what the import
-/// wrote. (Before, an import that read the order just before the confirmation committed wrote
-/// `partially_fulfilled` back over `synced`, and the order stayed so for good.)
+/// transactions at once. An import that read the order just before the confirmation settled it
+/// wrote `partially_fulfilled` back over `synced`, and the order stayed so for good. The import
+/// now locks the orders it reads, after the stock: it waits, then reads what was settled.
 #[actix_web::test]
-async fn a_fulfilment_confirmed_while_an_import_holds_its_order_still_settles_it() {
-    use chorus::db::{fulfilments, orders, DbConn};
-    use diesel::{Connection, RunQueryDsl};
+async fn an_import_of_an_order_being_settled_reads_it_once_settled() {
     let Some(backend) = backends().into_iter().find(|b| *b == Backend::Postgres) else { return };
     let db = TestDb::new(backend);
     let app = spawn_app(&db).await;
     let sim = Sim::start("shopify", None).await;
-    let (channel, order) = imported_order(&app, &sim, "shopify").await;
+    let (pool, channel, sim_id, order) = shipped_order(&db, &app, &sim).await;
     let r = fulfil(&app, order, json!({"tracking_number": "TRK-LOCK"})).await;
     assert_eq!(r.status.as_u16(), 202, "{}", r.body);
-    let settled = wait_status(&app, order, "synced").await;
-    let external = settled["external_id"].as_str().expect("external id").to_string();
-
-    let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
+    wait_status(&app, order, "synced").await;
+    // As the channel's actor finds it: every line shipped, the fulfilment just confirmed, the
+    // order about to be settled by the transaction held below.
     let now = chorus::db::now_ms();
-    // As the channel's actor finds it: every line shipped, the fulfilment just confirmed.
-    orders::set_status(&mut pool.get().expect("conn"), order, "partially_fulfilled", None, now).expect("reset");
-    let (held, held_rx) = std::sync::mpsc::channel::<()>();
-    let (go, go_rx) = std::sync::mpsc::channel::<()>();
-    let import_pool = pool.clone();
-    // The import: reads the order, then writes the status its plan kept.
-    let import = std::thread::spawn(move || {
-        let mut conn = import_pool.get().expect("conn");
-        conn.transaction::<_, diesel::result::Error, _>(|c| {
-            let read = orders::load_by_external(c, channel, &[external], true)?;
-            assert_eq!(read.len(), 1, "the import reads the order");
-            held.send(()).ok();
-            go_rx.recv().ok();
-            orders::set_status(c, order, "partially_fulfilled", None, now)
-        })
-        .expect("the import commits");
-    });
-    held_rx.recv().expect("the import holds the order");
-    let confirm_pool = pool.clone();
-    let confirmation = std::thread::spawn(move || {
-        let mut conn = confirm_pool.get().expect("conn");
-        conn.transaction::<_, diesel::result::Error, _>(|c| {
-            orders::lock(c, &[order])?;
-            fulfilments::settle_order(c, order, now)
-        })
-        .expect("the confirmation commits");
-    });
-    // Bounded: the confirmation waits on the order's lock (without the lock it finishes at
-    // once, and the import's write below then lands on `synced`).
-    let mut conn = pool.get().expect("conn");
-    for _ in 0..500 {
-        let DbConn::Pg(pg) = &mut *conn else { unreachable!("PostgreSQL") };
-        let waiting: i64 = diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>(
-            "(SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock')",
-        ))
-        .get_result(pg)
-        .expect("activity read");
-        if waiting > 0 || confirmation.is_finished() {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-    go.send(()).expect("the import goes on");
-    import.join().expect("import thread");
-    confirmation.join().expect("confirmation thread");
-    let status = orders::find(&mut conn, order).expect("read").expect("the order").status;
-    assert_eq!(status, "synced", "the import's write landed after the confirmation settled the order");
+    chorus::db::orders::set_status(&mut pool.get().expect("conn"), order, "partially_fulfilled", None, now)
+        .expect("reset");
+    let settling = HeldOrder::take(&pool, order, "synced").await;
+    // Meanwhile the merchant changes the address in the shop's admin, and Chorus imports it.
+    let moved = json!({"address1": "221B Baker Street"});
+    sim.call("POST", &format!("/_sim/orders/{sim_id}/ship_to"), Some(moved)).await;
+    let r = app.post(&format!("/api/v1/channels/{channel}/sync"), json!({})).await;
+    assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+    settling.wait_for_a_waiter(&pool, "the import waiting for the order").await;
+    settling.commit();
+    let read = app
+        .wait_for(&format!("/api/v1/orders/{order}"), 30, |o| o["shipping_address"]["address1"] == "221B Baker Street")
+        .await;
+    assert_eq!(read["status"], "synced", "the import wrote its old status over the settlement: {read}");
+    app.stop().await;
+}
+
+/// The other way round: a channel confirming a fulfilment while an import holds the order (here
+/// bringing in the channel's cancellation) waits, then settles what the import wrote: a
+/// cancelled order stays cancelled, not `synced` from a status read before the import.
+#[actix_web::test]
+async fn a_fulfilment_confirmed_while_an_import_holds_its_order_settles_what_the_import_wrote() {
+    let Some(backend) = backends().into_iter().find(|b| *b == Backend::Postgres) else { return };
+    let db = TestDb::new(backend);
+    let app = spawn_app(&db).await;
+    let sim = Sim::start("shopify", None).await;
+    let (pool, channel, _, order) = shipped_order(&db, &app, &sim).await;
+    wait_queue_empty(&app, channel).await;
+    // The channel refuses for now, so the fulfilment waits, queued.
+    sim.call("POST", "/_sim/faults", Some(json!({"status": 500, "count": 1000}))).await;
+    let r = fulfil(&app, order, json!({"tracking_number": "TRK-HELD"})).await;
+    assert_eq!(r.status.as_u16(), 202, "{}", r.body);
+    let id = r.body["id"].as_i64().expect("fulfilment id");
+    app.wait_for(&format!("/api/v1/fulfilments/{id}"), 30, |f| f["attempts"].as_i64().unwrap_or(0) > 0).await;
+    let importing = HeldOrder::take(&pool, order, "cancelled").await;
+    sim.call("DELETE", "/_sim/faults", None).await;
+    importing.wait_for_a_waiter(&pool, "the confirmation waiting for the order").await;
+    importing.commit();
+    app.wait_for(&format!("/api/v1/fulfilments/{id}"), 30, |f| f["status"] == "synced").await;
+    let read = app.get(&format!("/api/v1/orders/{order}")).await.body;
+    assert_eq!(read["status"], "cancelled", "the confirmation settled a status read before the import: {read}");
+    app.stop().await;
 }

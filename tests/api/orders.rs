@@ -208,10 +208,9 @@ async fn a_stored_order_listed_twice_is_read_once_with_its_lines() {
         app.stop().await;
         let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
         let ids = vec![ext.clone(), "none".to_string(), ext.clone()];
-        let found =
-            chorus::db::run(&pool, move |conn| Ok(chorus::db::orders::load_by_external(conn, id, &ids, false)?))
-                .await
-                .expect("lookup");
+        let found = chorus::db::run(&pool, move |conn| Ok(chorus::db::orders::load_by_external(conn, id, &ids)?))
+            .await
+            .expect("lookup");
         assert_eq!(found.len(), 1, "{backend:?}: {found:?}");
         let (order, lines) = &found[&ext];
         assert_eq!(order.external_id, ext, "{backend:?}");

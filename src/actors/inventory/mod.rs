@@ -681,7 +681,7 @@ fn open_batch(conn: &mut db::DbConn, works: &[Work], now: i64) -> Result<Batch, 
         let fresh: Vec<&str> = created.iter().map(String::as_str).collect();
         linked_channels = db::channel_products::link_unlinked(conn, &fresh, now)?;
     }
-    let stored_skus = orders::stored_skus(conn, works)?;
+    let (stored_skus, stored_orders) = orders::stored_skus(conn, works)?;
     let mut skus: Vec<&str> = Vec::new();
     for work in works {
         match work {
@@ -697,9 +697,9 @@ fn open_batch(conn: &mut db::DbConn, works: &[Work], now: i64) -> Result<Batch, 
     }
     skus.extend(stored_skus.iter().map(String::as_str));
     let snap = queries::load_for_update(conn, &skus)?;
-    // After the stock rows, as every batch locks them: a batch never waits for an order while
-    // holding one another batch wants first.
-    db::orders::lock(conn, &orders::acted_on(works))?;
+    // After the stock rows, as every batch takes them: a batch never waits for a stock row
+    // while holding an order another batch wants first.
+    db::orders::lock(conn, &stored_orders)?;
     Ok(Batch::new(snap, created, linked_channels))
 }
 

@@ -112,23 +112,25 @@ pub struct OrderOutcome {
 
 /// SKUs named by the stored lines of the orders this batch will touch (imports and actions),
 /// read before the stock lock so they are locked with the rest: a line the channel dropped
-/// must release stock on a SKU the incoming page may not name.
-pub(super) fn stored_skus(conn: &mut DbConn, batch: &[Work]) -> diesel::QueryResult<Vec<String>> {
-    let mut skus = Vec::new();
-    skus.extend(orders::lines_of(conn, &acted_on(batch))?.into_iter().map(|l| l.sku));
+/// must release stock on a SKU the incoming page may not name. With them, the ids of those
+/// orders, locked once the stock is (`db::orders::lock`).
+pub(super) fn stored_skus(conn: &mut DbConn, batch: &[Work]) -> diesel::QueryResult<(Vec<String>, Vec<i64>)> {
+    let mut order_ids = acted_on(batch);
+    let mut skus: Vec<String> = orders::lines_of(conn, &order_ids)?.into_iter().map(|l| l.sku).collect();
     for work in batch {
         if let Work::Import(m) = work {
             let ids: Vec<String> = m.orders.iter().map(|o| o.external_id.clone()).collect();
-            for (_, (_, lines)) in orders::load_by_external(conn, m.channel_id.get(), &ids, false)? {
+            for (_, (row, lines)) in orders::load_by_external(conn, m.channel_id.get(), &ids)? {
+                order_ids.push(row.id);
                 skus.extend(lines.into_iter().map(|l| l.sku));
             }
         }
     }
-    Ok(skus)
+    Ok((skus, order_ids))
 }
 
 /// The orders the batch's actions and shipments name (imports find theirs by external id).
-pub(super) fn acted_on(batch: &[Work]) -> Vec<i64> {
+fn acted_on(batch: &[Work]) -> Vec<i64> {
     batch
         .iter()
         .filter_map(|w| match w {
@@ -189,8 +191,8 @@ pub(super) fn apply_import(
     let Batch { snap, allocation_moved: moved, dirty_sources: dirty, shifted, routed, resend, .. } = batch;
     let channel_id = msg.channel_id.get();
     let ids: Vec<String> = msg.orders.iter().map(|o| o.external_id.clone()).collect();
-    // Locked: a channel confirming one of them a fulfilment meanwhile waits, then sees this.
-    let mut existing = orders::load_by_external(conn, channel_id, &ids, true)?;
+    // Their rows were locked with the stock (`stored_skus`): what is read is what is current.
+    let mut existing = orders::load_by_external(conn, channel_id, &ids)?;
     let mut outcome = ImportOutcome::default();
     // The channel takes its own stock when it sells and restores it on cancellation: follow
     // that in the figure Chorus last saw there, so its next push compares against the truth.
