@@ -170,11 +170,13 @@ pub fn change(
         change(&mut values);
         let channel = update(conn, id, &values)?;
         let effects = change_effects(before, channel.sync_settings());
-        if effects.reread_orders {
-            super::orders::reset_cursor(conn, id)?;
-        }
+        // The stock rows (locked by the listings' queueing) before the channel's state row,
+        // in the order an import takes them, so the two never wait for each other in a circle.
         if effects.repush_listings {
             super::outbox::queue_channel_listings(conn, id, None, now)?;
+        }
+        if effects.reread_orders {
+            super::orders::reset_cursor(conn, id)?;
         }
         Ok(Some((channel, effects)))
     })

@@ -138,7 +138,8 @@ fn settle(
     let now = db::now_ms();
     match result {
         Ok(channel_ref) => {
-            // The order is locked first, as every change of its status does (`orders::lock`).
+            // The order locked before its status is read: an import holding it writes first,
+            // and what is settled is what it wrote (`orders::lock`).
             let order_id = db::fulfilments::find(conn, id)?.map(|(f, _)| f.order_id);
             if let Some(order_id) = order_id {
                 db::orders::lock(conn, &[order_id])?;

@@ -26,6 +26,8 @@ pub(super) struct Batch {
     /// Channels with pushes to send for reasons other than a new `available` (a product
     /// zeroed or linked, a catalogue stored, a fulfilment created, an import's own checks).
     pub push_channels: BTreeSet<i64>,
+    /// Orders whose rows the transaction holds locked (`db::orders::lock`).
+    pub locked_orders: HashSet<i64>,
 }
 
 impl Batch {
@@ -40,6 +42,7 @@ impl Batch {
             resend: BTreeSet::new(),
             routed: BTreeSet::new(),
             push_channels: linked_channels.into_iter().collect(),
+            locked_orders: HashSet::new(),
         }
     }
 
@@ -59,6 +62,8 @@ pub(super) struct Mark {
     shifted: usize,
     routed: BTreeSet<i64>,
     push_channels: BTreeSet<i64>,
+    /// A savepoint rolled back releases the row locks taken after it.
+    locked_orders: HashSet<i64>,
 }
 
 impl Batch {
@@ -70,6 +75,7 @@ impl Batch {
             shifted: self.shifted.len(),
             routed: self.routed.clone(),
             push_channels: self.push_channels.clone(),
+            locked_orders: self.locked_orders.clone(),
         }
     }
 
@@ -80,6 +86,7 @@ impl Batch {
         self.shifted.truncate(mark.shifted);
         self.routed = mark.routed;
         self.push_channels = mark.push_channels;
+        self.locked_orders = mark.locked_orders;
     }
 }
 
@@ -104,6 +111,7 @@ mod tests {
         batch.shifted.push((2, "A".into()));
         batch.routed.insert(4);
         batch.push_channels.insert(8);
+        batch.locked_orders.insert(5);
         batch.undo(mark);
 
         assert_eq!(batch.snap.levels["A"], Level { on_hand: 5, allocated: 1, version: 3 });
@@ -111,6 +119,7 @@ mod tests {
         assert!(batch.dirty_sources.is_empty() && batch.allocation_moved.is_empty() && batch.routed.is_empty());
         assert_eq!(batch.shifted, vec![(1, "A".to_string())]);
         assert_eq!(batch.push_channels, BTreeSet::from([7]));
+        assert!(batch.locked_orders.is_empty(), "a lock taken in a rolled-back savepoint is gone");
         assert_eq!(batch.before["A"].allocated, 1, "what was read stays what was read");
     }
 }

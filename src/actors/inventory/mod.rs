@@ -681,7 +681,7 @@ fn open_batch(conn: &mut db::DbConn, works: &[Work], now: i64) -> Result<Batch, 
         let fresh: Vec<&str> = created.iter().map(String::as_str).collect();
         linked_channels = db::channel_products::link_unlinked(conn, &fresh, now)?;
     }
-    let (stored_skus, stored_orders) = orders::stored_skus(conn, works)?;
+    let stored = orders::stored(conn, works)?;
     let mut skus: Vec<&str> = Vec::new();
     for work in works {
         match work {
@@ -695,12 +695,14 @@ fn open_batch(conn: &mut db::DbConn, works: &[Work], now: i64) -> Result<Batch, 
             Work::Order(_) | Work::Fulfil(_) | Work::DeleteChannel(_) => {}
         }
     }
-    skus.extend(stored_skus.iter().map(String::as_str));
+    skus.extend(stored.skus.iter().map(String::as_str));
     let snap = queries::load_for_update(conn, &skus)?;
     // After the stock rows, as every batch takes them: a batch never waits for a stock row
     // while holding an order another batch wants first.
-    db::orders::lock(conn, &stored_orders)?;
-    Ok(Batch::new(snap, created, linked_channels))
+    db::orders::lock(conn, &stored.orders)?;
+    let mut batch = Batch::new(snap, created, linked_channels);
+    batch.locked_orders.extend(stored.orders);
+    Ok(batch)
 }
 
 /// Applies one message to the batch and says what its sender is told. Only a failure of the

@@ -110,11 +110,17 @@ pub struct OrderOutcome {
     pub hold_reason: Option<HoldReason>,
 }
 
-/// SKUs named by the stored lines of the orders this batch will touch (imports and actions),
-/// read before the stock lock so they are locked with the rest: a line the channel dropped
-/// must release stock on a SKU the incoming page may not name. With them, the ids of those
-/// orders, locked once the stock is (`db::orders::lock`).
-pub(super) fn stored_skus(conn: &mut DbConn, batch: &[Work]) -> diesel::QueryResult<(Vec<String>, Vec<i64>)> {
+/// What the batch's messages already hold in the database, read before the stock lock.
+pub(super) struct Stored {
+    /// SKUs named by the stored lines of the orders the batch touches (imports and actions),
+    /// locked with the rest: a line the channel dropped must release stock on a SKU the
+    /// incoming page may not name.
+    pub skus: Vec<String>,
+    /// Those orders, locked once the stock is (`db::orders::lock`).
+    pub orders: Vec<i64>,
+}
+
+pub(super) fn stored(conn: &mut DbConn, batch: &[Work]) -> diesel::QueryResult<Stored> {
     let mut order_ids = acted_on(batch);
     let mut skus: Vec<String> = orders::lines_of(conn, &order_ids)?.into_iter().map(|l| l.sku).collect();
     for work in batch {
@@ -126,7 +132,7 @@ pub(super) fn stored_skus(conn: &mut DbConn, batch: &[Work]) -> diesel::QueryRes
             }
         }
     }
-    Ok((skus, order_ids))
+    Ok(Stored { skus, orders: order_ids })
 }
 
 /// The orders the batch's actions and shipments name (imports find theirs by external id).
@@ -188,11 +194,20 @@ pub(super) fn apply_import(
     msg: &ImportOrders,
     now: i64,
 ) -> diesel::QueryResult<ImportOutcome> {
-    let Batch { snap, allocation_moved: moved, dirty_sources: dirty, shifted, routed, resend, .. } = batch;
+    let Batch { snap, allocation_moved: moved, dirty_sources: dirty, shifted, routed, resend, locked_orders, .. } =
+        batch;
     let channel_id = msg.channel_id.get();
     let ids: Vec<String> = msg.orders.iter().map(|o| o.external_id.clone()).collect();
-    // Their rows were locked with the stock (`stored_skus`): what is read is what is current.
     let mut existing = orders::load_by_external(conn, channel_id, &ids)?;
+    // Most were locked with the stock (`stored`). One stored since by another process (an order
+    // webhook reaches any process) is locked now, still after the stock, and read again: what
+    // the plan starts from is then what this transaction writes over.
+    let late: Vec<i64> = existing.values().map(|(row, _)| row.id).filter(|id| !locked_orders.contains(id)).collect();
+    if !late.is_empty() {
+        orders::lock(conn, &late)?;
+        locked_orders.extend(late);
+        existing = orders::load_by_external(conn, channel_id, &ids)?;
+    }
     let mut outcome = ImportOutcome::default();
     // The channel takes its own stock when it sells and restores it on cancellation: follow
     // that in the figure Chorus last saw there, so its next push compares against the truth.
