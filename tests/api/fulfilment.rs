@@ -288,9 +288,27 @@ impl HeldOrder {
     }
 }
 
-/// A Shopify order on PostgreSQL, imported and shipped through Chorus (synced). Returns the
-/// app's pool, the channel, the simulator's order id and Chorus's.
-async fn shipped_order(db: &TestDb, app: &TestApp, sim: &Sim) -> (chorus::db::DbPool, i64, i64, i64) {
+/// A Shopify order for SKU-1 ×2 and SKU-2 ×1, imported by a running app on PostgreSQL, with a
+/// pool of its own on the app's database: what the order-lock tests start from.
+struct PgOrder {
+    app: TestApp,
+    sim: Sim,
+    pool: chorus::db::DbPool,
+    channel: i64,
+    /// The simulator's id of the order.
+    sim_id: i64,
+    /// Chorus's.
+    order: i64,
+    /// Last, so the database goes after the app.
+    _db: TestDb,
+}
+
+/// None without PostgreSQL: the races these tests show need two transactions at once.
+async fn pg_order() -> Option<PgOrder> {
+    let backend = backends().into_iter().find(|b| *b == Backend::Postgres)?;
+    let db = TestDb::new(backend);
+    let app = spawn_app(&db).await;
+    let sim = Sim::start("shopify", None).await;
     for sku in ["SKU-1", "SKU-2"] {
         app.create_product(sku).await;
         app.set_stock(sku, 10).await;
@@ -299,8 +317,8 @@ async fn shipped_order(db: &TestDb, app: &TestApp, sim: &Sim) -> (chorus::db::Db
     let channel = app.create_channel("shopify", &sim.url(), "s").await;
     let (sim_id, _) = sim.order(&[("SKU-1", 2), ("SKU-2", 1)], true).await;
     let order = app.sync_until(channel, "the order", |o| o.len() == 1).await[0]["id"].as_i64().expect("order id");
-    let pool = chorus::db::build_pool(&settings_for(db).database).expect("pool");
-    (pool, channel, sim_id, order)
+    let pool = chorus::db::build_pool(&settings_for(&db).database).expect("pool");
+    Some(PgOrder { app, sim, pool, channel, sim_id, order, _db: db })
 }
 
 /// On PostgreSQL an import and a channel's confirmation of a fulfilment run in different
@@ -309,11 +327,7 @@ async fn shipped_order(db: &TestDb, app: &TestApp, sim: &Sim) -> (chorus::db::Db
 /// now locks the orders it reads, after the stock: it waits, then reads what was settled.
 #[actix_web::test]
 async fn an_import_of_an_order_being_settled_reads_it_once_settled() {
-    let Some(backend) = backends().into_iter().find(|b| *b == Backend::Postgres) else { return };
-    let db = TestDb::new(backend);
-    let app = spawn_app(&db).await;
-    let sim = Sim::start("shopify", None).await;
-    let (pool, channel, sim_id, order) = shipped_order(&db, &app, &sim).await;
+    let Some(PgOrder { app, sim, pool, channel, sim_id, order, _db }) = pg_order().await else { return };
     let r = fulfil(&app, order, json!({"tracking_number": "TRK-LOCK"})).await;
     assert_eq!(r.status.as_u16(), 202, "{}", r.body);
     wait_status(&app, order, "synced").await;
@@ -342,11 +356,7 @@ async fn an_import_of_an_order_being_settled_reads_it_once_settled() {
 /// cancelled order stays cancelled, not `synced` from a status read before the import.
 #[actix_web::test]
 async fn a_fulfilment_confirmed_while_an_import_holds_its_order_settles_what_the_import_wrote() {
-    let Some(backend) = backends().into_iter().find(|b| *b == Backend::Postgres) else { return };
-    let db = TestDb::new(backend);
-    let app = spawn_app(&db).await;
-    let sim = Sim::start("shopify", None).await;
-    let (pool, channel, _, order) = shipped_order(&db, &app, &sim).await;
+    let Some(PgOrder { app, sim, pool, channel, order, _db, .. }) = pg_order().await else { return };
     wait_queue_empty(&app, channel).await;
     // The channel refuses for now, so the fulfilment waits, queued.
     sim.call("POST", "/_sim/faults", Some(json!({"status": 500, "count": 1000}))).await;
