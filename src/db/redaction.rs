@@ -35,6 +35,11 @@ fn blank(payload: &str) -> Option<String> {
 /// Redacts `ids` (already redacted ones again, harmlessly); returns how many orders were found.
 pub fn redact(conn: &mut DbConn, ids: &[i64], now: i64) -> QueryResult<usize> {
     super::orders::lock(conn, ids)?;
+    redact_locked(conn, ids, now)
+}
+
+/// [`redact`] of orders the transaction already holds locked.
+fn redact_locked(conn: &mut DbConn, ids: &[i64], now: i64) -> QueryResult<usize> {
     let found: Vec<i64> = orders::table.filter(orders::id.eq_any(ids)).select(orders::id).load(conn)?;
     if found.is_empty() {
         return Ok(0);
@@ -118,7 +123,7 @@ pub fn redact_due(conn: &mut DbConn, before: i64, limit: i64, now: i64) -> Query
         let still = due(conn, before, limit)?;
         let still: std::collections::HashSet<i64> = still.into_iter().collect();
         let ids: Vec<i64> = ids.into_iter().filter(|id| still.contains(id)).collect();
-        redact(conn, &ids, now)
+        redact_locked(conn, &ids, now)
     })
 }
 
