@@ -205,8 +205,9 @@ impl Clock {
 
 /// Truncates to whole seconds: the precision the platforms store and filter on.
 pub fn to_second(t: DateTime<Utc>) -> DateTime<Utc> {
-    // Cheaper than `duration_trunc` (a list scans every order of the store with it).
-    t.with_nanosecond(0).unwrap_or(t)
+    // On the naive UTC time: `DateTime::with_nanosecond` converts to local time and back, and a
+    // list scans every order of the store with this (a page of a big store, thousands of times).
+    t.naive_utc().with_nanosecond(0).map_or(t, |n| n.and_utc())
 }
 
 /// `2026-11-28T04:00:00Z` (Shopify GraphQL).

@@ -339,8 +339,9 @@ async fn list_orders(state: web::Data<SimState>, req: HttpRequest) -> HttpRespon
                 })
             })
             .collect();
-        // Whole seconds, as WordPress stores them (`timestamp` drops the fraction).
-        matched.sort_by_key(|o| match orderby {
+        // Whole seconds, as WordPress stores them (`timestamp` drops the fraction); each order's
+        // key taken once, not twice a comparison (a page sorts every order since the cursor).
+        matched.sort_by_cached_key(|o| match orderby {
             OrderBy::Date => (o.created_at.timestamp(), o.id),
             OrderBy::Modified => (o.updated_at.timestamp(), o.id),
             OrderBy::Id => (0, o.id),

@@ -225,7 +225,7 @@ pub(super) fn orders(state: &SimState, p: &Prepared, field: &Field) -> Resolved 
     let search = p.arg(field, "query").and_then(|v| v.as_str().map(parse_search)).unwrap_or_default();
     let store = state.store();
     let mut matched: Vec<&Order> = store.orders.iter().filter(|o| search.admits(o)).collect();
-    matched.sort_by_key(|o| sort_key(o, sort));
+    matched.sort_by_cached_key(|o| sort_key(o, sort));
     if reverse {
         matched.reverse();
     }
