@@ -130,6 +130,9 @@ impl Application {
             std::time::Duration::from_millis(settings.webhooks.watch_interval_ms.clamp(10, 60_000)),
         );
         spawn_pruner(pool.clone(), settings.webhooks.keep_days);
+        if backend == DatabaseKind::Sqlite {
+            spawn_checkpointer(pool.clone());
+        }
         if settings.orders.redact_after_days > 0 {
             spawn_redactor(pool.clone(), settings.orders.redact_after_days);
         }
@@ -230,6 +233,27 @@ impl Application {
         tracing::info!("stopped cleanly");
         result
     }
+}
+
+/// SQLite only: copies the write-ahead log into the database file (`db::checkpoint`) every few
+/// milliseconds while the log grows, and looks every half second while nothing is written.
+fn spawn_checkpointer(pool: DbPool) {
+    const WRITING: std::time::Duration = std::time::Duration::from_millis(5);
+    const IDLE: std::time::Duration = std::time::Duration::from_millis(500);
+    actix_web::rt::spawn(async move {
+        let mut last = None;
+        loop {
+            let progress = db::run(&pool, |conn| Ok(db::checkpoint::passive(conn)?)).await;
+            let writing = match progress {
+                Ok(now) => std::mem::replace(&mut last, now) != now,
+                Err(e) => {
+                    tracing::warn!(error = %e, "copying the write-ahead log into the database failed; trying again");
+                    false
+                }
+            };
+            actix_web::rt::time::sleep(if writing { WRITING } else { IDLE }).await;
+        }
+    });
 }
 
 /// Every ten minutes, blanks the personal data of orders closed more than `days` ago

@@ -4,6 +4,7 @@
 pub mod channel_products;
 pub mod channels;
 pub mod check;
+pub mod checkpoint;
 pub mod cluster;
 pub mod events;
 pub mod figures;

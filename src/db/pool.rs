@@ -100,11 +100,15 @@ pub fn build_pool(settings: &DatabaseSettings) -> Result<DbPool, DbError> {
         // again come from the mapping instead of a `pread` copy each (measured in the README).
         // Statement journals (kept while a multi-row insert runs inside a transaction, so the
         // statement alone can be undone) stay in memory instead of spilling to a temporary file.
+        // The write-ahead log is copied into the file by `db::checkpoint` beside the writers; a
+        // committing connection does it only past 4,000 pages (16 MB), which bounds the log.
         "PRAGMA busy_timeout = {}; PRAGMA synchronous = {}; PRAGMA foreign_keys = ON; \
-         PRAGMA cache_size = -16384; PRAGMA mmap_size = {}; PRAGMA temp_store = MEMORY;",
+         PRAGMA cache_size = -16384; PRAGMA mmap_size = {}; PRAGMA temp_store = MEMORY; \
+         PRAGMA wal_autocheckpoint = {};",
         settings.busy_timeout_ms,
         settings.sqlite_synchronous.to_uppercase(),
-        settings.sqlite_mmap_mb.saturating_mul(1 << 20)
+        settings.sqlite_mmap_mb.saturating_mul(1 << 20),
+        super::checkpoint::COMMITTER_PAGES
     );
     let manager = DbManager { kind, url, sqlite_pragmas };
     let pool = r2d2::Pool::builder()

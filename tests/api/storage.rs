@@ -56,6 +56,48 @@ async fn restart_keeps_products_and_stock() {
     }
 }
 
+/// SQLite: what Chorus writes reaches the database file itself while it runs, not only its
+/// write-ahead log, though no commit took the log past the committing connection's threshold
+/// (the background checkpointer, `db::checkpoint`). Read with `immutable=1`, which ignores the log.
+#[actix_web::test]
+async fn sqlite_writes_reach_the_database_file_while_chorus_runs() {
+    use diesel::prelude::*;
+    use diesel::sql_types::{BigInt, Text};
+
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let db = TestDb::new(Backend::Sqlite);
+    let app = spawn_app(&db).await;
+    app.create_product("FILE-1").await;
+    app.set_stock("FILE-1", 7).await;
+    let path = db.url.trim_start_matches("sqlite://").to_string();
+    let in_file = eventually(10, "FILE-1 in the database file", || {
+        let path = path.clone();
+        async move {
+            // The file alone: no log, no locks (a read racing a copy may fail; it is tried again).
+            let mut file =
+                diesel::SqliteConnection::establish(&format!("file:{path}?immutable=1")).map_err(|e| e.to_string())?;
+            let found: Found = diesel::sql_query("SELECT on_hand AS n FROM stock_levels WHERE sku = ?")
+                .bind::<Text, _>("FILE-1")
+                .get_result(&mut file)
+                .map_err(|e| e.to_string())?;
+            if found.n == 7 {
+                Ok(found.n)
+            } else {
+                Err(format!("on hand {}", found.n))
+            }
+        }
+    })
+    .await;
+    assert_eq!(in_file, 7);
+    // Chorus, reading through the log as always, agrees.
+    assert_eq!(app.inventory("FILE-1").await["on_hand"], 7);
+    app.stop().await;
+}
+
 #[actix_web::test]
 async fn health_names_the_backend() {
     for backend in backends() {
