@@ -240,18 +240,22 @@ impl Application {
 fn spawn_checkpointer(pool: DbPool) {
     const WRITING: std::time::Duration = std::time::Duration::from_millis(5);
     const IDLE: std::time::Duration = std::time::Duration::from_millis(500);
+    // A failure that lasts (a full disk) is logged every 10 s, not twice a second; committing
+    // connections still checkpoint past their threshold meanwhile.
+    const FAILED: std::time::Duration = std::time::Duration::from_secs(10);
     actix_web::rt::spawn(async move {
         let mut last = None;
         loop {
             let progress = db::run(&pool, |conn| Ok(db::checkpoint::passive(conn)?)).await;
-            let writing = match progress {
-                Ok(now) => std::mem::replace(&mut last, now) != now,
+            let pause = match progress {
+                Ok(now) if std::mem::replace(&mut last, now) != now => WRITING,
+                Ok(_) => IDLE,
                 Err(e) => {
-                    tracing::warn!(error = %e, "copying the write-ahead log into the database failed; trying again");
-                    false
+                    tracing::warn!(error = %e, "copying the write-ahead log into the database failed; trying again in 10 s");
+                    FAILED
                 }
             };
-            actix_web::rt::time::sleep(if writing { WRITING } else { IDLE }).await;
+            actix_web::rt::time::sleep(pause).await;
         }
     });
 }
